@@ -1,0 +1,53 @@
+/*
+ * config.h: settings from the config file and the command line.
+ *
+ * One syntax for both: "key = value".  The command line is applied after
+ * the file, so it wins.  Every key is documented in kafkatee-pipe(1).
+ */
+#ifndef KT_CONFIG_H
+#define KT_CONFIG_H
+
+#include <stddef.h>
+
+struct kv {
+        char *key;
+        char *value;
+};
+
+struct kvlist {
+        struct kv *v;
+        size_t     n;
+};
+
+struct conf {
+        char *brokers, *topic, *stream, *schema, *datacenter, *domain;
+        char *dead_letter, *output, *timezone, *dt_fallback, *key;
+        char *dt_fields, *drop, *keep, *integer, *time; /* comma lists */
+        long long line_max;
+        long long flush_timeout_ms, drain_timeout_ms;
+        long long queue_high_messages, queue_high_bytes;
+        struct kvlist kafka;    /* kafka.PROP: librdkafka properties */
+        struct kvlist rename;   /* field.rename.FROM = TO */
+        struct kvlist constant; /* field.const.NAME = VALUE */
+        int verbosity;          /* -q: 0, default 1, -v: 2 and more */
+};
+
+void conf_init(struct conf *c);
+void conf_free(struct conf *c);
+
+/* Sets one key.  Returns 0, or -1 with a message in err. */
+int conf_set(struct conf *c, const char *key, const char *value, char *err,
+             size_t errlen);
+
+/* Reads a file of "key = value" lines.  Errors read "path:line: ...". */
+int conf_read_file(struct conf *c, const char *path, char *err,
+                   size_t errlen);
+
+/*
+ * Calls fn for each item of a comma-separated list, trimmed, skipping
+ * empty items.  Stops at the first non-zero return and returns it.
+ */
+int conf_each_item(const char *list, int (*fn)(void *arg, const char *item),
+                   void *arg);
+
+#endif /* KT_CONFIG_H */

@@ -1,0 +1,79 @@
+/*
+ * deadletter.c: JSON lines built with json-c; rare, so no hot path here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "deadletter.h"
+#include "stamp.h"
+#include "transform.h"
+
+int dl_open(struct deadletter *dl, const char *path, char *err, size_t errlen)
+{
+        memset(dl, 0, sizeof(*dl));
+        if (path == NULL)
+                return 0;
+        if ((dl->fp = fopen(path, "a")) == NULL) {
+                snprintf(err, errlen, "dead-letter file %s: %s", path,
+                         strerror(errno));
+                return -1;
+        }
+        if ((dl->path = strdup(path)) == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+static json_object *record_json(const struct dead_record *r)
+{
+        json_object *o = json_object_new_object();
+        char iso[KT_ISO_LEN + 1];
+
+        kt_format_iso8601(now_ms(), iso);
+        json_object_object_add(o, "time", json_object_new_string(iso));
+        json_object_object_add(o, "reason", json_object_new_string(r->reason));
+        json_object_object_add(o, "message",
+                               json_object_new_string(r->message));
+        json_object_object_add(o, "error", r->error == NULL ? NULL :
+                               json_object_new_string(r->error));
+        json_object_object_add(o, "line", json_object_new_int64(
+                                   (int64_t)r->line_no));
+        json_object_object_add(o, "truncated",
+                               json_object_new_boolean(r->truncated));
+        json_object_object_add(o, "raw", json_object_new_string_len(
+                                   r->raw, (int)r->raw_len));
+        return o;
+}
+
+int dl_write(struct deadletter *dl, const struct dead_record *r)
+{
+        json_object *o;
+        const char *s;
+        int rc = 0;
+
+        if (dl->fp == NULL)
+                return -1;
+        o = record_json(r);
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+        /* Flushed per record: a crash must not lose what was said here. */
+        if (fputs(s, dl->fp) == EOF || fputc('\n', dl->fp) == EOF ||
+            fflush(dl->fp) == EOF) {
+                dl->errors++;
+                rc = -1;
+        }
+        json_object_put(o);
+        return rc;
+}
+
+void dl_close(struct deadletter *dl)
+{
+        if (dl->fp != NULL)
+                fclose(dl->fp);
+        free(dl->path);
+        memset(dl, 0, sizeof(*dl));
+}

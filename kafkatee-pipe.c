@@ -1,0 +1,827 @@
+/*
+ * kafkatee-pipe: pmacct JSON lines on stdin -> enveloped events in Kafka.
+ *
+ * One libev loop.  stdin is read only while Kafka keeps up (backpressure);
+ * every line read ends as delivered, failed, invalid or skipped, and what
+ * is not delivered goes to the dead-letter file.  See kafkatee-pipe(1).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "kafkatee-pipe.h"
+
+/* Invalid records reported one by one on stderr before going quiet. */
+#define MAX_COMPLAINTS 100
+/* Timeout of the flush after a second signal. */
+#define SHORT_FLUSH_MS 5000
+
+void ktp_log(const struct app *a, int level, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (a != NULL && level > a->conf.verbosity)
+                return;
+        va_start(ap, fmt);
+        fputs(KTP_NAME ": ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+/* --- outcomes ----------------------------------------------------------- */
+
+static void dead_letter(struct app *a, const struct dead_record *r)
+{
+        if (a->dl.fp == NULL)
+                return;
+        if (dl_write(&a->dl, r) == 0) {
+                a->c.dead_lettered++;
+                return;
+        }
+        if (a->dl.errors == 1)
+                ktp_log(a, 0, "cannot write to dead-letter file %s: %s",
+                        a->dl.path, strerror(errno));
+        a->fatal = 1;
+}
+
+/* Without a dead-letter file stderr is the only trace of a lost record. */
+static void complain(struct app *a, const struct dead_record *r)
+{
+        if (a->dl.fp != NULL && a->conf.verbosity < 2)
+                return;
+        if (++a->complaints > MAX_COMPLAINTS) {
+                if (a->complaints == MAX_COMPLAINTS + 1)
+                        ktp_log(a, 1, "more records lost: see the summary");
+                return;
+        }
+        ktp_log(a, 1, "stdin:%llu: %s: %s", (unsigned long long)r->line_no,
+                r->reason, r->message);
+}
+
+static void lose(struct app *a, const struct dead_record *r)
+{
+        complain(a, r);
+        dead_letter(a, r);
+}
+
+void app_delivered(struct app *a, struct msg *m, int ok, const char *error)
+{
+        struct dead_record r = {
+                .reason = a->flushing && a->signals ? "shutdown" : "delivery",
+                .message = error, .error = error, .line_no = m->line_no,
+                .raw = m->data + m->value_len, .raw_len = m->raw_len,
+        };
+
+        if (ok) {
+                a->c.delivered++;
+        } else {
+                a->c.failed++;
+                lose(a, &r);
+        }
+        free(m);
+}
+
+/* --- input -------------------------------------------------------------- */
+
+static void invalid(struct app *a, const struct line *l, const char *why)
+{
+        struct dead_record r = {
+                .reason = l->too_long ? "too_long" : "invalid",
+                .message = why, .line_no = l->no, .raw = l->data,
+                .raw_len = l->len, .truncated = l->too_long,
+        };
+
+        a->c.invalid++;
+        lose(a, &r);
+}
+
+/* pmacct frames each purge: check it printed what we read. */
+static void marker(struct app *a, const struct kt_event *ev)
+{
+        if (ev->marker == KT_MARKER_PURGE_INIT) {
+                a->in_purge = 1;
+                a->purge_count = 0;
+                return;
+        }
+        if (a->in_purge && ev->purged_entries >= 0 &&
+            (uint64_t)ev->purged_entries != a->purge_count) {
+                a->c.purge_mismatches++;
+                ktp_log(a, 1, "pmacct purge: %lld records announced, "
+                        "%llu read", (long long)ev->purged_entries,
+                        (unsigned long long)a->purge_count);
+        }
+        a->in_purge = 0;
+}
+
+static struct msg *msg_new(const struct kt_event *ev, const struct line *l)
+{
+        struct msg *m = malloc(sizeof(*m) + ev->value_len + l->len +
+                               ev->key_len);
+
+        if (m == NULL)
+                return NULL;
+        m->line_no = l->no;
+        m->value_len = ev->value_len;
+        m->raw_len = l->len;
+        m->key_len = ev->key_len;
+        m->timestamp_ms = ev->timestamp_ms;
+        memcpy(m->data, ev->value, ev->value_len);
+        memcpy(m->data + ev->value_len, l->data, l->len);
+        if (ev->key_len > 0)
+                memcpy(m->data + ev->value_len + l->len, ev->key,
+                       ev->key_len);
+        return m;
+}
+
+static int over_high_water(const struct app *a)
+{
+        return a->in_flight >= a->conf.queue_high_messages ||
+               a->in_flight_bytes >= a->conf.queue_high_bytes;
+}
+
+static int under_low_water(const struct app *a)
+{
+        return a->in_flight <= a->conf.queue_high_messages / 2 &&
+               a->in_flight_bytes <= a->conf.queue_high_bytes / 2;
+}
+
+static void pause_input(struct app *a)
+{
+        if (!a->paused)
+                ktp_log(a, 2, "backpressure: %lld messages in flight",
+                        (long long)a->in_flight);
+        a->paused = 1;
+        ev_io_stop(a->loop, &a->stdin_w);
+}
+
+/* Returns 0 when the message went out, 1 when input must pause. */
+static int produce(struct app *a, struct msg *m)
+{
+        int r = output_produce(a, m);
+
+        if (r == 1) {
+                a->pending = m;
+                pause_input(a);
+                return 1;
+        }
+        if (r == 0)
+                a->c.produced++;
+        if (over_high_water(a)) {
+                pause_input(a);
+                return 1;
+        }
+        return 0;
+}
+
+static int handle_line(struct app *a, const struct line *l, int64_t ingest)
+{
+        struct kt_input in = { .ingest_ms = ingest };
+        struct kt_event ev;
+        struct msg *m;
+
+        a->c.read++;
+        if (l->too_long) {
+                invalid(a, l, "line longer than line.max");
+                return 0;
+        }
+        if (uuid_pool_next(&a->ids, &in.id) == -1) {
+                app_fatal(a, "no randomness for event ids");
+                return 1;
+        }
+        switch (kt_transform_line(a->tf, l->data, l->len, &in, &ev)) {
+        case KT_SKIP:
+                a->c.skipped++;
+                marker(a, &ev);
+                return 0;
+        case KT_INVALID:
+                a->purge_count++;
+                invalid(a, l, kt_transform_error(a->tf));
+                return 0;
+        case KT_EVENT:
+                break;
+        }
+        a->purge_count++;
+        if ((m = msg_new(&ev, l)) == NULL) {
+                app_fatal(a, "out of memory");
+                return 1;
+        }
+        return produce(a, m);
+}
+
+static void begin_flush(struct app *a, long long timeout_ms);
+
+/* Cuts and handles the lines read so far, until backpressure says stop. */
+static void pump(struct app *a)
+{
+        struct line l;
+        int64_t ingest = now_ms();
+
+        if (a->pending != NULL) {
+                struct msg *m = a->pending;
+
+                a->pending = NULL;
+                if (produce(a, m) != 0)
+                        return;
+        }
+        while (!a->flushing && lr_next(&a->lr, a->eof, &l))
+                if (handle_line(a, &l, ingest) != 0)
+                        return;
+        if (a->flushing)
+                return;
+        if (a->eof) {
+                begin_flush(a, a->conf.flush_timeout_ms);
+                return;
+        }
+        a->paused = 0;
+        ev_io_start(a->loop, &a->stdin_w);
+}
+
+static void stdin_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+        struct app *a = w->data;
+        char *p;
+        size_t n;
+        ssize_t got;
+
+        (void)loop;
+        (void)revents;
+        if (lr_space(&a->lr, &p, &n) == -1) {
+                app_fatal(a, "out of memory");
+                return;
+        }
+        got = read(STDIN_FILENO, p, n);
+        if (got == -1 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (got == -1) {
+                ktp_log(a, 0, "read stdin: %s", strerror(errno));
+                a->fatal = 1;
+                got = 0;
+        }
+        if (got == 0)
+                a->eof = 1;
+        lr_commit(&a->lr, (size_t)got);
+        ev_io_stop(a->loop, &a->stdin_w);
+        pump(a);
+}
+
+/* --- flush and shutdown -------------------------------------------------- */
+
+static void check_done(struct app *a)
+{
+        if (a->flushing && a->in_flight == 0 && a->pending == NULL)
+                ev_break(a->loop, EVBREAK_ALL);
+}
+
+/* Lines read but not produced when reading stops early: dead-lettered. */
+static void drop_held_input(struct app *a)
+{
+        struct line l;
+        int n = 0;
+
+        if (a->pending != NULL) {
+                app_delivered(a, a->pending, 0, "stopped before producing");
+                a->pending = NULL;
+        }
+        while (lr_next(&a->lr, 1, &l)) {
+                struct dead_record r = {
+                        .reason = "shutdown",
+                        .message = "stopped before producing",
+                        .line_no = l.no, .raw = l.data, .raw_len = l.len,
+                        .truncated = l.too_long,
+                };
+                a->c.read++;
+                a->c.failed++;
+                lose(a, &r);
+                n++;
+        }
+        if (n > 0)
+                ktp_log(a, 1, "%d lines read but not produced", n);
+}
+
+/* Is there more on stdin that we will never read? */
+static void check_unread(struct app *a)
+{
+        int avail = 0;
+
+        if (a->eof)
+                return;
+        if (ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail > 0) {
+                a->unread = 1;
+                ktp_log(a, 0, "stopped with %d bytes left unread on stdin",
+                        avail);
+        }
+}
+
+static void flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        if (a->gave_up) {
+                /* Reports still missing: account_leftovers() counts them. */
+                ev_break(a->loop, EVBREAK_ALL);
+                return;
+        }
+        ktp_log(a, 1, "flush timed out with %lld messages undelivered",
+                (long long)a->in_flight);
+        a->gave_up = 1;
+        /* The reports of purged messages arrive through the queue. */
+        output_purge(a);
+        output_serve(a);
+        check_done(a);
+        ev_timer_set(w, 5.0, 0.);
+        ev_timer_start(a->loop, w);
+}
+
+static void begin_flush(struct app *a, long long timeout_ms)
+{
+        if (a->flushing) {
+                if (a->gave_up)
+                        return;
+                /* A second stop: shorten the wait. */
+                if (ev_timer_remaining(a->loop, &a->flush_w) * 1000 >
+                    (double)timeout_ms) {
+                        ev_timer_stop(a->loop, &a->flush_w);
+                        ev_timer_set(&a->flush_w, timeout_ms / 1000.0, 0.);
+                        ev_timer_start(a->loop, &a->flush_w);
+                }
+                return;
+        }
+        a->flushing = 1;
+        ev_io_stop(a->loop, &a->stdin_w);
+        ev_timer_stop(a->loop, &a->drain_w);
+        if (!a->eof) {
+                check_unread(a);
+                drop_held_input(a);
+        }
+        ev_timer_set(&a->flush_w, timeout_ms / 1000.0, 0.);
+        ev_timer_start(a->loop, &a->flush_w);
+        output_serve(a);
+        check_done(a);
+}
+
+void app_fatal(struct app *a, const char *why)
+{
+        ktp_log(a, 0, "fatal: %s", why);
+        a->fatal = 1;
+        begin_flush(a, SHORT_FLUSH_MS);
+}
+
+static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        ktp_log(a, 1, "stdin not closed within drain.timeout.ms: stopping");
+        begin_flush(a, a->conf.flush_timeout_ms);
+}
+
+/*
+ * A Ctrl-C reaches every process of a pmacct pipeline: keep reading what
+ * the collector still writes, until EOF or drain.timeout.ms.  A second
+ * signal stops reading; a third gives up on the flush.
+ */
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        a->signals++;
+        if (a->signals == 1 && !a->flushing) {
+                ktp_log(a, 1, "signal %d: draining stdin for up to %lld ms",
+                        w->signum, a->conf.drain_timeout_ms);
+                ev_timer_set(&a->drain_w, a->conf.drain_timeout_ms / 1000.0,
+                             0.);
+                ev_timer_start(a->loop, &a->drain_w);
+                return;
+        }
+        if (a->signals <= 2) {
+                ktp_log(a, 1, "signal %d: stopping, flushing for up to %d ms",
+                        w->signum, SHORT_FLUSH_MS);
+                begin_flush(a, SHORT_FLUSH_MS);
+                return;
+        }
+        ktp_log(a, 1, "signal %d: giving up on the flush", w->signum);
+        begin_flush(a, 0);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        output_serve(a);
+}
+
+/*
+ * Before the loop blocks, after every callback of this turn, delivery
+ * reports included: resume input below the low-water mark, or finish.
+ */
+static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        if (a->paused && !a->flushing && under_low_water(a)) {
+                a->paused = 0;
+                pump(a);
+        }
+        check_done(a);
+}
+
+/* --- set-up --------------------------------------------------------------- */
+
+static void usage(FILE *fp)
+{
+        fprintf(fp,
+"Usage: " KTP_NAME " [-c FILE] [-b BROKERS] [-t TOPIC] [-X PROP=VALUE]... [options]\n"
+"Reads pmacct JSON lines on stdin, produces enveloped events to Kafka.\n"
+"\n"
+"  -c, --config FILE       read settings from FILE (key = value)\n"
+"  -b, --brokers LIST      Kafka bootstrap brokers (host:port,...)\n"
+"  -t, --topic TOPIC       topic name (overrides the topic setting)\n"
+"  -X PROP=VALUE           librdkafka property (same as kafka.PROP in FILE)\n"
+"  -o, --set KEY=VALUE     any setting of FILE, e.g. -o field.drop=label\n"
+"      --stream NAME       meta.stream (default netflow)\n"
+"      --schema URI        $schema of the events\n"
+"      --dead-letter FILE  append undeliverable and invalid records to FILE\n"
+"      --stdout            write the events to stdout instead of Kafka\n"
+"  -q, --quiet             only errors\n"
+"  -v, --verbose           more messages (twice: librdkafka debug)\n"
+"  -V, --version           print versions and exit\n"
+"  -h, --help              this help\n"
+"\n"
+"Exit status: 0 all delivered, 1 usage or config error, 2 fatal runtime\n"
+"error, 3 records not delivered or invalid.  See kafkatee-pipe(1).\n");
+}
+
+static void version(void)
+{
+        printf(KTP_NAME " %s (librdkafka %s, json-c %s, libev %d.%d)\n",
+               KTP_VERSION, rd_kafka_version_str(), json_c_version(),
+               ev_version_major(), ev_version_minor());
+}
+
+struct cli {
+        const char  *config_path;
+        struct kvlist sets;
+        int          verbosity;
+};
+
+static int cli_set(struct cli *cli, const char *key, const char *value)
+{
+        struct kv *v = realloc(cli->sets.v, (cli->sets.n + 1) * sizeof(*v));
+
+        if (v == NULL)
+                return -1;
+        cli->sets.v = v;
+        v[cli->sets.n].key = strdup(key);
+        v[cli->sets.n].value = strdup(value);
+        cli->sets.n++;
+        return 0;
+}
+
+/* "name=value" into cli as prefix+name = value. */
+static int cli_set_pair(struct cli *cli, const char *prefix, const char *arg)
+{
+        const char *eq = strchr(arg, '=');
+        char key[512];
+
+        if (eq == NULL || eq == arg) {
+                ktp_log(NULL, 0, "expected NAME=VALUE, not '%s'", arg);
+                return -1;
+        }
+        snprintf(key, sizeof(key), "%s%.*s", prefix, (int)(eq - arg), arg);
+        return cli_set(cli, key, eq + 1);
+}
+
+enum { OPT_STREAM = 256, OPT_SCHEMA, OPT_DEAD, OPT_STDOUT };
+
+static const struct option long_options[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "brokers", required_argument, NULL, 'b' },
+        { "topic", required_argument, NULL, 't' },
+        { "set", required_argument, NULL, 'o' },
+        { "stream", required_argument, NULL, OPT_STREAM },
+        { "schema", required_argument, NULL, OPT_SCHEMA },
+        { "dead-letter", required_argument, NULL, OPT_DEAD },
+        { "stdout", no_argument, NULL, OPT_STDOUT },
+        { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+};
+
+/* Returns -1 on a usage error, 1 when done (help/version), else 0. */
+static int parse_args(int argc, char **argv, struct cli *cli)
+{
+        int c, r = 0;
+
+        while (r == 0 && (c = getopt_long(argc, argv, "c:b:t:X:o:qvVh",
+                                          long_options, NULL)) != -1) {
+                switch (c) {
+                case 'c': cli->config_path = optarg; break;
+                case 'b': r = cli_set(cli, "brokers", optarg); break;
+                case 't': r = cli_set(cli, "topic", optarg); break;
+                case 'X': r = cli_set_pair(cli, "kafka.", optarg); break;
+                case 'o': r = cli_set_pair(cli, "", optarg); break;
+                case OPT_STREAM: r = cli_set(cli, "stream", optarg); break;
+                case OPT_SCHEMA: r = cli_set(cli, "schema", optarg); break;
+                case OPT_DEAD: r = cli_set(cli, "dead_letter", optarg); break;
+                case OPT_STDOUT: r = cli_set(cli, "output", "stdout"); break;
+                case 'q': cli->verbosity = 0; break;
+                case 'v': cli->verbosity++; break;
+                case 'V': version(); return 1;
+                case 'h': usage(stdout); return 1;
+                default: usage(stderr); return -1;
+                }
+        }
+        if (r == 0 && optind < argc) {
+                ktp_log(NULL, 0, "unexpected argument '%s'", argv[optind]);
+                return -1;
+        }
+        return r;
+}
+
+static int load_conf(struct app *a, struct cli *cli)
+{
+        char err[512];
+        size_t i;
+
+        conf_init(&a->conf);
+        if (cli->config_path != NULL &&
+            conf_read_file(&a->conf, cli->config_path, err, sizeof(err)) == -1) {
+                ktp_log(NULL, 0, "%s", err);
+                return -1;
+        }
+        for (i = 0; i < cli->sets.n; i++) {
+                if (conf_set(&a->conf, cli->sets.v[i].key,
+                             cli->sets.v[i].value, err, sizeof(err)) == -1) {
+                        ktp_log(NULL, 0, "%s", err);
+                        return -1;
+                }
+        }
+        a->conf.verbosity = cli->verbosity;
+        if (a->conf.verbosity >= 3)
+                return conf_set(&a->conf, "kafka.debug", "broker,topic,msg",
+                                err, sizeof(err));
+        return 0;
+}
+
+/* "%{datacenter}.%{stream}" -> "eqiad.netflow" */
+static char *expand_topic(const struct conf *c)
+{
+        const char *tmpl = c->topic;
+        char buf[512], *p = buf;
+        const char *value;
+        size_t n;
+
+        if (tmpl == NULL)
+                tmpl = c->datacenter ? "%{datacenter}.%{stream}" : "%{stream}";
+        while (*tmpl != '\0' && p < buf + sizeof(buf) - 1) {
+                if (strncmp(tmpl, "%{stream}", 9) == 0) {
+                        value = c->stream, n = 9;
+                } else if (strncmp(tmpl, "%{datacenter}", 13) == 0) {
+                        if ((value = c->datacenter) == NULL)
+                                return NULL;
+                        n = 13;
+                } else {
+                        *p++ = *tmpl++;
+                        continue;
+                }
+                p += snprintf(p, (size_t)(buf + sizeof(buf) - p), "%s", value);
+                if (p >= buf + sizeof(buf))
+                        return NULL;
+                tmpl += n;
+        }
+        *p = '\0';
+        return *buf ? strdup(buf) : NULL;
+}
+
+static int add_each(void *arg, const char *item)
+{
+        struct { struct kt_transform *t; int (*fn)(struct kt_transform *,
+                                                   const char *); } *x = arg;
+
+        return x->fn(x->t, item);
+}
+
+static int apply_list(struct kt_transform *t, const char *list,
+                      int (*fn)(struct kt_transform *, const char *))
+{
+        struct { struct kt_transform *t; int (*fn)(struct kt_transform *,
+                                                   const char *); } x = {
+                t, fn };
+
+        return conf_each_item(list, add_each, &x);
+}
+
+static int build_rules(struct kt_transform *t, const struct conf *c)
+{
+        size_t i;
+
+        if (apply_list(t, c->dt_fields, kt_transform_add_dt_source) == -1 ||
+            apply_list(t, c->drop, kt_transform_drop) == -1 ||
+            apply_list(t, c->keep, kt_transform_keep) == -1 ||
+            apply_list(t, c->integer, kt_transform_integer) == -1 ||
+            apply_list(t, c->time, kt_transform_time) == -1)
+                return -1;
+        for (i = 0; i < c->rename.n; i++)
+                if (kt_transform_rename(t, c->rename.v[i].key,
+                                        c->rename.v[i].value) == -1)
+                        return -1;
+        for (i = 0; i < c->constant.n; i++)
+                if (kt_transform_constant(t, c->constant.v[i].key,
+                                          c->constant.v[i].value) == -1)
+                        return -1;
+        if (c->key != NULL && kt_transform_set_key(t, c->key) == -1)
+                return -1;
+        return 0;
+}
+
+static int build_transform(struct app *a)
+{
+        const struct conf *c = &a->conf;
+
+        if ((a->tf = kt_transform_new()) == NULL) {
+                ktp_log(NULL, 0, "out of memory");
+                return -1;
+        }
+        if (stamp_set_timezone(c->timezone) == -1) {
+                ktp_log(NULL, 0, "dt.timezone: unknown time zone '%s'",
+                        c->timezone);
+                return -1;
+        }
+        kt_transform_set_timezone(a->tf, stamp_local_to_utc, NULL);
+        kt_transform_set_dt_fallback(a->tf, strcmp(c->dt_fallback, "reject")
+                                     == 0 ? KT_DT_REJECT : KT_DT_INGEST);
+        if (kt_transform_set_envelope(a->tf, c->schema, c->stream,
+                                      c->domain ? c->domain
+                                                : stamp_hostname()) == -1 ||
+            build_rules(a->tf, c) == -1) {
+                ktp_log(NULL, 0, "%s", kt_transform_error(a->tf));
+                return -1;
+        }
+        return 0;
+}
+
+static int has_brokers(const struct conf *c)
+{
+        size_t i;
+
+        if (c->brokers != NULL)
+                return 1;
+        for (i = 0; i < c->kafka.n; i++)
+                if (strcmp(c->kafka.v[i].key, "bootstrap.servers") == 0 ||
+                    strcmp(c->kafka.v[i].key, "metadata.broker.list") == 0 ||
+                    strcmp(c->kafka.v[i].key, "test.mock.num.brokers") == 0)
+                        return 1;
+        return 0;
+}
+
+static int setup(struct app *a)
+{
+        char err[512];
+
+        a->to_stdout = strcmp(a->conf.output, "stdout") == 0;
+        if (!a->to_stdout && !has_brokers(&a->conf)) {
+                ktp_log(NULL, 0, "no brokers: use -b, or brokers in the "
+                        "config file (or --stdout)");
+                return -1;
+        }
+        if ((a->topic = expand_topic(&a->conf)) == NULL) {
+                ktp_log(NULL, 0, "topic: empty, too long, or uses "
+                        "%%{datacenter} without a datacenter setting");
+                return -1;
+        }
+        if (build_transform(a) == -1)
+                return -1;
+        if (lr_init(&a->lr, (size_t)a->conf.line_max) == -1) {
+                ktp_log(NULL, 0, "out of memory");
+                return -1;
+        }
+        uuid_pool_init(&a->ids);
+        if (dl_open(&a->dl, a->conf.dead_letter, err, sizeof(err)) == -1 ||
+            output_open(a, err, sizeof(err)) == -1) {
+                ktp_log(NULL, 0, "%s", err);
+                return -1;
+        }
+        return 0;
+}
+
+static void watchers_start(struct app *a)
+{
+        ev_io_init(&a->stdin_w, stdin_cb, STDIN_FILENO, EV_READ);
+        ev_timer_init(&a->tick_w, tick_cb, 1., 1.);
+        ev_timer_init(&a->drain_w, drain_cb, 0., 0.);
+        ev_timer_init(&a->flush_w, flush_cb, 0., 0.);
+        ev_signal_init(&a->sigint_w, signal_cb, SIGINT);
+        ev_signal_init(&a->sigterm_w, signal_cb, SIGTERM);
+        ev_prepare_init(&a->prepare_w, before_block);
+        a->stdin_w.data = a->tick_w.data = a->drain_w.data = a;
+        a->flush_w.data = a->sigint_w.data = a->sigterm_w.data = a;
+        a->prepare_w.data = a;
+        ev_io_start(a->loop, &a->stdin_w);
+        ev_timer_start(a->loop, &a->tick_w);
+        ev_signal_start(a->loop, &a->sigint_w);
+        ev_signal_start(a->loop, &a->sigterm_w);
+        ev_prepare_start(a->loop, &a->prepare_w);
+}
+
+/* After the producer is gone, messages without a report are lost. */
+static void account_leftovers(struct app *a)
+{
+        struct msg *m;
+
+        while ((m = a->inflight) != NULL) {
+                a->inflight = m->next;
+                m->prev = m->next = NULL;
+                app_delivered(a, m, 0, "no delivery report before exit "
+                              "(outcome unknown)");
+        }
+        a->in_flight = 0;
+}
+
+static int exit_code(const struct app *a)
+{
+        if (a->fatal)
+                return EXIT_FATAL;
+        if (a->c.failed > 0 || a->c.invalid > 0 || a->unread)
+                return EXIT_LOST;
+        return EXIT_DELIVERED;
+}
+
+static void summary(const struct app *a, int code)
+{
+        const struct counters *c = &a->c;
+
+        /* -q keeps quiet only when there is nothing to say. */
+        if (a->conf.verbosity == 0 && code == 0)
+                return;
+        fprintf(stderr, KTP_NAME ": summary: read=%llu produced=%llu "
+                "delivered=%llu invalid=%llu failed=%llu skipped=%llu "
+                "dead_lettered=%llu exit=%d\n",
+                (unsigned long long)c->read, (unsigned long long)c->produced,
+                (unsigned long long)c->delivered,
+                (unsigned long long)c->invalid,
+                (unsigned long long)c->failed,
+                (unsigned long long)c->skipped,
+                (unsigned long long)c->dead_lettered, code);
+}
+
+static void teardown(struct app *a)
+{
+        output_close(a);
+        account_leftovers(a);
+        dl_close(&a->dl);
+        lr_free(&a->lr);
+        kt_transform_free(a->tf);
+        free(a->topic);
+        conf_free(&a->conf);
+}
+
+int main(int argc, char **argv)
+{
+        static struct app app;
+        struct cli cli = { .verbosity = 1 };
+        int r, code;
+        size_t i;
+
+        signal(SIGPIPE, SIG_IGN);
+        app.loop = ev_default_loop(EVFLAG_AUTO);
+        r = parse_args(argc, argv, &cli);
+        if (r == 0 && (r = load_conf(&app, &cli)) == 0)
+                r = setup(&app);
+        for (i = 0; i < cli.sets.n; i++) {
+                free(cli.sets.v[i].key);
+                free(cli.sets.v[i].value);
+        }
+        free(cli.sets.v);
+        if (r != 0) {
+                teardown(&app);
+                ev_loop_destroy(app.loop);
+                return r == 1 ? EXIT_DELIVERED : EXIT_USAGE;
+        }
+        watchers_start(&app);
+        ev_run(app.loop, 0);
+        output_serve(&app);
+        teardown(&app);
+        code = exit_code(&app);
+        summary(&app, code);
+        ev_loop_destroy(app.loop);
+        return code;
+}

@@ -1,0 +1,95 @@
+/*
+ * kafkatee-pipe.h: the running program, shared by its modules.
+ */
+#ifndef KAFKATEE_PIPE_H
+#define KAFKATEE_PIPE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ev.h>
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+#include "deadletter.h"
+#include "reader.h"
+#include "stamp.h"
+#include "transform.h"
+
+#define KTP_NAME    "kafkatee-pipe"
+#define KTP_VERSION "0.1.0"
+
+/* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
+enum {
+        EXIT_DELIVERED = 0,
+        EXIT_USAGE = 1,
+        EXIT_FATAL = 2,
+        EXIT_LOST = 3,
+};
+
+/* Every line read ends in exactly one of delivered/failed/invalid/skipped. */
+struct counters {
+        uint64_t read, produced, delivered, failed, invalid, skipped;
+        uint64_t dead_lettered, purge_mismatches;
+};
+
+/* A message on its way: the event, then the input line, then the key. */
+struct msg {
+        struct msg *prev, *next; /* in flight, for the final accounting */
+        uint64_t line_no;
+        size_t   value_len, raw_len, key_len;
+        int64_t  timestamp_ms;
+        char     data[];
+};
+
+struct app {
+        struct conf          conf;
+        struct kt_transform *tf;
+        struct uuid_pool     ids;
+        struct line_reader   lr;
+        struct deadletter    dl;
+        struct counters      c;
+        struct ev_loop      *loop;
+        char                *topic;
+
+        ev_io     stdin_w, kafka_w;
+        ev_timer  tick_w, drain_w, flush_w;
+        ev_signal sigint_w, sigterm_w;
+        ev_prepare prepare_w;
+
+        rd_kafka_t       *rk;
+        rd_kafka_topic_t *rkt;
+        int               kafka_pipe[2];
+        struct msg       *pending;  /* refused with QUEUE_FULL, retried */
+        struct msg       *inflight; /* produced, no delivery report yet */
+        int64_t           in_flight, in_flight_bytes;
+
+        int      to_stdout;
+        int      paused;     /* stdin watcher stopped for backpressure */
+        int      eof;
+        int      flushing;   /* no more input will be produced */
+        int      signals;
+        int      fatal;      /* a fatal runtime error happened */
+        int      unread;     /* stopped before the end of stdin */
+        int      gave_up;    /* flush timed out and the queue was purged */
+        uint64_t purge_count;  /* records since the last purge_init */
+        int      in_purge;
+        unsigned complaints;   /* invalid records reported on stderr */
+};
+
+void ktp_log(const struct app *a, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Output: Kafka, or stdout with --stdout.  See output.c. */
+int output_open(struct app *a, char *err, size_t errlen);
+void output_close(struct app *a);
+/* Produces m: 0 taken (m now belongs to the output), 1 queue full, -1 failed. */
+int output_produce(struct app *a, struct msg *m);
+void output_serve(struct app *a);
+void output_purge(struct app *a);
+
+/* Called by the output for each message's outcome; frees m. */
+void app_delivered(struct app *a, struct msg *m, int ok, const char *error);
+void app_fatal(struct app *a, const char *why);
+
+#endif /* KAFKATEE_PIPE_H */

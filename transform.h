@@ -1,0 +1,125 @@
+/*
+ * transform.h: one pmacct JSON line in, one enveloped event out.
+ *
+ * Pure: no I/O, no globals, no clock.  Everything that depends on the
+ * world (the event id, the ingestion time, the collector's time zone) is
+ * handed in by the caller, so the same input always gives the same output.
+ *
+ * The hot path never builds a DOM: the line is tokenized with jsmn, checked
+ * to be strict JSON (what json-c in strict mode accepts), and its top-level
+ * members are copied byte for byte into the envelope.  Counters such as
+ * "bytes" therefore round-trip exactly, whatever their size.
+ */
+#ifndef KT_TRANSFORM_H
+#define KT_TRANSFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Deepest nesting accepted inside a record (pmacct's records are flat). */
+#define KT_MAX_DEPTH 64
+
+/* Length of a textual UUID, without its terminating NUL. */
+#define KT_UUID_LEN 36
+
+struct kt_transform;
+
+/*
+ * Converts a broken-down local time of the collector (tm_isdst = -1) to
+ * seconds since the epoch.  Returns 0, or -1 when the time does not exist.
+ * Called at most once per distinct local minute: results are cached.
+ */
+typedef int (*kt_local_to_utc_fn)(void *arg, const struct tm *local,
+                                  int64_t *epoch_out);
+
+/* What the caller knows about a record that the record does not carry. */
+struct kt_input {
+        const char *id;       /* meta.id: KT_UUID_LEN characters */
+        int64_t     ingest_ms; /* meta.dt: ingestion time, ms since epoch */
+};
+
+enum kt_status {
+        KT_EVENT,   /* an event was produced into struct kt_event */
+        KT_SKIP,    /* deliberately not forwarded (pmacct marker) */
+        KT_INVALID  /* bad input: kt_transform_error() says why */
+};
+
+enum kt_marker { KT_MARKER_NONE, KT_MARKER_PURGE_INIT, KT_MARKER_PURGE_CLOSE };
+
+/* The outcome of one line.  Pointers stay valid until the next call. */
+struct kt_event {
+        const char    *value;      /* the enveloped JSON event */
+        size_t         value_len;
+        const char    *key;        /* message key, or NULL */
+        size_t         key_len;
+        int64_t        timestamp_ms; /* event time: the Kafka timestamp */
+        enum kt_marker marker;     /* set with KT_SKIP */
+        int64_t        purged_entries; /* purge_close's count, or -1 */
+};
+
+/* What the event time falls back to when no dt source field has a time. */
+enum kt_dt_fallback { KT_DT_INGEST, KT_DT_REJECT };
+
+/*
+ * Building a transform.  Each setter returns 0, or -1 and leaves a message
+ * in kt_transform_error().  Strings are copied.
+ */
+struct kt_transform *kt_transform_new(void);
+void kt_transform_free(struct kt_transform *t);
+
+int kt_transform_set_envelope(struct kt_transform *t, const char *schema,
+                              const char *stream, const char *domain);
+/* NULL fn: local-time strings are taken as UTC. */
+void kt_transform_set_timezone(struct kt_transform *t, kt_local_to_utc_fn fn,
+                               void *arg);
+void kt_transform_set_dt_fallback(struct kt_transform *t,
+                                  enum kt_dt_fallback fallback);
+int kt_transform_add_dt_source(struct kt_transform *t, const char *field);
+int kt_transform_rename(struct kt_transform *t, const char *from,
+                        const char *to);
+int kt_transform_drop(struct kt_transform *t, const char *field);
+/* Once any field is kept, only kept fields are forwarded. */
+int kt_transform_keep(struct kt_transform *t, const char *field);
+/* A string holding an integer ("2") is forwarded as the integer (2). */
+int kt_transform_integer(struct kt_transform *t, const char *field);
+/* A time field is forwarded as ISO-8601 UTC; a zero time is left out. */
+int kt_transform_time(struct kt_transform *t, const char *field);
+/* json: any JSON value; a bare word that is not JSON becomes a string. */
+int kt_transform_constant(struct kt_transform *t, const char *field,
+                          const char *json);
+int kt_transform_set_key(struct kt_transform *t, const char *field);
+
+/*
+ * Transforms one line (no newline; it may hold any byte, NUL included).
+ */
+enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
+                                 size_t len, const struct kt_input *in,
+                                 struct kt_event *ev);
+
+/* Why the last call failed: one line of text, never NULL. */
+const char *kt_transform_error(const struct kt_transform *t);
+
+/*
+ * Helpers exposed for the caller and the tests.
+ */
+
+/* Formats ms since the epoch as "2026-11-23T08:33:20.731Z" (24 chars + NUL). */
+#define KT_ISO_LEN 24
+int kt_format_iso8601(int64_t ms, char out[KT_ISO_LEN + 1]);
+
+/*
+ * Parses a pmacct time ("2026-11-23 08:33:20.731040" local or with Z/+hh:mm,
+ * "1795422833.769141" epoch).  Returns 1 with *ms set, 0 for a zero time
+ * (pmacct's "absent"), -1 when it is not a time.
+ */
+int kt_parse_time(struct kt_transform *t, const char *s, size_t len,
+                  int64_t *ms);
+
+/*
+ * Checks that buf[0..len) is exactly one strict JSON value (RFC 8259,
+ * UTF-8, nesting at most KT_MAX_DEPTH).  Returns 0, or -1 with a message.
+ */
+int kt_json_check(struct kt_transform *t, const char *buf, size_t len);
+
+#endif /* KT_TRANSFORM_H */
