@@ -1,4 +1,4 @@
-# kafkatee-pipe
+# kafkatee-pipe: `make demo` and `make check` are all a newcomer needs.
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
@@ -8,12 +8,20 @@ PKGS     = rdkafka json-c uuid
 CWARN   ?= -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
-	$(shell pkg-config --cflags $(PKGS))
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lev
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
-SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c output.c
+SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c \
+	output.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
+UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
+
+# Debian packages for building, testing and the demo.
+DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
+	uuid-dev libjsmn-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
+	procps
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
 
@@ -23,10 +31,63 @@ $(BUILD)/%.o: %.c $(HDRS) | $(BUILD)
 $(BUILD)/kafkatee-pipe: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(OBJS) $(LIBS) -o $@
 
+$(BUILD)/test_transform: tests/test_transform.c $(BUILD)/transform.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
+
+$(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
+$(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
+$(BUILD)/mockcluster: tests/mockcluster.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< $(LDFLAGS) $(LIBS) -o $@
+
 $(BUILD):
 	mkdir -p $(BUILD)
 
-clean:
-	rm -rf $(BUILD)
+# Installs what is missing; silent when everything is there.
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null; \
+	fi
 
-.PHONY: all clean
+testbin: all $(UNIT) $(BUILD)/mockcluster
+
+demo: deps
+	@$(MAKE) -s testbin
+	@BUILD=$(BUILD) sh examples/demo.sh
+
+# Every test: unit, bats end to end (mock cluster, faults, real Kafka),
+# again under ASan+UBSan, the clang build and the man page lint.
+check: deps
+	@$(MAKE) -s testbin
+	@$(MAKE) -s BUILD=build-asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" testbin
+	@$(MAKE) -s BUILD=build-clang CC=clang all
+	@sh tests/run.sh
+
+lint:
+	mandoc -Tlint -W warning man/kafkatee-pipe.1
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/kafkatee-pipe $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/kafkatee-pipe.1 $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kafkatee-pipe \
+	  $(DESTDIR)$(MANDIR)/man1/kafkatee-pipe.1
+
+clean:
+	rm -rf $(BUILD) build-asan build-clang
+
+.PHONY: all deps testbin demo check lint install uninstall clean

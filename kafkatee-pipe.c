@@ -181,6 +181,17 @@ static int produce(struct app *a, struct msg *m)
         return 0;
 }
 
+static int is_blank(const struct line *l)
+{
+        size_t i;
+
+        for (i = 0; i < l->len; i++)
+                if (l->data[i] != ' ' && l->data[i] != '\t' &&
+                    l->data[i] != '\r')
+                        return 0;
+        return 1;
+}
+
 static int handle_line(struct app *a, const struct line *l, int64_t ingest)
 {
         struct kt_input in = { .ingest_ms = ingest };
@@ -190,6 +201,11 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         a->c.read++;
         if (l->too_long) {
                 invalid(a, l, "line longer than line.max");
+                return 0;
+        }
+        /* Nothing to lose in a blank line: counted, not forwarded. */
+        if (is_blank(l)) {
+                a->c.skipped++;
                 return 0;
         }
         if (uuid_pool_next(&a->ids, &in.id) == -1) {

@@ -426,6 +426,19 @@ static int tokenize(struct kt_transform *t, const char *js, size_t len)
         return 0;
 }
 
+/* Strict jsmn wants a delimiter after a primitive, even at the end. */
+static int check_bare_primitive(struct kt_transform *t, int first, int len)
+{
+        while (len > first && is_ws(t->js[len - 1]))
+                len--;
+        t->tok[0].type = JSMN_PRIMITIVE;
+        t->tok[0].start = first;
+        t->tok[0].end = len;
+        t->tok[0].size = 0;
+        t->ntok = 1;
+        return check_primitive(t, &t->tok[0]);
+}
+
 /* The whole of js[0..len) must be one JSON value, nothing else. */
 static int check_document(struct kt_transform *t, const char *js, size_t len)
 {
@@ -438,10 +451,12 @@ static int check_document(struct kt_transform *t, const char *js, size_t len)
                             (int)((const char *)memchr(js, '\0', len) - js));
         t->js = js;
         t->n_members = 0;
-        if (tokenize(t, js, len) == -1)
-                return -1;
         while (first < (int)len && is_ws(js[first]))
                 first++;
+        if (first < (int)len && strchr("{[\"", js[first]) == NULL)
+                return check_bare_primitive(t, first, (int)len);
+        if (tokenize(t, js, len) == -1)
+                return -1;
         if (outer_start(&t->tok[0]) != first)
                 return syntax_error(t, first);
         if (check_value(t, &i, 1) == -1)

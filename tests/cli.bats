@@ -1,0 +1,230 @@
+#!/usr/bin/env bats
+# The command line end to end, without a broker: --stdout, exit codes,
+# config errors, the dead-letter file, and the traps of pmacct's JSON.
+
+setup() {
+        ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+        KTP=${BUILD:-$ROOT/build}/kafkatee-pipe
+        SAMPLES=$ROOT/tests/data
+        T=$BATS_TEST_TMPDIR
+        export TZ=UTC
+}
+
+# ktp_stdout ARGS...: run with --stdout, events masked for comparison.
+masked() {
+        jq -c '.meta.id = "ID" | .meta.dt = "DT"'
+}
+
+oracle() {
+        jq -c --arg domain test.example -f "$ROOT/tests/envelope.jq" "$1"
+}
+
+# The summary counters of stderr file $1 as shell variables.
+counters() {
+        eval "$(grep -o 'summary: .*' "$1" | sed 's/^summary: //')"
+}
+
+@test "-V prints its version and librdkafka's" {
+        run "$KTP" -V
+        [ "$status" -eq 0 ]
+        [[ "$output" == kafkatee-pipe\ *librdkafka\ 2.* ]]
+}
+
+@test "-h prints usage on stdout, bad options exit 1" {
+        run "$KTP" -h
+        [ "$status" -eq 0 ]
+        [[ "$output" == Usage:* ]]
+        run "$KTP" --no-such-option
+        [ "$status" -eq 1 ]
+        run "$KTP" --stdout extra-argument
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"unexpected argument 'extra-argument'"* ]]
+        run "$KTP" -X novalue --stdout
+        [ "$status" -eq 1 ]
+}
+
+@test "config errors name file and line, exit 1 before reading stdin" {
+        printf 'stream = netflow\nbogus.key = 1\n' > "$T/bad.conf"
+        run bash -c "printf 'kept\n' | { '$KTP' -c '$T/bad.conf' --stdout; echo rc=\$?; cat; }"
+        [[ "$output" == *"$T/bad.conf:2: unknown key 'bogus.key'"* ]]
+        [[ "$output" == *"rc=1"* ]]
+        [[ "$output" == *kept* ]]
+}
+
+@test "missing config file, no brokers, unknown time zone, bad kafka property: exit 1" {
+        run "$KTP" -c "$T/nonexistent.conf" --stdout </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"No such file"* ]]
+        run "$KTP" </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"no brokers"* ]]
+        run "$KTP" --stdout -o dt.timezone=Mars/Olympus_Mons </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"unknown time zone"* ]]
+        run "$KTP" -b 127.0.0.1:1 -X no.such.property=1 </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"no.such.property"* ]]
+        run "$KTP" --stdout -o topic='%{datacenter}.x' </dev/null
+        [ "$status" -eq 1 ]
+}
+
+@test "dead-letter file not writable: exit 1" {
+        run "$KTP" --stdout --dead-letter /nonexistent/dir/dead.jsonl </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"/nonexistent/dir/dead.jsonl"* ]]
+}
+
+@test "pmacctd sample: events equal the jq oracle, markers skipped" {
+        "$KTP" --stdout -o domain=test.example < "$SAMPLES/pmacctd-lo-json.jsonl" \
+                > "$T/out" 2> "$T/err"
+        diff <(oracle "$SAMPLES/pmacctd-lo-json.jsonl") <(masked < "$T/out")
+        counters "$T/err"
+        [ "$read" -eq 62 ] && [ "$delivered" -eq 60 ] && [ "$skipped" -eq 2 ]
+        [ "$exit" -eq 0 ]
+}
+
+@test "nfacctd epoch sample: events equal the jq oracle" {
+        "$KTP" --stdout -o domain=test.example < "$SAMPLES/nfacctd-ipfix-epoch.jsonl" \
+                > "$T/out" 2> "$T/err"
+        diff <(oracle "$SAMPLES/nfacctd-ipfix-epoch.jsonl") <(masked < "$T/out")
+        counters "$T/err"
+        [ "$read" -eq 122 ] && [ "$delivered" -eq 120 ] && [ "$skipped" -eq 2 ]
+}
+
+@test "every event has its own UUID and an ingestion time" {
+        "$KTP" --stdout -q < "$SAMPLES/nfacctd-ipfix-epoch.jsonl" > "$T/out"
+        [ "$(jq -r .meta.id "$T/out" | sort -u | wc -l)" -eq 120 ]
+        jq -r .meta.id "$T/out" | grep -Evq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' && false
+        jq -r .meta.dt "$T/out" | grep -Evq '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z$' && false
+        true
+}
+
+@test "invalid lines: counted, dead-lettered with a reason, exit 3, replayable" {
+        {
+                echo '{"event_type": "purge", "tag": 1}'
+                echo 'pmacctd: shutting down'
+                echo '{"tag": 2,}'
+                echo '[1, 2]'
+                echo '{"tag": 3, "tag": 4}'
+                printf '{"label": "a\001b"}\n'
+                printf '{"label": "\xff"}\n'
+                echo '{"tag": 5, "timestamp_start": "2026-13-01 00:00:00"}'
+                echo '{"tag": 6, "tcp_flags": "x2"}'
+                echo '{"tag": 7}'
+        } > "$T/in"
+        run "$KTP" --stdout --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"read=10 produced=2 delivered=2 invalid=8 failed=0 skipped=0 dead_lettered=8 exit=3"* ]]
+        [ "$(wc -l < "$T/dead")" -eq 8 ]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = invalid ]
+        jq -r .message "$T/dead" > "$T/why"
+        grep -q "not JSON: bad value 'pmacctd: shutting down' at byte 0" "$T/why"
+        grep -q "not a JSON object" "$T/why"
+        grep -q 'duplicate key "tag"' "$T/why"
+        grep -q "control character" "$T/why"
+        grep -q "invalid UTF-8" "$T/why"
+        grep -q "timestamp_start: not a time" "$T/why"
+        grep -q "tcp_flags: not an integer" "$T/why"
+        # Replay: the raw lines come back byte for byte (valid UTF-8 ones).
+        jq -r 'select(.line != 7) | .raw' "$T/dead" > "$T/replayed"
+        diff "$T/replayed" <(sed -n '2,6p;8,9p' "$T/in")
+        [ "$(jq -r .line "$T/dead" | tr '\n' ' ')" = "2 3 4 5 6 7 8 9 " ]
+}
+
+@test "without a dead-letter file, lost records are reported on stderr" {
+        run "$KTP" --stdout <<< 'garbage'
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"stdin:1: invalid: not JSON"* ]]
+}
+
+@test "framing: CRLF, blank lines, NUL byte, last line without newline" {
+        printf '{"tag": 1}\r\n\r\n\n{"tag": 2, "x": "a\0b"}\n   \n{"tag": 3}' > "$T/in"
+        run "$KTP" --stdout --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"read=6 produced=2 delivered=2 invalid=1 failed=0 skipped=3"* ]]
+        [[ "${lines[0]}" == *'"tag": 1}' ]]
+        [[ "${lines[1]}" == *'"tag": 3}' ]]
+        [ "$(jq -r .message "$T/dead")" = "NUL byte at byte 18" ]
+        [ "$(jq -r .raw "$T/dead" | od -c | grep -c '\\0')" -eq 1 ]
+}
+
+@test "an over-long line is dead-lettered, truncated, and framing recovers" {
+        { echo '{"tag": 1}'; printf '{"label": "%05000d"}\n' 0; echo '{"tag": 2}'; } > "$T/in"
+        run "$KTP" --stdout -o line.max=1000 --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"read=3 produced=2 delivered=2 invalid=1"* ]]
+        [ "$(jq -r .reason "$T/dead")" = too_long ]
+        [ "$(jq -r .truncated "$T/dead")" = true ]
+        [ "$(jq -r .raw "$T/dead" | wc -c)" -eq 1001 ]
+}
+
+@test "unsigned 64-bit counters and big numbers round-trip byte for byte" {
+        echo '{"tag": 1, "packets": 18446744073709551615, "bytes": 9007199254740993, "flows": 12345678901234567890123}' > "$T/in"
+        run "$KTP" --stdout -q < "$T/in"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"packets": 18446744073709551615, "bytes": 9007199254740993, "flows": 12345678901234567890123}' ]]
+}
+
+@test "dt: local time of the collector's zone to UTC, from TZ or dt.timezone" {
+        line='{"tag": 1, "timestamp_start": "2026-11-23 09:33:20.731040"}'
+        run env TZ=Europe/Paris "$KTP" --stdout -q <<< "$line"
+        [ "$(jq -r .dt <<< "$output")" = 2026-11-23T08:33:20.731Z ]
+        run "$KTP" --stdout -q -o dt.timezone=America/New_York <<< "$line"
+        [ "$(jq -r .dt <<< "$output")" = 2026-11-23T14:33:20.731Z ]
+        # Summer time in Paris: +02:00.
+        run env TZ=Europe/Paris "$KTP" --stdout -q <<< '{"timestamp_start": "2026-07-01 12:00:00"}'
+        [ "$(jq -r .dt <<< "$output")" = 2026-07-01T10:00:00.000Z ]
+}
+
+@test "dt: first non-zero source wins; zero times mean absent; fallback" {
+        run "$KTP" --stdout -q <<< '{"timestamp_start": "0000-00-00 00:00:00.000000", "timestamp_arrival": "1795422833.769141"}'
+        [ "$(jq -r .dt <<< "$output")" = 2026-11-23T08:33:53.769Z ]
+        [ "$(jq -r 'has("timestamp_start")' <<< "$output")" = false ]
+        run "$KTP" --stdout -q <<< '{"tag": 1}'
+        [ "$(jq -r '.dt == .meta.dt' <<< "$output")" = true ]
+        run "$KTP" --stdout -o dt.fallback=reject --dead-letter "$T/dead" <<< '{"tag": 1}'
+        [ "$status" -eq 3 ]
+        [[ "$(jq -r .message "$T/dead")" == "no event time"* ]]
+}
+
+@test "renames, drops, allowlist, constants, integer and time fields" {
+        line='{"event_type": "purge", "ip_src": "10.0.0.1", "label": "x", "tcp_flags": "24", "tos": 0, "timestamp_arrival": "1795422833"}'
+        run "$KTP" --stdout -q -o field.rename.ip_src=src_ip -o field.drop=label,tos \
+                -o field.const.site=eqiad -o field.const.version=3 -o field.time= <<< "$line"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"dt": "2026-11-23T08:33:53.000Z", "src_ip": "10.0.0.1", "tcp_flags": 24, "timestamp_arrival": "1795422833", "site": "eqiad", "version": 3}' ]]
+        run "$KTP" --stdout -q -o field.keep=ip_src,tos <<< "$line"
+        [[ "$output" == *'.000Z", "ip_src": "10.0.0.1", "tos": 0}' ]]
+        run "$KTP" --stdout -o field.rename.ip_src=dt </dev/null
+        [ "$status" -eq 1 ]
+}
+
+@test "envelope: --stream, --schema, domain, datacenter" {
+        run "$KTP" --stdout -q --stream flows --schema /flows/1.0.0 -o domain=edge1 <<< '{"tag": 1}'
+        [ "$(jq -c '[."$schema", .meta.stream, .meta.domain]' <<< "$output")" = '["/flows/1.0.0","flows","edge1"]' ]
+}
+
+@test "pmacct purge markers are checked against what was read" {
+        printf '%s\n' '{"event_type": "purge_init", "writer_id": "out/1"}' \
+                '{"event_type": "purge", "tag": 1}' \
+                '{"event_type": "purge_close", "writer_id": "out/1", "purged_entries": 2, "total_entries": 2, "duration": 0}' > "$T/in"
+        run "$KTP" --stdout < "$T/in"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"purge: 2 records announced, 1 read"* ]]
+}
+
+@test "-q: silent on success, summary still printed on loss" {
+        run "$KTP" --stdout -q <<< '{"tag": 1}'
+        [ "$output" = "$(echo "$output" | grep -v summary)" ]
+        run "$KTP" --stdout -q <<< 'nope'
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"summary:"* ]]
+}
+
+@test "stdout closed early: fatal, exit 2, everything counted" {
+        run bash -c "'$KTP' --stdout < '$SAMPLES/nfacctd-ipfix-epoch.jsonl' | head -c 10 >/dev/null"
+        "$KTP" --stdout < "$SAMPLES/nfacctd-ipfix-epoch.jsonl" 2> "$T/err" | head -c 10 > /dev/null || true
+        counters "$T/err"
+        [ "$exit" -eq 2 ]
+        [ "$read" -eq $((delivered + failed + invalid + skipped)) ]
+}
