@@ -70,6 +70,19 @@ int dl_write(struct deadletter *dl, const struct dead_record *r)
         return rc;
 }
 
+int dl_reopen(struct deadletter *dl)
+{
+        FILE *fp;
+
+        if (dl->fp == NULL)
+                return 0;
+        if ((fp = fopen(dl->path, "a")) == NULL)
+                return -1;
+        fclose(dl->fp);
+        dl->fp = fp;
+        return 0;
+}
+
 void dl_close(struct deadletter *dl)
 {
         if (dl->fp != NULL)

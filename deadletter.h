@@ -29,6 +29,8 @@ int dl_open(struct deadletter *dl, const char *path, char *err,
             size_t errlen);
 /* Returns 0, or -1 when the record could not be written. */
 int dl_write(struct deadletter *dl, const struct dead_record *r);
+/* Opens the file again by its name: after logrotate moved it. */
+int dl_reopen(struct deadletter *dl);
 void dl_close(struct deadletter *dl);
 
 #endif /* KT_DEADLETTER_H */

@@ -199,13 +199,14 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         struct msg *m;
 
         a->c.read++;
-        if (l->too_long) {
-                invalid(a, l, "line longer than line.max");
+        /* Nothing to lose in a blank line: counted, not forwarded. */
+        if (!l->too_long && is_blank(l)) {
+                a->c.skipped++;
                 return 0;
         }
-        /* Nothing to lose in a blank line: counted, not forwarded. */
-        if (is_blank(l)) {
-                a->c.skipped++;
+        if (l->too_long) {
+                a->purge_count++;
+                invalid(a, l, "line longer than line.max");
                 return 0;
         }
         if (uuid_pool_next(&a->ids, &in.id) == -1) {
@@ -432,6 +433,22 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
         begin_flush(a, 0);
 }
 
+/* logrotate moved the dead-letter file away: start a new one. */
+static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        if (dl_reopen(&a->dl) == -1) {
+                ktp_log(a, 0, "cannot reopen dead-letter file %s: %s",
+                        a->dl.path, strerror(errno));
+                a->fatal = 1;
+                return;
+        }
+        ktp_log(a, 2, "SIGHUP: dead-letter file reopened");
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
         struct app *a = w->data;
@@ -451,6 +468,7 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
 
         (void)loop;
         (void)revents;
+        output_serve(a);
         if (a->paused && !a->flushing && under_low_water(a)) {
                 a->paused = 0;
                 pump(a);
@@ -547,6 +565,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 {
         int c, r = 0;
 
+        argv[0] = (char *)KTP_NAME; /* getopt's messages use it */
         while (r == 0 && (c = getopt_long(argc, argv, "c:b:t:X:o:qvVh",
                                           long_options, NULL)) != -1) {
                 switch (c) {
@@ -607,12 +626,13 @@ static char *expand_topic(const struct conf *c)
         size_t n;
 
         if (tmpl == NULL)
-                tmpl = c->datacenter ? "%{datacenter}.%{stream}" : "%{stream}";
+                tmpl = c->datacenter && *c->datacenter ?
+                       "%{datacenter}.%{stream}" : "%{stream}";
         while (*tmpl != '\0' && p < buf + sizeof(buf) - 1) {
                 if (strncmp(tmpl, "%{stream}", 9) == 0) {
                         value = c->stream, n = 9;
                 } else if (strncmp(tmpl, "%{datacenter}", 13) == 0) {
-                        if ((value = c->datacenter) == NULL)
+                        if ((value = c->datacenter) == NULL || *value == '\0')
                                 return NULL;
                         n = 13;
                 } else {
@@ -747,14 +767,16 @@ static void watchers_start(struct app *a)
         ev_timer_init(&a->flush_w, flush_cb, 0., 0.);
         ev_signal_init(&a->sigint_w, signal_cb, SIGINT);
         ev_signal_init(&a->sigterm_w, signal_cb, SIGTERM);
+        ev_signal_init(&a->sighup_w, sighup_cb, SIGHUP);
         ev_prepare_init(&a->prepare_w, before_block);
         a->stdin_w.data = a->tick_w.data = a->drain_w.data = a;
         a->flush_w.data = a->sigint_w.data = a->sigterm_w.data = a;
-        a->prepare_w.data = a;
+        a->prepare_w.data = a->sighup_w.data = a;
         ev_io_start(a->loop, &a->stdin_w);
         ev_timer_start(a->loop, &a->tick_w);
         ev_signal_start(a->loop, &a->sigint_w);
         ev_signal_start(a->loop, &a->sigterm_w);
+        ev_signal_start(a->loop, &a->sighup_w);
         ev_prepare_start(a->loop, &a->prepare_w);
 }
 
@@ -765,10 +787,10 @@ static void account_leftovers(struct app *a)
 
         while ((m = a->inflight) != NULL) {
                 a->inflight = m->next;
-                m->prev = m->next = NULL;
                 app_delivered(a, m, 0, "no delivery report before exit "
                               "(outcome unknown)");
         }
+        a->inflight_tail = NULL;
         a->in_flight = 0;
 }
 
@@ -790,13 +812,14 @@ static void summary(const struct app *a, int code)
                 return;
         fprintf(stderr, KTP_NAME ": summary: read=%llu produced=%llu "
                 "delivered=%llu invalid=%llu failed=%llu skipped=%llu "
-                "dead_lettered=%llu exit=%d\n",
+                "dead_lettered=%llu purge_mismatches=%llu exit=%d\n",
                 (unsigned long long)c->read, (unsigned long long)c->produced,
                 (unsigned long long)c->delivered,
                 (unsigned long long)c->invalid,
                 (unsigned long long)c->failed,
                 (unsigned long long)c->skipped,
-                (unsigned long long)c->dead_lettered, code);
+                (unsigned long long)c->dead_lettered,
+                (unsigned long long)c->purge_mismatches, code);
 }
 
 static void teardown(struct app *a)

@@ -54,7 +54,7 @@ struct app {
 
         ev_io     stdin_w, kafka_w;
         ev_timer  tick_w, drain_w, flush_w;
-        ev_signal sigint_w, sigterm_w;
+        ev_signal sigint_w, sigterm_w, sighup_w;
         ev_prepare prepare_w;
 
         rd_kafka_t       *rk;
@@ -62,6 +62,7 @@ struct app {
         int               kafka_pipe[2];
         struct msg       *pending;  /* refused with QUEUE_FULL, retried */
         struct msg       *inflight; /* produced, no delivery report yet */
+        struct msg       *inflight_tail;
         int64_t           in_flight, in_flight_bytes;
 
         int      to_stdout;

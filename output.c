@@ -20,13 +20,16 @@ static const struct {
         { "client.id", KTP_NAME },
 };
 
+/* Appended at the tail: what is dead-lettered in bulk keeps input order. */
 static void inflight_link(struct app *a, struct msg *m)
 {
-        m->prev = NULL;
-        m->next = a->inflight;
-        if (a->inflight != NULL)
-                a->inflight->prev = m;
-        a->inflight = m;
+        m->next = NULL;
+        m->prev = a->inflight_tail;
+        if (a->inflight_tail != NULL)
+                a->inflight_tail->next = m;
+        else
+                a->inflight = m;
+        a->inflight_tail = m;
         a->in_flight++;
         a->in_flight_bytes += (int64_t)m->value_len;
 }
@@ -39,6 +42,8 @@ static void inflight_unlink(struct app *a, struct msg *m)
                 a->inflight = m->next;
         if (m->next != NULL)
                 m->next->prev = m->prev;
+        else
+                a->inflight_tail = m->prev;
         a->in_flight--;
         a->in_flight_bytes -= (int64_t)m->value_len;
 }
@@ -192,7 +197,7 @@ int output_open(struct app *a, char *err, size_t errlen)
 void output_close(struct app *a)
 {
         if (a->to_stdout) {
-                fflush(stdout);
+                output_serve(a);
                 return;
         }
         if (a->kafka_pipe[0] != -1)
@@ -207,16 +212,33 @@ void output_close(struct app *a)
         }
 }
 
+/*
+ * stdout: an event is delivered once fflush(3) said so; until then it
+ * waits in the in-flight list like a Kafka message.
+ */
+static void stdout_settle(struct app *a);
+
 static int stdout_produce(struct app *a, struct msg *m)
 {
+        inflight_link(a, m);
         if (fwrite(m->data, 1, m->value_len, stdout) != m->value_len ||
-            putchar('\n') == EOF) {
-                app_delivered(a, m, 0, strerror(errno));
-                app_fatal(a, "cannot write to stdout");
-                return 0;
-        }
-        app_delivered(a, m, 1, NULL);
+            putchar('\n') == EOF)
+                stdout_settle(a);
         return 0;
+}
+
+static void stdout_settle(struct app *a)
+{
+        int ok = fflush(stdout) == 0;
+        const char *why = ok ? NULL : strerror(errno);
+        struct msg *m;
+
+        while ((m = a->inflight) != NULL) {
+                inflight_unlink(a, m);
+                app_delivered(a, m, ok, why);
+        }
+        if (!ok && !a->fatal)
+                app_fatal(a, "cannot write to stdout");
 }
 
 int output_produce(struct app *a, struct msg *m)
@@ -247,6 +269,11 @@ int output_produce(struct app *a, struct msg *m)
 /* Serves delivery reports, errors and logs: never blocks. */
 void output_serve(struct app *a)
 {
+        if (a->to_stdout) {
+                if (a->inflight != NULL)
+                        stdout_settle(a);
+                return;
+        }
         if (a->rk == NULL)
                 return;
         while (rd_kafka_poll(a->rk, 0) > 0)

@@ -5,7 +5,7 @@
 setup() {
         ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
         KTP=${BUILD:-$ROOT/build}/kafkatee-pipe
-        SAMPLES=$ROOT/tests/data
+        SAMPLES=$ROOT/examples/samples
         T=$BATS_TEST_TMPDIR
         export TZ=UTC
 }
@@ -114,7 +114,7 @@ counters() {
         } > "$T/in"
         run "$KTP" --stdout --dead-letter "$T/dead" < "$T/in"
         [ "$status" -eq 3 ]
-        [[ "$output" == *"read=10 produced=2 delivered=2 invalid=8 failed=0 skipped=0 dead_lettered=8 exit=3"* ]]
+        [[ "$output" == *"read=10 produced=2 delivered=2 invalid=8 failed=0 skipped=0 dead_lettered=8 purge_mismatches=0 exit=3"* ]]
         [ "$(wc -l < "$T/dead")" -eq 8 ]
         [ "$(jq -r .reason "$T/dead" | sort -u)" = invalid ]
         jq -r .message "$T/dead" > "$T/why"
@@ -219,6 +219,31 @@ counters() {
         run "$KTP" --stdout -q <<< 'nope'
         [ "$status" -eq 3 ]
         [[ "$output" == *"summary:"* ]]
+}
+
+@test "stdout full: nothing counted delivered that was not written, exit 2" {
+        head -n 3 "$SAMPLES/pmacctd-lo-json.jsonl" > "$T/in"
+        run bash -c "'$KTP' --stdout --dead-letter '$T/dead' < '$T/in' > /dev/full"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"read=3 produced=2 delivered=0 invalid=0 failed=2 skipped=1"* ]]
+        diff <(jq -r .raw "$T/dead") <(sed -n 2,3p "$T/in")
+}
+
+@test "SIGHUP reopens the dead-letter file (logrotate)" {
+        mkfifo "$T/fifo"
+        "$KTP" --stdout --dead-letter "$T/dead" < "$T/fifo" > /dev/null 2> "$T/err" &
+        pid=$!
+        exec 5> "$T/fifo"
+        echo bad1 >&5
+        for i in $(seq 50); do [ -s "$T/dead" ] && break; sleep 0.1; done
+        mv "$T/dead" "$T/dead.1"
+        kill -HUP "$pid"
+        sleep 0.5
+        echo bad2 >&5
+        exec 5>&-
+        wait "$pid" || [ $? -eq 3 ]
+        [ "$(jq -r .raw "$T/dead.1")" = bad1 ]
+        [ "$(jq -r .raw "$T/dead")" = bad2 ]
 }
 
 @test "stdout closed early: fatal, exit 2, everything counted" {

@@ -381,20 +381,25 @@ static void serve(rd_kafka_mock_cluster_t *mc, const sigset_t *waitmask) {
         }
 }
 
-static int add_topic_arg(rd_kafka_mock_cluster_t *mc, char *arg) {
-        char errstr[ERRSTR_SZ], *colon;
+/* -t TOPIC:PARTITIONS.  Works on a copy: argv shows up in ps(1). */
+static int add_topic_arg(rd_kafka_mock_cluster_t *mc, const char *arg) {
+        char errstr[ERRSTR_SZ], *name, *colon;
+        int ret = 0;
 
-        if ((colon = strrchr(arg, ':')) == NULL) {
-                fprintf(stderr, "mockcluster: -t %s: want TOPIC:PARTITIONS\n",
-                        arg);
+        if ((name = strdup(arg)) == NULL)
                 return -1;
+        if ((colon = strrchr(name, ':')) == NULL) {
+                snprintf(errstr, sizeof(errstr), "want TOPIC:PARTITIONS");
+                ret = -1;
+        } else {
+                *colon = '\0';
+                ret = create_topic(mc, name, colon + 1, errstr,
+                                   sizeof(errstr));
         }
-        *colon = '\0';
-        if (create_topic(mc, arg, colon + 1, errstr, sizeof(errstr)) == -1) {
+        if (ret == -1)
                 fprintf(stderr, "mockcluster: -t %s: %s\n", arg, errstr);
-                return -1;
-        }
-        return 0;
+        free(name);
+        return ret;
 }
 
 /*

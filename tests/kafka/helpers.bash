@@ -5,7 +5,8 @@
 #
 #   load kafka/helpers            # or: load ../kafka/helpers, etc.
 #
-#   setup_file() { kafka_start; }             # skips the whole file if no Kafka can be had
+#   setup_file() { kafka_start; }
+#   setup() { kafka_require; }      # skip each test when kafka_start found no Kafka
 #   teardown_file() { kafka_stop; }
 #
 #   @test "..." {
@@ -17,7 +18,12 @@
 # Functions:
 #   kafka_start                  start a fresh broker; exports KAFKA_BROKERS=127.0.0.1:PORT.
 #                                kafka.sh exit 77 (no java/mvn/kcat, jars not fetchable)
-#                                becomes bats `skip` with kafka.sh's reason.
+#                                becomes bats `skip` with kafka.sh's reason. In
+#                                setup_file, where bats 1.8 (Debian bookworm) cannot
+#                                skip (it reports "setup_file failed"), it exports
+#                                KAFKA_SKIP_REASON instead and returns 0: call
+#                                kafka_require in setup() to skip each test.
+#   kafka_require                skip the current test if kafka_start found no Kafka
 #   kafka_stop                   stop the broker and delete its data (safe if none runs)
 #   kafka_kill                   SIGKILL the broker, keep data and ports
 #   kafka_restart                start the same broker again (same port, same data),
@@ -49,9 +55,11 @@ kafka_start() {
     errf=$(mktemp "${BATS_TMPDIR:-/tmp}/kafka-start.XXXXXX")
     out=$("$KAFKA_SH" start 2>"$errf") || rc=$?
     if [ "$rc" -eq 77 ]; then
-        reason=$(sed -n 's/^kafka\.sh: SKIP: //p' "$errf" | tail -n 1)
+        reason=$(sed -n 's/.*kafka\.sh: SKIP: //p' "$errf" | tail -n 1)
         rm -f "$errf"
-        skip "no real Kafka broker: ${reason:-kafka.sh start exited 77}"
+        export KAFKA_SKIP_REASON="no real Kafka broker: ${reason:-kafka.sh start exited 77}"
+        # in setup_file (no BATS_TEST_NAME yet) bats 1.8 cannot skip: defer to kafka_require
+        [ -z "${BATS_TEST_NAME:-}" ] || skip "$KAFKA_SKIP_REASON"
         return 0
     fi
     if [ "$rc" -ne 0 ]; then
@@ -61,7 +69,14 @@ kafka_start() {
         return 1
     fi
     rm -f "$errf"
+    unset KAFKA_SKIP_REASON
     export KAFKA_BROKERS=$out
+}
+
+kafka_require() {
+    if [ -n "${KAFKA_SKIP_REASON:-}" ]; then
+        skip "$KAFKA_SKIP_REASON"
+    fi
 }
 
 kafka_stop() {

@@ -9,6 +9,10 @@ setup_file() {
     kafka_start
 }
 
+setup() {
+    kafka_require
+}
+
 teardown_file() {
     kafka_stop
 }
