@@ -94,6 +94,25 @@ static const char *const reserved_names[] = { "$schema", "meta", "dt" };
 
 /* --- errors ----------------------------------------------------------- */
 
+static int utf8_len(const unsigned char *s, const unsigned char *end);
+
+/* Quoted excerpts are cut by bytes: mend what the cut broke. */
+static void sanitize_utf8(char *msg)
+{
+        unsigned char *s = (unsigned char *)msg;
+        unsigned char *end = s + strlen(msg);
+        int n;
+
+        while (s < end) {
+                if (*s < 0x80)
+                        s++;
+                else if ((n = utf8_len(s, end)) > 0)
+                        s += n;
+                else
+                        *s++ = '?';
+        }
+}
+
 __attribute__((format(printf, 2, 3)))
 static int fail(struct kt_transform *t, const char *fmt, ...)
 {
@@ -102,6 +121,7 @@ static int fail(struct kt_transform *t, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(t->err, sizeof(t->err), fmt, ap);
         va_end(ap);
+        sanitize_utf8(t->err);
         return -1;
 }
 
@@ -356,9 +376,6 @@ static int check_container(struct kt_transform *t, int *i, int depth)
         const jsmntok_t *c = &t->tok[(*i)++];
         int pos = c->start + 1, limit = c->end - 1, n, v;
 
-        if (depth > KT_MAX_DEPTH)
-                return fail(t, "not JSON: nesting deeper than %d at byte %d",
-                            KT_MAX_DEPTH, c->start);
         for (n = 0; n < c->size; n++) {
                 if (next_token(t, i, pos, limit) == -1)
                         return -1;
@@ -383,6 +400,9 @@ static int check_value(struct kt_transform *t, int *i, int depth)
 {
         const jsmntok_t *k = &t->tok[*i];
 
+        if (depth > KT_MAX_DEPTH)
+                return fail(t, "not JSON: nesting deeper than %d at byte %d",
+                            KT_MAX_DEPTH, outer_start(k));
         switch (k->type) {
         case JSMN_OBJECT:
         case JSMN_ARRAY:
@@ -426,6 +446,53 @@ static int tokenize(struct kt_transform *t, const char *js, size_t len)
         return 0;
 }
 
+static size_t count_byte(const char *s, size_t len, char c, size_t stop)
+{
+        const char *end = s + len;
+        size_t n = 0;
+
+        while (n <= stop && (s = memchr(s, c, (size_t)(end - s))) != NULL) {
+                n++;
+                s++;
+        }
+        return n;
+}
+
+/*
+ * jsmn closes a container by walking up its parents: deep nesting costs
+ * depth squared.  Refuse it before jsmn sees it.  pmacct's records hold
+ * one '{' and no '[', so the exact scan below almost never runs.
+ */
+static int check_nesting(struct kt_transform *t, const char *js, size_t len)
+{
+        size_t i;
+        int depth = 0, in_string = 0;
+
+        if (count_byte(js, len, '{', KT_MAX_DEPTH) +
+            count_byte(js, len, '[', KT_MAX_DEPTH) <= KT_MAX_DEPTH)
+                return 0;
+        for (i = 0; i < len; i++) {
+                char c = js[i];
+
+                if (in_string) {
+                        if (c == '\\')
+                                i++;
+                        else if (c == '"')
+                                in_string = 0;
+                } else if (c == '"') {
+                        in_string = 1;
+                } else if (c == '{' || c == '[') {
+                        if (++depth > KT_MAX_DEPTH)
+                                return fail(t, "not JSON: nesting deeper "
+                                            "than %d at byte %zu",
+                                            KT_MAX_DEPTH, i);
+                } else if (c == '}' || c == ']') {
+                        depth--;
+                }
+        }
+        return 0;
+}
+
 /* Strict jsmn wants a delimiter after a primitive, even at the end. */
 static int check_bare_primitive(struct kt_transform *t, int first, int len)
 {
@@ -455,7 +522,7 @@ static int check_document(struct kt_transform *t, const char *js, size_t len)
                 first++;
         if (first < (int)len && strchr("{[\"", js[first]) == NULL)
                 return check_bare_primitive(t, first, (int)len);
-        if (tokenize(t, js, len) == -1)
+        if (check_nesting(t, js, len) == -1 || tokenize(t, js, len) == -1)
                 return -1;
         if (outer_start(&t->tok[0]) != first)
                 return syntax_error(t, first);
@@ -878,8 +945,10 @@ int kt_transform_drop(struct kt_transform *t, const char *field)
 
 int kt_transform_keep(struct kt_transform *t, const char *field)
 {
+        if (add_flag(t, field, RULE_KEEP) == -1)
+                return -1;
         t->keeping = 1;
-        return add_flag(t, field, RULE_KEEP);
+        return 0;
 }
 
 int kt_transform_integer(struct kt_transform *t, const char *field)
@@ -1037,23 +1106,70 @@ static int is_marker(struct kt_transform *t, struct kt_event *ev)
         return 1;
 }
 
+static int keys_equal(const struct kt_transform *t, const jsmntok_t *a,
+                      const jsmntok_t *b)
+{
+        return a->end - a->start == b->end - b->start &&
+               memcmp(t->js + a->start, t->js + b->start,
+                      (size_t)(a->end - a->start)) == 0;
+}
+
+static int duplicate(struct kt_transform *t, const jsmntok_t *k)
+{
+        return fail(t, "duplicate key \"%.*s\"", k->end - k->start,
+                    t->js + k->start);
+}
+
+/* qsort has no context argument: the line travels with each key. */
+struct sort_key {
+        const char *p;
+        int         len;
+};
+
+static int compare_keys(const void *x, const void *y)
+{
+        const struct sort_key *a = x, *b = y;
+        int r = memcmp(a->p, b->p, (size_t)(a->len < b->len ? a->len
+                                                          : b->len));
+
+        return r != 0 ? r : a->len - b->len;
+}
+
+/* Many members: sort the keys, O(n log n) instead of O(n^2). */
+static int check_duplicates_sorted(struct kt_transform *t)
+{
+        struct sort_key *keys = malloc(t->n_members * sizeof(*keys));
+        size_t i;
+        int r = 0;
+
+        if (keys == NULL)
+                return fail(t, "out of memory");
+        for (i = 0; i < t->n_members; i++) {
+                const jsmntok_t *k = &t->tok[t->members[i].key];
+
+                keys[i].p = t->js + k->start;
+                keys[i].len = k->end - k->start;
+        }
+        qsort(keys, t->n_members, sizeof(*keys), compare_keys);
+        for (i = 1; i < t->n_members && r == 0; i++)
+                if (compare_keys(&keys[i - 1], &keys[i]) == 0)
+                        r = fail(t, "duplicate key \"%.*s\"", keys[i].len,
+                                 keys[i].p);
+        free(keys);
+        return r;
+}
+
 static int check_duplicates(struct kt_transform *t)
 {
         size_t i, j;
-        const jsmntok_t *a, *b;
 
-        for (i = 1; i < t->n_members; i++) {
-                a = &t->tok[t->members[i].key];
-                for (j = 0; j < i; j++) {
-                        b = &t->tok[t->members[j].key];
-                        if (a->end - a->start == b->end - b->start &&
-                            memcmp(t->js + a->start, t->js + b->start,
-                                   (size_t)(a->end - a->start)) == 0)
-                                return fail(t, "duplicate key \"%.*s\"",
-                                            a->end - a->start,
-                                            t->js + a->start);
-                }
-        }
+        if (t->n_members > 64)
+                return check_duplicates_sorted(t);
+        for (i = 1; i < t->n_members; i++)
+                for (j = 0; j < i; j++)
+                        if (keys_equal(t, &t->tok[t->members[i].key],
+                                       &t->tok[t->members[j].key]))
+                                return duplicate(t, &t->tok[t->members[i].key]);
         return 0;
 }
 

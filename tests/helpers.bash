@@ -168,7 +168,7 @@ mock_stop() {
 
 	[ -n "${MOCK_PID:-}" ] || return 0
 	# bats runs with set -e: nothing here may fail.
-	printf 'quit\n' >&"$MOCK_FD" 2>/dev/null || true
+	{ printf 'quit\n' >&"$MOCK_FD"; } 2>/dev/null || true
 	exec {MOCK_FD}>&-
 	for ((i = 0; i < 200; i++)); do
 		kill -0 "$MOCK_PID" 2>/dev/null || break
@@ -221,21 +221,37 @@ partitions() {
 	    awk '$1 == "partition" { sub(",", "", $2); print $2 }'
 }
 
+# watermarks TOPIC
+#	Prints "partition TAB high watermark" for each partition of TOPIC,
+#	in partition order; fails unless every partition answered.
+watermarks() {
+	local p args=()
+
+	for p in $(partitions "$1"); do
+		args+=(-t "$1:$p:-1")	# timestamp -1: the end offset
+	done
+	[ "${#args[@]}" -gt 0 ] || _fail "watermarks: no partitions" \
+	    "for $1" || return
+	timeout "$KCAT_TIMEOUT" kcat -Q -b "$BROKERS" "${args[@]}" |
+	    awk -v want=$((${#args[@]} / 2)) '
+		# "TOPIC [P] offset N"
+		$(NF - 1) == "offset" {
+			p = $(NF - 2); gsub(/[][]/, "", p)
+			print p "\t" $NF; got++
+		}
+		END { exit got != want }' | sort -n
+	[ "${PIPESTATUS[1]}" -eq 0 ] || _fail "watermarks: $1: offset query failed"
+}
+
 # high_watermarks TOPIC
 #	Prints the number of messages ever written to TOPIC: the sum of its
 #	partitions' high watermarks (so it still counts once the mock's
 #	~5 MB per partition retention has dropped old messages).
 high_watermarks() {
-	local p args=()
+	local out
 
-	for p in $(partitions "$1"); do
-		args+=(-t "$1:$p:-1")
-	done
-	[ "${#args[@]}" -gt 0 ] || _fail "high_watermarks: no partitions" \
-	    "for $1" || return
-	timeout "$KCAT_TIMEOUT" kcat -Q -b "$BROKERS" "${args[@]}" |
-	    awk '$3 == "offset" { n += $4; seen++ }
-		END { if (!seen) exit 1; print n + 0 }'
+	out=$(watermarks "$1") || return
+	printf '%s\n' "$out" | awk -F '\t' '{ n += $2 } END { print n + 0 }'
 }
 
 # produce TOPIC [kcat args]
@@ -294,9 +310,11 @@ _count_at_least() {
 #	stderr in $(proc_file NAME out|err).  Sets NAME_PID (NAME must be a
 #	valid variable name).
 proc_start() {
-	local name=$1 dir fd
+	local name=$1 dir fd pidvar="${1}_PID"
 
 	shift
+	[ -z "${!pidvar:-}" ] || _fail "proc_start: $name already running" ||
+	    return
 	dir=$(_tmpdir)/proc.$name
 	mkdir -p "$dir" && rm -f "$dir/in" && mkfifo "$dir/in" || return
 	exec {fd}<>"$dir/in"
@@ -307,7 +325,10 @@ proc_start() {
 	) <"$dir/in" >"$dir/out" 2>"$dir/err" 3>&- &
 	printf -v "${name}_PID" '%s' "$!"
 	printf -v "_PROC_FD_$name" '%s' "$fd"
-	_PROC_NAMES+=" $name"
+	case " ${_PROC_NAMES:-} " in
+	*" $name "*) ;;
+	*) _PROC_NAMES+=" $name" ;;
+	esac
 }
 
 # proc_file NAME out|err
@@ -358,8 +379,11 @@ proc_wait() {
 		_fail "proc_wait: $1 still running after ${2:-30} s"
 		return
 	fi
-	PROC_STATUS=0
-	wait "${!pidvar}" || PROC_STATUS=$?
+	# shellcheck disable=SC2034 # for the caller
+	{
+		PROC_STATUS=0
+		wait "${!pidvar}" || PROC_STATUS=$?
+	}
 	unset "$pidvar"
 }
 

@@ -95,6 +95,64 @@
 
 static const struct kt_input IN = { TEST_ID, TEST_INGEST_MS };
 
+/*
+ * Everything a test allocates is registered, so that a failing assertion
+ * (which longjmps out of the test) does not leak under the sanitizers: the
+ * teardown frees what is left.
+ */
+#define LIVE_MAX 64
+static struct kt_transform *live_t[LIVE_MAX];
+static void *live_b[LIVE_MAX];
+
+static void *tmalloc(size_t n)
+{
+        void *p = malloc(n);
+        for (int i = 0; p && i < LIVE_MAX; i++)
+                if (live_b[i] == NULL) {
+                        live_b[i] = p;
+                        break;
+                }
+        return p;
+}
+
+static void tfree(void *p)
+{
+        for (int i = 0; p && i < LIVE_MAX; i++)
+                if (live_b[i] == p)
+                        live_b[i] = NULL;
+        free(p);
+}
+
+static struct kt_transform *track(struct kt_transform *t)
+{
+        for (int i = 0; t && i < LIVE_MAX; i++)
+                if (live_t[i] == NULL) {
+                        live_t[i] = t;
+                        break;
+                }
+        return t;
+}
+
+static void done(struct kt_transform *t)
+{
+        for (int i = 0; t && i < LIVE_MAX; i++)
+                if (live_t[i] == t)
+                        live_t[i] = NULL;
+        kt_transform_free(t);
+}
+
+static int cleanup(void **state)
+{
+        (void)state;
+        for (int i = 0; i < LIVE_MAX; i++) {
+                kt_transform_free(live_t[i]);
+                live_t[i] = NULL;
+                free(live_b[i]);
+                live_b[i] = NULL;
+        }
+        return 0;
+}
+
 static void show_bytes(const char *p, size_t n)
 {
         char buf[8192];
@@ -115,7 +173,7 @@ static void show_bytes(const char *p, size_t n)
 
 static struct kt_transform *mk(void)
 {
-        struct kt_transform *t = kt_transform_new();
+        struct kt_transform *t = track(kt_transform_new());
         assert_non_null(t);
         assert_int_equal(kt_transform_set_envelope(t, SCHEMA, STREAM, DOMAIN),
                          0);
@@ -261,7 +319,7 @@ static int jsonc_accepts(const char *buf, size_t len, int depth)
         assert_non_null(tok);
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
                                     JSON_TOKENER_VALIDATE_UTF8);
-        char *copy = malloc(len + 1);
+        char *copy = tmalloc(len + 1);
         assert_non_null(copy);
         memcpy(copy, buf, len);
         copy[len] = '\0';
@@ -270,7 +328,7 @@ static int jsonc_accepts(const char *buf, size_t len, int depth)
                  json_tokener_get_parse_end(tok) == len;
         json_object_put(o);
         json_tokener_free(tok);
-        free(copy);
+        tfree(copy);
         return ok;
 }
 
@@ -416,7 +474,7 @@ static void test_parse_time_datetime_utc(void **state)
         check_pt(t, "2024-02-29 12:34:56.789", 1, INT64_C(1709210096789));
         check_pt(t, "2000-02-29 00:00:00", 1, INT64_C(951782400000));
         check_pt(t, "9999-12-31 23:59:59.999999", 1, INT64_C(253402300799999));
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_parse_time_truncates(void **state)
@@ -435,7 +493,7 @@ static void test_parse_time_truncates(void **state)
         check_pt(t, "1795422800.999999", 1, T0 + 999);
         check_pt(t, "1795422800.000999", 1, T0);
         check_pt(t, "1795422800.731999", 1, T0 + 731);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_parse_time_zone_suffix(void **state)
@@ -456,7 +514,7 @@ static void test_parse_time_zone_suffix(void **state)
         check_pt(t, "2026-11-23T14:03:20.5+05:30", 1, T0 + 500);
         check_pt(t, "2026-11-23T22:33:20+14:00", 1, T0);
         assert_int_equal(calls, 0);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_parse_time_epoch(void **state)
@@ -468,14 +526,14 @@ static void test_parse_time_epoch(void **state)
         check_pt(t, "1795422833.000000", 1, INT64_C(1795422833000));
         check_pt(t, "1", 1, 1000);
         check_pt(t, "0.001000", 1, 1);
-        kt_transform_free(t);
+        done(t);
         /* epoch times are UTC whatever the collector's zone */
         int calls = 0;
         t = mk();
         kt_transform_set_timezone(t, fail_fn, &calls);
         check_pt(t, "1795422833.769141", 1, INT64_C(1795422833769));
         assert_int_equal(calls, 0);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_parse_time_zero(void **state)
@@ -485,14 +543,14 @@ static void test_parse_time_zero(void **state)
         check_pt(t, "0000-00-00 00:00:00.000000", 0, 0);
         check_pt(t, "0.000000", 0, 0);
         check_pt(t, "0", 0, 0);
-        kt_transform_free(t);
+        done(t);
         /* a zero local time never reaches the fn */
         int calls = 0;
         t = mk();
         kt_transform_set_timezone(t, fail_fn, &calls);
         check_pt(t, "0000-00-00 00:00:00.000000", 0, 0);
         assert_int_equal(calls, 0);
-        kt_transform_free(t);
+        done(t);
 }
 
 static const char *const BAD_TIMES[] = {
@@ -530,7 +588,7 @@ static void test_parse_time_invalid(void **state)
                         failures++;
                 }
         }
-        kt_transform_free(t);
+        done(t);
         assert_int_equal(failures, 0);
 }
 
@@ -555,7 +613,7 @@ static void test_parse_time_local_fn(void **state)
         /* explicit zones ignore the fn */
         check_pt(t, "2026-11-23 08:33:20Z", 1, T0);
         check_pt(t, "2026-11-23T10:33:20+02:00", 1, T0);
-        kt_transform_free(t);
+        done(t);
 
         /* a fn that cannot convert: not a time */
         int calls = 0;
@@ -563,7 +621,7 @@ static void test_parse_time_local_fn(void **state)
         kt_transform_set_timezone(t, fail_fn, &calls);
         check_pt(t, "2026-11-23 09:33:20.731040", -1, 0);
         assert_true(calls >= 1);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_parse_time_sweep(void **state)
@@ -595,7 +653,7 @@ static void test_parse_time_sweep(void **state)
                         }
                 }
         }
-        kt_transform_free(t);
+        done(t);
         assert_int_equal(failures, 0);
 }
 
@@ -626,7 +684,7 @@ static void test_local_fn_cache(void **state)
                    PFX("2026-11-23T08:34:05.000Z")
                    ", \"ts\": \"2026-11-23 09:34:05\"}");
         assert_true(z.calls <= 2);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_dst_europe_paris(void **state)
@@ -668,10 +726,10 @@ static void test_dst_europe_paris(void **state)
         /* kt_parse_time directly, too */
         check_pt(t, "2026-10-25 01:30:00", 1, INT64_C(1792884600000));
         check_pt(t, "2026-10-25 03:30:00", 1, INT64_C(1792895400000));
-        kt_transform_free(t);
+        done(t);
         if (old) {
                 setenv("TZ", old, 1);
-                free(old);
+                tfree(old);
         } else {
                 unsetenv("TZ");
         }
@@ -704,7 +762,7 @@ static void test_readme_example_exact(void **state)
         assert_int_equal(EV.timestamp_ms, INT64_C(1795422800731));
         assert_null(EV.key);
         assert_true(jsonc_accepts(EV.value, EV.value_len, KT_MAX_DEPTH));
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_separators_normalized(void **state)
@@ -720,7 +778,7 @@ static void test_separators_normalized(void **state)
         /* an empty object: just the envelope */
         expect_out(t, "{}", PFX_INGEST "}");
         expect_out(t, "{\"event_type\": \"purge\"}", PFX_INGEST "}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_values_copied_byte_for_byte(void **state)
@@ -745,7 +803,7 @@ static void test_values_copied_byte_for_byte(void **state)
             "\"p\": -9223372036854775808, \"k\\u0065y\": \"esc key\"}";
         expect_out(t, in, exp);
         assert_true(jsonc_accepts(EV.value, EV.value_len, KT_MAX_DEPTH));
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_valid_utf8_copied(void **state)
@@ -760,7 +818,7 @@ static void test_valid_utf8_copied(void **state)
                           "\xef\xbf\xbf \xc2\xa0\x7f\", \"z\": "
                           "\"\xed\x9f\xbf\xee\x80\x80\"}";
         expect_out(t, in, exp);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_event_type_never_forwarded(void **state)
@@ -782,7 +840,7 @@ static void test_event_type_never_forwarded(void **state)
                    PFX_INGEST ", \"a\": 1}");
         /* no event_type at all: a normal record */
         expect_out(t, "{\"a\": 1}", PFX_INGEST ", \"a\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_drop(void **state)
@@ -799,7 +857,7 @@ static void test_drop(void **state)
         /* names are matched exactly */
         expect_out(t, "{\"bb\": 1, \"B\": 2, \"b \": 3}",
                    PFX_INGEST ", \"bb\": 1, \"B\": 2, \"b \": 3}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_keep(void **state)
@@ -815,7 +873,7 @@ static void test_keep(void **state)
                       "\"c\": 3, \"d\": 4}",
                    PFX_INGEST ", \"a\": 1, \"c\": 3}");
         expect_out(t, "{\"b\": 2, \"d\": 4}", PFX_INGEST "}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_keep_with_constants(void **state)
@@ -826,7 +884,7 @@ static void test_keep_with_constants(void **state)
         assert_int_equal(kt_transform_constant(t, "site", "\"eqiad\""), 0);
         expect_out(t, "{\"a\": 1, \"b\": 2}",
                    PFX_INGEST ", \"a\": 1, \"site\": \"eqiad\"}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_rename_keeps_position(void **state)
@@ -839,7 +897,7 @@ static void test_rename_keeps_position(void **state)
                       "\"ip_dst\": \"10.0.0.2\", \"bytes\": 60, \"x\": 1}",
                    PFX_INGEST ", \"src\": \"10.0.0.1\", \"ip_dst\": "
                    "\"10.0.0.2\", \"octets\": 60, \"x\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_integer_fields(void **state)
@@ -857,7 +915,7 @@ static void test_integer_fields(void **state)
                    "\"e\": 0, \"g\": -3, \"h\": 1.5}");
         /* an integer field that is absent is just absent */
         expect_out(t, "{\"x\": 1}", PFX_INGEST ", \"x\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_integer_fields_invalid(void **state)
@@ -875,7 +933,7 @@ static void test_integer_fields_invalid(void **state)
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
                 expect_inv(t, bad[i]);
-        kt_transform_free(t);
+        done(t);
 }
 
 /* Whatever an implementation does with "007" or "+2", it must never emit
@@ -907,7 +965,7 @@ static void test_integer_fields_output_is_json(void **state)
                 else
                         assert_int_equal(st, KT_EVENT);
         }
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_time_fields(void **state)
@@ -942,7 +1000,7 @@ static void test_time_fields(void **state)
         expect_out(t, "{\"timestamp_end\": \"0.000000\", \"a\": 1}",
                    PFX_INGEST ", \"a\": 1}");
         expect_out(t, "{\"timestamp_end\": \"0.000000\"}", PFX_INGEST "}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_time_field_and_dt_source(void **state)
@@ -956,7 +1014,7 @@ static void test_time_field_and_dt_source(void **state)
                    PFX("2026-11-23T08:33:20.731Z")
                    ", \"timestamp_start\": \"2026-11-23T08:33:20.731Z\", "
                    "\"tcp_flags\": 24}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_constants(void **state)
@@ -980,7 +1038,7 @@ static void test_constants(void **state)
         assert_true(jsonc_accepts(EV.value, EV.value_len, KT_MAX_DEPTH));
         snprintf(exp, sizeof exp, "%s%s", PFX_INGEST, tail);
         expect_out(t, "{}", exp);
-        kt_transform_free(t);
+        done(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1024,7 +1082,7 @@ static void test_dt_source_order(void **state)
         assert_int_equal(EV.timestamp_ms, TEST_INGEST_MS);
         expect_out(t, "{\"x\": 1}", PFX_INGEST ", \"x\": 1}");
         assert_int_equal(EV.timestamp_ms, TEST_INGEST_MS);
-        kt_transform_free(t);
+        done(t);
 }
 
 struct dt_case {
@@ -1067,7 +1125,7 @@ static void test_dt_formats(void **state)
                 expect_out(t, in, exp);
                 assert_int_equal(EV.timestamp_ms, cases[i].ms);
         }
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_dt_invalid(void **state)
@@ -1094,7 +1152,7 @@ static void test_dt_invalid(void **state)
         expect_inv(t, "{\"s1\": [1795422800]}");
         expect_inv(t, "{\"s1\": {\"t\": 1795422800}}");
         expect_inv(t, "{\"s1\": true}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_dt_local_fn(void **state)
@@ -1116,7 +1174,7 @@ static void test_dt_local_fn(void **state)
         expect_out(t, "{\"ts\": \"1795422800.731\"}",
                    PFX("2026-11-23T08:33:20.731Z")
                    ", \"ts\": \"1795422800.731\"}");
-        kt_transform_free(t);
+        done(t);
 
         /* without a fn, local times are UTC */
         t = mk();
@@ -1130,7 +1188,7 @@ static void test_dt_local_fn(void **state)
         expect_out(t, "{\"ts\": \"2026-11-23 10:33:20\"}",
                    PFX("2026-11-23T10:33:20.000Z")
                    ", \"ts\": \"2026-11-23 10:33:20\"}");
-        kt_transform_free(t);
+        done(t);
 
         /* a fn that fails: the record is invalid */
         int calls = 0;
@@ -1143,7 +1201,7 @@ static void test_dt_local_fn(void **state)
         expect_out(t, "{\"ts\": \"2026-11-23T09:33:20+01:00\"}",
                    PFX("2026-11-23T08:33:20.000Z")
                    ", \"ts\": \"2026-11-23T09:33:20+01:00\"}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_dt_reject_fallback(void **state)
@@ -1164,12 +1222,12 @@ static void test_dt_reject_fallback(void **state)
         assert_int_equal(EV.marker, KT_MARKER_PURGE_INIT);
         kt_transform_set_dt_fallback(t, KT_DT_INGEST);
         expect_out(t, "{\"a\": 1}", PFX_INGEST ", \"a\": 1}");
-        kt_transform_free(t);
+        done(t);
         /* no dt source at all + reject: every record is invalid */
         t = mk();
         kt_transform_set_dt_fallback(t, KT_DT_REJECT);
         expect_inv(t, "{\"a\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 /* The event time comes from the input record, even when the source field
@@ -1182,7 +1240,7 @@ static void test_dt_from_dropped_source(void **state)
         assert_int_equal(kt_transform_drop(t, "ts"), 0);
         expect_out(t, "{\"ts\": \"2026-11-23 08:33:20.5\", \"a\": 1}",
                    PFX("2026-11-23T08:33:20.500Z") ", \"a\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1233,7 +1291,7 @@ static void test_key(void **state)
         expect_key(t, "{\"k\": null}", NULL);
         expect_key(t, "{\"a\": 1}", NULL);
         expect_key(t, "{\"kk\": \"x\", \"K\": \"y\"}", NULL);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_key_is_an_input_field(void **state)
@@ -1243,13 +1301,13 @@ static void test_key_is_an_input_field(void **state)
         assert_int_equal(kt_transform_rename(t, "ip_src", "src"), 0);
         assert_int_equal(kt_transform_set_key(t, "ip_src"), 0);
         expect_key(t, "{\"ip_src\": \"10.0.0.1\"}", "10.0.0.1");
-        kt_transform_free(t);
+        done(t);
         t = mk();
         assert_int_equal(kt_transform_drop(t, "ip_src"), 0);
         assert_int_equal(kt_transform_set_key(t, "ip_src"), 0);
         expect_key(t, "{\"ip_src\": \"10.0.0.1\", \"a\": 1}", "10.0.0.1");
         assert_int_equal(EV.value_len, strlen(PFX_INGEST ", \"a\": 1}"));
-        kt_transform_free(t);
+        done(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1298,7 +1356,7 @@ static void test_markers(void **state)
         /* broken markers are invalid lines, not markers */
         expect_inv(t, "{\"event_type\": \"purge_init\", \"writer_id\": }");
         expect_inv(t, "{\"event_type\": \"purge_init\"} x");
-        kt_transform_free(t);
+        done(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1311,7 +1369,7 @@ static void test_error_message_initially(void **state)
         struct kt_transform *t = kt_transform_new();
         assert_non_null(t);
         assert_non_null(kt_transform_error(t));
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_invalid_not_json(void **state)
@@ -1331,7 +1389,7 @@ static void test_invalid_not_json(void **state)
         expect_inv(t, "{\"event_type\": \"purge\", \"ip_src\": \"127.0.0.1\", "
                       "\"ip_dst\": \"127.0.0.1\", \"port_src\": 4{\"event_type\"");
         expect_inv(t, "{\"a\": 1}{\"b\": 2}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_invalid_not_object(void **state)
@@ -1342,7 +1400,7 @@ static void test_invalid_not_object(void **state)
                             "-1.5", "null", "true", "false", " [1] " };
         for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
                 expect_inv(t, v[i]);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_invalid_trailing_garbage(void **state)
@@ -1359,7 +1417,7 @@ static void test_invalid_trailing_garbage(void **state)
         expect_inv(t, "{\"a\": 1}\xc2\xa0");
         expect_inv(t, "{\"a\": 1}\x1f");
         expect_inv(t, "{\"a\": 1}//");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_invalid_nul_byte(void **state)
@@ -1378,7 +1436,7 @@ static void test_invalid_nul_byte(void **state)
         /* the length is authoritative: a NUL right after it is not read */
         expect_output(t, "{\"a\": 1}\0garbage", 8, PFX_INGEST ", \"a\": 1}");
         expect_output(t, "{\"a\": 1}}}}", 8, PFX_INGEST ", \"a\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_invalid_utf8(void **state)
@@ -1419,7 +1477,7 @@ static void test_invalid_utf8(void **state)
         expect_inv(t, "\xc2\xa0{\"a\": 1}");     /* NBSP */
         expect_inv(t, "{\"a\":\xc2\xa0" "1}");
         expect_inv(t, "\xe2\x80\xa8{\"a\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_invalid_control_chars(void **state)
@@ -1438,7 +1496,7 @@ static void test_invalid_control_chars(void **state)
         /* DEL and escaped controls are fine */
         expect_out(t, "{\"a\": \"x\x7fy\\u0001\\u001f\\t\"}",
                    PFX_INGEST ", \"a\": \"x\x7fy\\u0001\\u001f\\t\"}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_whitespace_around_object(void **state)
@@ -1456,7 +1514,7 @@ static void test_whitespace_around_object(void **state)
         expect_inv(t, "{\"a\":\x0b" "1}");
         expect_inv(t, "{\"a\":\x0c" "1}");
         expect_inv(t, "{\x0c\"a\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_duplicate_keys(void **state)
@@ -1474,14 +1532,14 @@ static void test_duplicate_keys(void **state)
         /* prefixes are different keys */
         expect_out(t, "{\"a\": 1, \"ab\": 2, \"abc\": 3}",
                    PFX_INGEST ", \"a\": 1, \"ab\": 2, \"abc\": 3}");
-        kt_transform_free(t);
+        done(t);
         /* duplicates are invalid whatever the configuration */
         t = mk_prod(NULL, NULL);
         expect_inv(t, "{\"event_type\": \"purge\", \"tcp_flags\": \"2\", "
                       "\"tcp_flags\": \"2\"}");
         expect_inv(t, "{\"timestamp_start\": \"2026-11-23 08:33:20\", "
                       "\"timestamp_start\": \"2026-11-23 08:33:21\"}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_reserved_keys(void **state)
@@ -1495,7 +1553,7 @@ static void test_reserved_keys(void **state)
         expect_out(t, "{\"DT\": 1, \"dt \": 2, \"metas\": 3, \"schema\": 4}",
                    PFX_INGEST ", \"DT\": 1, \"dt \": 2, \"metas\": 3, "
                    "\"schema\": 4}");
-        kt_transform_free(t);
+        done(t);
 
         t = mk();
         assert_int_equal(kt_transform_drop(t, "dt"), 0);
@@ -1505,7 +1563,7 @@ static void test_reserved_keys(void **state)
                       "\"$schema\": \"s\", \"c\": 3}",
                    PFX_INGEST ", \"a\": 1, \"pmacct_meta\": {\"b\": 2}, "
                    "\"c\": 3}");
-        kt_transform_free(t);
+        done(t);
 
         t = mk();
         assert_int_equal(kt_transform_rename(t, "dt", "event_dt"), 0);
@@ -1513,7 +1571,7 @@ static void test_reserved_keys(void **state)
                    PFX_INGEST ", \"a\": 1, \"event_dt\": "
                    "\"2026-11-23 08:33:20\"}");
         expect_inv(t, "{\"meta\": 1}");
-        kt_transform_free(t);
+        done(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1524,7 +1582,7 @@ static void test_reserved_keys(void **state)
 static char *nested(int arrays, const char *inner, size_t *len)
 {
         size_t n = 6 + 2 * (size_t)arrays + strlen(inner) + 1;
-        char *s = malloc(n + 1);
+        char *s = tmalloc(n + 1);
         assert_non_null(s);
         size_t o = 0;
         memcpy(s, "{\"a\": ", 6);
@@ -1544,7 +1602,7 @@ static char *nested(int arrays, const char *inner, size_t *len)
 static char *arrays_only(int n, const char *inner, size_t *len)
 {
         size_t l = 2 * (size_t)n + strlen(inner);
-        char *s = malloc(l + 1);
+        char *s = tmalloc(l + 1);
         assert_non_null(s);
         memset(s, '[', (size_t)n);
         memcpy(s + n, inner, strlen(inner));
@@ -1585,8 +1643,8 @@ static void run_depth_cases(const struct depth_case *c, size_t n)
                                     ck ? "accepts" : "rejects", (int)st);
                         failures++;
                 }
-                kt_transform_free(t);
-                free(s);
+                done(t);
+                tfree(s);
         }
         assert_int_equal(failures, 0);
 }
@@ -1617,20 +1675,20 @@ static void test_depth_limits(void **state)
         s = arrays_only(64, "", &len);
         assert_int_equal(jsonc_accepts(s, len, KT_MAX_DEPTH), 1);
         assert_int_equal(kt_json_check(t, s, len), 0);
-        free(s);
+        tfree(s);
         s = arrays_only(63, "1", &len);
         assert_int_equal(jsonc_accepts(s, len, KT_MAX_DEPTH), 1);
         assert_int_equal(kt_json_check(t, s, len), 0);
-        free(s);
+        tfree(s);
         s = arrays_only(65, "", &len);
         assert_int_equal(jsonc_accepts(s, len, KT_MAX_DEPTH), 0);
         assert_int_equal(kt_json_check(t, s, len), -1);
-        free(s);
+        tfree(s);
         s = arrays_only(65, "1", &len);
         assert_int_equal(jsonc_accepts(s, len, KT_MAX_DEPTH), 0);
         assert_int_equal(kt_json_check(t, s, len), -1);
-        free(s);
-        kt_transform_free(t);
+        tfree(s);
+        done(t);
 }
 
 /*
@@ -1652,22 +1710,61 @@ static void test_depth_boundary_value_depth(void **state)
         char *s = arrays_only(64, "1", &len);
         assert_int_equal(jsonc_accepts(s, len, KT_MAX_DEPTH), 0);
         assert_int_equal(kt_json_check(t, s, len), -1);
-        free(s);
-        kt_transform_free(t);
+        tfree(s);
+        done(t);
 }
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Pathological nesting must be rejected without a crash (no recursion
+ * proportional to the input) and in time linear in the line: a 200 kB line
+ * of brackets must not stall the pipeline.  The bound is generous (a linear
+ * check takes well under 10 ms here, sanitizers included).
+ */
+#ifndef DEEP_N
+#define DEEP_N 100000
+#endif
+#define DEEP_MAX_S 1.0
+
+static void check_deep_(struct kt_transform *t, const char *s, size_t len,
+                        const char *what, const char *file, int line)
+{
+        double t0 = now_s();
+        expect_invalid_(t, s, len, file, line);
+        double dt = now_s() - t0;
+        if (dt > DEEP_MAX_S) {
+                print_error("%s (%zu bytes) took %.2f s to reject\n", what,
+                            len, dt);
+                _fail(file, line);
+        }
+        t0 = now_s();
+        assert_int_equal(kt_json_check(t, s, len), -1);
+        dt = now_s() - t0;
+        if (dt > DEEP_MAX_S) {
+                print_error("kt_json_check: %s took %.2f s\n", what, dt);
+                _fail(file, line);
+        }
+}
+#define check_deep(t, s, len, what) \
+        check_deep_((t), (s), (len), (what), __FILE__, __LINE__)
 
 static void test_deep_nesting_no_crash(void **state)
 {
         (void)state;
         struct kt_transform *t = mk();
-        size_t n = 1000000, len;
+        size_t n = DEEP_N, len;
         char *s = nested((int)n, "1", &len);
-        expect_invalid(t, s, len);
-        assert_int_equal(kt_json_check(t, s, len), -1);
         /* unbalanced: only opening brackets */
-        expect_invalid(t, s, n / 2);
-        free(s);
-        char *o = malloc(6 * n + 16);
+        check_deep(t, s, n / 2, "100k '[' unclosed");
+        check_deep(t, s, len, "100k nested arrays");
+        tfree(s);
+        char *o = tmalloc(6 * n + 16);
         assert_non_null(o);
         size_t l = 0;
         for (size_t i = 0; i < n; i++) {
@@ -1678,9 +1775,134 @@ static void test_deep_nesting_no_crash(void **state)
         l += 1;
         memset(o + l, '}', n);
         l += n;
-        expect_invalid(t, o, l);
-        free(o);
-        kt_transform_free(t);
+        check_deep(t, o, l, "100k nested objects");
+        tfree(o);
+        done(t);
+}
+
+/*
+ * Many members: duplicate detection and rule lookup must not be quadratic
+ * in the number of members.  A 1 MiB line (the default line.max) must not
+ * stall the pipeline: 60000 members (~780 kB) well under a second.
+ */
+#ifndef WIDE_N
+#define WIDE_N 60000
+#endif
+
+static void test_wide_record_linear(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        assert_int_equal(kt_transform_add_dt_source(t, "ts"), 0);
+        assert_int_equal(kt_transform_drop(t, "k7"), 0);
+        char *s = tmalloc((size_t)WIDE_N * 24 + 64);
+        assert_non_null(s);
+        size_t l = 0;
+        s[l++] = '{';
+        for (size_t i = 0; i < WIDE_N; i++)
+                l += (size_t)sprintf(s + l, "%s\"k%zu\": %zu", i ? ", " : "",
+                                     i, i);
+        s[l++] = '}';
+        double t0 = now_s();
+        enum kt_status st = run(t, s, l);
+        double dt = now_s() - t0;
+        assert_int_equal(st, KT_EVENT);
+        if (dt > DEEP_MAX_S) {
+                print_error("%d members (%zu bytes) took %.2f s\n", WIDE_N, l,
+                            dt);
+                fail();
+        }
+        /* the same with a duplicate of the first key at the end */
+        l--;
+        l += (size_t)sprintf(s + l, ", \"k0\": 1}");
+        t0 = now_s();
+        st = run(t, s, l);
+        dt = now_s() - t0;
+        assert_int_equal(st, KT_INVALID);
+        if (dt > DEEP_MAX_S) {
+                print_error("%d members + duplicate took %.2f s\n", WIDE_N, dt);
+                fail();
+        }
+        tfree(s);
+        done(t);
+}
+
+/* Strict UTF-8 (RFC 3629). */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+        size_t i = 0;
+        while (i < n) {
+                unsigned char c = s[i];
+                int len;
+                unsigned lo = 0x80, hi = 0xbf;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if (c >= 0xc2 && c <= 0xdf) {
+                        len = 2;
+                } else if (c >= 0xe0 && c <= 0xef) {
+                        len = 3;
+                        if (c == 0xe0) lo = 0xa0;
+                        if (c == 0xed) hi = 0x9f;
+                } else if (c >= 0xf0 && c <= 0xf4) {
+                        len = 4;
+                        if (c == 0xf0) lo = 0x90;
+                        if (c == 0xf4) hi = 0x8f;
+                } else {
+                        return 0;
+                }
+                if (i + (size_t)len > n || s[i + 1] < lo || s[i + 1] > hi)
+                        return 0;
+                for (int k = 2; k < len; k++)
+                        if ((s[i + (size_t)k] & 0xc0) != 0x80)
+                                return 0;
+                i += (size_t)len;
+        }
+        return 1;
+}
+
+/*
+ * kt_transform_error() ends up in the "message" of an error event (JSON):
+ * it must be one line of valid UTF-8 text without control characters, even
+ * when it quotes (and cuts) multi-byte input.
+ */
+static void test_error_message_is_clean_text(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        assert_int_equal(kt_transform_add_dt_source(t, "ts"), 0);
+        assert_int_equal(kt_transform_integer(t, "n"), 0);
+        char e[64 * 2 + 1] = "";
+        for (int i = 0; i < 64; i++)
+                strcat(e, "\xc3\xa9");
+        char lines[8][1024];
+        snprintf(lines[0], 1024, "{\"ts\": \"a%s\"}", e);
+        snprintf(lines[1], 1024, "{\"ts\": \"%s\"}", e);
+        snprintf(lines[2], 1024, "{\"n\": \"a%s\"}", e);
+        snprintf(lines[3], 1024, "{\"n\": \"%s\"}", e);
+        snprintf(lines[4], 1024, "{\"a%s%s\": 1, \"a%s%s\": 2}", e, e, e, e);
+        snprintf(lines[5], 1024, "{\"%s%s\": 1, \"%s%s\": 2}", e, e, e, e);
+        snprintf(lines[6], 1024, "{\"ts\": \"\xe6\x97\xa5%s\"}", e);
+        snprintf(lines[7], 1024, "{\"n\": \"\xf0\x9f\x98\x80%s\"}", e);
+        int failures = 0;
+        for (int i = 0; i < 8; i++) {
+                expect_inv(t, lines[i]);
+                const char *m = kt_transform_error(t);
+                size_t n = strlen(m);
+                int ctl = 0;
+                for (size_t k = 0; k < n; k++)
+                        if ((unsigned char)m[k] < 0x20 || m[k] == 0x7f)
+                                ctl = 1;
+                if (!utf8_valid((const unsigned char *)m, n) || ctl) {
+                        print_error("message for %.40s... is not clean UTF-8 "
+                                    "text:\n  ", lines[i]);
+                        show_bytes(m, n);
+                        print_error("\n");
+                        failures++;
+                }
+        }
+        done(t);
+        assert_int_equal(failures, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2084,7 +2306,7 @@ static void test_json_check_differential(void **state)
                         failures++;
                 }
         }
-        kt_transform_free(t);
+        done(t);
         print_message("differential: %zu inputs (x2 forms); json-c 0.16 "
                       "disagrees with RFC 8259 on %d of them (expected verdict:"
                       " %s)%s\n", count, disagree,
@@ -2172,7 +2394,7 @@ static void test_transform_line_differential(void **state)
                         failures++;
                 }
         }
-        kt_transform_free(t);
+        done(t);
         assert_int_equal(failures, 0);
 }
 
@@ -2210,10 +2432,29 @@ static void test_setters_reject(void **state)
         expect_setter_fail(t, kt_transform_set_key(t, ""));
         /* renaming reserved input names away is fine */
         assert_int_equal(kt_transform_rename(t, "dt", "event_dt"), 0);
-        assert_int_equal(kt_transform_rename(t, "a", "b"), 0);
-        /* the failed setters changed nothing: a still renamed to b only */
-        expect_out(t, "{\"a\": 1, \"c\": 2}", PFX_INGEST ", \"b\": 1, \"c\": 2}");
-        kt_transform_free(t);
+        assert_int_equal(kt_transform_drop(t, "meta"), 0);
+        done(t);
+}
+
+/* A setter that fails leaves the transform as it was. */
+static void test_failed_setters_change_nothing(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        assert_int_equal(kt_transform_rename(t, "a", "dt"), -1);
+        assert_int_equal(kt_transform_rename(t, "a", ""), -1);
+        assert_int_equal(kt_transform_add_dt_source(t, ""), -1);
+        assert_int_equal(kt_transform_drop(t, ""), -1);
+        assert_int_equal(kt_transform_integer(t, ""), -1);
+        assert_int_equal(kt_transform_time(t, ""), -1);
+        assert_int_equal(kt_transform_constant(t, "", "1"), -1);
+        assert_int_equal(kt_transform_set_key(t, ""), -1);
+        expect_out(t, "{\"a\": 1, \"c\": 2}", PFX_INGEST ", \"a\": 1, \"c\": 2}");
+        assert_null(EV.key);
+        /* in particular a failed keep does not turn the allowlist on */
+        assert_int_equal(kt_transform_keep(t, ""), -1);
+        expect_out(t, "{\"a\": 1, \"c\": 2}", PFX_INGEST ", \"a\": 1, \"c\": 2}");
+        done(t);
 }
 
 static void test_recovery_after_invalid(void **state)
@@ -2228,8 +2469,9 @@ static void test_recovery_after_invalid(void **state)
                           "\"2026-11-23 09:33:20.731\"}";
         const char *bad[] = {
                 "{\"tcp_flags\": \"2x\"}", "{\"a\": [[[[", "{\"a\": \"\xc0\x80\"}",
-                "{\"a\": 1, \"a\": 2}", "{\"timestamp_start\": \"2026-02-30 "
-                "00:00:00\"}", "{\"dt\": 1}", "[1]",
+                "{\"a\": 1, \"a\": 2}",
+                "{\"timestamp_start\": \"2026-02-30 00:00:00\"}",
+                "{\"dt\": 1}", "[1]",
         };
         expect_out(t, good, exp);
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -2237,7 +2479,7 @@ static void test_recovery_after_invalid(void **state)
                 expect_out(t, good, exp);
                 assert_int_equal(EV.timestamp_ms, T0 + 731);
         }
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_large_record(void **state)
@@ -2245,8 +2487,8 @@ static void test_large_record(void **state)
         (void)state;
         struct kt_transform *t = mk();
         size_t members = 3000, big = 200000;
-        char *in = malloc(members * 32 + big + 64);
-        char *exp = malloc(members * 32 + big + 1024);
+        char *in = tmalloc(members * 32 + big + 64);
+        char *exp = tmalloc(members * 32 + big + 1024);
         assert_non_null(in);
         assert_non_null(exp);
         size_t i_n = 0, e_n = 0;
@@ -2273,9 +2515,9 @@ static void test_large_record(void **state)
         memcpy(exp + e_n, "\"}", 3);
         i_n += 2;
         expect_output(t, in, i_n, exp);
-        free(in);
-        free(exp);
-        kt_transform_free(t);
+        tfree(in);
+        tfree(exp);
+        done(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2556,7 +2798,7 @@ static void check_sample(struct kt_transform *t, const struct sample_run *r)
                                         json_object_object_get(meta, "domain")),
                                     DOMAIN);
                 json_object_put(o);
-                free(copy);
+                tfree(copy);
                 /* the counters, textually */
                 const char *ctr[] = { "packets", "bytes" };
                 for (int c = 0; c < 2; c++) {
@@ -2569,7 +2811,7 @@ static void check_sample(struct kt_transform *t, const struct sample_run *r)
                                                (size_t)pl));
                 }
         }
-        free(line);
+        tfree(line);
         fclose(f);
         assert_int_equal(events, r->expect_events);
         assert_int_equal(markers, r->expect_markers);
@@ -2608,7 +2850,7 @@ static void test_sample_pmacctd_utc_plus_1(void **state)
                    "\"stamp_updated\": \"2026-11-23 08:33:25\", \"packets\": 1, "
                    "\"bytes\": 60}");
         assert_int_equal(EV.timestamp_ms, INT64_C(1795419200731));
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_sample_pmacctd_utc(void **state)
@@ -2618,7 +2860,7 @@ static void test_sample_pmacctd_utc(void **state)
         struct sample_run r = { "pmacctd-lo-json.jsonl", PROD_SOURCES, NULL,
                                 0, 60, 2, 60 };
         check_sample(t, &r);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_sample_pmacctd_time_fields(void **state)
@@ -2633,7 +2875,7 @@ static void test_sample_pmacctd_time_fields(void **state)
         struct sample_run r = { "pmacctd-lo-json.jsonl", PROD_SOURCES, tf,
                                 3600, 60, 2, 60 };
         check_sample(t, &r);
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_sample_nfacctd(void **state)
@@ -2658,7 +2900,7 @@ static void test_sample_nfacctd(void **state)
                    "\"timestamp_start\": \"1795422833.000000\", "
                    "\"timestamp_end\": \"0.000000\", \"timestamp_arrival\": "
                    "\"1795422833.769141\", \"packets\": 6, \"bytes\": 399}");
-        kt_transform_free(t);
+        done(t);
 }
 
 static void test_sample_nfacctd_arrival(void **state)
@@ -2679,72 +2921,75 @@ static void test_sample_nfacctd_arrival(void **state)
                    PFX("2026-11-23T08:33:53.769Z")
                    ", \"timestamp_end\": \"0.000000\", \"timestamp_arrival\": "
                    "\"1795422833.769141\"}");
-        kt_transform_free(t);
+        done(t);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_iso8601_known_values),
-                cmocka_unit_test(test_iso8601_matches_gmtime),
-                cmocka_unit_test(test_iso8601_errors),
-                cmocka_unit_test(test_parse_time_datetime_utc),
-                cmocka_unit_test(test_parse_time_truncates),
-                cmocka_unit_test(test_parse_time_zone_suffix),
-                cmocka_unit_test(test_parse_time_epoch),
-                cmocka_unit_test(test_parse_time_zero),
-                cmocka_unit_test(test_parse_time_invalid),
-                cmocka_unit_test(test_parse_time_local_fn),
-                cmocka_unit_test(test_parse_time_sweep),
-                cmocka_unit_test(test_local_fn_cache),
-                cmocka_unit_test(test_dst_europe_paris),
-                cmocka_unit_test(test_readme_example_exact),
-                cmocka_unit_test(test_separators_normalized),
-                cmocka_unit_test(test_values_copied_byte_for_byte),
-                cmocka_unit_test(test_valid_utf8_copied),
-                cmocka_unit_test(test_event_type_never_forwarded),
-                cmocka_unit_test(test_drop),
-                cmocka_unit_test(test_keep),
-                cmocka_unit_test(test_keep_with_constants),
-                cmocka_unit_test(test_rename_keeps_position),
-                cmocka_unit_test(test_integer_fields),
-                cmocka_unit_test(test_integer_fields_invalid),
-                cmocka_unit_test(test_integer_fields_output_is_json),
-                cmocka_unit_test(test_time_fields),
-                cmocka_unit_test(test_time_field_and_dt_source),
-                cmocka_unit_test(test_constants),
-                cmocka_unit_test(test_dt_source_order),
-                cmocka_unit_test(test_dt_formats),
-                cmocka_unit_test(test_dt_invalid),
-                cmocka_unit_test(test_dt_local_fn),
-                cmocka_unit_test(test_dt_reject_fallback),
-                cmocka_unit_test(test_dt_from_dropped_source),
-                cmocka_unit_test(test_key),
-                cmocka_unit_test(test_key_is_an_input_field),
-                cmocka_unit_test(test_markers),
-                cmocka_unit_test(test_error_message_initially),
-                cmocka_unit_test(test_invalid_not_json),
-                cmocka_unit_test(test_invalid_not_object),
-                cmocka_unit_test(test_invalid_trailing_garbage),
-                cmocka_unit_test(test_invalid_nul_byte),
-                cmocka_unit_test(test_invalid_utf8),
-                cmocka_unit_test(test_invalid_control_chars),
-                cmocka_unit_test(test_whitespace_around_object),
-                cmocka_unit_test(test_duplicate_keys),
-                cmocka_unit_test(test_reserved_keys),
-                cmocka_unit_test(test_depth_limits),
-                cmocka_unit_test(test_depth_boundary_value_depth),
-                cmocka_unit_test(test_deep_nesting_no_crash),
-                cmocka_unit_test(test_json_check_differential),
-                cmocka_unit_test(test_transform_line_differential),
-                cmocka_unit_test(test_setters_reject),
-                cmocka_unit_test(test_recovery_after_invalid),
-                cmocka_unit_test(test_large_record),
-                cmocka_unit_test(test_sample_pmacctd_utc_plus_1),
-                cmocka_unit_test(test_sample_pmacctd_utc),
-                cmocka_unit_test(test_sample_pmacctd_time_fields),
-                cmocka_unit_test(test_sample_nfacctd),
-                cmocka_unit_test(test_sample_nfacctd_arrival),
+                cmocka_unit_test_teardown(test_iso8601_known_values, cleanup),
+                cmocka_unit_test_teardown(test_iso8601_matches_gmtime, cleanup),
+                cmocka_unit_test_teardown(test_iso8601_errors, cleanup),
+                cmocka_unit_test_teardown(test_parse_time_datetime_utc, cleanup),
+                cmocka_unit_test_teardown(test_parse_time_truncates, cleanup),
+                cmocka_unit_test_teardown(test_parse_time_zone_suffix, cleanup),
+                cmocka_unit_test_teardown(test_parse_time_epoch, cleanup),
+                cmocka_unit_test_teardown(test_parse_time_zero, cleanup),
+                cmocka_unit_test_teardown(test_parse_time_invalid, cleanup),
+                cmocka_unit_test_teardown(test_parse_time_local_fn, cleanup),
+                cmocka_unit_test_teardown(test_parse_time_sweep, cleanup),
+                cmocka_unit_test_teardown(test_local_fn_cache, cleanup),
+                cmocka_unit_test_teardown(test_dst_europe_paris, cleanup),
+                cmocka_unit_test_teardown(test_readme_example_exact, cleanup),
+                cmocka_unit_test_teardown(test_separators_normalized, cleanup),
+                cmocka_unit_test_teardown(test_values_copied_byte_for_byte, cleanup),
+                cmocka_unit_test_teardown(test_valid_utf8_copied, cleanup),
+                cmocka_unit_test_teardown(test_event_type_never_forwarded, cleanup),
+                cmocka_unit_test_teardown(test_drop, cleanup),
+                cmocka_unit_test_teardown(test_keep, cleanup),
+                cmocka_unit_test_teardown(test_keep_with_constants, cleanup),
+                cmocka_unit_test_teardown(test_rename_keeps_position, cleanup),
+                cmocka_unit_test_teardown(test_integer_fields, cleanup),
+                cmocka_unit_test_teardown(test_integer_fields_invalid, cleanup),
+                cmocka_unit_test_teardown(test_integer_fields_output_is_json, cleanup),
+                cmocka_unit_test_teardown(test_time_fields, cleanup),
+                cmocka_unit_test_teardown(test_time_field_and_dt_source, cleanup),
+                cmocka_unit_test_teardown(test_constants, cleanup),
+                cmocka_unit_test_teardown(test_dt_source_order, cleanup),
+                cmocka_unit_test_teardown(test_dt_formats, cleanup),
+                cmocka_unit_test_teardown(test_dt_invalid, cleanup),
+                cmocka_unit_test_teardown(test_dt_local_fn, cleanup),
+                cmocka_unit_test_teardown(test_dt_reject_fallback, cleanup),
+                cmocka_unit_test_teardown(test_dt_from_dropped_source, cleanup),
+                cmocka_unit_test_teardown(test_key, cleanup),
+                cmocka_unit_test_teardown(test_key_is_an_input_field, cleanup),
+                cmocka_unit_test_teardown(test_markers, cleanup),
+                cmocka_unit_test_teardown(test_error_message_initially, cleanup),
+                cmocka_unit_test_teardown(test_invalid_not_json, cleanup),
+                cmocka_unit_test_teardown(test_invalid_not_object, cleanup),
+                cmocka_unit_test_teardown(test_invalid_trailing_garbage, cleanup),
+                cmocka_unit_test_teardown(test_invalid_nul_byte, cleanup),
+                cmocka_unit_test_teardown(test_invalid_utf8, cleanup),
+                cmocka_unit_test_teardown(test_invalid_control_chars, cleanup),
+                cmocka_unit_test_teardown(test_whitespace_around_object, cleanup),
+                cmocka_unit_test_teardown(test_duplicate_keys, cleanup),
+                cmocka_unit_test_teardown(test_reserved_keys, cleanup),
+                cmocka_unit_test_teardown(test_depth_limits, cleanup),
+                cmocka_unit_test_teardown(test_depth_boundary_value_depth, cleanup),
+                cmocka_unit_test_teardown(test_deep_nesting_no_crash, cleanup),
+                cmocka_unit_test_teardown(test_wide_record_linear, cleanup),
+                cmocka_unit_test_teardown(test_error_message_is_clean_text, cleanup),
+                cmocka_unit_test_teardown(test_json_check_differential, cleanup),
+                cmocka_unit_test_teardown(test_transform_line_differential, cleanup),
+                cmocka_unit_test_teardown(test_setters_reject, cleanup),
+                cmocka_unit_test_teardown(test_failed_setters_change_nothing, cleanup),
+                cmocka_unit_test_teardown(test_recovery_after_invalid, cleanup),
+                cmocka_unit_test_teardown(test_large_record, cleanup),
+                cmocka_unit_test_teardown(test_sample_pmacctd_utc_plus_1, cleanup),
+                cmocka_unit_test_teardown(test_sample_pmacctd_utc, cleanup),
+                cmocka_unit_test_teardown(test_sample_pmacctd_time_fields, cleanup),
+                cmocka_unit_test_teardown(test_sample_nfacctd, cleanup),
+                cmocka_unit_test_teardown(test_sample_nfacctd_arrival, cleanup),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 # environment:
 #   BUILD               build dir (default <repo>/build); everything lives in $BUILD/kafka
 #   KAFKA_M2            maven local repository (default $BUILD/kafka/m2)
+#   KAFKA_FETCH_TIMEOUT seconds allowed for the one-off mvn fetch (default 300)
 #   KAFKA_VERSION       Kafka version to fetch (default: the one pinned in pom.xml)
 #   KAFKA_STATE_DIR     where this broker's state (bootstrap, pid, workdir) is kept;
 #                       default $BUILD/kafka/state/${KAFKA_ID:-default}. Give each
@@ -90,7 +91,7 @@ cmd_fetch() {
     if fetch_ok; then exec 9>&-; return 0; fi
     local tmp log=$KDIR/fetch.log
     tmp=$(mktemp -d "$KDIR/lib.new.XXXXXX")
-    if ! timeout "${KAFKA_FETCH_TIMEOUT:-900}" mvn -q -B -Dstyle.color=never \
+    if ! timeout "${KAFKA_FETCH_TIMEOUT:-300}" mvn -q -B -Dstyle.color=never \
             -f "$HERE/pom.xml" -Dmaven.repo.local="$M2" \
             ${KAFKA_VERSION:+-Dkafka.version="$KAFKA_VERSION"} \
             org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \

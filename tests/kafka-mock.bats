@@ -1,0 +1,229 @@
+#!/usr/bin/env bats
+# End to end against librdkafka's mock cluster: what reaches Kafka, in
+# what order, with backpressure, signals and a broker that never answers.
+# Every test checks read = delivered + failed + invalid + skipped.
+
+load helpers
+load records
+
+setup() {
+        export TZ=UTC
+        T=$BATS_TEST_TMPDIR
+        SAMPLES=$ROOT/examples/samples
+}
+
+teardown() {
+        proc_stop_all
+        mock_stop
+}
+
+# tags TOPIC: the tags consumed, sorted, one per line.
+tags() {
+        consume_values "$1" | jq -r .tag | sort -n
+}
+
+@test "shared samples: consumed back exactly, in order, Kafka timestamp = dt" {
+        mock_start -t eqiad.netflow:1
+        for s in pmacctd-lo-json nfacctd-ipfix-epoch; do
+                "$KTP" -c "$ROOT/examples/netflow.conf" -b "$BROKERS" \
+                        -o domain=test.example < "$SAMPLES/$s.jsonl" 2> "$T/err"
+                counters "$T/err"
+                [ "$exit" -eq 0 ]
+        done
+        consume eqiad.netflow > "$T/msgs"
+        [ "$(wc -l < "$T/msgs")" -eq 180 ]
+        cut -f5 "$T/msgs" | jq -c '.meta.id = "ID" | .meta.dt = "DT"' > "$T/got"
+        cat "$SAMPLES/pmacctd-lo-json.jsonl" "$SAMPLES/nfacctd-ipfix-epoch.jsonl" |
+                jq -c --arg domain test.example -f "$ROOT/tests/envelope.jq" > "$T/want"
+        diff "$T/want" "$T/got"
+        # The message timestamp is the event time.
+        cut -f4,5 "$T/msgs" | while IFS=$'\t' read -r ts value; do
+                [ "$ts" -eq "$(jq -r '.dt | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601' <<< "$value")$(jq -r '.dt[20:23]' <<< "$value")" ]
+        done
+}
+
+@test "keyed records on 3 partitions: per-partition input order, same key same partition" {
+        mock_start -t flows:3
+        gen 3000 | "$KTP" -b "$BROKERS" -t flows -o key=ip_src 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 3000 ] && [ "$exit" -eq 0 ]
+        consume flows > "$T/msgs"
+        [ "$(wc -l < "$T/msgs")" -eq 3000 ]
+        [ "$(cut -f1 "$T/msgs" | sort -u | wc -l)" -gt 1 ]
+        # Every key on exactly one partition, and key = ip_src.
+        [ "$(cut -f1,3 "$T/msgs" | sort -u | cut -f2 | sort | uniq -d | wc -l)" -eq 0 ]
+        cut -f3,5 "$T/msgs" | while IFS=$'\t' read -r key value; do
+                [ "$key" = "$(jq -r .ip_src <<< "$value")" ] || exit 1
+        done
+        for p in 0 1 2; do
+                awk -F'\t' -v p=$p '$1 == p { print $5 }' "$T/msgs" | jq -r .tag > "$T/p$p"
+                sort -n "$T/p$p" | diff - "$T/p$p"
+        done
+        diff <(seq 3000) <(tags flows)
+}
+
+@test "EOF: everything is flushed and delivered before exit" {
+        mock_start -t t:1
+        gen 20000 | "$KTP" -b "$BROKERS" -t t 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 20000 ] && [ "$exit" -eq 0 ]
+        [ "$(high_watermarks t)" -eq 20000 ]
+}
+
+@test "backpressure: a slow broker stops stdin, nothing is dropped" {
+        mock_start -t t:1
+        mock_cmd "rtt -1 200"
+        gen 5000 | "$KTP" -b "$BROKERS" -t t -vv -o queue.high.messages=200 \
+                -X linger.ms=5 -X batch.num.messages=50 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 5000 ] && [ "$exit" -eq 0 ]
+        grep -q 'backpressure: 200 messages in flight' "$T/err"
+        diff <(seq 5000) <(tags t)
+}
+
+@test "a broker that never answers: every record dead-lettered, exit 3" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        gen 300 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -X message.timeout.ms=3000 \
+                --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"read=300 produced=300 delivered=0 invalid=0 failed=300 skipped=0 dead_lettered=300"* ]]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = delivery ]
+        [[ "$(jq -r .error "$T/dead" | sort -u)" == *"timed out"* ]]
+        diff <(jq -r .raw "$T/dead") "$T/in"
+}
+
+@test "flush.timeout.ms bounds the wait at EOF; the rest is purged and dead-lettered" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        gen 50 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -o flush.timeout.ms=1000 \
+                --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"flush timed out with 50 messages undelivered"* ]]
+        [[ "$output" == *"read=50 produced=50 delivered=0 invalid=0 failed=50"* ]]
+        [[ "$(jq -r .error "$T/dead" | sort -u)" == *"Purged"* ]]
+        diff <(jq -r .raw "$T/dead" | sort) <(sort "$T/in")
+}
+
+@test "the broker goes down mid-stream and comes back: all delivered once" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t
+        gen 500 | proc_send ktp
+        wait_for_count t 500
+        mock_cmd "down -1"
+        gen 500 501 | proc_send ktp
+        sleep 3
+        mock_cmd "up -1"
+        proc_finish ktp 60
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 1000 ]
+        diff <(seq 1000) <(tags t)
+}
+
+@test "retriable Produce errors: retried, delivered exactly once" {
+        mock_start -t t:1
+        mock_cmd "errors 5 NOT_LEADER_FOR_PARTITION"
+        gen 1000 | "$KTP" -b "$BROKERS" -t t 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 1000 ] && [ "$exit" -eq 0 ]
+        diff <(seq 1000) <(tags t)
+}
+
+@test "a non-retriable Produce error: those records dead-lettered, the rest delivered" {
+        mock_start -t t:1
+        mock_cmd "errors 1 MSG_SIZE_TOO_LARGE"
+        gen 200 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        counters <(echo "$output")
+        [ "$failed" -ge 1 ]
+        [ "$failed" -eq "$(wc -l < "$T/dead")" ]
+        [ "$(high_watermarks t)" -eq "$delivered" ]
+        [[ "$(jq -r .error "$T/dead" | sort -u)" == *"too large"* ]]
+        # Delivered plus dead-lettered is the whole input, once.
+        diff <(seq 200) <({ tags t; jq -r .raw "$T/dead" | jq -r .tag; } | sort -n)
+}
+
+@test "SIGINT mid-stream: keeps draining stdin while the writer writes" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t
+        gen 100 | proc_send ktp
+        wait_for_count t 100
+        kill -INT "$ktp_PID"
+        wait_for_line "$(proc_file ktp err)" 'draining stdin'
+        gen 100 101 | proc_send ktp
+        proc_finish ktp
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 200 ]
+        diff <(seq 200) <(tags t)
+}
+
+@test "SIGINT with a writer that never closes: stops after drain.timeout.ms" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o drain.timeout.ms=500
+        gen 100 | proc_send ktp
+        wait_for_count t 100
+        kill -INT "$ktp_PID"
+        proc_wait ktp 20
+        [ "$PROC_STATUS" -eq 0 ]
+        grep -q 'not closed within drain.timeout.ms' "$(proc_file ktp err)"
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 100 ]
+}
+
+@test "two signals with input left in the pipe: stop, count, exit 3" {
+        mock_start -t t:1
+        mock_cmd "rtt -1 500"
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o queue.high.messages=10 \
+                --dead-letter "$T/dead"
+        gen 2000 | proc_send ktp
+        sleep 1
+        kill -TERM "$ktp_PID"
+        sleep 0.2
+        kill -TERM "$ktp_PID"
+        proc_wait ktp 30
+        [ "$PROC_STATUS" -eq 3 ]
+        grep -q 'left unread on stdin' "$(proc_file ktp err)"
+        counters "$(proc_file ktp err)"
+        [ "$read" -lt 2000 ]
+        [ "$(high_watermarks t)" -ge "$delivered" ]
+        [ "$((failed + invalid))" -eq "$(_nlines "$T/dead")" ]
+}
+
+@test "an unresolvable broker: a clear error, all dead-lettered, exit 3" {
+        gen 10 > "$T/in"
+        run "$KTP" -b no-such-host.invalid:9092 -t t -X message.timeout.ms=2000 \
+                --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"no-such-host.invalid"* ]]
+        [[ "$output" == *"failed=10"* ]]
+        [ "$(wc -l < "$T/dead")" -eq 10 ]
+}
+
+@test "a topic that errors: records dead-lettered with the broker's error" {
+        mock_start -t t:1
+        mock_cmd "topic_error t TOPIC_AUTHORIZATION_FAILED"
+        gen 20 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -X message.timeout.ms=3000 \
+                --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"failed=20"* ]]
+        [ "$(wc -l < "$T/dead")" -eq 20 ]
+}
+
+@test "valgrind: no error, no leak on a normal run" {
+        [[ "$BUILD" == *asan* ]] && skip "valgrind does not run ASan binaries"
+        mock_start -t t:1
+        run valgrind -q --error-exitcode=99 --leak-check=full \
+                --errors-for-leak-kinds=definite,indirect,possible \
+                --show-leak-kinds=definite,indirect,possible \
+                "$KTP" -b "$BROKERS" -t t --dead-letter "$T/dead" \
+                < <(gen 500; echo garbage)
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"delivered=500 invalid=1"* ]]
+        [[ "$output" != *"=="* ]]
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# no-asan: a real Apache Kafka broker (KRaft) takes a minute; once is enough.
+# End to end against a real broker from tests/kafka/kafka.sh; skipped, with
+# the reason, when Java or Maven Central cannot be had.
+
+load helpers
+load records
+load kafka/helpers
+
+setup_file() {
+        kafka_start
+}
+
+setup() {
+        kafka_require
+        export TZ=UTC
+        T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+        proc_stop_all
+}
+
+teardown_file() {
+        kafka_stop
+}
+
+@test "real Kafka: shared samples consumed back exactly" {
+        kafka_create_topic eqiad.netflow 1
+        for s in pmacctd-lo-json nfacctd-ipfix-epoch; do
+                "$KTP" -c "$ROOT/examples/netflow.conf" -b "$KAFKA_BROKERS" \
+                        -o domain=test.example \
+                        < "$ROOT/examples/samples/$s.jsonl" 2> "$T/err"
+                counters "$T/err"
+                [ "$exit" -eq 0 ]
+        done
+        kafka_consume eqiad.netflow | jq -c '.meta.id = "ID" | .meta.dt = "DT"' > "$T/got"
+        cat "$ROOT"/examples/samples/{pmacctd-lo-json,nfacctd-ipfix-epoch}.jsonl |
+                jq -c --arg domain test.example -f "$ROOT/tests/envelope.jq" > "$T/want"
+        diff "$T/want" "$T/got"
+}
+
+@test "real Kafka: 3 partitions, keyed: per-partition order, one partition per key" {
+        kafka_create_topic flows 3
+        gen 5000 | "$KTP" -b "$KAFKA_BROKERS" -t flows -o key=ip_src 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 5000 ] && [ "$exit" -eq 0 ]
+        kafka_consume flows -f '%p\t%k\t%s\n' > "$T/msgs"
+        [ "$(wc -l < "$T/msgs")" -eq 5000 ]
+        [ "$(cut -f1 "$T/msgs" | sort -u | wc -l)" -eq 3 ]
+        [ "$(cut -f1,2 "$T/msgs" | sort -u | cut -f2 | sort | uniq -d | wc -l)" -eq 0 ]
+        for p in 0 1 2; do
+                awk -F'\t' -v p=$p '$1 == p { print $3 }' "$T/msgs" | jq -r .tag > "$T/p$p"
+                sort -n "$T/p$p" | diff - "$T/p$p"
+        done
+}
+
+@test "real Kafka: broker killed (SIGKILL) and restarted mid-stream: none lost, none duplicated" {
+        kafka_create_topic killed 1
+        proc_start ktp "$KTP" -b "$KAFKA_BROKERS" -t killed -X message.timeout.ms=120000
+        for i in $(seq 0 19); do
+                gen 100 $((i * 100 + 1)) | proc_send ktp
+                sleep 0.05
+        done
+        kafka_kill
+        for i in $(seq 20 39); do
+                gen 100 $((i * 100 + 1)) | proc_send ktp
+        done
+        sleep 2
+        kafka_restart
+        proc_finish ktp 120
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 4000 ]
+        kafka_consume killed | jq -r .tag > "$T/tags"
+        diff <(seq 4000) "$T/tags"
+}

@@ -1,0 +1,23 @@
+# records.bash: test records and the summary invariant, for the bats files.
+
+# gen N [FIRST]: N pmacct-like records, tags FIRST.. (default 1).
+gen() {
+        awk -v n="$1" -v first="${2:-1}" 'BEGIN {
+                for (i = first; i < first + n; i++)
+                        printf "{\"event_type\": \"purge\", \"tag\": %d, " \
+                            "\"ip_src\": \"10.0.%d.%d\", \"ip_dst\": " \
+                            "\"10.1.0.1\", \"port_src\": %d, \"port_dst\": " \
+                            "443, \"tcp_flags\": \"2\", \"ip_proto\": " \
+                            "\"tcp\", \"timestamp_start\": " \
+                            "\"2026-11-23 08:33:20.731040\", \"packets\": " \
+                            "1, \"bytes\": %d}\n", i, i % 7, int(i / 7) % 256,
+                            1024 + i % 60000, i * 1000
+        }'
+}
+
+# counters FILE: the summary counters of a stderr file as shell variables,
+# and the invariant every run keeps.
+counters() {
+        eval "$(grep -o 'summary: .*' "$1" | sed 's/^summary: //')"
+        [ "$read" -eq $((delivered + failed + invalid + skipped)) ]
+}
