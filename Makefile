@@ -12,7 +12,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c \
-	output.c
+	output.c stats.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
@@ -20,6 +20,7 @@ UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	uuid-dev libjsmn-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
+	openjdk-17-jdk-headless maven \
 	procps
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -40,6 +40,11 @@ static const struct key keys[] = {
         STR("field.keep", keep),
         STR("field.integer", integer),
         STR("field.time", time),
+        STR("stats.file", stats_file),
+        STR("metrics.file", metrics_file),
+        NUM("stats.interval.ms", stats_interval_ms, 100, 86400000),
+        CHOICE("stats.rdkafka", stats_rdkafka, "false|true"),
+        NUM("stall.timeout.ms", stall_timeout_ms, 0, 86400000),
         NUM("line.max", line_max, 16, 1LL << 30),
         NUM("flush.timeout.ms", flush_timeout_ms, 0, 86400000),
         NUM("drain.timeout.ms", drain_timeout_ms, 0, 86400000),
@@ -75,6 +80,9 @@ void conf_init(struct conf *c)
                 { "drain.timeout.ms", "10000" },
                 { "queue.high.messages", "100000" },
                 { "queue.high.bytes", "16777216" },
+                { "stats.interval.ms", "10000" },
+                { "stats.rdkafka", "false" },
+                { "stall.timeout.ms", "60000" },
         };
         char err[256];
         size_t i;

@@ -23,9 +23,11 @@ struct conf {
         char *brokers, *topic, *stream, *schema, *datacenter, *domain;
         char *dead_letter, *output, *timezone, *dt_fallback, *key;
         char *dt_fields, *drop, *keep, *integer, *time; /* comma lists */
+        char *stats_file, *metrics_file, *stats_rdkafka;
         long long line_max;
         long long flush_timeout_ms, drain_timeout_ms;
         long long queue_high_messages, queue_high_bytes;
+        long long stats_interval_ms, stall_timeout_ms;
         struct kvlist kafka;    /* kafka.PROP: librdkafka properties */
         struct kvlist rename;   /* field.rename.FROM = TO */
         struct kvlist constant; /* field.const.NAME = VALUE */

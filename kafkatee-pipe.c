@@ -72,6 +72,20 @@ static void lose(struct app *a, const struct dead_record *r)
         dead_letter(a, r);
 }
 
+static void delivery_seen(struct app *a, const struct msg *m)
+{
+        uint64_t now = mono_us();
+
+        if (m->read_us != 0 && now >= m->read_us)
+                latency_add(&a->st.latency, now - m->read_us);
+        a->st.last_delivery_ms = now_ms();
+        a->st.progress_us = now;
+        if (a->st.stalled) {
+                a->st.stalled = 0;
+                ktp_log(a, 1, "delivering again");
+        }
+}
+
 void app_delivered(struct app *a, struct msg *m, int ok, const char *error)
 {
         struct dead_record r = {
@@ -82,6 +96,7 @@ void app_delivered(struct app *a, struct msg *m, int ok, const char *error)
 
         if (ok) {
                 a->c.delivered++;
+                delivery_seen(a, m);
         } else {
                 a->c.failed++;
                 lose(a, &r);
@@ -129,6 +144,7 @@ static struct msg *msg_new(const struct kt_event *ev, const struct line *l)
         if (m == NULL)
                 return NULL;
         m->line_no = l->no;
+        m->read_us = 0;
         m->value_len = ev->value_len;
         m->raw_len = l->len;
         m->key_len = ev->key_len;
@@ -153,11 +169,19 @@ static int under_low_water(const struct app *a)
                a->in_flight_bytes <= a->conf.queue_high_bytes / 2;
 }
 
+uint64_t backpressure_us(const struct app *a)
+{
+        return a->st.backpressure_us +
+               (a->paused ? mono_us() - a->st.paused_since_us : 0);
+}
+
 static void pause_input(struct app *a)
 {
-        if (!a->paused)
+        if (!a->paused) {
                 ktp_log(a, 2, "backpressure: %lld messages in flight",
                         (long long)a->in_flight);
+                a->st.paused_since_us = mono_us();
+        }
         a->paused = 1;
         ev_io_stop(a->loop, &a->stdin_w);
 }
@@ -230,10 +254,19 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 app_fatal(a, "out of memory");
                 return 1;
         }
+        m->read_us = a->pump_us;
         return produce(a, m);
 }
 
 static void begin_flush(struct app *a, long long timeout_ms);
+
+static void resume_input(struct app *a)
+{
+        if (a->paused)
+                a->st.backpressure_us += mono_us() - a->st.paused_since_us;
+        a->paused = 0;
+        ev_io_start(a->loop, &a->stdin_w);
+}
 
 /* Cuts and handles the lines read so far, until backpressure says stop. */
 static void pump(struct app *a)
@@ -241,6 +274,7 @@ static void pump(struct app *a)
         struct line l;
         int64_t ingest = now_ms();
 
+        a->pump_us = mono_us();
         if (a->pending != NULL) {
                 struct msg *m = a->pending;
 
@@ -257,8 +291,7 @@ static void pump(struct app *a)
                 begin_flush(a, a->conf.flush_timeout_ms);
                 return;
         }
-        a->paused = 0;
-        ev_io_start(a->loop, &a->stdin_w);
+        resume_input(a);
 }
 
 static void stdin_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -449,6 +482,24 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
         ktp_log(a, 2, "SIGHUP: dead-letter file reopened");
 }
 
+/* Records wait, yet nothing was delivered for stall.timeout.ms. */
+static void check_stall(struct app *a)
+{
+        uint64_t now = mono_us();
+
+        if (a->in_flight == 0 && a->pending == NULL) {
+                a->st.progress_us = now; /* idle is not stalled */
+                return;
+        }
+        if (a->st.stalled || a->conf.stall_timeout_ms == 0 ||
+            now - a->st.progress_us < (uint64_t)a->conf.stall_timeout_ms * 1000)
+                return;
+        a->st.stalled = 1;
+        ktp_log(a, 0, "stalled: %lld records in flight, nothing delivered "
+                "for %lld s", (long long)a->in_flight,
+                (long long)((now - a->st.progress_us) / 1000000));
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
         struct app *a = w->data;
@@ -456,6 +507,28 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
         (void)loop;
         (void)revents;
         output_serve(a);
+        check_stall(a);
+}
+
+static void stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        stats_write(a);
+}
+
+static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+        struct app *a = w->data;
+        char line[512];
+
+        (void)loop;
+        (void)revents;
+        stats_line(a, line, sizeof(line));
+        ktp_log(a, 0, "counters: %s in_flight=%lld backpressure=%d", line,
+                (long long)a->in_flight, a->paused);
 }
 
 /*
@@ -469,10 +542,8 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
         (void)loop;
         (void)revents;
         output_serve(a);
-        if (a->paused && !a->flushing && under_low_water(a)) {
-                a->paused = 0;
+        if (a->paused && !a->flushing && under_low_water(a))
                 pump(a);
-        }
         check_done(a);
 }
 
@@ -493,6 +564,8 @@ static void usage(FILE *fp)
 "      --schema URI        $schema of the events\n"
 "      --dead-letter FILE  append undeliverable and invalid records to FILE\n"
 "      --stdout            write the events to stdout instead of Kafka\n"
+"      --stats-file FILE   write JSON stats to FILE every stats.interval.ms\n"
+"      --metrics-file FILE write Prometheus metrics (textfile collector)\n"
 "  -q, --quiet             only errors\n"
 "  -v, --verbose           more messages (twice: librdkafka debug)\n"
 "  -V, --version           print versions and exit\n"
@@ -542,7 +615,8 @@ static int cli_set_pair(struct cli *cli, const char *prefix, const char *arg)
         return cli_set(cli, key, eq + 1);
 }
 
-enum { OPT_STREAM = 256, OPT_SCHEMA, OPT_DEAD, OPT_STDOUT };
+enum { OPT_STREAM = 256, OPT_SCHEMA, OPT_DEAD, OPT_STDOUT, OPT_STATS,
+       OPT_METRICS };
 
 static const struct option long_options[] = {
         { "config", required_argument, NULL, 'c' },
@@ -553,6 +627,8 @@ static const struct option long_options[] = {
         { "schema", required_argument, NULL, OPT_SCHEMA },
         { "dead-letter", required_argument, NULL, OPT_DEAD },
         { "stdout", no_argument, NULL, OPT_STDOUT },
+        { "stats-file", required_argument, NULL, OPT_STATS },
+        { "metrics-file", required_argument, NULL, OPT_METRICS },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },
@@ -578,6 +654,10 @@ static int parse_args(int argc, char **argv, struct cli *cli)
                 case OPT_SCHEMA: r = cli_set(cli, "schema", optarg); break;
                 case OPT_DEAD: r = cli_set(cli, "dead_letter", optarg); break;
                 case OPT_STDOUT: r = cli_set(cli, "output", "stdout"); break;
+                case OPT_STATS: r = cli_set(cli, "stats.file", optarg); break;
+                case OPT_METRICS:
+                        r = cli_set(cli, "metrics.file", optarg);
+                        break;
                 case 'q': cli->verbosity = 0; break;
                 case 'v': cli->verbosity++; break;
                 case 'V': version(); return 1;
@@ -768,15 +848,23 @@ static void watchers_start(struct app *a)
         ev_signal_init(&a->sigint_w, signal_cb, SIGINT);
         ev_signal_init(&a->sigterm_w, signal_cb, SIGTERM);
         ev_signal_init(&a->sighup_w, sighup_cb, SIGHUP);
+        ev_signal_init(&a->sigusr1_w, sigusr1_cb, SIGUSR1);
+        ev_timer_init(&a->stats_w, stats_cb, a->conf.stats_interval_ms / 1000.,
+                      a->conf.stats_interval_ms / 1000.);
         ev_prepare_init(&a->prepare_w, before_block);
         a->stdin_w.data = a->tick_w.data = a->drain_w.data = a;
         a->flush_w.data = a->sigint_w.data = a->sigterm_w.data = a;
-        a->prepare_w.data = a->sighup_w.data = a;
+        a->prepare_w.data = a->sighup_w.data = a->sigusr1_w.data = a;
+        a->stats_w.data = a;
         ev_io_start(a->loop, &a->stdin_w);
         ev_timer_start(a->loop, &a->tick_w);
         ev_signal_start(a->loop, &a->sigint_w);
         ev_signal_start(a->loop, &a->sigterm_w);
         ev_signal_start(a->loop, &a->sighup_w);
+        ev_signal_start(a->loop, &a->sigusr1_w);
+        if (a->conf.stats_file != NULL || a->conf.metrics_file != NULL)
+                ev_timer_start(a->loop, &a->stats_w);
+        a->st.start_us = a->st.progress_us = mono_us();
         ev_prepare_start(a->loop, &a->prepare_w);
 }
 
@@ -805,27 +893,22 @@ static int exit_code(const struct app *a)
 
 static void summary(const struct app *a, int code)
 {
-        const struct counters *c = &a->c;
+        char line[512];
 
         /* -q keeps quiet only when there is nothing to say. */
         if (a->conf.verbosity == 0 && code == 0)
                 return;
-        fprintf(stderr, KTP_NAME ": summary: read=%llu produced=%llu "
-                "delivered=%llu invalid=%llu failed=%llu skipped=%llu "
-                "dead_lettered=%llu purge_mismatches=%llu exit=%d\n",
-                (unsigned long long)c->read, (unsigned long long)c->produced,
-                (unsigned long long)c->delivered,
-                (unsigned long long)c->invalid,
-                (unsigned long long)c->failed,
-                (unsigned long long)c->skipped,
-                (unsigned long long)c->dead_lettered,
-                (unsigned long long)c->purge_mismatches, code);
+        stats_line(a, line, sizeof(line));
+        fprintf(stderr, KTP_NAME ": summary: %s exit=%d\n", line, code);
 }
 
 static void teardown(struct app *a)
 {
         output_close(a);
         account_leftovers(a);
+        if (a->tf != NULL)
+                stats_write(a);
+        free(a->st.rdkafka_json);
         dl_close(&a->dl);
         lr_free(&a->lr);
         kt_transform_free(a->tf);

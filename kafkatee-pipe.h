@@ -14,6 +14,7 @@
 #include "deadletter.h"
 #include "reader.h"
 #include "stamp.h"
+#include "stats.h"
 #include "transform.h"
 
 #define KTP_NAME    "kafkatee-pipe"
@@ -36,10 +37,22 @@ struct counters {
 /* A message on its way: the event, then the input line, then the key. */
 struct msg {
         struct msg *prev, *next; /* in flight, for the final accounting */
+        uint64_t read_us;        /* when its line was read: latency */
         uint64_t line_no;
         size_t   value_len, raw_len, key_len;
         int64_t  timestamp_ms;
         char     data[];
+};
+
+struct stats_state {
+        struct latency latency;      /* read to delivery report */
+        uint64_t       start_us;
+        uint64_t       paused_since_us;
+        uint64_t       backpressure_us; /* total, up to the last resume */
+        uint64_t       progress_us;  /* last delivery, or idle */
+        int64_t        last_delivery_ms;
+        int            stalled;
+        char          *rdkafka_json; /* librdkafka's latest statistics */
 };
 
 struct app {
@@ -49,12 +62,13 @@ struct app {
         struct line_reader   lr;
         struct deadletter    dl;
         struct counters      c;
+        struct stats_state   st;
         struct ev_loop      *loop;
         char                *topic;
 
         ev_io     stdin_w, kafka_w;
-        ev_timer  tick_w, drain_w, flush_w;
-        ev_signal sigint_w, sigterm_w, sighup_w;
+        ev_timer  tick_w, drain_w, flush_w, stats_w;
+        ev_signal sigint_w, sigterm_w, sighup_w, sigusr1_w;
         ev_prepare prepare_w;
 
         rd_kafka_t       *rk;
@@ -76,6 +90,7 @@ struct app {
         uint64_t purge_count;  /* records since the last purge_init */
         int      in_purge;
         unsigned complaints;   /* invalid records reported on stderr */
+        uint64_t pump_us;      /* when the lines being handled were read */
 };
 
 void ktp_log(const struct app *a, int level, const char *fmt, ...)
@@ -92,5 +107,8 @@ void output_purge(struct app *a);
 /* Called by the output for each message's outcome; frees m. */
 void app_delivered(struct app *a, struct msg *m, int ok, const char *error);
 void app_fatal(struct app *a, const char *why);
+
+/* Time spent with stdin stopped by backpressure, the current pause too. */
+uint64_t backpressure_us(const struct app *a);
 
 #endif /* KAFKATEE_PIPE_H */

@@ -84,6 +84,20 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
         ktp_log(a, 1, "kafka: %s: %s", rd_kafka_err2name(err), reason);
 }
 
+/* librdkafka's own statistics, embedded in the stats file. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+        struct app *a = opaque;
+        char *copy = strndup(json, len);
+
+        (void)rk;
+        if (copy != NULL) {
+                free(a->st.rdkafka_json);
+                a->st.rdkafka_json = copy;
+        }
+        return 0;
+}
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf)
 {
@@ -114,6 +128,13 @@ static rd_kafka_conf_t *kafka_conf(struct app *a, char *err, size_t errlen)
                                   sizeof(*safe_defaults); i++)
                 r = set_prop(kc, safe_defaults[i].name, safe_defaults[i].value,
                              err, errlen);
+        if (r == 0 && strcmp(a->conf.stats_rdkafka, "true") == 0) {
+                char ms[32];
+
+                snprintf(ms, sizeof(ms), "%lld", a->conf.stats_interval_ms);
+                r = set_prop(kc, "statistics.interval.ms", ms, err, errlen);
+                rd_kafka_conf_set_stats_cb(kc, stats_cb);
+        }
         if (r == 0 && a->conf.brokers != NULL)
                 r = set_prop(kc, "bootstrap.servers", a->conf.brokers, err,
                              errlen);

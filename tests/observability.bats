@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# Stats and metrics files, SIGUSR1, stall detection, dead-letter replay.
+
+load helpers
+load records
+
+setup() {
+        export TZ=UTC
+        T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+        proc_stop_all
+        mock_stop
+}
+
+@test "stats file: JSON counters, latency, written atomically, final at exit" {
+        mock_start -t t:1
+        { gen 1000; echo garbage; echo; } | "$KTP" -b "$BROKERS" -t t \
+                --stats-file "$T/stats.json" -o stats.interval.ms=100 2> "$T/err" || true
+        counters "$T/err"
+        jq -e '.read == 1002 and .delivered == 1000 and .invalid == 1
+               and .skipped == 1 and .failed == 0 and .in_flight == 0
+               and .topic == "t" and .stream == "netflow"
+               and .latency_ms.count == 1000
+               and .latency_ms.p50 <= .latency_ms.p99
+               and .latency_ms.p99 <= .latency_ms.max
+               and (.last_delivery | test("Z$"))
+               and .stalled == false' "$T/stats.json"
+        [ ! -e "$T/stats.json.tmp" ]
+}
+
+@test "stats.rdkafka embeds librdkafka's statistics" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -q --stats-file "$T/stats.json" \
+                -o stats.rdkafka=true -o stats.interval.ms=100
+        gen 10 | proc_send ktp
+        WAIT_TIMEOUT=10 wait_for jq -e '.rdkafka.type == "producer"
+                and (.rdkafka.brokers | length) >= 1' "$T/stats.json"
+        proc_finish ktp
+        [ "$PROC_STATUS" -eq 0 ]
+}
+
+@test "metrics file: Prometheus text format with the instance's labels" {
+        gen 20 | "$KTP" --stdout -q --metrics-file "$T/m.prom" > /dev/null
+        grep -qx 'kafkatee_pipe_read_total{stream="netflow",topic="netflow"} 20' "$T/m.prom"
+        grep -qx 'kafkatee_pipe_delivered_total{stream="netflow",topic="netflow"} 20' "$T/m.prom"
+        grep -qx '# TYPE kafkatee_pipe_in_flight gauge' "$T/m.prom"
+        grep -q '^kafkatee_pipe_delivery_latency_seconds{.*quantile="0.99"} [0-9.]*$' "$T/m.prom"
+        # Every sample line: a name, labels, a number.
+        ! grep -v '^#' "$T/m.prom" | grep -Ev '^kafkatee_pipe_[a-z_]+\{[^}]*\} [-0-9.e+]+$'
+}
+
+@test "stats and metrics files not writable: reported, the records still delivered" {
+        run "$KTP" --stdout --stats-file /nonexistent/dir/s.json <<< '{"tag": 1}'
+        [[ "$output" == *"cannot write stats file /nonexistent/dir/s.json"* ]]
+        [[ "$output" == *"delivered=1"* ]]
+}
+
+@test "SIGUSR1 prints the counters" {
+        proc_start ktp "$KTP" --stdout
+        gen 5 | proc_send ktp
+        wait_for_line "$(proc_file ktp out)" '"tag": 5'
+        kill -USR1 "$ktp_PID"
+        wait_for_line "$(proc_file ktp err)" 'counters: read=5 .*delivered=5'
+        proc_finish ktp
+        [ "$PROC_STATUS" -eq 0 ]
+}
+
+@test "a stalled pipeline is reported, then its recovery" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o stall.timeout.ms=1000 \
+                --stats-file "$T/stats.json" -o stats.interval.ms=200
+        gen 10 | proc_send ktp
+        wait_for_count t 10
+        mock_cmd "down -1"
+        gen 10 11 | proc_send ktp
+        wait_for_line "$(proc_file ktp err)" 'stalled: 10 records in flight'
+        WAIT_TIMEOUT=5 wait_for jq -e '.stalled' "$T/stats.json"
+        mock_cmd "up -1"
+        wait_for_line "$(proc_file ktp err)" 'delivering again' 30
+        proc_finish ktp 60
+        [ "$PROC_STATUS" -eq 0 ]
+        jq -e '.stalled == false and .delivered == 20' "$T/stats.json"
+}
+
+@test "dead-letter replay: jq -r .raw dead.jsonl | kafkatee-pipe delivers what failed" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        gen 50 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -X message.timeout.ms=1500 \
+                --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        mock_cmd "up -1"
+        jq -r .raw "$T/dead" | "$KTP" -b "$BROKERS" -t t 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 50 ] && [ "$exit" -eq 0 ]
+        diff <(seq 50) <(consume_values t | jq -r .tag | sort -n)
+}
