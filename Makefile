@@ -4,7 +4,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BUILD   ?= build
 CC      ?= cc
-PKGS     = rdkafka json-c uuid
+PKGS     = rdkafka json-c uuid libcrypto
 CWARN   ?= -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
@@ -19,7 +19,7 @@ UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
 
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
-	uuid-dev libjsmn-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
+	uuid-dev libssl-dev libjsmn-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
 	openjdk-17-jdk-headless maven \
 	procps
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "deadletter.h"
 #include "stamp.h"
@@ -28,6 +29,50 @@ int dl_open(struct deadletter *dl, const char *path, char *err, size_t errlen)
         return 0;
 }
 
+/*
+ * JSON strings hold text: a line that is not UTF-8 goes in "raw" with
+ * U+FFFD for each bad byte, and byte for byte in "raw_base64".
+ */
+static void add_raw(json_object *o, const char *raw, size_t len)
+{
+        const unsigned char *s = (const unsigned char *)raw, *end = s + len;
+        char *text, *p, *b64;
+        int n;
+
+        for (; s < end && (n = kt_utf8_len(s, end)) > 0; s += n)
+                ;
+        if (s == end) {
+                json_object_object_add(o, "raw",
+                                       json_object_new_string_len(raw,
+                                                                  (int)len));
+                return;
+        }
+        text = malloc(len * 3 + 1);
+        b64 = malloc((len + 2) / 3 * 4 + 1);
+        if (text == NULL || b64 == NULL) {
+                free(text);
+                free(b64);
+                return;
+        }
+        for (p = text, s = (const unsigned char *)raw; s < end; s += n) {
+                if ((n = kt_utf8_len(s, end)) == 0) {
+                        memcpy(p, "\xef\xbf\xbd", 3);
+                        p += 3;
+                        n = 1;
+                } else {
+                        memcpy(p, s, (size_t)n);
+                        p += n;
+                }
+        }
+        json_object_object_add(o, "raw", json_object_new_string_len(
+                                   text, (int)(p - text)));
+        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)raw,
+                        (int)len);
+        json_object_object_add(o, "raw_base64", json_object_new_string(b64));
+        free(text);
+        free(b64);
+}
+
 static json_object *record_json(const struct dead_record *r)
 {
         json_object *o = json_object_new_object();
@@ -44,8 +89,7 @@ static json_object *record_json(const struct dead_record *r)
                                    (int64_t)r->line_no));
         json_object_object_add(o, "truncated",
                                json_object_new_boolean(r->truncated));
-        json_object_object_add(o, "raw", json_object_new_string_len(
-                                   r->raw, (int)r->raw_len));
+        add_raw(o, r->raw, r->raw_len);
         return o;
 }
 

@@ -94,7 +94,6 @@ static const char *const reserved_names[] = { "$schema", "meta", "dt" };
 
 /* --- errors ----------------------------------------------------------- */
 
-static int utf8_len(const unsigned char *s, const unsigned char *end);
 
 /* Quoted excerpts are cut by bytes: mend what the cut broke. */
 static void sanitize_utf8(char *msg)
@@ -106,7 +105,7 @@ static void sanitize_utf8(char *msg)
         while (s < end) {
                 if (*s < 0x80)
                         s++;
-                else if ((n = utf8_len(s, end)) > 0)
+                else if ((n = kt_utf8_len(s, end)) > 0)
                         s += n;
                 else
                         *s++ = '?';
@@ -253,12 +252,13 @@ static int check_primitive(struct kt_transform *t, const jsmntok_t *k)
                     len > 32 ? 32 : (int)len, s, k->start);
 }
 
-/* Length of the UTF-8 sequence at s (RFC 3629), or 0 when it is invalid. */
-static int utf8_len(const unsigned char *s, const unsigned char *end)
+int kt_utf8_len(const unsigned char *s, const unsigned char *end)
 {
         unsigned char c = s[0], lo = 0x80, hi = 0xbf;
         int n, i;
 
+        if (c < 0x80)
+                return 1;
         if (c >= 0xc2 && c <= 0xdf)
                 n = 2;
         else if (c >= 0xe0 && c <= 0xef)
@@ -299,7 +299,7 @@ static int check_string(struct kt_transform *t, const jsmntok_t *k)
                                     (int)((const char *)s - t->js));
                 } else if (*s < 0x80) {
                         s++;
-                } else if ((n = utf8_len(s, end)) > 0) {
+                } else if ((n = kt_utf8_len(s, end)) > 0) {
                         s += n;
                 } else {
                         return fail(t, "invalid UTF-8 at byte %d",

@@ -116,6 +116,9 @@ int kt_format_iso8601(int64_t ms, char out[KT_ISO_LEN + 1]);
 int kt_parse_time(struct kt_transform *t, const char *s, size_t len,
                   int64_t *ms);
 
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), 0 if invalid. */
+int kt_utf8_len(const unsigned char *s, const unsigned char *end);
+
 /*
  * Checks that buf[0..len) is exactly one strict JSON value (RFC 8259,
  * UTF-8, nesting at most KT_MAX_DEPTH).  Returns 0, or -1 with a message.

@@ -131,6 +131,15 @@ counters() {
         [ "$(jq -r .line "$T/dead" | tr '\n' ' ')" = "2 3 4 5 6 7 8 9 " ]
 }
 
+@test "dead-letter file stays valid JSON for non-UTF-8 lines; raw_base64 keeps the bytes" {
+        printf '{"a": "\xff\xfe ok"}\n' > "$T/in"
+        run "$KTP" --stdout --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        /usr/bin/python3 -c 'import json, sys; [json.loads(l.decode("utf-8")) for l in open(sys.argv[1], "rb")]' "$T/dead"
+        [ "$(jq -r .raw "$T/dead")" = '{"a": "'$'\xef\xbf\xbd\xef\xbf\xbd'' ok"}' ]
+        jq -r .raw_base64 "$T/dead" | base64 -d | cmp - <(head -c -1 "$T/in")
+}
+
 @test "without a dead-letter file, lost records are reported on stderr" {
         run "$KTP" --stdout <<< 'garbage'
         [ "$status" -eq 3 ]
