@@ -179,11 +179,24 @@ kill_watchdog() {
     rm -f "$STATE/watchdog"
 }
 
+# Closes every inherited fd above 2: a test's FIFO held open by the broker
+# would keep the program under test from ever seeing end of input, and
+# bats waits for fd 3 to close before it ends a test.
+close_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    return 0
+}
+
 # launch java for the broker in $1 (workdir); records pid and a watchdog
 launch() {
     local work=$1 pid
     # fds 3-9 are closed: bats waits for fd 3 to close before it ends a test
     (
+        close_fds
         cd "$work"
         # shellcheck disable=SC2086
         exec java $HEAP_OPTS $PERF_OPTS \
@@ -198,6 +211,7 @@ launch() {
     echo "$pid" >"$work/broker.pid"
     if [ "$MAX_LIFETIME" -gt 0 ] 2>/dev/null; then
         (
+            close_fds
             end=$((SECONDS + MAX_LIFETIME))
             while pid_is "$pid" "kafka.Kafka $work/"; do
                 if [ $SECONDS -ge "$end" ]; then
