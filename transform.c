@@ -25,18 +25,28 @@
 
 #define TZ_CACHE_SLOTS 16
 
+#define ROLE_EVENT_TYPE 0x01
+#define ROLE_PURGED     0x02
+#define ROLE_KEY        0x04
+
+#define RULE_SLOTS 256 /* hash of rules by name: a power of two */
+
 struct rule {
         char  *name;
         size_t name_len;
         char  *rename;   /* JSON-escaped new name, or NULL */
         size_t rename_len;
         unsigned flags;
+        unsigned roles;  /* ROLE_*: fields the transform looks at */
+        int      dt_rank; /* position in the dt sources, or -1 */
 };
 
 struct member {
         int                key;   /* token index */
         int                value; /* token index */
         const struct rule *rule;
+        int                time_state; /* kt_parse_time's result, or 2 */
+        int64_t            time_ms;
 };
 
 struct name {
@@ -51,6 +61,11 @@ struct constant {
         size_t json_len;
 };
 
+struct iso_slot {
+        int64_t sec; /* or -1 */
+        char    prefix[20]; /* "2026-11-23T08:33:20." */
+};
+
 struct tz_slot {
         int64_t minute_key; /* yyyymmddhhmm, or -1 */
         int64_t epoch;
@@ -60,8 +75,13 @@ struct kt_transform {
         /* envelope pieces, JSON-escaped */
         char *schema, *stream, *domain;
 
+        size_t           schema_len, stream_len, domain_len;
         struct rule     *rules;
         size_t           n_rules;
+        size_t           renames_len;
+        uint16_t         rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
+        int              role_event_type, role_purged, role_key;
+        int             *dt_hit; /* member of each dt source, or -1 */
         int              keeping;  /* an allowlist is in force */
         int              renaming; /* output names may collide */
         struct constant *consts;
@@ -74,6 +94,7 @@ struct kt_transform {
         kt_local_to_utc_fn  tz_fn;
         void               *tz_arg;
         struct tz_slot      tz_cache[TZ_CACHE_SLOTS];
+        struct iso_slot     iso_cache[2]; /* ingest and event times */
 
         /* scratch, reused from line to line */
         jsmntok_t     *tok;
@@ -90,7 +111,6 @@ struct kt_transform {
         char err[256];
 };
 
-static const char *const reserved_names[] = { "$schema", "meta", "dt" };
 
 /* --- errors ----------------------------------------------------------- */
 
@@ -160,15 +180,19 @@ static char *json_escape(const char *s)
         return out;
 }
 
+/* "$schema", "meta", "dt": checked for every member, so no strlen. */
 static int is_reserved(const char *name, size_t len)
 {
-        size_t i;
-
-        for (i = 0; i < sizeof(reserved_names) / sizeof(*reserved_names); i++)
-                if (strlen(reserved_names[i]) == len &&
-                    memcmp(reserved_names[i], name, len) == 0)
-                        return 1;
-        return 0;
+        switch (len) {
+        case 2:
+                return memcmp(name, "dt", 2) == 0;
+        case 4:
+                return memcmp(name, "meta", 4) == 0;
+        case 7:
+                return memcmp(name, "$schema", 7) == 0;
+        default:
+                return 0;
+        }
 }
 
 /* --- strict checks over jsmn's tokens ----------------------------------- */
@@ -187,6 +211,12 @@ static int outer_end(const jsmntok_t *k)
 /* Is js[from..to) whitespace, or whitespace, sep, whitespace? */
 static int gap_ok(const char *js, int from, int to, char sep)
 {
+        /* pmacct writes "a": 1, "b" and nothing else: the fast path. */
+        if (sep != 0 && to - from == 2 && js[from] == sep &&
+            js[from + 1] == ' ')
+                return 1;
+        if (from == to)
+                return sep == 0;
         if (from > to)
                 return 0;
         while (from < to && is_ws(js[from]))
@@ -291,6 +321,11 @@ static int check_string(struct kt_transform *t, const jsmntok_t *k)
         int n;
 
         while (s < end) {
+                /* Most bytes are plain ASCII: skip them in a tight loop. */
+                while (s < end && *s >= 0x20 && *s < 0x80 && *s != '\\')
+                        s++;
+                if (s == end)
+                        break;
                 if (*s == '\\') {
                         s += 2;
                 } else if (*s < 0x20) {
@@ -767,16 +802,23 @@ int kt_parse_time(struct kt_transform *t, const char *s, size_t len,
 }
 
 /* A time member: a string or a number. */
-static int member_time(struct kt_transform *t, const struct member *m,
+static int member_time(struct kt_transform *t, struct member *m,
                        int64_t *ms)
 {
         const jsmntok_t *v = &t->tok[m->value];
         const jsmntok_t *k = &t->tok[m->key];
         int r = -1;
 
-        if (v->type == JSMN_STRING || v->type == JSMN_PRIMITIVE)
+        /* A dt source is often a time field too: parse it once. */
+        if (m->time_state != 2) {
+                *ms = m->time_ms;
+                r = m->time_state;
+        } else if (v->type == JSMN_STRING || v->type == JSMN_PRIMITIVE) {
                 r = kt_parse_time(t, t->js + v->start,
                                   (size_t)(v->end - v->start), ms);
+        }
+        m->time_state = r;
+        m->time_ms = *ms;
         if (r == -1)
                 fail(t, "field %.*s: not a time: %.*s",
                      k->end - k->start, t->js + k->start,
@@ -786,6 +828,8 @@ static int member_time(struct kt_transform *t, const struct member *m,
 }
 
 /* --- building ------------------------------------------------------------ */
+
+static int add_role(struct kt_transform *t, const char *field, unsigned role);
 
 struct kt_transform *kt_transform_new(void)
 {
@@ -802,7 +846,10 @@ struct kt_transform *kt_transform_new(void)
         }
         for (i = 0; i < TZ_CACHE_SLOTS; i++)
                 t->tz_cache[i].minute_key = -1;
-        if (kt_transform_set_envelope(t, "", "", "") == -1) {
+        t->iso_cache[0].sec = t->iso_cache[1].sec = -1;
+        if (add_role(t, "event_type", ROLE_EVENT_TYPE) == -1 ||
+            add_role(t, "purged_entries", ROLE_PURGED) == -1 ||
+            kt_transform_set_envelope(t, "", "", "") == -1) {
                 kt_transform_free(t);
                 return NULL;
         }
@@ -828,6 +875,7 @@ void kt_transform_free(struct kt_transform *t)
         free(t->rules);
         free(t->consts);
         free(t->dt_sources);
+        free(t->dt_hit);
         free(t->key_field);
         free(t->schema);
         free(t->stream);
@@ -857,6 +905,9 @@ int kt_transform_set_envelope(struct kt_transform *t, const char *schema,
             replace_escaped(t, &t->stream, stream) == -1 ||
             replace_escaped(t, &t->domain, domain) == -1)
                 return -1;
+        t->schema_len = strlen(t->schema);
+        t->stream_len = strlen(t->stream);
+        t->domain_len = strlen(t->domain);
         return 0;
 }
 
@@ -884,6 +935,30 @@ static int check_name(struct kt_transform *t, const char *name)
         return 0;
 }
 
+static unsigned name_hash(const char *p, size_t len)
+{
+        uint32_t h = 2166136261u; /* FNV-1a */
+
+        while (len-- > 0)
+                h = (h ^ (unsigned char)*p++) * 16777619u;
+        return h & (RULE_SLOTS - 1);
+}
+
+/* Rules are looked up for every member of every line: hash them. */
+static void index_rules(struct kt_transform *t)
+{
+        size_t i;
+        unsigned slot;
+
+        memset(t->rule_slot, 0, sizeof(t->rule_slot));
+        for (i = 0; i < t->n_rules; i++) {
+                slot = name_hash(t->rules[i].name, t->rules[i].name_len);
+                while (t->rule_slot[slot] != 0)
+                        slot = (slot + 1) & (RULE_SLOTS - 1);
+                t->rule_slot[slot] = (uint16_t)(i + 1);
+        }
+}
+
 /* The rule for field name, created on first use. */
 static struct rule *rule_for(struct kt_transform *t, const char *name)
 {
@@ -894,18 +969,32 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
                 if (t->rules[i].name_len == len &&
                     memcmp(t->rules[i].name, name, len) == 0)
                         return &t->rules[i];
+        if (t->n_rules >= RULE_SLOTS / 2)
+                return NULL;
         r = realloc(t->rules, (t->n_rules + 1) * sizeof(*r));
         if (r == NULL)
                 return NULL;
         t->rules = r;
         r = &t->rules[t->n_rules];
         memset(r, 0, sizeof(*r));
+        r->dt_rank = -1;
         r->name = strdup(name);
         if (r->name == NULL)
                 return NULL;
         r->name_len = len;
         t->n_rules++;
+        index_rules(t);
         return r;
+}
+
+static int add_role(struct kt_transform *t, const char *field, unsigned role)
+{
+        struct rule *r = rule_for(t, field);
+
+        if (r == NULL)
+                return fail(t, "out of memory or too many field rules");
+        r->roles |= role;
+        return 0;
 }
 
 static int add_flag(struct kt_transform *t, const char *field, unsigned flag)
@@ -915,7 +1004,7 @@ static int add_flag(struct kt_transform *t, const char *field, unsigned flag)
         if (check_name(t, field) == -1)
                 return -1;
         if ((r = rule_for(t, field)) == NULL)
-                return fail(t, "out of memory");
+                return fail(t, "out of memory or too many field rules");
         r->flags |= flag;
         return 0;
 }
@@ -934,6 +1023,7 @@ int kt_transform_rename(struct kt_transform *t, const char *from,
             replace_escaped(t, &r->rename, to) == -1)
                 return fail(t, "out of memory");
         r->rename_len = strlen(r->rename);
+        t->renames_len += r->rename_len;
         t->renaming = 1;
         return 0;
 }
@@ -1025,7 +1115,19 @@ static int add_string(struct kt_transform *t, char ***list, size_t *n,
 
 int kt_transform_add_dt_source(struct kt_transform *t, const char *field)
 {
-        return add_string(t, &t->dt_sources, &t->n_dt_sources, field);
+        struct rule *r;
+        int *hit;
+
+        if (add_string(t, &t->dt_sources, &t->n_dt_sources, field) == -1)
+                return -1;
+        if ((hit = realloc(t->dt_hit, t->n_dt_sources * sizeof(*hit))) == NULL)
+                return fail(t, "out of memory");
+        t->dt_hit = hit;
+        if ((r = rule_for(t, field)) == NULL)
+                return fail(t, "out of memory or too many field rules");
+        if (r->dt_rank < 0)
+                r->dt_rank = (int)t->n_dt_sources - 1;
+        return 0;
 }
 
 int kt_transform_set_key(struct kt_transform *t, const char *field)
@@ -1035,30 +1137,12 @@ int kt_transform_set_key(struct kt_transform *t, const char *field)
         free(t->key_field);
         if ((t->key_field = strdup(field)) == NULL)
                 return fail(t, "out of memory");
-        return 0;
+        for (size_t i = 0; i < t->n_rules; i++)
+                t->rules[i].roles &= ~(unsigned)ROLE_KEY;
+        return add_role(t, field, ROLE_KEY);
 }
 
 /* --- the line ------------------------------------------------------------ */
-
-static int key_is(const struct kt_transform *t, const struct member *m,
-                  const char *name, size_t len)
-{
-        const jsmntok_t *k = &t->tok[m->key];
-
-        return (size_t)(k->end - k->start) == len &&
-               memcmp(t->js + k->start, name, len) == 0;
-}
-
-static const struct member *find_member(const struct kt_transform *t,
-                                        const char *name)
-{
-        size_t i, len = strlen(name);
-
-        for (i = 0; i < t->n_members; i++)
-                if (key_is(t, &t->members[i], name, len))
-                        return &t->members[i];
-        return NULL;
-}
 
 static int value_is(const struct kt_transform *t, const struct member *m,
                     const char *s)
@@ -1089,20 +1173,21 @@ static int64_t value_integer(const struct kt_transform *t,
 /* pmacct's purge_init/purge_close frame a purge: skipped, not forwarded. */
 static int is_marker(struct kt_transform *t, struct kt_event *ev)
 {
-        const struct member *m = find_member(t, "event_type");
-        const struct member *n;
+        const struct member *m, *n;
 
-        if (m == NULL)
+        if (t->role_event_type < 0)
                 return 0;
+        m = &t->members[t->role_event_type];
         if (value_is(t, m, "purge_init"))
                 ev->marker = KT_MARKER_PURGE_INIT;
         else if (value_is(t, m, "purge_close"))
                 ev->marker = KT_MARKER_PURGE_CLOSE;
         else
                 return 0;
-        n = find_member(t, "purged_entries");
-        if (ev->marker == KT_MARKER_PURGE_CLOSE && n != NULL)
+        if (ev->marker == KT_MARKER_PURGE_CLOSE && t->role_purged >= 0) {
+                n = &t->members[t->role_purged];
                 ev->purged_entries = value_integer(t, n);
+        }
         return 1;
 }
 
@@ -1176,26 +1261,58 @@ static int check_duplicates(struct kt_transform *t)
 static const struct rule *find_rule(const struct kt_transform *t,
                                     const struct member *m)
 {
-        size_t i;
+        const jsmntok_t *k = &t->tok[m->key];
+        const char *name = t->js + k->start;
+        size_t len = (size_t)(k->end - k->start);
+        unsigned slot = name_hash(name, len);
+        const struct rule *r;
 
-        for (i = 0; i < t->n_rules; i++)
-                if (key_is(t, m, t->rules[i].name, t->rules[i].name_len))
-                        return &t->rules[i];
+        while (t->rule_slot[slot] != 0) {
+                r = &t->rules[t->rule_slot[slot] - 1];
+                if (r->name_len == len && memcmp(r->name, name, len) == 0)
+                        return r;
+                slot = (slot + 1) & (RULE_SLOTS - 1);
+        }
         return NULL;
+}
+
+/* One pass: each member's rule, and where the fields of interest are. */
+static void assign_rules(struct kt_transform *t)
+{
+        size_t i;
+        struct member *m;
+        const struct rule *r;
+
+        t->role_event_type = t->role_purged = t->role_key = -1;
+        for (i = 0; i < t->n_dt_sources; i++)
+                t->dt_hit[i] = -1;
+        for (i = 0; i < t->n_members; i++) {
+                m = &t->members[i];
+                m->time_state = 2;
+                if ((r = m->rule = find_rule(t, m)) == NULL)
+                        continue;
+                if (r->roles & ROLE_EVENT_TYPE)
+                        t->role_event_type = (int)i;
+                if (r->roles & ROLE_PURGED)
+                        t->role_purged = (int)i;
+                if (r->roles & ROLE_KEY)
+                        t->role_key = (int)i;
+                if (r->dt_rank >= 0 && t->dt_hit[r->dt_rank] < 0)
+                        t->dt_hit[r->dt_rank] = (int)i;
+        }
 }
 
 /* The event time, from the first dt source holding a non-zero time. */
 static int event_time(struct kt_transform *t, const struct kt_input *in,
                       int64_t *ms)
 {
-        const struct member *m;
         size_t i;
         int r;
 
         for (i = 0; i < t->n_dt_sources; i++) {
-                if ((m = find_member(t, t->dt_sources[i])) == NULL)
+                if (t->dt_hit[i] < 0)
                         continue;
-                if ((r = member_time(t, m, ms)) == -1)
+                if ((r = member_time(t, &t->members[t->dt_hit[i]], ms)) == -1)
                         return -1;
                 if (r == 1)
                         return 0;
@@ -1230,12 +1347,22 @@ static void put(struct kt_transform *t, const char *s, size_t n)
 
 #define PUTS(t, lit) put((t), (lit), sizeof(lit) - 1)
 
-static void put_iso(struct kt_transform *t, int64_t ms)
+/* Times repeat within a second: format the date once per second. */
+static void put_iso(struct kt_transform *t, int64_t ms, int slot)
 {
+        struct iso_slot *c = &t->iso_cache[slot];
         char iso[KT_ISO_LEN + 1];
 
-        kt_format_iso8601(ms, iso);
-        put(t, iso, KT_ISO_LEN);
+        if (c->sec != ms / 1000) {
+                kt_format_iso8601(ms, iso);
+                memcpy(c->prefix, iso, sizeof(c->prefix));
+                c->sec = ms / 1000;
+        }
+        put(t, c->prefix, sizeof(c->prefix));
+        t->out[t->out_len++] = (char)('0' + ms % 1000 / 100);
+        t->out[t->out_len++] = (char)('0' + ms % 100 / 10);
+        t->out[t->out_len++] = (char)('0' + ms % 10);
+        t->out[t->out_len++] = 'Z';
 }
 
 /* An integer field: "2" -> 2; numbers stay as they are. */
@@ -1267,7 +1394,7 @@ static int put_integer(struct kt_transform *t, const struct member *m)
 }
 
 /* A time field: replaced by ISO-8601 UTC, or left out when zero. */
-static int put_time(struct kt_transform *t, const struct member *m,
+static int put_time(struct kt_transform *t, struct member *m,
                     const char *name, size_t name_len)
 {
         int64_t ms;
@@ -1278,7 +1405,7 @@ static int put_time(struct kt_transform *t, const struct member *m,
         PUTS(t, ", \"");
         put(t, name, name_len);
         PUTS(t, "\": \"");
-        put_iso(t, ms);
+        put_iso(t, ms, 1);
         PUTS(t, "\"");
         return 0;
 }
@@ -1312,14 +1439,14 @@ static int claim_name(struct kt_transform *t, const char *p, size_t len)
         return 0;
 }
 
-static int put_member(struct kt_transform *t, const struct member *m)
+static int put_member(struct kt_transform *t, struct member *m)
 {
         const struct rule *r = m->rule;
         const jsmntok_t *k = &t->tok[m->key], *v = &t->tok[m->value];
         const char *name = t->js + k->start;
         size_t name_len = (size_t)(k->end - k->start);
 
-        if (key_is(t, m, "event_type", 10) || (r && (r->flags & RULE_DROP)))
+        if (r && ((r->roles & ROLE_EVENT_TYPE) || (r->flags & RULE_DROP)))
                 return 0;
         if (t->keeping && !(r && (r->flags & RULE_KEEP)))
                 return 0;
@@ -1347,17 +1474,17 @@ static void put_envelope(struct kt_transform *t, const struct kt_input *in,
                          int64_t dt)
 {
         PUTS(t, "{\"$schema\": \"");
-        put(t, t->schema, strlen(t->schema));
+        put(t, t->schema, t->schema_len);
         PUTS(t, "\", \"meta\": {\"stream\": \"");
-        put(t, t->stream, strlen(t->stream));
+        put(t, t->stream, t->stream_len);
         PUTS(t, "\", \"id\": \"");
         put(t, in->id, KT_UUID_LEN);
         PUTS(t, "\", \"dt\": \"");
-        put_iso(t, in->ingest_ms);
+        put_iso(t, in->ingest_ms, 0);
         PUTS(t, "\", \"domain\": \"");
-        put(t, t->domain, strlen(t->domain));
+        put(t, t->domain, t->domain_len);
         PUTS(t, "\"}, \"dt\": \"");
-        put_iso(t, dt);
+        put_iso(t, dt, 1);
         PUTS(t, "\"");
 }
 
@@ -1385,9 +1512,9 @@ static void set_key(struct kt_transform *t, struct kt_event *ev)
 
         ev->key = NULL;
         ev->key_len = 0;
-        if (t->key_field == NULL ||
-            (m = find_member(t, t->key_field)) == NULL)
+        if (t->role_key < 0)
                 return;
+        m = &t->members[t->role_key];
         v = &t->tok[m->value];
         if (v->type == JSMN_PRIMITIVE && t->js[v->start] == 'n')
                 return;
@@ -1403,7 +1530,6 @@ static int put_members(struct kt_transform *t)
         t->n_names = 0;
         for (i = 0; i < t->n_members; i++) {
                 m = &t->members[i];
-                m->rule = find_rule(t, m);
                 if (put_member(t, m) == -1)
                         return -1;
         }
@@ -1426,16 +1552,15 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
                 fail(t, "not a JSON object");
                 return KT_INVALID;
         }
+        assign_rules(t);
         if (is_marker(t, ev))
                 return KT_SKIP;
         if (check_duplicates(t) == -1 || event_time(t, in, &dt) == -1)
                 return KT_INVALID;
         /* Every member may grow by a renamed key and an ISO time. */
-        worst = 256 + strlen(t->schema) + strlen(t->stream) +
-                strlen(t->domain) + len + t->consts_len +
+        worst = 256 + t->schema_len + t->stream_len + t->domain_len + len +
+                t->consts_len + t->renames_len +
                 t->n_members * (KT_ISO_LEN + 16);
-        for (size_t i = 0; i < t->n_rules; i++)
-                worst += t->rules[i].rename_len;
         if (reserve(t, worst) == -1)
                 return KT_INVALID;
         t->out_len = 0;
