@@ -19,5 +19,26 @@ gen() {
 # and the invariant every run keeps.
 counters() {
         eval "$(grep -o 'summary: .*' "$1" | sed 's/^summary: //')"
+        figures
         [ "$read" -eq $((delivered + failed + invalid + skipped)) ]
+}
+
+# figures: appends this test's counters (and $RSS_KB if set) to
+# $TEST_LOGS/figures.txt, the numbers behind the closing notes.
+figures() {
+        local dir=${TEST_LOGS:-$ROOT/build/test-logs}
+
+        mkdir -p "$dir" 2>/dev/null || return 0
+        printf '%s\t%s\tread=%s delivered=%s failed=%s invalid=%s dead_lettered=%s exit=%s%s\n' \
+                "$(basename "$BUILD")" "$BATS_TEST_DESCRIPTION" "$read" \
+                "$delivered" "$failed" "$invalid" "$dead_lettered" "$exit" \
+                "${RSS_KB:+ peak_rss=$((RSS_KB / 1024))MiB}" >> "$dir/figures.txt"
+}
+
+# timed_rss FILE CMD...: runs CMD, its peak RSS in KiB into RSS_KB after.
+timed_rss() {
+        local out=$1
+
+        shift
+        /usr/bin/time -f '%M' -o "$out" "$@"
 }
