@@ -19,7 +19,7 @@ UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
 
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
-	uuid-dev libssl-dev libjsmn-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
+	uuid-dev libssl-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time \
 	procps
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -1,22 +1,28 @@
 /*
  * transform.c: pmacct JSON line -> enveloped event, without a DOM.
  *
- * jsmn splits the line into tokens; jsmn alone is lax (it does not check
- * commas, colons, literals or UTF-8), so check_value() walks the tokens
- * and verifies the bytes between and inside them against RFC 8259.  The
- * top-level members found on the way are then copied into the envelope.
+ * One strict pass checks the line against RFC 8259 and notes where its
+ * top-level members are (check_document); the members are then copied
+ * byte for byte into the envelope.  jsmn was tried first: it is lax
+ * (commas, colons, literals, UTF-8 unchecked) and checking its tokens
+ * afterwards cost twice a single pass.
  */
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "transform.h"
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
+enum tok_type { T_OBJECT = 1, T_ARRAY, T_STRING, T_PRIMITIVE };
+
+/* A value or a key in the line; a string's inside, without its quotes. */
+struct tok {
+        int type;
+        int start, end;
+};
 
 #define RULE_DROP    0x01
 #define RULE_KEEP    0x02
@@ -45,6 +51,7 @@ struct member {
         int                key;   /* token index */
         int                value; /* token index */
         const struct rule *rule;
+        unsigned           hash;  /* name_hash of the key */
         int                time_state; /* kt_parse_time's result, or 2 */
         int64_t            time_ms;
 };
@@ -62,8 +69,8 @@ struct constant {
 };
 
 struct iso_slot {
-        int64_t sec; /* or -1 */
-        char    prefix[20]; /* "2026-11-23T08:33:20." */
+        int64_t day; /* days since the epoch, or -1 */
+        char    date[11]; /* "2026-11-23T" */
 };
 
 struct tz_slot {
@@ -97,9 +104,8 @@ struct kt_transform {
         struct iso_slot     iso_cache[2]; /* ingest and event times */
 
         /* scratch, reused from line to line */
-        jsmntok_t     *tok;
-        unsigned int   tok_cap;
-        int            ntok;
+        struct tok    *tok;     /* the document, then key and value pairs */
+        size_t         tok_cap;
         struct member *members;
         size_t         n_members, members_cap;
         struct name   *names;   /* output names, to catch collisions */
@@ -195,40 +201,24 @@ static int is_reserved(const char *name, size_t len)
         }
 }
 
-/* --- strict checks over jsmn's tokens ----------------------------------- */
+/* --- the strict scanner ------------------------------------------------- */
+
+/*
+ * One pass over the line checks it against RFC 8259 (what json-c accepts
+ * in strict mode, less json-c's laxities) and records the top-level
+ * members: no DOM, no token list of the whole document.  Recursion is
+ * bounded by KT_MAX_DEPTH, so no input costs more than linear time.
+ */
 
 /* Offsets of a token including a string's quotes. */
-static int outer_start(const jsmntok_t *k)
+static int outer_start(const struct tok *k)
 {
-        return k->type == JSMN_STRING ? k->start - 1 : k->start;
+        return k->type == T_STRING ? k->start - 1 : k->start;
 }
 
-static int outer_end(const jsmntok_t *k)
+static int outer_end(const struct tok *k)
 {
-        return k->type == JSMN_STRING ? k->end + 1 : k->end;
-}
-
-/* Is js[from..to) whitespace, or whitespace, sep, whitespace? */
-static int gap_ok(const char *js, int from, int to, char sep)
-{
-        /* pmacct writes "a": 1, "b" and nothing else: the fast path. */
-        if (sep != 0 && to - from == 2 && js[from] == sep &&
-            js[from + 1] == ' ')
-                return 1;
-        if (from == to)
-                return sep == 0;
-        if (from > to)
-                return 0;
-        while (from < to && is_ws(js[from]))
-                from++;
-        if (sep != 0) {
-                if (from == to || js[from] != sep)
-                        return 0;
-                from++;
-                while (from < to && is_ws(js[from]))
-                        from++;
-        }
-        return from == to;
+        return k->type == T_STRING ? k->end + 1 : k->end;
 }
 
 static int is_digit(char c)
@@ -236,52 +226,41 @@ static int is_digit(char c)
         return c >= '0' && c <= '9';
 }
 
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int number_ok(const char *s, const char *end)
+struct scan {
+        struct kt_transform *t;
+        const char          *js;  /* the line */
+        const char          *p;   /* the next byte */
+        const char          *end;
+};
+
+static int at(const struct scan *s)
 {
-        if (s < end && *s == '-')
-                s++;
-        if (s == end || !is_digit(*s))
-                return 0;
-        if (*s++ == '0' && s < end && is_digit(*s))
-                return 0;
-        while (s < end && is_digit(*s))
-                s++;
-        if (s < end && *s == '.') {
-                if (++s == end || !is_digit(*s))
-                        return 0;
-                while (s < end && is_digit(*s))
-                        s++;
-        }
-        if (s < end && (*s == 'e' || *s == 'E')) {
-                s++;
-                if (s < end && (*s == '+' || *s == '-'))
-                        s++;
-                if (s == end || !is_digit(*s))
-                        return 0;
-                while (s < end && is_digit(*s))
-                        s++;
-        }
-        return s == end;
+        return (int)(s->p - s->js);
 }
 
-static int literal_is(const char *s, size_t len, const char *lit)
+static int unexpected(struct scan *s)
 {
-        return strlen(lit) == len && memcmp(s, lit, len) == 0;
+        if (s->p == s->end)
+                return fail(s->t, "not JSON: unexpected end of input");
+        return fail(s->t, "not JSON: unexpected '%c' at byte %d",
+                    *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?', at(s));
 }
 
-static int check_primitive(struct kt_transform *t, const jsmntok_t *k)
+static inline void skip_ws(struct scan *s)
 {
-        const char *s = t->js + k->start;
-        size_t len = (size_t)(k->end - k->start);
-
-        if (literal_is(s, len, "true") || literal_is(s, len, "false") ||
-            literal_is(s, len, "null") || number_ok(s, s + len))
-                return 0;
-        return fail(t, "not JSON: bad value '%.*s' at byte %d",
-                    len > 32 ? 32 : (int)len, s, k->start);
+        while (s->p < s->end && is_ws(*s->p))
+                s->p++;
 }
 
+static int expect(struct scan *s, char c)
+{
+        if (s->p == s->end || *s->p != c)
+                return unexpected(s);
+        s->p++;
+        return 0;
+}
+
+/* The length of the UTF-8 sequence at s (RFC 3629), 0 when invalid. */
 int kt_utf8_len(const unsigned char *s, const unsigned char *end)
 {
         unsigned char c = s[0], lo = 0x80, hi = 0xbf;
@@ -313,59 +292,254 @@ int kt_utf8_len(const unsigned char *s, const unsigned char *end)
         return n;
 }
 
-/* jsmn checked the escapes; what is left is raw control bytes and UTF-8. */
-static int check_string(struct kt_transform *t, const jsmntok_t *k)
+/* Eight bytes at a time: does any need a closer look? */
+static int plain8(const char *p)
 {
-        const unsigned char *s = (const unsigned char *)t->js + k->start;
-        const unsigned char *end = (const unsigned char *)t->js + k->end;
+        const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+        uint64_t w, q, b;
+
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        return (((q - ones) & ~q) | ((b - ones) & ~b) |
+                ((w - ones * 0x20) & ~w) | w) & high ? 0 : 1;
+}
+
+static int scan_escape(struct scan *s)
+{
+        int i;
+
+        s->p++; /* the backslash */
+        if (s->p == s->end)
+                return unexpected(s);
+        if (strchr("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0') {
+                s->p++;
+                return 0;
+        }
+        if (*s->p != 'u')
+                return fail(s->t, "not JSON: bad escape '\\%c' at byte %d",
+                            *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?',
+                            at(s) - 1);
+        for (s->p++, i = 0; i < 4; i++, s->p++)
+                if (s->p == s->end || !isxdigit((unsigned char)*s->p))
+                        return fail(s->t, "not JSON: bad \\u escape at "
+                                    "byte %d", at(s));
+        return 0;
+}
+
+/* A string at s->p (its opening quote); k gets its inside. */
+static int scan_string(struct scan *s, struct tok *k)
+{
+        unsigned char c;
         int n;
 
-        while (s < end) {
-                /* Most bytes are plain ASCII: skip them in a tight loop. */
-                while (s < end && *s >= 0x20 && *s < 0x80 && *s != '\\')
-                        s++;
-                if (s == end)
+        k->type = T_STRING;
+        k->start = at(s) + 1;
+        for (s->p++;;) {
+                while (s->end - s->p >= 8 && plain8(s->p))
+                        s->p += 8;
+                while (s->p < s->end && (c = (unsigned char)*s->p) >= 0x20 &&
+                       c < 0x80 && c != '"' && c != '\\')
+                        s->p++;
+                if (s->p == s->end)
+                        return unexpected(s);
+                c = (unsigned char)*s->p;
+                if (c == '"')
                         break;
-                if (*s == '\\') {
-                        s += 2;
-                } else if (*s < 0x20) {
-                        return fail(t, "not JSON: control character 0x%02x "
-                                    "in a string at byte %d", *s,
-                                    (int)((const char *)s - t->js));
-                } else if (*s < 0x80) {
-                        s++;
-                } else if ((n = kt_utf8_len(s, end)) > 0) {
-                        s += n;
+                if (c == '\\') {
+                        if (scan_escape(s) == -1)
+                                return -1;
+                } else if (c < 0x20) {
+                        return fail(s->t, "not JSON: control character "
+                                    "0x%02x in a string at byte %d", c, at(s));
+                } else if ((n = kt_utf8_len((const unsigned char *)s->p,
+                                            (const unsigned char *)s->end)) > 0) {
+                        s->p += n;
                 } else {
-                        return fail(t, "invalid UTF-8 at byte %d",
-                                    (int)((const char *)s - t->js));
+                        return fail(s->t, "invalid UTF-8 at byte %d", at(s));
                 }
+        }
+        k->end = at(s);
+        s->p++;
+        return 0;
+}
+
+static void skip_digits(struct scan *s)
+{
+        while (s->p < s->end && is_digit(*s->p))
+                s->p++;
+}
+
+/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int scan_number(struct scan *s)
+{
+        if (s->p < s->end && *s->p == '-')
+                s->p++;
+        if (s->p == s->end || !is_digit(*s->p))
+                return unexpected(s);
+        if (*s->p++ != '0')
+                skip_digits(s);
+        if (s->p < s->end && *s->p == '.') {
+                s->p++;
+                if (s->p == s->end || !is_digit(*s->p))
+                        return unexpected(s);
+                skip_digits(s);
+        }
+        if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+                s->p++;
+                if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+                        s->p++;
+                if (s->p == s->end || !is_digit(*s->p))
+                        return unexpected(s);
+                skip_digits(s);
         }
         return 0;
 }
 
-static int syntax_error(struct kt_transform *t, int at)
+/* -?(0|[1-9][0-9]*): the integers JSON can hold, for integer fields. */
+static int integer_ok(const char *p, const char *end)
 {
-        return fail(t, "not JSON: unexpected '%c' at byte %d",
-                    t->js[at] >= 0x20 && t->js[at] < 0x7f ? t->js[at] : '?',
-                    at);
+        if (p < end && *p == '-')
+                p++;
+        if (p == end || !is_digit(*p) || (*p == '0' && end - p > 1))
+                return 0;
+        while (p < end && is_digit(*p))
+                p++;
+        return p == end;
 }
 
-/* Bounds- and shape-checks the next token, a container member or element. */
-static int next_token(struct kt_transform *t, int *i, int pos, int limit)
+static int literal_is(const char *s, size_t len, const char *lit)
 {
-        const jsmntok_t *k;
+        return strlen(lit) == len && memcmp(s, lit, len) == 0;
+}
 
-        if (*i >= t->ntok)
-                return syntax_error(t, pos);
-        k = &t->tok[*i];
-        if (outer_start(k) < pos || outer_end(k) > limit)
-                return syntax_error(t, pos);
+static int scan_literal(struct scan *s, const char *lit, size_t n)
+{
+        if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+                return fail(s->t, "not JSON: bad value at byte %d", at(s));
+        s->p += n;
         return 0;
 }
 
-static int add_member(struct kt_transform *t, int key, int value)
+static int scan_value(struct scan *s, int depth, struct tok *k);
+
+static int push_member(struct kt_transform *t, const struct tok *key,
+                       const struct tok *value);
+
+/* An object's members; at depth 1 they are recorded. */
+static int scan_object(struct scan *s, int depth)
 {
+        struct tok key, value;
+
+        s->p++;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == '}') {
+                s->p++;
+                return 0;
+        }
+        for (;;) {
+                if (s->p == s->end || *s->p != '"')
+                        return unexpected(s);
+                if (scan_string(s, &key) == -1)
+                        return -1;
+                skip_ws(s);
+                if (expect(s, ':') == -1)
+                        return -1;
+                skip_ws(s);
+                if (scan_value(s, depth + 1, &value) == -1)
+                        return -1;
+                if (depth == 1 && push_member(s->t, &key, &value) == -1)
+                        return -1;
+                skip_ws(s);
+                if (s->p < s->end && *s->p == ',') {
+                        s->p++;
+                        skip_ws(s);
+                        continue;
+                }
+                return expect(s, '}');
+        }
+}
+
+static int scan_array(struct scan *s, int depth)
+{
+        struct tok value;
+
+        s->p++;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == ']') {
+                s->p++;
+                return 0;
+        }
+        for (;;) {
+                if (scan_value(s, depth + 1, &value) == -1)
+                        return -1;
+                skip_ws(s);
+                if (s->p < s->end && *s->p == ',') {
+                        s->p++;
+                        skip_ws(s);
+                        continue;
+                }
+                return expect(s, ']');
+        }
+}
+
+/* The value at s->p, at depth (the document is 1, as json-c counts). */
+static int scan_value(struct scan *s, int depth, struct tok *k)
+{
+        int r;
+
+        if (depth > KT_MAX_DEPTH)
+                return fail(s->t, "not JSON: nesting deeper than %d at "
+                            "byte %d", KT_MAX_DEPTH, at(s));
+        if (s->p == s->end)
+                return unexpected(s);
+        k->start = at(s);
+        switch (*s->p) {
+        case '"':
+                return scan_string(s, k);
+        case '{':
+                k->type = T_OBJECT;
+                r = scan_object(s, depth);
+                break;
+        case '[':
+                k->type = T_ARRAY;
+                r = scan_array(s, depth);
+                break;
+        case 't':
+                k->type = T_PRIMITIVE;
+                r = scan_literal(s, "true", 4);
+                break;
+        case 'f':
+                k->type = T_PRIMITIVE;
+                r = scan_literal(s, "false", 5);
+                break;
+        case 'n':
+                k->type = T_PRIMITIVE;
+                r = scan_literal(s, "null", 4);
+                break;
+        default:
+                k->type = T_PRIMITIVE;
+                r = scan_number(s);
+                break;
+        }
+        k->end = at(s);
+        return r;
+}
+
+static int push_member(struct kt_transform *t, const struct tok *key,
+                       const struct tok *value)
+{
+        size_t need = 1 + 2 * (t->n_members + 1);
+
+        if (need > t->tok_cap) {
+                size_t cap = need * 2;
+                struct tok *tok = realloc(t->tok, cap * sizeof(*tok));
+
+                if (tok == NULL)
+                        return fail(t, "out of memory");
+                t->tok = tok;
+                t->tok_cap = cap;
+        }
         if (t->n_members == t->members_cap) {
                 size_t cap = t->members_cap ? t->members_cap * 2 : 32;
                 struct member *m = realloc(t->members, cap * sizeof(*m));
@@ -375,197 +549,37 @@ static int add_member(struct kt_transform *t, int key, int value)
                 t->members = m;
                 t->members_cap = cap;
         }
-        t->members[t->n_members].key = key;
-        t->members[t->n_members].value = value;
+        t->tok[need - 2] = *key;
+        t->tok[need - 1] = *value;
+        t->members[t->n_members].key = (int)need - 2;
+        t->members[t->n_members].value = (int)need - 1;
         t->members[t->n_members].rule = NULL;
         t->n_members++;
         return 0;
 }
 
-static int check_value(struct kt_transform *t, int *i, int depth);
-
-/* One member of an object at *i: key, colon, value. */
-static int check_member(struct kt_transform *t, int *i, int *pos, int limit,
-                        int depth)
-{
-        const jsmntok_t *key = &t->tok[*i];
-        int key_index = *i;
-
-        if (key->type != JSMN_STRING || key->size != 1)
-                return syntax_error(t, outer_start(key));
-        if (check_string(t, key) == -1)
-                return -1;
-        *pos = outer_end(key);
-        (*i)++;
-        if (next_token(t, i, *pos, limit) == -1)
-                return -1;
-        if (!gap_ok(t->js, *pos, outer_start(&t->tok[*i]), ':'))
-                return syntax_error(t, *pos);
-        if (depth == 1 && add_member(t, key_index, *i) == -1)
-                return -1;
-        return 0;
-}
-
-static int check_container(struct kt_transform *t, int *i, int depth)
-{
-        const jsmntok_t *c = &t->tok[(*i)++];
-        int pos = c->start + 1, limit = c->end - 1, n, v;
-
-        for (n = 0; n < c->size; n++) {
-                if (next_token(t, i, pos, limit) == -1)
-                        return -1;
-                if (!gap_ok(t->js, pos, outer_start(&t->tok[*i]),
-                            n > 0 ? ',' : 0))
-                        return syntax_error(t, pos);
-                if (c->type == JSMN_OBJECT &&
-                    check_member(t, i, &pos, limit, depth) == -1)
-                        return -1;
-                v = *i;
-                if (check_value(t, i, depth + 1) == -1)
-                        return -1;
-                pos = outer_end(&t->tok[v]);
-        }
-        if (!gap_ok(t->js, pos, limit, 0))
-                return syntax_error(t, pos);
-        return 0;
-}
-
-/* Checks the value at token *i and everything inside it; advances *i. */
-static int check_value(struct kt_transform *t, int *i, int depth)
-{
-        const jsmntok_t *k = &t->tok[*i];
-
-        if (depth > KT_MAX_DEPTH)
-                return fail(t, "not JSON: nesting deeper than %d at byte %d",
-                            KT_MAX_DEPTH, outer_start(k));
-        switch (k->type) {
-        case JSMN_OBJECT:
-        case JSMN_ARRAY:
-                return check_container(t, i, depth);
-        case JSMN_STRING:
-        case JSMN_PRIMITIVE:
-                if (k->size != 0)
-                        return syntax_error(t, outer_end(k));
-                (*i)++;
-                return k->type == JSMN_STRING ? check_string(t, k)
-                                              : check_primitive(t, k);
-        default:
-                return syntax_error(t, k->start);
-        }
-}
-
-static int tokenize(struct kt_transform *t, const char *js, size_t len)
-{
-        jsmn_parser p;
-        int r;
-
-        jsmn_init(&p);
-        for (;;) {
-                r = jsmn_parse(&p, js, len, t->tok, t->tok_cap);
-                if (r != JSMN_ERROR_NOMEM)
-                        break;
-                jsmntok_t *tok = realloc(t->tok, 2 * t->tok_cap *
-                                                 sizeof(*tok));
-                if (tok == NULL)
-                        return fail(t, "out of memory");
-                t->tok = tok;
-                t->tok_cap *= 2;
-        }
-        if (r == JSMN_ERROR_INVAL)
-                return syntax_error(t, (int)p.pos < (int)len ? (int)p.pos : 0);
-        if (r == JSMN_ERROR_PART)
-                return fail(t, "not JSON: unexpected end of input");
-        if (r == 0)
-                return fail(t, "empty line");
-        t->ntok = r;
-        return 0;
-}
-
-static size_t count_byte(const char *s, size_t len, char c, size_t stop)
-{
-        const char *end = s + len;
-        size_t n = 0;
-
-        while (n <= stop && (s = memchr(s, c, (size_t)(end - s))) != NULL) {
-                n++;
-                s++;
-        }
-        return n;
-}
-
-/*
- * jsmn closes a container by walking up its parents: deep nesting costs
- * depth squared.  Refuse it before jsmn sees it.  pmacct's records hold
- * one '{' and no '[', so the exact scan below almost never runs.
- */
-static int check_nesting(struct kt_transform *t, const char *js, size_t len)
-{
-        size_t i;
-        int depth = 0, in_string = 0;
-
-        if (count_byte(js, len, '{', KT_MAX_DEPTH) +
-            count_byte(js, len, '[', KT_MAX_DEPTH) <= KT_MAX_DEPTH)
-                return 0;
-        for (i = 0; i < len; i++) {
-                char c = js[i];
-
-                if (in_string) {
-                        if (c == '\\')
-                                i++;
-                        else if (c == '"')
-                                in_string = 0;
-                } else if (c == '"') {
-                        in_string = 1;
-                } else if (c == '{' || c == '[') {
-                        if (++depth > KT_MAX_DEPTH)
-                                return fail(t, "not JSON: nesting deeper "
-                                            "than %d at byte %zu",
-                                            KT_MAX_DEPTH, i);
-                } else if (c == '}' || c == ']') {
-                        depth--;
-                }
-        }
-        return 0;
-}
-
-/* Strict jsmn wants a delimiter after a primitive, even at the end. */
-static int check_bare_primitive(struct kt_transform *t, int first, int len)
-{
-        while (len > first && is_ws(t->js[len - 1]))
-                len--;
-        t->tok[0].type = JSMN_PRIMITIVE;
-        t->tok[0].start = first;
-        t->tok[0].end = len;
-        t->tok[0].size = 0;
-        t->ntok = 1;
-        return check_primitive(t, &t->tok[0]);
-}
-
 /* The whole of js[0..len) must be one JSON value, nothing else. */
 static int check_document(struct kt_transform *t, const char *js, size_t len)
 {
-        int i = 0, first = 0;
+        struct scan s = { t, js, js, js + len };
+        struct tok root; /* t->tok moves as members are pushed */
+        const char *nul;
 
         if (len > 0x7fffffff)
                 return fail(t, "line longer than 2 GiB");
-        if (memchr(js, '\0', len) != NULL)
-                return fail(t, "NUL byte at byte %d",
-                            (int)((const char *)memchr(js, '\0', len) - js));
+        if ((nul = memchr(js, '\0', len)) != NULL)
+                return fail(t, "NUL byte at byte %d", (int)(nul - js));
         t->js = js;
         t->n_members = 0;
-        while (first < (int)len && is_ws(js[first]))
-                first++;
-        if (first < (int)len && strchr("{[\"", js[first]) == NULL)
-                return check_bare_primitive(t, first, (int)len);
-        if (check_nesting(t, js, len) == -1 || tokenize(t, js, len) == -1)
+        skip_ws(&s);
+        if (s.p == s.end)
+                return fail(t, "empty line");
+        if (scan_value(&s, 1, &root) == -1)
                 return -1;
-        if (outer_start(&t->tok[0]) != first)
-                return syntax_error(t, first);
-        if (check_value(t, &i, 1) == -1)
-                return -1;
-        if (i != t->ntok || !gap_ok(js, outer_end(&t->tok[0]), (int)len, 0))
-                return fail(t, "not JSON: trailing data after byte %d",
-                            outer_end(&t->tok[0]));
+        t->tok[0] = root;
+        skip_ws(&s);
+        if (s.p != s.end)
+                return fail(t, "not JSON: trailing data at byte %d", at(&s));
         return 0;
 }
 
@@ -805,15 +819,15 @@ int kt_parse_time(struct kt_transform *t, const char *s, size_t len,
 static int member_time(struct kt_transform *t, struct member *m,
                        int64_t *ms)
 {
-        const jsmntok_t *v = &t->tok[m->value];
-        const jsmntok_t *k = &t->tok[m->key];
+        const struct tok *v = &t->tok[m->value];
+        const struct tok *k = &t->tok[m->key];
         int r = -1;
 
         /* A dt source is often a time field too: parse it once. */
         if (m->time_state != 2) {
                 *ms = m->time_ms;
                 r = m->time_state;
-        } else if (v->type == JSMN_STRING || v->type == JSMN_PRIMITIVE) {
+        } else if (v->type == T_STRING || v->type == T_PRIMITIVE) {
                 r = kt_parse_time(t, t->js + v->start,
                                   (size_t)(v->end - v->start), ms);
         }
@@ -846,7 +860,7 @@ struct kt_transform *kt_transform_new(void)
         }
         for (i = 0; i < TZ_CACHE_SLOTS; i++)
                 t->tz_cache[i].minute_key = -1;
-        t->iso_cache[0].sec = t->iso_cache[1].sec = -1;
+        t->iso_cache[0].day = t->iso_cache[1].day = -1;
         if (add_role(t, "event_type", ROLE_EVENT_TYPE) == -1 ||
             add_role(t, "purged_entries", ROLE_PURGED) == -1 ||
             kt_transform_set_envelope(t, "", "", "") == -1) {
@@ -935,13 +949,17 @@ static int check_name(struct kt_transform *t, const char *name)
         return 0;
 }
 
+/* Field names are short and differ at the ends: four bytes will do. */
 static unsigned name_hash(const char *p, size_t len)
 {
-        uint32_t h = 2166136261u; /* FNV-1a */
+        uint32_t h = (uint32_t)len * 2654435761u;
 
-        while (len-- > 0)
-                h = (h ^ (unsigned char)*p++) * 16777619u;
-        return h & (RULE_SLOTS - 1);
+        if (len > 0)
+                h ^= (unsigned char)p[0] * 40503u ^
+                     (unsigned char)p[len - 1] * 9973u ^
+                     (unsigned char)p[len / 2] * 331u ^
+                     (unsigned char)p[len / 3] * 13u;
+        return (h ^ h >> 9) & (RULE_SLOTS - 1);
 }
 
 /* Rules are looked up for every member of every line: hash them. */
@@ -1147,20 +1165,20 @@ int kt_transform_set_key(struct kt_transform *t, const char *field)
 static int value_is(const struct kt_transform *t, const struct member *m,
                     const char *s)
 {
-        const jsmntok_t *v = &t->tok[m->value];
+        const struct tok *v = &t->tok[m->value];
 
-        return v->type == JSMN_STRING &&
+        return v->type == T_STRING &&
                literal_is(t->js + v->start, (size_t)(v->end - v->start), s);
 }
 
 static int64_t value_integer(const struct kt_transform *t,
                              const struct member *m)
 {
-        const jsmntok_t *v = &t->tok[m->value];
+        const struct tok *v = &t->tok[m->value];
         int64_t n = 0;
         int i;
 
-        if (v->type != JSMN_PRIMITIVE || v->end - v->start > 18)
+        if (v->type != T_PRIMITIVE || v->end - v->start > 18)
                 return -1;
         for (i = v->start; i < v->end; i++) {
                 if (!is_digit(t->js[i]))
@@ -1191,15 +1209,15 @@ static int is_marker(struct kt_transform *t, struct kt_event *ev)
         return 1;
 }
 
-static int keys_equal(const struct kt_transform *t, const jsmntok_t *a,
-                      const jsmntok_t *b)
+static int keys_equal(const struct kt_transform *t, const struct tok *a,
+                      const struct tok *b)
 {
         return a->end - a->start == b->end - b->start &&
                memcmp(t->js + a->start, t->js + b->start,
                       (size_t)(a->end - a->start)) == 0;
 }
 
-static int duplicate(struct kt_transform *t, const jsmntok_t *k)
+static int duplicate(struct kt_transform *t, const struct tok *k)
 {
         return fail(t, "duplicate key \"%.*s\"", k->end - k->start,
                     t->js + k->start);
@@ -1230,7 +1248,7 @@ static int check_duplicates_sorted(struct kt_transform *t)
         if (keys == NULL)
                 return fail(t, "out of memory");
         for (i = 0; i < t->n_members; i++) {
-                const jsmntok_t *k = &t->tok[t->members[i].key];
+                const struct tok *k = &t->tok[t->members[i].key];
 
                 keys[i].p = t->js + k->start;
                 keys[i].len = k->end - k->start;
@@ -1244,27 +1262,34 @@ static int check_duplicates_sorted(struct kt_transform *t)
         return r;
 }
 
+/* Members are few: a small hash table, cleared per line, finds twins. */
 static int check_duplicates(struct kt_transform *t)
 {
-        size_t i, j;
+        uint16_t slot[RULE_SLOTS] = { 0 };
+        size_t i;
+        unsigned h;
+        const struct tok *k;
 
-        if (t->n_members > 64)
+        if (t->n_members > RULE_SLOTS / 2)
                 return check_duplicates_sorted(t);
-        for (i = 1; i < t->n_members; i++)
-                for (j = 0; j < i; j++)
-                        if (keys_equal(t, &t->tok[t->members[i].key],
-                                       &t->tok[t->members[j].key]))
-                                return duplicate(t, &t->tok[t->members[i].key]);
+        for (i = 0; i < t->n_members; i++) {
+                k = &t->tok[t->members[i].key];
+                h = t->members[i].hash; /* from assign_rules() */
+                for (; slot[h] != 0; h = (h + 1) & (RULE_SLOTS - 1))
+                        if (keys_equal(t, k, &t->tok[t->members[slot[h] - 1].key]))
+                                return duplicate(t, k);
+                slot[h] = (uint16_t)(i + 1);
+        }
         return 0;
 }
 
 static const struct rule *find_rule(const struct kt_transform *t,
-                                    const struct member *m)
+                                    struct member *m)
 {
-        const jsmntok_t *k = &t->tok[m->key];
+        const struct tok *k = &t->tok[m->key];
         const char *name = t->js + k->start;
         size_t len = (size_t)(k->end - k->start);
-        unsigned slot = name_hash(name, len);
+        unsigned slot = m->hash = name_hash(name, len);
         const struct rule *r;
 
         while (t->rule_slot[slot] != 0) {
@@ -1347,41 +1372,46 @@ static void put(struct kt_transform *t, const char *s, size_t n)
 
 #define PUTS(t, lit) put((t), (lit), sizeof(lit) - 1)
 
-/* Times repeat within a second: format the date once per second. */
+/* The calendar is the costly part and the day rarely changes: cache it. */
 static void put_iso(struct kt_transform *t, int64_t ms, int slot)
 {
         struct iso_slot *c = &t->iso_cache[slot];
-        char iso[KT_ISO_LEN + 1];
+        char iso[KT_ISO_LEN + 1], *p;
+        int64_t rem = ms % 86400000;
 
-        if (c->sec != ms / 1000) {
+        if (c->day != ms / 86400000) {
                 kt_format_iso8601(ms, iso);
-                memcpy(c->prefix, iso, sizeof(c->prefix));
-                c->sec = ms / 1000;
+                memcpy(c->date, iso, sizeof(c->date));
+                c->day = ms / 86400000;
         }
-        put(t, c->prefix, sizeof(c->prefix));
-        t->out[t->out_len++] = (char)('0' + ms % 1000 / 100);
-        t->out[t->out_len++] = (char)('0' + ms % 100 / 10);
-        t->out[t->out_len++] = (char)('0' + ms % 10);
-        t->out[t->out_len++] = 'Z';
+        put(t, c->date, sizeof(c->date));
+        p = t->out + t->out_len;
+        p = put_digits(p, (int)(rem / 3600000), 2);
+        *p++ = ':';
+        p = put_digits(p, (int)(rem / 60000 % 60), 2);
+        *p++ = ':';
+        p = put_digits(p, (int)(rem / 1000 % 60), 2);
+        *p++ = '.';
+        p = put_digits(p, (int)(rem % 1000), 3);
+        *p++ = 'Z';
+        t->out_len = (size_t)(p - t->out);
 }
 
 /* An integer field: "2" -> 2; numbers stay as they are. */
 static int put_integer(struct kt_transform *t, const struct member *m)
 {
-        const jsmntok_t *v = &t->tok[m->value];
-        const jsmntok_t *k = &t->tok[m->key];
+        const struct tok *v = &t->tok[m->value];
+        const struct tok *k = &t->tok[m->key];
         const char *s = t->js + v->start;
         int len = v->end - v->start, neg = len > 0 && s[0] == '-';
         int digits = len - neg;
 
-        if (v->type == JSMN_PRIMITIVE && (is_digit(s[0]) || s[0] == '-')) {
+        if (v->type == T_PRIMITIVE && (is_digit(s[0]) || s[0] == '-')) {
                 put(t, s, (size_t)len);
                 return 0;
         }
-        if (v->type == JSMN_STRING && digits >= 1 && digits <= 20 &&
-            number_ok(s, s + len) && memchr(s, '.', (size_t)len) == NULL &&
-            memchr(s, 'e', (size_t)len) == NULL &&
-            memchr(s, 'E', (size_t)len) == NULL &&
+        if (v->type == T_STRING && digits >= 1 && digits <= 20 &&
+            integer_ok(s, s + len) &&
             (digits < 19 || (neg ? digits == 19 &&
                              memcmp(s + 1, "9223372036854775808", 19) <= 0
                                  : digits < 20 ||
@@ -1442,7 +1472,7 @@ static int claim_name(struct kt_transform *t, const char *p, size_t len)
 static int put_member(struct kt_transform *t, struct member *m)
 {
         const struct rule *r = m->rule;
-        const jsmntok_t *k = &t->tok[m->key], *v = &t->tok[m->value];
+        const struct tok *k = &t->tok[m->key], *v = &t->tok[m->value];
         const char *name = t->js + k->start;
         size_t name_len = (size_t)(k->end - k->start);
 
@@ -1508,7 +1538,7 @@ static int put_constants(struct kt_transform *t)
 static void set_key(struct kt_transform *t, struct kt_event *ev)
 {
         const struct member *m;
-        const jsmntok_t *v;
+        const struct tok *v;
 
         ev->key = NULL;
         ev->key_len = 0;
@@ -1516,7 +1546,7 @@ static void set_key(struct kt_transform *t, struct kt_event *ev)
                 return;
         m = &t->members[t->role_key];
         v = &t->tok[m->value];
-        if (v->type == JSMN_PRIMITIVE && t->js[v->start] == 'n')
+        if (v->type == T_PRIMITIVE && t->js[v->start] == 'n')
                 return;
         ev->key = t->js + v->start;
         ev->key_len = (size_t)(v->end - v->start);
@@ -1548,7 +1578,7 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
         t->err[0] = '\0';
         if (check_document(t, line, len) == -1)
                 return KT_INVALID;
-        if (t->tok[0].type != JSMN_OBJECT) {
+        if (t->tok[0].type != T_OBJECT) {
                 fail(t, "not a JSON object");
                 return KT_INVALID;
         }

@@ -118,7 +118,7 @@ counters() {
         [ "$(wc -l < "$T/dead")" -eq 8 ]
         [ "$(jq -r .reason "$T/dead" | sort -u)" = invalid ]
         jq -r .message "$T/dead" > "$T/why"
-        grep -q "not JSON: bad value 'pmacctd: shutting down' at byte 0" "$T/why"
+        grep -q "not JSON: unexpected 'p' at byte 0" "$T/why"
         grep -q "not a JSON object" "$T/why"
         grep -q 'duplicate key "tag"' "$T/why"
         grep -q "control character" "$T/why"
