@@ -20,7 +20,7 @@ UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	uuid-dev libssl-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
-	openjdk-17-jdk-headless maven time \
+	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	procps
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -79,6 +79,16 @@ check: deps
 lint:
 	mandoc -Tlint -W warning man/kafkatee-pipe.1
 
+# libFuzzer on the transform and the line reader (clang, ASan+UBSan).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# kcat -P, kafkatee-pipe and jq | kcat on the same input: bench/RESULTS.md.
+bench: deps
+	@$(MAKE) -s testbin
+	@sh bench/run.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/kafkatee-pipe $(DESTDIR)$(BINDIR)/
@@ -91,4 +101,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-asan build-clang
 
-.PHONY: all deps testbin demo check lint install uninstall clean
+.PHONY: all deps testbin demo check lint fuzz bench install uninstall clean

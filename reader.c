@@ -128,7 +128,11 @@ int lr_next(struct line_reader *lr, int at_eof, struct line *out)
         if (lr->len - lr->start > lr->max_line + 1)
                 return too_long(lr, NULL, out);
         if (at_eof && lr->len > lr->start) {
-                hand_out(lr, lr->len - lr->start, lr->len, out);
+                len = lr->len - lr->start;
+                /* The same bound as above: a CR before the end is no byte. */
+                if (len - (lr->buf[lr->len - 1] == '\r') > lr->max_line)
+                        return too_long(lr, NULL, out);
+                hand_out(lr, len, lr->len, out);
                 return 1;
         }
         return 0;

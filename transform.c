@@ -110,6 +110,8 @@ struct kt_transform {
         size_t         n_members, members_cap;
         struct name   *names;   /* output names, to catch collisions */
         size_t         n_names, names_cap;
+        uint32_t      *name_slots; /* hash of names: index + 1, or 0 */
+        size_t         name_slots_cap, name_mask;
         char          *out;
         size_t         out_len, out_cap;
         const char    *js; /* the line being worked on */
@@ -121,7 +123,8 @@ struct kt_transform {
 /* --- errors ----------------------------------------------------------- */
 
 
-/* Quoted excerpts are cut by bytes: mend what the cut broke. */
+/* Quoted excerpts are cut by bytes: mend what the cut broke, and keep
+ * control bytes of the input out of a one-line message. */
 static void sanitize_utf8(char *msg)
 {
         unsigned char *s = (unsigned char *)msg;
@@ -129,7 +132,9 @@ static void sanitize_utf8(char *msg)
         int n;
 
         while (s < end) {
-                if (*s < 0x80)
+                if (*s < 0x20 || *s == 0x7f)
+                        *s++ = '?'; /* messages reach terminals */
+                else if (*s < 0x80)
                         s++;
                 else if ((n = kt_utf8_len(s, end)) > 0)
                         s += n;
@@ -442,6 +447,12 @@ static int scan_object(struct scan *s, int depth)
                         return unexpected(s);
                 if (scan_string(s, &key) == -1)
                         return -1;
+                /* "\u0064t" is "dt": escaped names would slip past
+                 * the checks on names, and pmacct never writes them. */
+                if (depth == 1 && memchr(s->js + key.start, '\\',
+                                         (size_t)(key.end - key.start)))
+                        return fail(s->t, "field name with an escape "
+                                    "sequence at byte %d", key.start);
                 skip_ws(s);
                 if (expect(s, ':') == -1)
                         return -1;
@@ -897,6 +908,7 @@ void kt_transform_free(struct kt_transform *t)
         free(t->tok);
         free(t->members);
         free(t->names);
+        free(t->name_slots);
         free(t->out);
         free(t);
 }
@@ -1444,17 +1456,47 @@ static int put_time(struct kt_transform *t, struct member *m,
  * Renames and constants can make two output members share a name; input
  * duplicates were refused earlier, so only then is the list consulted.
  */
+/* The table of output names: twice the names a line can have, at least. */
+static int reset_names(struct kt_transform *t)
+{
+        size_t want = 64;
+        uint32_t *slots;
+
+        t->n_names = 0;
+        if (!t->renaming)
+                return 0;
+        while (want < 2 * (t->n_members + t->n_consts + 1))
+                want *= 2;
+        if (want > t->name_slots_cap) {
+                if ((slots = realloc(t->name_slots, want * sizeof(*slots))) ==
+                    NULL)
+                        return fail(t, "out of memory");
+                t->name_slots = slots;
+                t->name_slots_cap = want;
+        }
+        t->name_mask = want - 1;
+        memset(t->name_slots, 0, want * sizeof(*t->name_slots));
+        return 0;
+}
+
+/*
+ * Renames and constants can make two output members share a name; input
+ * duplicates were refused earlier, so only then is the table consulted.
+ */
 static int claim_name(struct kt_transform *t, const char *p, size_t len)
 {
-        size_t i;
+        size_t h;
         struct name *n;
 
         if (!t->renaming)
                 return 0;
-        for (i = 0; i < t->n_names; i++)
-                if (t->names[i].len == len && memcmp(t->names[i].p, p, len) == 0)
+        for (h = name_hash(p, len) * 2654435761u & t->name_mask;
+             t->name_slots[h] != 0; h = (h + 1) & t->name_mask) {
+                n = &t->names[t->name_slots[h] - 1];
+                if (n->len == len && memcmp(n->p, p, len) == 0)
                         return fail(t, "two fields named \"%.*s\" after "
                                     "renames and constants", (int)len, p);
+        }
         if (t->n_names == t->names_cap) {
                 size_t cap = t->names_cap ? t->names_cap * 2 : 32;
 
@@ -1465,7 +1507,7 @@ static int claim_name(struct kt_transform *t, const char *p, size_t len)
         }
         t->names[t->n_names].p = p;
         t->names[t->n_names].len = len;
-        t->n_names++;
+        t->name_slots[h] = (uint32_t)++t->n_names;
         return 0;
 }
 
@@ -1557,7 +1599,8 @@ static int put_members(struct kt_transform *t)
         size_t i;
         struct member *m;
 
-        t->n_names = 0;
+        if (reset_names(t) == -1)
+                return -1;
         for (i = 0; i < t->n_members; i++) {
                 m = &t->members[i];
                 if (put_member(t, m) == -1)

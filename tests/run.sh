@@ -46,6 +46,8 @@ lint() {
 }
 
 suite lint lint
+# Hostile input: a bounded libFuzzer run, failing on any finding.
+suite fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 for build in build build-asan; do
         export BUILD="$root/$build"
         for t in test_transform test_reader test_config; do

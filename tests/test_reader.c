@@ -104,6 +104,13 @@ static void test_long_last_line(void **state)
         check("ab\nabcdefgh", 4, "ab|abcd!|", 1);
 }
 
+static void test_last_line_one_over_max(void **state)
+{
+        (void)state;
+        check("ab\nabcde", 4, "ab|abcd!|", 1);
+        check("ab\nabcd\r", 4, "ab|abcd|", 0);
+}
+
 static void test_exact_max_with_cr(void **state)
 {
         (void)state;
@@ -193,6 +200,7 @@ int main(void)
                 cmocka_unit_test(test_long_line_is_cut_and_rest_kept),
                 cmocka_unit_test(test_long_last_line),
                 cmocka_unit_test(test_exact_max_with_cr),
+                cmocka_unit_test(test_last_line_one_over_max),
                 cmocka_unit_test(test_nul_bytes_kept),
                 cmocka_unit_test(test_huge_line_bounded),
                 cmocka_unit_test(test_line_numbers),

@@ -792,7 +792,7 @@ static void test_values_copied_byte_for_byte(void **state)
             "\"e\": { \"x\" :[1 ,  2, {\"y\":null} ] }, \"f\": [ ], \"g\": true,"
             " \"h\": false, \"i\": null, \"j\": -0.5E-3, \"k\": -0, "
             "\"l\": 1E+2, \"m\": \"\", \"n\": {}, \"o\": 0.1e-7, "
-            "\"p\": -9223372036854775808, \"k\\u0065y\": \"esc key\"}";
+            "\"p\": -9223372036854775808, \"key\": \"esc\\u0065\"}";
         const char *exp =
             PFX_INGEST ", \"a\": 7, \"b\": 1.0e3, "
             "\"c\": 18446744073709551615, \"c2\": 123456789012345678901234567890,"
@@ -800,9 +800,39 @@ static void test_values_copied_byte_for_byte(void **state)
             "\"e\": { \"x\" :[1 ,  2, {\"y\":null} ] }, \"f\": [ ], \"g\": true,"
             " \"h\": false, \"i\": null, \"j\": -0.5E-3, \"k\": -0, "
             "\"l\": 1E+2, \"m\": \"\", \"n\": {}, \"o\": 0.1e-7, "
-            "\"p\": -9223372036854775808, \"k\\u0065y\": \"esc key\"}";
+            "\"p\": -9223372036854775808, \"key\": \"esc\\u0065\"}";
         expect_out(t, in, exp);
         assert_true(jsonc_accepts(EV.value, EV.value_len, KT_MAX_DEPTH));
+        done(t);
+}
+
+/* "\u0064t" decodes to "dt": a top-level name with escapes is refused. */
+static void test_escaped_field_names_refused(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        struct kt_input in = { .id = "00000000-0000-4000-8000-000000000000",
+                               .ingest_ms = 0 };
+        struct kt_event ev;
+        static const char *const lines[] = {
+                "{\"k\\u0065y\": 1}",
+                "{\"\\u0064t\": \"2000-01-01 00:00:00\"}",
+                "{\"event\\u005ftype\": \"purge_init\"}",
+                "{\"a\": 1, \"\\u0061\": 2}",
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+                assert_int_equal(kt_transform_line(t, lines[i],
+                                                   strlen(lines[i]), &in,
+                                                   &ev), KT_INVALID);
+                assert_non_null(strstr(kt_transform_error(t), "escape"));
+        }
+        /* Inside values and nested objects, escapes stay as they are. */
+        const char *nested = "{\"a\": {\"\\u0061\": 1}}";
+
+        assert_int_equal(kt_transform_line(t, nested, strlen(nested), &in,
+                                           &ev), KT_EVENT);
         done(t);
 }
 
@@ -2943,6 +2973,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_readme_example_exact, cleanup),
                 cmocka_unit_test_teardown(test_separators_normalized, cleanup),
                 cmocka_unit_test_teardown(test_values_copied_byte_for_byte, cleanup),
+                cmocka_unit_test_teardown(test_escaped_field_names_refused, cleanup),
                 cmocka_unit_test_teardown(test_valid_utf8_copied, cleanup),
                 cmocka_unit_test_teardown(test_event_type_never_forwarded, cleanup),
                 cmocka_unit_test_teardown(test_drop, cleanup),

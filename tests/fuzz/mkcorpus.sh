@@ -1,0 +1,107 @@
+#!/bin/sh
+# mkcorpus.sh [SAMPLES]: (re)writes the committed seeds in tests/fuzz/corpus
+# from the pmacct samples (../shared/samples by default) and the traps
+# below.  The seeds too big to commit are made by run.sh.
+cd "$(dirname "$0")" || exit 1
+samples=${1:-../../../shared/samples}
+c=corpus
+mkdir -p "$c" || exit 1
+rm -f "$c"/*
+
+# seed NAME FORMAT [ARGS...]: one seed, printf-formatted.
+seed() {
+	name=$1
+	shift
+	# shellcheck disable=SC2059
+	printf "$@" >"$c/$name"
+}
+
+# repeat N STRING: STRING N times, no newline.
+repeat() {
+	awk -v n="$1" -v s="$2" 'BEGIN { while (n-- > 0) printf "%s", s }'
+}
+
+# Every sample line on its own, and in runs of 8 lines.
+for f in "$samples"/*.jsonl; do
+	b=$(basename "$f" .jsonl)
+	awk -v c="$c" -v b="$b" '{ f = sprintf("%s/%s-%03d.json", c, b, NR);
+	    print > f; close(f)
+	    g = sprintf("%s/%s-%03d-8.jsonl", c, b, int((NR - 1) / 8) * 8 + 1);
+	    print >> g; close(g) }' "$f"
+done
+
+R='{"event_type": "purge", "ip_src": "10.0.0.1", "tcp_flags": "2", '
+T='"timestamp_start": "2026-11-23 09:33:20.731040", "bytes": 60}'
+
+# Bytes that are not UTF-8, or not allowed, in strings and keys.
+seed utf8-invalid.json '%s"label": "\377\376", %s' "$R" "$T"
+seed utf8-overlong.json '%s"label": "\300\257\340\200\257", %s' "$R" "$T"
+seed utf8-surrogate.json '%s"label": "\355\240\200", %s' "$R" "$T"
+seed utf8-truncated.json '%s"label": "\342\202", %s' "$R" "$T"
+seed utf8-above-max.json '%s"label": "\364\220\200\200", %s' "$R" "$T"
+seed utf8-in-key.json '{"\377ip": 1, "\360\237\230\200": "\342\202\254"}'
+seed utf8-valid.json '%s"label": "\303\251\342\202\254\360\237\230\200", %s' \
+    "$R" "$T"
+seed nul-in-string.json '%s"label": "a\000b", %s' "$R" "$T"
+seed nul-lines.jsonl '%s%s\n\000\n%s%s\n' "$R" "$T" "$R" "$T"
+seed control-in-string.json '%s"label": "a\001\tb", %s' "$R" "$T"
+seed escapes-unicode.json '{"a": "\\u0000\\ud800\\udc00\\uDFFF\\/\\b\\f"}'
+
+# Nesting: at, around and far past KT_MAX_DEPTH (64).
+seed nesting-1000.json '{"a": %s1%s}' "$(repeat 1000 '[')" "$(repeat 1000 ']')"
+seed nesting-1000-objects.json '%s1%s' "$(repeat 1000 '{"a": ')" \
+    "$(repeat 1000 '}')"
+seed nesting-64.json '{"a": %s%s}' "$(repeat 63 '[')" "$(repeat 63 ']')"
+seed nesting-65.json '{"a": %s1%s}' "$(repeat 64 '[')" "$(repeat 64 ']')"
+seed nesting-brackets-in-strings.json '{"a": "%s", "b": [1]}' \
+    "$(repeat 200 '[{')"
+
+# Numbers: huge, tiny, and not numbers.
+seed number-400-digits.json '{"bytes": %s, "packets": -%s}' \
+    "$(repeat 400 9)" "$(repeat 400 1)"
+seed number-exponents.json '{"a": 1e400, "b": -0.0e-400, "c": 0, "d": -0}'
+seed number-bad.jsonl '{"a": 01}\n{"a": 1.}\n{"a": .5}\n{"a": NaN}\n{"a": -}\n'
+seed integer-field.jsonl '{"tcp_flags": "18446744073709551615"}\n{"tcp_flags": "18446744073709551616"}\n{"tcp_flags": "-9223372036854775808"}\n{"tcp_flags": "-9223372036854775809"}\n{"tcp_flags": "%s"}\n{"tcp_flags": "1e3"}\n{"tcp_flags": 1.5}\n{"tcp_flags": true}\n' \
+    "$(repeat 400 9)"
+
+# Keys: duplicates, plain and through escapes, and envelope names.
+seed dup-plain.json '{"a": 1, "b": 2, "a": 3}'
+seed dup-escaped.json '{"a": 1, "\\u0061": 2}'
+seed dup-many.json '{%s"k0": 0}' "$(awk 'BEGIN { for (i = 0; i < 100;
+    i++) printf "\"k%d\": %d, ", i, i }')"
+seed dup-rename.json '{"ip_src": "10.0.0.1", "src_ip": "10.0.0.2"}'
+seed dup-constant.json '{"ip_src": "10.0.0.1", "site": "codfw"}'
+seed envelope-plain.jsonl '{"$schema": "x"}\n{"meta": {}}\n{"dt": "x"}\n'
+seed envelope-escaped.jsonl '{"\\u0024schema": "x"}\n{"m\\u0065ta": {}}\n{"\\u0064t": "x"}\n'
+seed keys-escaped.json '{"a\\"b": 1, "\\\\": 2, "\\/": 3, "ip\\u005fsrc": "x", "": 4, "\\t": 5}'
+seed event-type-escaped.json '{"event\\u005ftype": "purge_init"}'
+
+# Framing: empty lines, CR, CRLF, no newline at the end.
+seed lines-empty.jsonl '\n\n%s%s\n\n' "$R" "$T"
+seed lines-crlf.jsonl '%s%s\r\n%s%s\r\n\r\n' "$R" "$T" "$R" "$T"
+seed lines-cr-only.jsonl '\r\r\n\r%s%s\r' "$R" "$T"
+seed lines-no-final-newline.jsonl '%s%s\n%s%s' "$R" "$T" "$R" "$T"
+seed lines-blank.jsonl ' \t \n\t\r\n'
+seed lines-glued.jsonl '%s"bytes": 1}{"event_type": "purge"}\n%s\n' "$R" "$R"
+seed line-4097.jsonl '{"a": "%s"}\n' "$(repeat 4088 x)"
+seed line-4096-crlf.jsonl '{"a": "%s"}\r\n{"a": 1}' "$(repeat 4087 x)"
+
+# pmacct markers.
+seed marker-init.json '{"event_type": "purge_init", "writer_id": "out/3245"}'
+seed marker-close.json '{"event_type": "purge_close", "writer_id": "out/3245", "purged_entries": 60, "total_entries": 60, "duration": 0}'
+seed marker-close-odd.jsonl '{"event_type": "purge_close", "purged_entries": "60"}\n{"event_type": "purge_close", "purged_entries": -1}\n{"event_type": "purge_close", "purged_entries": %s}\n{"event_type": "purge_close", "purged_entries": 1.5}\n{"event_type": "purge_close"}\n' \
+    "$(repeat 40 9)"
+seed marker-invalid.json '{"event_type": "purge_init", "a": }'
+seed marker-dup.json '{"event_type": "purge_init", "event_type": "purge_close"}'
+
+# Times: zero, edges of the range, leap days, EU summer time switches.
+seed time-zero.json '{"timestamp_start": "0000-00-00 00:00:00.000000", "timestamp_arrival": "0.000000", "stamp_inserted": "0000-00-00 00:00:00", "timestamp_end": "0", "bytes": 1}'
+seed time-epoch.json '{"timestamp_start": "1795422833.769141", "timestamp_end": 1795422833.5, "stamp_updated": "999999999999.999"}'
+seed time-zones.jsonl '{"timestamp_start": "2026-11-23 09:33:20Z"}\n{"timestamp_start": "2026-11-23 09:33:20.1+01:00"}\n{"timestamp_start": "2026-11-23T09:33:20-05:30"}\n{"timestamp_start": "2026-11-23 09:33:20+24:00"}\n'
+seed time-dst.jsonl '{"timestamp_start": "2026-03-29 01:59:59"}\n{"timestamp_start": "2026-03-29 02:30:00"}\n{"timestamp_start": "2026-03-29 03:00:00"}\n{"timestamp_start": "2026-10-25 02:30:00"}\n{"timestamp_start": "2026-10-25 03:00:00.999"}\n'
+seed time-edges.jsonl '{"timestamp_start": "1970-01-01 00:00:00"}\n{"timestamp_start": "1970-01-01 00:59:59"}\n{"timestamp_start": "9999-12-31 23:59:59.999999999"}\n{"timestamp_start": "2028-02-29 12:00:00"}\n{"timestamp_start": "2026-02-29 12:00:00"}\n{"timestamp_start": "2026-13-01 00:00:00"}\n{"timestamp_start": "2026-11-23 24:00:00"}\n{"timestamp_start": "2026-11-23 09:33:20.1234567890"}\n'
+seed time-not.jsonl '{"timestamp_start": null}\n{"timestamp_start": true}\n{"timestamp_start": {}}\n{"timestamp_start": "2026\\u002d11-23 09:33:20"}\n{"timestamp_end": "yesterday"}\n'
+
+# Not objects, and not JSON at all.
+seed not-object.jsonl '[]\n"x"\n1\nnull\ntrue\n'
+seed not-json.jsonl 'pmacctd: shutting down\ntru\re\n\033[2J\n{\n}\n{"a" 1}\n{"a": 1,}\n'

@@ -1,0 +1,141 @@
+#!/bin/sh
+# run.sh [SECONDS]: builds the libFuzzer target for the transform and the
+# line reader, runs the big generated seeds once, then fuzzes for SECONDS
+# (60 by default).  Prints TAP; exits non-zero on a build failure or any
+# finding.  Everything else goes to logs under ${BUILD:-build}/fuzz/.
+#
+# KT_FUZZ_KNOWN (see fuzz_transform.c) skips the checks of findings already
+# reported; with "slow" in it, the 100k-member seed is not run either.
+# rm -rf ${BUILD:-build}/fuzz starts from the seeds again.  One run at a
+# time in a BUILD directory: concurrent runs share its logs.
+cd "$(dirname "$0")/../.." || exit 1
+secs=${1:-60}
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+work=$build/fuzz
+bin=$build/fuzz_transform
+log=$work/fuzz.log
+
+echo "1..1"
+
+# fail WHY [FILE]: the TAP verdict, with the head of FILE's report.
+fail() {
+	echo "not ok 1 - fuzz_transform: $1"
+	if [ -n "${2:-}" ]; then
+		start=$(grep -n -E 'FUZZ PROPERTY|ERROR: |runtime error' \
+		    "$2" | head -n 1 | cut -d: -f1)
+		sed -n "${start:-1},\$p" "$2" | head -n 12 | sed 's/^/# /'
+		echo "# full log: $2"
+	fi
+	exit 1
+}
+
+# missing: the Debian packages this needs that are not installed.
+missing() {
+	command -v clang >/dev/null 2>&1 || echo clang
+	pkg-config --exists json-c 2>/dev/null || echo libjson-c-dev
+	[ -f /usr/include/jsmn.h ] || echo libjsmn-dev
+	command -v clang >/dev/null 2>&1 &&
+	    ! ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a \
+	    >/dev/null 2>&1 && echo "libclang-rt-$(clang -dumpversion |
+	    cut -d. -f1)-dev"
+}
+
+build() {
+	mkdir -p "$work/artifacts" "$work/corpus" "$work/big" || exit 1
+	need=$(missing | tr '\n' ' ')
+	[ -z "$need" ] || fail "cannot build: apt-get install $need"
+	# Coverage is of transform.c and reader.c: the harness is ignored.
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
+	    -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore \
+	    -std=c11 -D_GNU_SOURCE -Wall -Wextra \
+	    -I. $(pkg-config --cflags json-c) \
+	    tests/fuzz/fuzz_transform.c transform.c reader.c \
+	    $(pkg-config --libs json-c) -o "$bin" >"$work/build.log" 2>&1 ||
+	    fail "build failed" "$work/build.log"
+}
+
+# repeat N STRING: STRING N times, no newline.
+repeat() {
+	awk -v n="$1" -v s="$2" 'BEGIN { while (n-- > 0) printf "%s", s }'
+}
+
+# gen NAME COMMAND...: makes big seed NAME with COMMAND, once.
+gen() {
+	name=$1
+	shift
+	[ -f "$work/big/$name" ] && return
+	"$@" >"$work/big/$name.$$" && mv "$work/big/$name.$$" "$work/big/$name"
+}
+
+r='{"event_type": "purge", "ip_src": "10.0.0.1", "label": "'
+t='", "timestamp_start": "2026-11-23 09:33:20.731040", "bytes": 60}'
+line_10mb() { printf '%s' "$r"; repeat 10485760 a; printf '%s\n' "$t"; }
+line_10mb_crlf() { printf '%s' "$r"; repeat 10485760 a;
+	printf '%s\r\n%s1%s\r\n' "$t" "$r" "$t"; }
+# 100k members, under line.max's default of 1 MiB.
+members() { printf '{"event_type": "purge"'; awk 'BEGIN { for (i = 0;
+	i < 100000; i++) printf ",\"%x\":0", i }'; printf '}\n'; }
+nesting() { printf '{"a": '; repeat 100000 '['; repeat 100000 ']';
+	printf '}'; }
+number() { printf '{"bytes": '; repeat 1000000 9; printf '}'; }
+
+# The seeds too big to commit, made once in $work/big.
+big_seeds() {
+	gen line-10mb.jsonl line_10mb
+	gen line-10mb-crlf-then-record.jsonl line_10mb_crlf
+	gen members-100k.jsonl members
+	gen nesting-100k.json nesting
+	gen nesting-unclosed.json repeat 1000000 '{"a": '
+	gen number-1m-digits.json number
+	gen lines-200k.jsonl repeat 200000 '{}\n'
+}
+
+# Runs each big seed once, whole: -max_len does not cut them there.
+# Under ASan the 10 MB line takes about 12 s: a minute is plenty.
+run_big() {
+	set -- line-10mb.jsonl line-10mb-crlf-then-record.jsonl \
+	    nesting-100k.json nesting-unclosed.json number-1m-digits.json \
+	    lines-200k.jsonl
+	case ${KT_FUZZ_KNOWN:-} in
+	*slow*) ;;
+	*) set -- "$@" members-100k.jsonl ;;
+	esac
+	(cd "$work/big" && "$bin" -rss_limit_mb=4096 -timeout=60 "$@") \
+	    >"$work/big.log" 2>&1 && return
+	seed=$(sed -n 's/^Running: //p' "$work/big.log" | tail -n 1)
+	fail "finding on big seed $seed" "$work/big.log"
+}
+
+fuzz() {
+	cp tests/fuzz/corpus/* "$work/corpus/" || exit 1
+	start=$(date +%s)
+	"$bin" -max_total_time="$secs" -max_len=131072 -timeout=20 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -dict=tests/fuzz/transform.dict \
+	    -artifact_prefix="$work/artifacts/" "$work/corpus" \
+	    >"$log" 2>&1
+	rc=$?
+	took=$(($(date +%s) - start))
+	if [ "$rc" -ne 0 ]; then
+		crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" |
+		    tail -n 1)
+		fail "finding after ${took} s: ${crash:-no artifact} (exit $rc)" \
+		    "$log"
+	fi
+}
+
+report() {
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	cov=$(grep -E '^#[0-9]+.*cov:' "$log" | tail -n 1 |
+	    sed 's/^#[0-9]* *[A-Z]* *//; s/ lim:.*//; s/ exec.*//')
+	echo "ok 1 - fuzz_transform ${runs:-?} runs in ${took} s"
+	echo "# $cov; log $log"
+}
+
+build
+big_seeds
+run_big
+fuzz
+report
