@@ -1456,6 +1456,19 @@ static int put_time(struct kt_transform *t, struct member *m,
  * Renames and constants can make two output members share a name; input
  * duplicates were refused earlier, so only then is the list consulted.
  */
+/*
+ * Every byte counts here: a line may hold a million names alike in the
+ * few bytes name_hash() samples, and this table grows with the line.
+ */
+static uint32_t fnv1a(const char *p, size_t len)
+{
+        uint32_t h = 2166136261u;
+
+        while (len-- > 0)
+                h = (h ^ (unsigned char)*p++) * 16777619u;
+        return h;
+}
+
 /* The table of output names: twice the names a line can have, at least. */
 static int reset_names(struct kt_transform *t)
 {
@@ -1490,7 +1503,7 @@ static int claim_name(struct kt_transform *t, const char *p, size_t len)
 
         if (!t->renaming)
                 return 0;
-        for (h = name_hash(p, len) * 2654435761u & t->name_mask;
+        for (h = fnv1a(p, len) & t->name_mask;
              t->name_slots[h] != 0; h = (h + 1) & t->name_mask) {
                 n = &t->names[t->name_slots[h] - 1];
                 if (n->len == len && memcmp(n->p, p, len) == 0)

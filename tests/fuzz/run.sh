@@ -5,7 +5,8 @@
 # finding.  Everything else goes to logs under ${BUILD:-build}/fuzz/.
 #
 # KT_FUZZ_KNOWN (see fuzz_transform.c) skips the checks of findings already
-# reported; with "slow" in it, the 100k-member seed is not run either.
+# reported; with "slow" in it, the seeds of 75k and 100k members are not
+# run either.
 # rm -rf ${BUILD:-build}/fuzz starts from the seeds again.  One run at a
 # time in a BUILD directory: concurrent runs share its logs.
 cd "$(dirname "$0")/../.." || exit 1
@@ -77,6 +78,12 @@ line_10mb_crlf() { printf '%s' "$r"; repeat 10485760 a;
 # 100k members, under line.max's default of 1 MiB.
 members() { printf '{"event_type": "purge"'; awk 'BEGIN { for (i = 0;
 	i < 100000; i++) printf ",\"%x\":0", i }'; printf '}\n'; }
+# 75k names alike but for bytes 1, 3 and 5: weak name hashes collide.
+alike() { awk 'BEGIN { d = "0123456789abcdefghijklmnopqrstuvwxyz" \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ"; printf "{\"ip_src\": \"10.0.0.1\"";
+	for (i = 0; i < 75000; i++) printf ",\"a%sa%sa%sxa\":0",
+	    substr(d, i % 62 + 1, 1), substr(d, int(i / 62) % 62 + 1, 1),
+	    substr(d, int(i / 3844) + 1, 1); print "}" }'; }
 nesting() { printf '{"a": '; repeat 100000 '['; repeat 100000 ']';
 	printf '}'; }
 number() { printf '{"bytes": '; repeat 1000000 9; printf '}'; }
@@ -86,6 +93,7 @@ big_seeds() {
 	gen line-10mb.jsonl line_10mb
 	gen line-10mb-crlf-then-record.jsonl line_10mb_crlf
 	gen members-100k.jsonl members
+	gen members-75k-alike.jsonl alike
 	gen nesting-100k.json nesting
 	gen nesting-unclosed.json repeat 1000000 '{"a": '
 	gen number-1m-digits.json number
@@ -100,7 +108,7 @@ run_big() {
 	    lines-200k.jsonl
 	case ${KT_FUZZ_KNOWN:-} in
 	*slow*) ;;
-	*) set -- "$@" members-100k.jsonl ;;
+	*) set -- "$@" members-100k.jsonl members-75k-alike.jsonl ;;
 	esac
 	(cd "$work/big" && "$bin" -rss_limit_mb=4096 -timeout=60 "$@") \
 	    >"$work/big.log" 2>&1 && return
