@@ -86,8 +86,8 @@ fuzz: deps
 
 # kcat -P, kafkatee-pipe and jq | kcat on the same input: bench/RESULTS.md.
 bench: deps
-	@$(MAKE) -s testbin
-	@sh bench/run.sh
+	@$(MAKE) -s all $(BUILD)/mockcluster
+	@BUILD=$(BUILD) bash bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

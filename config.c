@@ -33,6 +33,7 @@ static const struct key keys[] = {
         STR("dead_letter", dead_letter),
         CHOICE("output", output, "kafka|stdout"),
         STR("key", key),
+        CHOICE("timestamp", timestamp, "dt|ingest"),
         STR("dt.fields", dt_fields),
         STR("dt.timezone", timezone),
         CHOICE("dt.fallback", dt_fallback, "ingest|reject"),
@@ -67,6 +68,7 @@ void conf_init(struct conf *c)
                 { "stream", "netflow" },
                 { "schema", "/netflow/flow/1.0.0" },
                 { "output", "kafka" },
+                { "timestamp", "dt" },
                 { "dt.fields", "timestamp_start, timestamp_arrival, "
                                "stamp_inserted" },
                 { "dt.timezone", "local" },

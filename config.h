@@ -24,6 +24,7 @@ struct conf {
         char *dead_letter, *output, *timezone, *dt_fallback, *key;
         char *dt_fields, *drop, *keep, *integer, *time; /* comma lists */
         char *stats_file, *metrics_file, *stats_rdkafka;
+        char *timestamp;        /* the Kafka timestamp: dt or ingest */
         long long line_max;
         long long flush_timeout_ms, drain_timeout_ms;
         long long queue_high_messages, queue_high_bytes;

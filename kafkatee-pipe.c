@@ -74,12 +74,13 @@ static void lose(struct app *a, const struct dead_record *r)
 
 static void delivery_seen(struct app *a, const struct msg *m)
 {
-        uint64_t now = mono_us();
+        /* Reports come in batches: one clock reading serves a batch. */
+        uint64_t now = a->serve_us != 0 ? a->serve_us : mono_us();
 
         if (m->read_us != 0 && now >= m->read_us)
                 latency_add(&a->st.latency, now - m->read_us);
-        a->st.last_delivery_ms = now_ms();
         a->st.progress_us = now;
+        a->st.last_delivery_ms = a->serve_us != 0 ? a->serve_ms : now_ms();
         if (a->st.stalled) {
                 a->st.stalled = 0;
                 ktp_log(a, 1, "delivering again");
@@ -255,6 +256,8 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 return 1;
         }
         m->read_us = a->pump_us;
+        if (a->conf.timestamp[0] == 'i')
+                m->timestamp_ms = ingest;
         return produce(a, m);
 }
 

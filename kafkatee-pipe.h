@@ -91,6 +91,8 @@ struct app {
         int      in_purge;
         unsigned complaints;   /* invalid records reported on stderr */
         uint64_t pump_us;      /* when the lines being handled were read */
+        uint64_t serve_us;     /* when the reports being served arrived */
+        int64_t  serve_ms;     /* the same on the wall clock */
 };
 
 void ktp_log(const struct app *a, int level, const char *fmt, ...)

@@ -297,8 +297,11 @@ void output_serve(struct app *a)
         }
         if (a->rk == NULL)
                 return;
+        a->serve_us = mono_us();
+        a->serve_ms = now_ms();
         while (rd_kafka_poll(a->rk, 0) > 0)
                 ;
+        a->serve_us = 0;
 }
 
 /* Gives up on what is still queued: each comes back as a failed report. */

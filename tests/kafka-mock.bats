@@ -45,6 +45,19 @@ tags() {
         [ "$(cat "$T/same")" = true ]
 }
 
+@test "timestamp = ingest: the Kafka timestamp is meta.dt" {
+        mock_start -t t:1
+        gen 20 | "$KTP" -b "$BROKERS" -t t -o timestamp=ingest 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 20 ]
+        consume t | cut -f4,5 | jq -R 'split("\t") as [$ts, $v]
+                | ($v | fromjson | .meta.dt) as $dt
+                | ($dt[0:19] + "Z" | fromdateiso8601) * 1000
+                  + ($dt[20:23] | tonumber) == ($ts | tonumber)' |
+                sort -u > "$T/same"
+        [ "$(cat "$T/same")" = true ]
+}
+
 @test "keyed records on 3 partitions: per-partition input order, same key same partition" {
         mock_start -t flows:3
         gen 3000 | "$KTP" -b "$BROKERS" -t flows -o key=ip_src 2> "$T/err"

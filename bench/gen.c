@@ -1,0 +1,632 @@
+/*
+ * bench-gen: writes realistic pmacct print-plugin JSON lines for the
+ * kafkatee-pipe benchmark (bench/run.sh).
+ *
+ * usage: bench-gen [-n RECORDS] [-s SEED] [--short] [--purge-size N]
+ *                  [--start EPOCH] [--rate RECORDS_PER_S] [--stamp]
+ *                  [--no-markers]
+ *
+ * The lines look like pmacctd 1.7's print plugin with print_markers and
+ * print_history: separators ", " and ": ", "event_type": "purge" records
+ * framed every ~1000 records (--purge-size, +-10%) by purge_init and
+ * purge_close markers whose purged_entries is the number of records in
+ * between.  Times are local-time strings ("2026-11-23 08:33:20.731040")
+ * with one purge per minute (print_refresh_time 60, print_history 1m),
+ * starting at --start (seconds since the epoch, printed as UTC wall
+ * time; default 2026-11-23 08:00:00); most timestamp_end are zero.
+ * N records span about N/1000 minutes: a Kafka broker refuses message
+ * timestamps more than an hour ahead of its clock
+ * (log.message.timestamp.after.max.ms), so bench/run.sh starts them in
+ * the past.
+ * Addresses are about 80% IPv4 and 20% IPv6; packets and bytes follow a
+ * heavy tail (Pareto-like, alpha 1) with about 1 record in 500 an
+ * elephant flow of more than 2^32 bytes.
+ *
+ * By default a line averages about 575 bytes (the pmacctd keys plus the
+ * AS, peer, interface, mask and sampling primitives of a flow collector);
+ * --short keeps fewer keys for about 337 bytes.
+ *
+ * Output is a pure function of the options and the seed (integer
+ * arithmetic only), except with --stamp, which puts the send time in
+ * "label" as "t=<microseconds since the epoch>" for measuring latency
+ * from outside.
+ *
+ * --rate R paces the output at R records per second, writing one small
+ * batch every millisecond with write(2) (markers do not count).  A
+ * summary of the pacing (achieved rate, worst lag behind schedule) is
+ * printed on standard error at the end.
+ *
+ * Exit status: 0, or 1 on a usage or write error.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_MAX_LEN 1024
+
+/* 2026-11-23 08:00:00 (printed as local time; the value is naive). */
+#define BASE_EPOCH 1795420800LL
+
+static int64_t base_epoch = BASE_EPOCH;
+#define PURGE_PERIOD 60
+
+struct opts {
+        uint64_t n;
+        uint64_t seed;
+        int short_lines;
+        int markers;
+        unsigned purge_size;
+        uint64_t rate;
+        int stamp;
+};
+
+/* ---------------------------------------------------------------- PRNG */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void) /* splitmix64 */
+{
+        uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), n > 0 (the modulo bias is irrelevant here). */
+static uint64_t below(uint64_t n)
+{
+        return rnd() % n;
+}
+
+/* Uniform in [lo, hi]. */
+static uint64_t range(uint64_t lo, uint64_t hi)
+{
+        return lo + below(hi - lo + 1);
+}
+
+/* True with probability num/den. */
+static int chance(uint64_t num, uint64_t den)
+{
+        return below(den) < num;
+}
+
+struct weighted {
+        const char *s;
+        unsigned w;
+};
+
+static const char *pick(const struct weighted *t, size_t n)
+{
+        unsigned total = 0, r;
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                total += t[i].w;
+        r = (unsigned)below(total);
+        for (i = 0; i < n; i++) {
+                if (r < t[i].w)
+                        return t[i].s;
+                r -= t[i].w;
+        }
+        return t[n - 1].s;
+}
+
+#define PICK(t) pick((t), sizeof(t) / sizeof((t)[0]))
+
+/* ---------------------------------------------------------------- output */
+
+struct buf {
+        char *p;
+        size_t len, cap;
+};
+
+static void buf_need(struct buf *b, size_t more)
+{
+        if (b->len + more <= b->cap)
+                return;
+        while (b->len + more > b->cap)
+                b->cap = b->cap ? b->cap * 2 : 1 << 20;
+        if ((b->p = realloc(b->p, b->cap)) == NULL) {
+                fprintf(stderr, "bench-gen: out of memory\n");
+                exit(1);
+        }
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+        while (len > 0) {
+                ssize_t w = write(fd, p, len);
+
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
+                p += w;
+                len -= (size_t)w;
+        }
+        return 0;
+}
+
+static void flush_buf(struct buf *b)
+{
+        if (b->len == 0)
+                return;
+        if (write_all(STDOUT_FILENO, b->p, b->len) == -1) {
+                fprintf(stderr, "bench-gen: write: %s\n", strerror(errno));
+                exit(1);
+        }
+        b->len = 0;
+}
+
+/* ---------------------------------------------------------------- fields */
+
+static void fmt_time(char *out, size_t len, int64_t epoch, unsigned usec,
+                     int frac)
+{
+        time_t t = (time_t)epoch;
+        struct tm tm;
+        size_t n;
+
+        gmtime_r(&t, &tm); /* a naive calendar: the string is "local" */
+        n = strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+        if (frac)
+                snprintf(out + n, len - n, ".%06u", usec);
+}
+
+static void ipv4(char *out, size_t len, int server)
+{
+        static const char *const servers[] = {
+                "208.80.154.224", "208.80.154.240", "208.80.153.224",
+                "208.80.153.240", "185.15.59.224",  "185.15.58.224",
+                "198.35.26.96",   "103.102.166.224", "195.200.68.224",
+        };
+        unsigned a;
+
+        unsigned b, c, d;
+
+        if (server) {
+                if (chance(1, 8)) {
+                        c = (unsigned)range(0, 48);
+                        d = (unsigned)range(1, 254);
+                        snprintf(out, len, "10.64.%u.%u", c, d);
+                        return;
+                }
+                snprintf(out, len, "%s",
+                         servers[below(sizeof(servers) / sizeof(servers[0]))]);
+                return;
+        }
+        do
+                a = (unsigned)range(1, 223);
+        while (a == 10 || a == 127);
+        b = (unsigned)range(0, 255);
+        c = (unsigned)range(0, 255);
+        d = (unsigned)range(1, 254);
+        snprintf(out, len, "%u.%u.%u.%u", a, b, c, d);
+}
+
+/* Canonical text (RFC 5952): lower case, no leading zeros; the random
+ * groups are never 0, so no "::" is ever needed among them. */
+static unsigned grp(void)
+{
+        return (unsigned)range(1, 0xffff);
+}
+
+static void ipv6(char *out, size_t len, int server)
+{
+        static const char *const servers[] = {
+                "2620:0:861:ed1a::1", "2620:0:861:ed1a::3:d",
+                "2620:0:860:ed1a::1", "2a02:ec80:300:ed1a::1",
+                "2a02:ec80:600:ed1a::1", "2001:df2:e500:ed1a::1",
+        };
+        unsigned g[7];
+        int i;
+
+        if (server) {
+                snprintf(out, len, "%s",
+                         servers[below(sizeof(servers) / sizeof(servers[0]))]);
+                return;
+        }
+        for (i = 0; i < 7; i++)
+                g[i] = grp();
+        switch (below(4)) {
+        case 0: /* privacy address: all eight groups */
+                snprintf(out, len, "2a02:%x:%x:%x:%x:%x:%x:%x", g[0], g[1],
+                         g[2], g[3], g[4], g[5], g[6]);
+                break;
+        case 1:
+                snprintf(out, len, "2001:%x:%x:%x:%x:%x:%x:%x", g[0], g[1],
+                         g[2], g[3], g[4], g[5], g[6]);
+                break;
+        case 2: /* provider-assigned, short interface id */
+                snprintf(out, len, "2600:%x:%x:%x::%x", g[0], g[1], g[2],
+                         g[3] & 0xff ? g[3] & 0xff : 1);
+                break;
+        default:
+                snprintf(out, len, "2804:%x:%x:%x:%x:%x:%x:%x", g[0], g[1],
+                         g[2], g[3], g[4], g[5], g[6]);
+                break;
+        }
+}
+
+static const struct weighted tcp_ports[] = {
+        { "443", 80 }, { "80", 12 }, { "22", 1 },  { "25", 1 },
+        { "8080", 1 }, { "993", 1 }, { "853", 1 }, { "179", 1 },
+        { "9092", 1 }, { "53", 1 },
+};
+
+static const struct weighted udp_ports[] = {
+        { "443", 50 }, { "53", 35 }, { "123", 10 }, { "3478", 5 },
+};
+
+static const struct weighted tcp_flags[] = {
+        { "16", 30 }, { "24", 25 }, { "2", 10 }, { "18", 8 }, { "17", 6 },
+        { "25", 6 },  { "27", 6 },  { "4", 3 },  { "20", 2 }, { "30", 1 },
+        { "31", 1 },  { "26", 1 },  { "19", 1 },
+};
+
+static const struct weighted tos[] = {
+        { "0", 85 }, { "32", 4 }, { "40", 3 }, { "72", 3 }, { "184", 2 },
+        { "2", 2 },  { "8", 1 },
+};
+
+static const struct weighted as_clients[] = {
+        { "3320", 5 },  { "7922", 8 },  { "15169", 6 }, { "13335", 4 },
+        { "16509", 4 }, { "3356", 3 },  { "174", 3 },   { "6939", 3 },
+        { "2856", 4 },  { "4134", 3 },  { "4837", 3 },  { "9498", 3 },
+        { "7018", 4 },  { "20940", 2 }, { "32934", 2 }, { "8075", 2 },
+        { "24940", 1 }, { "1299", 2 },  { "3215", 3 },  { "12322", 3 },
+        { "0", 4 },     { "64512", 1 }, { "4200000001", 1 },
+};
+
+/* Packets and bytes: Pareto(alpha 1) packet counts from a geometric
+ * exponent, a per-flow mean packet size, and about 1 record in 512 an
+ * elephant flow of 2^32 to 2^42 bytes. */
+static void counters(int proto_tcp, uint64_t *packets, uint64_t *bytes)
+{
+        uint64_t r, e, p, size;
+
+        if (chance(1, 512)) {
+                e = range(32, 41);
+                *bytes = ((uint64_t)1 << e) + below((uint64_t)1 << e);
+                size = range(1200, 1500);
+                *packets = *bytes / size;
+                return;
+        }
+        r = rnd() | 1; /* clz of 0 is undefined */
+        e = 0;
+        while (!(r & ((uint64_t)1 << 63)) && e < 30) {
+                r <<= 1;
+                e++;
+        }
+        p = ((uint64_t)1 << e) + below((uint64_t)1 << e);
+        switch (below(10)) {
+        case 0: case 1: case 2: case 3:
+                size = proto_tcp ? (chance(1, 2) ? 40 : 52) : range(60, 120);
+                break;
+        case 4: case 5:
+                size = range(100, 576);
+                break;
+        default:
+                size = range(1200, 1500);
+                break;
+        }
+        *packets = p;
+        *bytes = p == 1 ? size : p * size - below(p * size / 8 + 1);
+}
+
+/* ---------------------------------------------------------------- lines */
+
+static uint64_t now_us(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Appends one record of purge `purge` to b. */
+static void record(struct buf *b, const struct opts *o, uint64_t purge)
+{
+        char src[48], dst[48], ts_start[40], ts_end[40], st_ins[32],
+            st_upd[32], label[40];
+        const char *proto, *flags, *as_src, *as_dst, *peer, *tosv;
+        unsigned port_src, port_dst, tag, mask_src, mask_dst, ifin, ifout;
+        uint64_t packets, bytes;
+        int v6 = chance(1, 5), inbound = chance(1, 2), tcp;
+        int64_t bin = base_epoch + (int64_t)purge * PURGE_PERIOD;
+        int64_t start_s;
+        unsigned start_us, port;
+        uint64_t pr = below(100);
+        char *p;
+
+        if (pr < 75)
+                proto = "tcp";
+        else if (pr < 95)
+                proto = "udp";
+        else if (pr < 98)
+                proto = v6 ? "ipv6-icmp" : "icmp";
+        else if (pr < 99)
+                proto = "gre";
+        else
+                proto = "253";
+        tcp = proto[0] == 't';
+        port = (unsigned)atoi(tcp ? PICK(tcp_ports) : PICK(udp_ports));
+        if (v6) {
+                ipv6(src, sizeof(src), !inbound);
+                ipv6(dst, sizeof(dst), inbound);
+        } else {
+                ipv4(src, sizeof(src), !inbound);
+                ipv4(dst, sizeof(dst), inbound);
+        }
+        if (pr >= 95) {
+                port_src = port_dst = 0;
+        } else if (inbound) {
+                port_src = (unsigned)range(32768, 60999);
+                port_dst = port;
+        } else {
+                port_src = port;
+                port_dst = (unsigned)range(32768, 60999);
+        }
+        flags = tcp ? PICK(tcp_flags) : "0";
+        counters(tcp, &packets, &bytes);
+        tag = (unsigned)range(1, 12);
+        tosv = PICK(tos);
+
+        start_s = bin + (int64_t)below(PURGE_PERIOD);
+        start_us = (unsigned)below(1000000);
+        fmt_time(ts_start, sizeof(ts_start), start_s, start_us, 1);
+        if (chance(1, 10)) {
+                int64_t end_s = start_s + (int64_t)below(
+                        (uint64_t)(bin + PURGE_PERIOD - start_s));
+
+                fmt_time(ts_end, sizeof(ts_end), end_s,
+                         (unsigned)below(1000000), 1);
+        } else {
+                snprintf(ts_end, sizeof(ts_end), "0000-00-00 00:00:00.000000");
+        }
+        fmt_time(st_ins, sizeof(st_ins), bin, 0, 0);
+        fmt_time(st_upd, sizeof(st_upd), bin + PURGE_PERIOD +
+                 (int64_t)range(1, 5), 0, 0);
+
+        if (o->stamp)
+                snprintf(label, sizeof(label), "t=%" PRIu64, now_us());
+        else
+                snprintf(label, sizeof(label), "%s",
+                         chance(3, 5) ? "" : (v6 ? "edge,v6" : "edge,v4"));
+
+        buf_need(b, LINE_MAX_LEN);
+        p = b->p + b->len;
+        if (o->short_lines) {
+                p += sprintf(p,
+                        "{\"event_type\": \"purge\", \"tag\": %u, "
+                        "\"label\": \"%s\", \"ip_src\": \"%s\", "
+                        "\"ip_dst\": \"%s\", \"port_src\": %u, "
+                        "\"port_dst\": %u, \"tcp_flags\": \"%s\", "
+                        "\"ip_proto\": \"%s\", "
+                        "\"timestamp_start\": \"%s\", "
+                        "\"timestamp_end\": \"%s\", "
+                        "\"export_proto_version\": 0, "
+                        "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+                        "}\n",
+                        tag, label, src, dst, port_src, port_dst, flags,
+                        proto, ts_start, ts_end, packets, bytes);
+                b->len = (size_t)(p - b->p);
+                return;
+        }
+        if (inbound) {
+                as_src = v6 || chance(7, 8) ? PICK(as_clients) : "0";
+                as_dst = "14907";
+        } else {
+                as_src = "14907";
+                as_dst = PICK(as_clients);
+        }
+        mask_src = v6 ? (unsigned)range(29, 48) : (unsigned)range(16, 24);
+        mask_dst = v6 ? (unsigned)range(29, 48) : (unsigned)range(16, 24);
+        ifin = (unsigned)range(500, 720);
+        ifout = (unsigned)range(500, 720);
+        peer = v6 ? "2620:0:861:ffff::1" : "208.80.154.196";
+        p += sprintf(p,
+                "{\"event_type\": \"purge\", \"tag\": %u, \"label\": \"%s\", "
+                "\"as_src\": %s, \"as_dst\": %s, \"peer_ip_src\": \"%s\", "
+                "\"iface_in\": %u, \"iface_out\": %u, "
+                "\"ip_src\": \"%s\", \"ip_dst\": \"%s\", "
+                "\"mask_src\": %u, \"mask_dst\": %u, "
+                "\"port_src\": %u, \"port_dst\": %u, \"tcp_flags\": \"%s\", "
+                "\"ip_proto\": \"%s\", \"tos\": %s, \"sampling_rate\": 1, "
+                "\"timestamp_start\": \"%s\", \"timestamp_end\": \"%s\", "
+                "\"export_proto_version\": 0, "
+                "\"stamp_inserted\": \"%s\", \"stamp_updated\": \"%s\", "
+                "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}\n",
+                tag, label, as_src, as_dst, peer, ifin, ifout, src, dst,
+                mask_src, mask_dst, port_src, port_dst, flags, proto,
+                tosv, ts_start, ts_end, st_ins, st_upd, packets, bytes);
+        b->len = (size_t)(p - b->p);
+}
+
+static void marker(struct buf *b, int init, unsigned writer, uint64_t entries)
+{
+        buf_need(b, 256);
+        if (init)
+                b->len += (size_t)sprintf(b->p + b->len,
+                        "{\"event_type\": \"purge_init\", "
+                        "\"writer_id\": \"out/%u\"}\n", writer);
+        else
+                b->len += (size_t)sprintf(b->p + b->len,
+                        "{\"event_type\": \"purge_close\", "
+                        "\"writer_id\": \"out/%u\", \"purged_entries\": %"
+                        PRIu64 ", \"total_entries\": %" PRIu64
+                        ", \"duration\": 0}\n",
+                        writer, entries, entries);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void usage(void)
+{
+        fprintf(stderr,
+                "usage: bench-gen [-n RECORDS] [-s SEED] [--short] "
+                "[--purge-size N]\n"
+                "                 [--start EPOCH] [--rate RECORDS_PER_S] "
+                "[--stamp] [--no-markers]\n");
+        exit(1);
+}
+
+static uint64_t num(const char *s, const char *what)
+{
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || s[0] == '-') {
+                fprintf(stderr, "bench-gen: bad %s: %s\n", what, s);
+                exit(1);
+        }
+        return (uint64_t)v;
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+        int i;
+
+        for (i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+                if (strcmp(a, "--short") == 0) {
+                        o->short_lines = 1;
+                } else if (strcmp(a, "--stamp") == 0) {
+                        o->stamp = 1;
+                } else if (strcmp(a, "--no-markers") == 0) {
+                        o->markers = 0;
+                } else if (strcmp(a, "-h") == 0 ||
+                           strcmp(a, "--help") == 0) {
+                        usage();
+                } else if (v == NULL) {
+                        usage();
+                } else if (strcmp(a, "-n") == 0) {
+                        o->n = num(v, "record count"), i++;
+                } else if (strcmp(a, "-s") == 0 ||
+                           strcmp(a, "--seed") == 0) {
+                        o->seed = num(v, "seed"), i++;
+                } else if (strcmp(a, "--purge-size") == 0) {
+                        uint64_t ps = num(v, "purge size");
+
+                        if (ps < 10 || ps > 100000000) {
+                                fprintf(stderr, "bench-gen: purge size "
+                                        "must be 10..1e8\n");
+                                exit(1);
+                        }
+                        o->purge_size = (unsigned)ps, i++;
+                } else if (strcmp(a, "--start") == 0) {
+                        uint64_t st = num(v, "start");
+
+                        if (st > 253402300799u) { /* 9999-12-31 */
+                                fprintf(stderr, "bench-gen: start after "
+                                        "year 9999\n");
+                                exit(1);
+                        }
+                        /* purge bins start on the minute */
+                        base_epoch = (int64_t)(st - st % 60), i++;
+                } else if (strcmp(a, "--rate") == 0) {
+                        o->rate = num(v, "rate"), i++;
+                        if (o->rate == 0 || o->rate > 100000000)
+                                usage();
+                } else {
+                        usage();
+                }
+        }
+}
+
+static uint64_t mono_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+        struct opts o = { 1000000, 1, 0, 1, 1000, 0, 0 };
+        struct buf b = { NULL, 0, 0 };
+        uint64_t done = 0, purge = 0, left_in_purge = 0, in_purge = 0;
+        uint64_t t0 = 0, tick = 0, max_lag_ns = 0, batches = 0;
+        unsigned writer = 3245;
+
+        parse(argc, argv, &o);
+        rng_state = o.seed * 0x2545f4914f6cdd1dULL + 0x1234567;
+
+        if (o.rate)
+                t0 = mono_ns();
+        while (done < o.n) {
+                uint64_t due = o.n;
+
+                if (o.rate) {
+                        /* one batch per millisecond, on schedule */
+                        uint64_t at = t0 + tick * 1000000u, now;
+                        struct timespec ts = {
+                                (time_t)(at / 1000000000u),
+                                (long)(at % 1000000000u)
+                        };
+
+                        while (clock_nanosleep(CLOCK_MONOTONIC,
+                                               TIMER_ABSTIME, &ts, NULL) ==
+                               EINTR)
+                                ;
+                        now = mono_ns();
+                        if (now > at && now - at > max_lag_ns)
+                                max_lag_ns = now - at;
+                        tick++;
+                        due = o.rate * tick / 1000u;
+                        if (due > o.n)
+                                due = o.n;
+                }
+                while (done < due) {
+                        if (left_in_purge == 0) {
+                                uint64_t spread = o.purge_size / 10;
+
+                                left_in_purge = o.purge_size - spread +
+                                                below(2 * spread + 1);
+                                in_purge = 0;
+                                writer += (unsigned)range(1, 40);
+                                if (o.markers)
+                                        marker(&b, 1, writer, 0);
+                        }
+                        record(&b, &o, purge);
+                        done++;
+                        in_purge++;
+                        if (--left_in_purge == 0 || done == o.n) {
+                                if (o.markers)
+                                        marker(&b, 0, writer, in_purge);
+                                left_in_purge = 0;
+                                purge++;
+                        }
+                        if (!o.rate && b.len >= (1 << 20) - LINE_MAX_LEN)
+                                flush_buf(&b);
+                }
+                flush_buf(&b);
+                batches++;
+        }
+        if (o.rate) {
+                double secs = (double)(mono_ns() - t0) / 1e9;
+
+                fprintf(stderr,
+                        "bench-gen: paced %" PRIu64 " records in %.3f s "
+                        "(%.0f records/s, target %" PRIu64 "), %" PRIu64
+                        " batches, worst lag behind schedule %.3f ms\n",
+                        done, secs, (double)done / secs, o.rate, batches,
+                        (double)max_lag_ns / 1e6);
+        }
+        free(b.p);
+        return 0;
+}
