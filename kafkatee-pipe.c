@@ -902,7 +902,8 @@ static void summary(const struct app *a, int code)
         if (a->conf.verbosity == 0 && code == 0)
                 return;
         stats_line(a, line, sizeof(line));
-        fprintf(stderr, KTP_NAME ": summary: %s exit=%d\n", line, code);
+        fprintf(stderr, KTP_NAME ": summary: %s exit=%d peak_rss=%lluKiB\n",
+                line, code, (unsigned long long)peak_rss_kib());
 }
 
 static void teardown(struct app *a)

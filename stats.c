@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -66,6 +67,15 @@ uint64_t latency_quantile(const struct latency *l, double q)
                                                          : l->max_us;
         }
         return l->max_us;
+}
+
+uint64_t peak_rss_kib(void)
+{
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_SELF, &ru) == -1)
+                return 0;
+        return (uint64_t)ru.ru_maxrss; /* KiB on Linux */
 }
 
 void stats_line(const struct app *a, char *buf, size_t len)
@@ -152,6 +162,7 @@ static json_object *stats_json(const struct app *a)
         json_object_object_add(o, "stalled",
                                json_object_new_boolean(s->stalled));
         json_object_object_add(o, "latency_ms", latency_json(&s->latency));
+        add_u64(o, "peak_rss_kib", peak_rss_kib());
         if (s->rdkafka_json != NULL &&
             (rk = json_tokener_parse(s->rdkafka_json)) != NULL)
                 json_object_object_add(o, "rdkafka", rk);

@@ -24,6 +24,9 @@ void latency_add(struct latency *l, uint64_t us);
 /* The q-quantile (0..1) in microseconds: a bucket's upper bound. */
 uint64_t latency_quantile(const struct latency *l, double q);
 
+/* The most memory the process held, in KiB (getrusage). */
+uint64_t peak_rss_kib(void);
+
 /* Microseconds on a clock that never jumps. */
 uint64_t mono_us(void);
 

@@ -23,7 +23,7 @@ counters() {
         [ "$read" -eq $((delivered + failed + invalid + skipped)) ]
 }
 
-# figures: appends this test's counters (and $RSS_KB if set) to
+# figures: appends this test's counters and peak RSS to
 # $TEST_LOGS/figures.txt, the numbers behind the closing notes.
 figures() {
         local dir=${TEST_LOGS:-$ROOT/build/test-logs}
@@ -32,7 +32,7 @@ figures() {
         printf '%s\t%s\tread=%s delivered=%s failed=%s invalid=%s dead_lettered=%s exit=%s%s\n' \
                 "$(basename "$BUILD")" "$BATS_TEST_DESCRIPTION" "$read" \
                 "$delivered" "$failed" "$invalid" "$dead_lettered" "$exit" \
-                "${RSS_KB:+ peak_rss=$((RSS_KB / 1024))MiB}" >> "$dir/figures.txt"
+                "${peak_rss:+ peak_rss=$peak_rss}" >> "$dir/figures.txt"
 }
 
 # timed_rss FILE CMD...: runs CMD, its peak RSS in KiB into RSS_KB after.
