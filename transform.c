@@ -431,18 +431,39 @@ static int scan_value(struct scan *s, int depth, struct tok *k);
 static int push_member(struct kt_transform *t, const struct tok *key,
                        const struct tok *value);
 
+/* Past an opening bracket: 1 when the container closes at once. */
+static int open_empty(struct scan *s, char close)
+{
+        s->p++;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == close) {
+                s->p++;
+                return 1;
+        }
+        return 0;
+}
+
+/* After an item: 1 when a comma announces another, 0 closed, -1 bad. */
+static int next_item(struct scan *s, char close)
+{
+        skip_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+                s->p++;
+                skip_ws(s);
+                return 1;
+        }
+        return expect(s, close) == -1 ? -1 : 0;
+}
+
 /* An object's members; at depth 1 they are recorded. */
 static int scan_object(struct scan *s, int depth)
 {
         struct tok key, value;
+        int r;
 
-        s->p++;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == '}') {
-                s->p++;
+        if (open_empty(s, '}'))
                 return 0;
-        }
-        for (;;) {
+        do {
                 if (s->p == s->end || *s->p != '"')
                         return unexpected(s);
                 if (scan_string(s, &key) == -1)
@@ -461,37 +482,22 @@ static int scan_object(struct scan *s, int depth)
                         return -1;
                 if (depth == 1 && push_member(s->t, &key, &value) == -1)
                         return -1;
-                skip_ws(s);
-                if (s->p < s->end && *s->p == ',') {
-                        s->p++;
-                        skip_ws(s);
-                        continue;
-                }
-                return expect(s, '}');
-        }
+        } while ((r = next_item(s, '}')) == 1);
+        return r;
 }
 
 static int scan_array(struct scan *s, int depth)
 {
         struct tok value;
+        int r;
 
-        s->p++;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ']') {
-                s->p++;
+        if (open_empty(s, ']'))
                 return 0;
-        }
-        for (;;) {
+        do {
                 if (scan_value(s, depth + 1, &value) == -1)
                         return -1;
-                skip_ws(s);
-                if (s->p < s->end && *s->p == ',') {
-                        s->p++;
-                        skip_ws(s);
-                        continue;
-                }
-                return expect(s, ']');
-        }
+        } while ((r = next_item(s, ']')) == 1);
+        return r;
 }
 
 /* The value at s->p, at depth (the document is 1, as json-c counts). */
