@@ -21,6 +21,7 @@ UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	uuid-dev libssl-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
+	pmacct softflowd curl python3 \
 	procps
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

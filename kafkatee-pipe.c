@@ -217,6 +217,27 @@ static int is_blank(const struct line *l)
         return 1;
 }
 
+/*
+ * pmacctd prints its own log lines to stdout at shutdown, e.g.
+ * "NOTICE ( default/core ): [lo,0] received_packets=60 dropped_packets=0":
+ * not records, so shown on stderr and skipped rather than lost.
+ */
+static int is_pmacct_log(const struct line *l)
+{
+        static const char *const levels[] = { "DEBUG ( ", "INFO ( ",
+                "NOTICE ( ", "WARN ( ", "WARNING ( ", "ERROR ( ", "CRIT ( ",
+                "ALERT ( ", "EMERG ( " };
+        size_t i, n;
+
+        for (i = 0; i < sizeof(levels) / sizeof(*levels); i++) {
+                n = strlen(levels[i]);
+                if (l->len > n && memcmp(l->data, levels[i], n) == 0)
+                        return memmem(l->data + n, l->len - n, " ): ", 4) !=
+                               NULL;
+        }
+        return 0;
+}
+
 static int handle_line(struct app *a, const struct line *l, int64_t ingest)
 {
         struct kt_input in = { .ingest_ms = ingest };
@@ -232,6 +253,11 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         if (l->too_long) {
                 a->purge_count++;
                 invalid(a, l, "line longer than line.max");
+                return 0;
+        }
+        if (is_pmacct_log(l)) {
+                a->c.skipped++;
+                ktp_log(a, 1, "pmacct: %.*s", (int)l->len, l->data);
                 return 0;
         }
         if (uuid_pool_next(&a->ids, &in.id) == -1) {

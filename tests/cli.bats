@@ -228,6 +228,17 @@ counters() {
         [[ "$output" == *"purge: 2 records announced, 1 read"* ]]
 }
 
+@test "pmacctd's shutdown log lines on stdout are skipped and shown, not lost" {
+        printf '%s\n' '{"tag": 1}' 'NOTICE ( default/core ): +++' \
+                'NOTICE ( default/core ): [lo,0] received_packets=9 dropped_packets=0' \
+                'NOTICE ( default/core ): ---' 'NOTICE without the shape' > "$T/in"
+        run "$KTP" --stdout --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"read=5 produced=1 delivered=1 invalid=1 failed=0 skipped=3"* ]]
+        [[ "$output" == *"pmacct: NOTICE ( default/core ): [lo,0] received_packets=9"* ]]
+        [ "$(jq -r .raw "$T/dead")" = "NOTICE without the shape" ]
+}
+
 @test "-q: silent on success, summary still printed on loss" {
         run "$KTP" --stdout -q <<< '{"tag": 1}'
         [ "$output" = "$(echo "$output" | grep -v summary)" ]
