@@ -297,8 +297,12 @@ int kt_utf8_len(const unsigned char *s, const unsigned char *end)
         return n;
 }
 
-/* Eight bytes at a time: does any need a closer look? */
-static int plain8(const char *p)
+/*
+ * Eight bytes at a time: a mask of those that need a closer look (a
+ * quote, a backslash, a control byte, a non-ASCII byte).  Borrows may
+ * flag bytes above a flagged one, never below: the lowest bit is exact.
+ */
+static uint64_t special8(const char *p)
 {
         const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
         uint64_t w, q, b;
@@ -307,7 +311,31 @@ static int plain8(const char *p)
         q = w ^ (ones * '"');
         b = w ^ (ones * '\\');
         return (((q - ones) & ~q) | ((b - ones) & ~b) |
-                ((w - ones * 0x20) & ~w) | w) & high ? 0 : 1;
+                ((w - ones * 0x20) & ~w) | w) & high;
+}
+
+/* Skips plain string bytes: to the first one that needs a look. */
+static void skip_plain(struct scan *s)
+{
+        uint64_t m;
+        unsigned char c;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (s->end - s->p >= 8) {
+                if ((m = special8(s->p)) != 0) {
+                        s->p += __builtin_ctzll(m) >> 3;
+                        return;
+                }
+                s->p += 8;
+        }
+#else
+        while (s->end - s->p >= 8 && special8(s->p) == 0)
+                s->p += 8;
+        (void)m;
+#endif
+        while (s->p < s->end && (c = (unsigned char)*s->p) >= 0x20 &&
+               c < 0x80 && c != '"' && c != '\\')
+                s->p++;
 }
 
 static int scan_escape(struct scan *s)
@@ -341,11 +369,7 @@ static int scan_string(struct scan *s, struct tok *k)
         k->type = T_STRING;
         k->start = at(s) + 1;
         for (s->p++;;) {
-                while (s->end - s->p >= 8 && plain8(s->p))
-                        s->p += 8;
-                while (s->p < s->end && (c = (unsigned char)*s->p) >= 0x20 &&
-                       c < 0x80 && c != '"' && c != '\\')
-                        s->p++;
+                skip_plain(s);
                 if (s->p == s->end)
                         return unexpected(s);
                 c = (unsigned char)*s->p;
