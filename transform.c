@@ -94,9 +94,7 @@ struct kt_transform {
         struct constant *consts;
         size_t           n_consts;
         size_t           consts_len;
-        char           **dt_sources;
         size_t           n_dt_sources;
-        char            *key_field;
         enum kt_dt_fallback dt_fallback;
         kt_local_to_utc_fn  tz_fn;
         void               *tz_arg;
@@ -925,13 +923,9 @@ void kt_transform_free(struct kt_transform *t)
                 free(t->consts[i].name);
                 free(t->consts[i].json);
         }
-        for (i = 0; i < t->n_dt_sources; i++)
-                free(t->dt_sources[i]);
         free(t->rules);
         free(t->consts);
-        free(t->dt_sources);
         free(t->dt_hit);
-        free(t->key_field);
         free(t->schema);
         free(t->stream);
         free(t->domain);
@@ -1156,48 +1150,33 @@ int kt_transform_constant(struct kt_transform *t, const char *field,
         return 0;
 }
 
-static int add_string(struct kt_transform *t, char ***list, size_t *n,
-                      const char *s)
-{
-        char **l;
-
-        if (check_name(t, s) == -1)
-                return -1;
-        l = realloc(*list, (*n + 1) * sizeof(*l));
-        if (l == NULL)
-                return fail(t, "out of memory");
-        *list = l;
-        if ((l[*n] = strdup(s)) == NULL)
-                return fail(t, "out of memory");
-        (*n)++;
-        return 0;
-}
-
+/* The name lives in its rule; only the order of the sources is kept. */
 int kt_transform_add_dt_source(struct kt_transform *t, const char *field)
 {
         struct rule *r;
         int *hit;
 
-        if (add_string(t, &t->dt_sources, &t->n_dt_sources, field) == -1)
+        if (check_name(t, field) == -1)
                 return -1;
-        if ((hit = realloc(t->dt_hit, t->n_dt_sources * sizeof(*hit))) == NULL)
+        hit = realloc(t->dt_hit, (t->n_dt_sources + 1) * sizeof(*hit));
+        if (hit == NULL)
                 return fail(t, "out of memory");
         t->dt_hit = hit;
         if ((r = rule_for(t, field)) == NULL)
                 return fail(t, "out of memory or too many field rules");
         if (r->dt_rank < 0)
-                r->dt_rank = (int)t->n_dt_sources - 1;
+                r->dt_rank = (int)t->n_dt_sources;
+        t->n_dt_sources++;
         return 0;
 }
 
 int kt_transform_set_key(struct kt_transform *t, const char *field)
 {
+        size_t i;
+
         if (check_name(t, field) == -1)
                 return -1;
-        free(t->key_field);
-        if ((t->key_field = strdup(field)) == NULL)
-                return fail(t, "out of memory");
-        for (size_t i = 0; i < t->n_rules; i++)
+        for (i = 0; i < t->n_rules; i++)
                 t->rules[i].roles &= ~(unsigned)ROLE_KEY;
         return add_role(t, field, ROLE_KEY);
 }
