@@ -17,6 +17,17 @@ teardown() {
         mock_stop
 }
 
+# timestamps_are FIELD < consumed: every message's Kafka timestamp (ms)
+# is the ISO time in FIELD of its value (.dt or .meta.dt).
+timestamps_are() {
+        cut -f4,5 | jq -R --arg f "$1" 'split("\t") as [$ts, $v]
+                | ($v | fromjson | getpath($f | ltrimstr(".") | split("."))) as $dt
+                | ($dt[0:19] + "Z" | fromdateiso8601) * 1000
+                  + ($dt[20:23] | tonumber) == ($ts | tonumber)' |
+                sort -u > "$T/same"
+        [ "$(cat "$T/same")" = true ]
+}
+
 # tags TOPIC: the tags consumed, sorted, one per line.
 tags() {
         consume_values "$1" | jq -r .tag | sort -n
@@ -37,12 +48,7 @@ tags() {
                 jq -c --arg domain test.example -f "$ROOT/tests/envelope.jq" > "$T/want"
         diff "$T/want" "$T/got"
         # The message timestamp is the event time.
-        cut -f4,5 "$T/msgs" | jq -R 'split("\t") as [$ts, $v]
-                | ($v | fromjson | .dt) as $dt
-                | ($dt[0:19] + "Z" | fromdateiso8601) * 1000
-                  + ($dt[20:23] | tonumber) == ($ts | tonumber)' |
-                sort -u > "$T/same"
-        [ "$(cat "$T/same")" = true ]
+        timestamps_are .dt < "$T/msgs"
 }
 
 @test "timestamp = ingest: the Kafka timestamp is meta.dt" {
@@ -50,12 +56,8 @@ tags() {
         gen 20 | "$KTP" -b "$BROKERS" -t t -o timestamp=ingest 2> "$T/err"
         counters "$T/err"
         [ "$delivered" -eq 20 ]
-        consume t | cut -f4,5 | jq -R 'split("\t") as [$ts, $v]
-                | ($v | fromjson | .meta.dt) as $dt
-                | ($dt[0:19] + "Z" | fromdateiso8601) * 1000
-                  + ($dt[20:23] | tonumber) == ($ts | tonumber)' |
-                sort -u > "$T/same"
-        [ "$(cat "$T/same")" = true ]
+        consume t > "$T/msgs"
+        timestamps_are .meta.dt < "$T/msgs"
 }
 
 @test "keyed records on 3 partitions: per-partition input order, same key same partition" {
