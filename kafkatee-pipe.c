@@ -38,6 +38,8 @@ void ktp_log(const struct app *a, int level, const char *fmt, ...)
 
 /* --- outcomes ----------------------------------------------------------- */
 
+static void msg_put(struct app *a, struct msg *m);
+
 static void dead_letter(struct app *a, const struct dead_record *r)
 {
         if (a->dl.fp == NULL)
@@ -102,7 +104,7 @@ void app_delivered(struct app *a, struct msg *m, int ok, const char *error)
                 a->c.failed++;
                 lose(a, &r);
         }
-        free(m);
+        msg_put(a, m);
 }
 
 /* --- input -------------------------------------------------------------- */
@@ -137,23 +139,78 @@ static void marker(struct app *a, const struct kt_event *ev)
         a->in_purge = 0;
 }
 
-static struct msg *msg_new(const struct kt_event *ev, const struct line *l)
+/*
+ * Blocks of one size are recycled: the spare list grows to the most
+ * messages ever in flight, which queue.high.bytes bounds, as it counts
+ * whole blocks.  The size follows the largest message so far; blocks of
+ * an older size are freed as they come back, larger messages get a
+ * block of their own.
+ */
+#define BLOCK_ROUND 512
+#define BLOCK_MAX   65536
+
+static void msgs_free(struct app *a)
 {
-        struct msg *m = malloc(sizeof(*m) + ev->value_len + l->len +
-                               ev->key_len);
+        struct msg *m;
+
+        while ((m = a->spare) != NULL) {
+                a->spare = m->next;
+                free(m);
+        }
+}
+
+static struct msg *msg_get(struct app *a, size_t need)
+{
+        size_t room = a->room;
+        struct msg *m;
+
+        if (need > room && sizeof(*m) + need <= BLOCK_MAX) {
+                room = (sizeof(*m) + need + BLOCK_ROUND - 1) / BLOCK_ROUND *
+                       BLOCK_ROUND - sizeof(*m);
+                a->room = room;
+                msgs_free(a);
+        }
+        if (need > room)
+                room = need;
+        if (room == a->room && a->spare != NULL) {
+                m = a->spare;
+                a->spare = m->next;
+        } else if ((m = malloc(sizeof(*m) + room)) == NULL) {
+                return NULL;
+        }
+        m->room = room;
+        return m;
+}
+
+static void msg_put(struct app *a, struct msg *m)
+{
+        if (m->room != a->room) {
+                free(m);
+                return;
+        }
+        m->next = a->spare;
+        a->spare = m;
+}
+
+static struct msg *msg_new(struct app *a, const struct kt_event *ev,
+                           const struct line *l)
+{
+        /* The line is kept for the dead-letter file only. */
+        size_t raw_len = a->conf.dead_letter != NULL ? l->len : 0;
+        struct msg *m = msg_get(a, ev->value_len + raw_len + ev->key_len);
 
         if (m == NULL)
                 return NULL;
         m->line_no = l->no;
         m->read_us = 0;
         m->value_len = ev->value_len;
-        m->raw_len = l->len;
+        m->raw_len = raw_len;
         m->key_len = ev->key_len;
         m->timestamp_ms = ev->timestamp_ms;
         memcpy(m->data, ev->value, ev->value_len);
-        memcpy(m->data + ev->value_len, l->data, l->len);
+        memcpy(m->data + ev->value_len, l->data, raw_len);
         if (ev->key_len > 0)
-                memcpy(m->data + ev->value_len + l->len, ev->key,
+                memcpy(m->data + ev->value_len + raw_len, ev->key,
                        ev->key_len);
         return m;
 }
@@ -193,6 +250,9 @@ static int produce(struct app *a, struct msg *m)
         int r = output_produce(a, m);
 
         if (r == 1) {
+                if (!a->paused)
+                        ktp_log(a, 2, "backpressure: librdkafka's queue is "
+                                "full");
                 a->pending = m;
                 pause_input(a);
                 return 1;
@@ -229,6 +289,8 @@ static int is_pmacct_log(const struct line *l)
                 "ALERT ( ", "EMERG ( " };
         size_t i, n;
 
+        if (l->len == 0 || l->data[0] < 'A' || l->data[0] > 'W')
+                return 0; /* a record, as every other line: be quick */
         for (i = 0; i < sizeof(levels) / sizeof(*levels); i++) {
                 n = strlen(levels[i]);
                 if (l->len > n && memcmp(l->data, levels[i], n) == 0)
@@ -277,7 +339,7 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 break;
         }
         a->purge_count++;
-        if ((m = msg_new(&ev, l)) == NULL) {
+        if ((m = msg_new(a, &ev, l)) == NULL) {
                 app_fatal(a, "out of memory");
                 return 1;
         }
@@ -909,6 +971,11 @@ static void account_leftovers(struct app *a)
         }
         a->inflight_tail = NULL;
         a->in_flight = 0;
+        if (a->pending != NULL) {
+                app_delivered(a, a->pending, 0, "never produced: the "
+                              "queue was full until exit");
+                a->pending = NULL;
+        }
 }
 
 static int exit_code(const struct app *a)
@@ -936,6 +1003,7 @@ static void teardown(struct app *a)
 {
         output_close(a);
         account_leftovers(a);
+        msgs_free(a);
         if (a->tf != NULL)
                 stats_write(a);
         free(a->st.rdkafka_json);

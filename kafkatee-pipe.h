@@ -34,12 +34,17 @@ struct counters {
         uint64_t dead_lettered, purge_mismatches;
 };
 
-/* A message on its way: the event, then the input line, then the key. */
+/*
+ * A message on its way: the event, then the input line (kept only for a
+ * dead-letter file), then the key.  librdkafka sends it without a copy,
+ * and blocks of one size are recycled (msg_get()): no malloc per record.
+ */
 struct msg {
-        struct msg *prev, *next; /* in flight, for the final accounting */
+        struct msg *prev, *next; /* in flight; or the spare list */
         uint64_t read_us;        /* when its line was read: latency */
         uint64_t line_no;
         size_t   value_len, raw_len, key_len;
+        size_t   room;           /* data bytes of the block */
         int64_t  timestamp_ms;
         char     data[];
 };
@@ -75,6 +80,8 @@ struct app {
         rd_kafka_topic_t *rkt;
         int               kafka_pipe[2];
         struct msg       *pending;  /* refused with QUEUE_FULL, retried */
+        struct msg       *spare;    /* recycled blocks (msg_get()) */
+        size_t            room;     /* their data bytes */
         struct msg       *inflight; /* produced, no delivery report yet */
         struct msg       *inflight_tail;
         int64_t           in_flight, in_flight_bytes;

@@ -31,7 +31,7 @@ static void inflight_link(struct app *a, struct msg *m)
                 a->inflight = m;
         a->inflight_tail = m;
         a->in_flight++;
-        a->in_flight_bytes += (int64_t)m->value_len;
+        a->in_flight_bytes += (int64_t)(sizeof(*m) + m->room);
 }
 
 static void inflight_unlink(struct app *a, struct msg *m)
@@ -45,7 +45,7 @@ static void inflight_unlink(struct app *a, struct msg *m)
         else
                 a->inflight_tail = m->prev;
         a->in_flight--;
-        a->in_flight_bytes -= (int64_t)m->value_len;
+        a->in_flight_bytes -= (int64_t)(sizeof(*m) + m->room);
 }
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,

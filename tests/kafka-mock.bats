@@ -100,6 +100,23 @@ tags() {
         diff <(seq 5000) <(tags t)
 }
 
+@test "librdkafka's queue full: the record is held and retried, keyed, none lost or repeated" {
+        mock_start -t flows:3
+        mock_cmd "rtt -1 50"
+        gen 3000 | "$KTP" -b "$BROKERS" -t flows -vv -o key=ip_src \
+                -X queue.buffering.max.messages=100 --dead-letter "$T/dead" 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 3000 ] && [ "$exit" -eq 0 ]
+        grep -q "backpressure: librdkafka's queue is full" "$T/err"
+        [ ! -s "$T/dead" ]
+        consume flows > "$T/msgs"
+        cut -f3,5 "$T/msgs" |
+                jq -R 'split("\t") as [$k, $v] | $k == ($v | fromjson | .ip_src)' |
+                sort -u > "$T/same"
+        [ "$(cat "$T/same")" = true ]
+        diff <(seq 3000) <(tags flows)
+}
+
 @test "1M lines to a slow broker (100 ms RTT): backpressure holds, peak RSS < 64 MiB" {
         mock_start -t t:1
         mock_cmd "rtt -1 100"
