@@ -1,11 +1,14 @@
 /*
  * transform.c: pmacct JSON line -> enveloped event, without a DOM.
  *
- * One strict pass checks the line against RFC 8259 and notes where its
- * top-level members are (check_document); the members are then copied
- * byte for byte into the envelope.  jsmn was tried first: it is lax
- * (commas, colons, literals, UTF-8 unchecked) and checking its tokens
- * afterwards cost twice a single pass.
+ * One strict pass over the line checks it against RFC 8259 and, member
+ * by member, writes the event: values are copied byte for byte, and runs
+ * of members already in the output's form (pmacct's ", " and ": ") in
+ * one piece.  The envelope, whose length is known, is filled in front
+ * at the end, once the event time is known.  jsmn was tried first: it is
+ * lax (commas, colons, literals, UTF-8 unchecked) and checking its
+ * tokens afterwards cost twice a single pass; a token list walked again
+ * to write the event cost a third more than this.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -13,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "transform.h"
 
@@ -24,10 +30,11 @@ struct tok {
         int start, end;
 };
 
-#define RULE_DROP    0x01
-#define RULE_KEEP    0x02
-#define RULE_INTEGER 0x04
-#define RULE_TIME    0x08
+#define RULE_DROP     0x01
+#define RULE_KEEP     0x02
+#define RULE_INTEGER  0x04
+#define RULE_TIME     0x08
+#define RULE_RESERVED 0x10 /* "$schema", "meta", "dt": the envelope's */
 
 #define TZ_CACHE_SLOTS 16
 
@@ -37,6 +44,19 @@ struct tok {
 
 #define RULE_SLOTS 256 /* hash of rules by name: a power of two */
 
+/*
+ * A time field's last value and what it gave: pmacct repeats them
+ * (stamp_inserted and stamp_updated hold for a whole purge).
+ */
+struct time_memo {
+        char    text[40]; /* the value's bytes */
+        int     len;      /* 0: nothing remembered */
+        int     state;    /* kt_parse_time's result: 0 or 1 */
+        int64_t ms;
+        int64_t iso_ms;   /* iso is the ISO-8601 form of iso_ms, or -1 */
+        char    iso[KT_ISO_LEN];
+};
+
 struct rule {
         char  *name;
         size_t name_len;
@@ -45,16 +65,36 @@ struct rule {
         unsigned flags;
         unsigned roles;  /* ROLE_*: fields the transform looks at */
         int      dt_rank; /* position in the dt sources, or -1 */
+        struct time_memo memo;
 };
 
+/* A top-level member of the line. */
 struct member {
-        int                key;   /* token index */
-        int                value; /* token index */
+        struct tok         key, value;
         const struct rule *rule;
-        unsigned           hash;  /* name_hash of the key */
-        int                time_state; /* kt_parse_time's result, or 2 */
-        int64_t            time_ms;
 };
+
+/* Where a dt source is in the line, and its time once parsed. */
+struct dt_hit {
+        struct rule *rule;
+        struct tok   key, value;
+        int        state; /* kt_parse_time's result; 2 not yet; 3 absent */
+        int64_t    ms;
+};
+
+/* A top-level name, for the duplicate check. */
+struct key {
+        int start, len;
+};
+
+/* The duplicate check's table: a slot is used when gen is the line's. */
+struct dup_slot {
+        uint32_t gen;
+        int      key; /* index in keys */
+};
+
+/* Errors are found in one pass but reported in this order of rank. */
+enum { RANK_NONE, RANK_OUTPUT, RANK_DUPLICATE, RANK_FATAL };
 
 struct name {
         const char *p;
@@ -71,6 +111,8 @@ struct constant {
 struct iso_slot {
         int64_t day; /* days since the epoch, or -1 */
         char    date[11]; /* "2026-11-23T" */
+        int64_t ms;  /* the last time written, or -1 */
+        char    iso[KT_ISO_LEN];
 };
 
 struct tz_slot {
@@ -87,8 +129,8 @@ struct kt_transform {
         size_t           n_rules;
         size_t           renames_len;
         uint16_t         rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
-        int              role_event_type, role_purged, role_key;
-        int             *dt_hit; /* member of each dt source, or -1 */
+        struct tok       role_event_type, role_purged, role_key; /* values */
+        struct dt_hit   *dt_hit; /* each dt source in the line */
         int              keeping;  /* an allowlist is in force */
         int              renaming; /* output names may collide */
         struct constant *consts;
@@ -101,15 +143,19 @@ struct kt_transform {
         struct tz_slot      tz_cache[TZ_CACHE_SLOTS];
         struct iso_slot     iso_cache[2]; /* ingest and event times */
 
+        size_t           env_len; /* the envelope, before the members */
+
         /* scratch, reused from line to line */
-        struct tok    *tok;     /* the document, then key and value pairs */
-        size_t         tok_cap;
-        struct member *members;
-        size_t         n_members, members_cap;
+        struct key      *keys;  /* top-level names, for duplicates */
+        size_t           n_keys, keys_cap;
+        struct dup_slot  dup[RULE_SLOTS];
+        uint32_t         gen;   /* the line's number, for dup[] */
+        int              rank;  /* RANK_* of the error in err */
+        int              run_start, run_end; /* input copied as it is */
         struct name   *names;   /* output names, to catch collisions */
         size_t         n_names, names_cap;
         uint32_t      *name_slots; /* hash of names: index + 1, or 0 */
-        size_t         name_slots_cap, name_mask;
+        size_t         name_mask;
         char          *out;
         size_t         out_len, out_cap;
         const char    *js; /* the line being worked on */
@@ -234,6 +280,8 @@ struct scan {
         const char          *js;  /* the line */
         const char          *p;   /* the next byte */
         const char          *end;
+        int                  escapes; /* escape sequences seen so far */
+        int                  writing; /* top-level members go to member() */
 };
 
 static int at(const struct scan *s)
@@ -249,10 +297,14 @@ static int unexpected(struct scan *s)
                     *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?', at(s));
 }
 
+/* Bytes above the space are never white: most tests end there. */
 static inline void skip_ws(struct scan *s)
 {
-        while (s->p < s->end && is_ws(*s->p))
-                s->p++;
+        const char *p = s->p, *end = s->end;
+
+        while (p < end && (unsigned char)*p <= ' ' && is_ws(*p))
+                p++;
+        s->p = p;
 }
 
 static int expect(struct scan *s, char c)
@@ -313,11 +365,33 @@ static uint64_t special8(const char *p)
 }
 
 /* Skips plain string bytes: to the first one that needs a look. */
-static void skip_plain(struct scan *s)
+static inline __attribute__((always_inline)) void skip_plain(struct scan *s)
 {
         uint64_t m;
         unsigned char c;
 
+#ifdef __SSE2__
+        /* Sixteen at a time where x86-64 always can: most names and
+         * values of a record end within the first sixteen. */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        const __m128i space = _mm_set1_epi8(0x20);
+        __m128i x;
+        unsigned mask;
+
+        while (s->end - s->p >= 16) {
+                x = _mm_loadu_si128((const __m128i *)(const void *)s->p);
+                /* signed: bytes from 0x80 are below the space too */
+                mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                        _mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                                     _mm_cmpeq_epi8(x, bslash)),
+                        _mm_cmplt_epi8(x, space)));
+                if (mask != 0) {
+                        s->p += __builtin_ctz(mask);
+                        return;
+                }
+                s->p += 16;
+        }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         while (s->end - s->p >= 8) {
                 if ((m = special8(s->p)) != 0) {
@@ -341,6 +415,7 @@ static int scan_escape(struct scan *s)
         int i;
 
         s->p++; /* the backslash */
+        s->escapes++;
         if (s->p == s->end)
                 return unexpected(s);
         if (strchr("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0') {
@@ -359,7 +434,8 @@ static int scan_escape(struct scan *s)
 }
 
 /* A string at s->p (its opening quote); k gets its inside. */
-static int scan_string(struct scan *s, struct tok *k)
+static inline __attribute__((always_inline)) int
+scan_string(struct scan *s, struct tok *k)
 {
         unsigned char c;
         int n;
@@ -450,8 +526,8 @@ static int scan_literal(struct scan *s, const char *lit, size_t n)
 
 static int scan_value(struct scan *s, int depth, struct tok *k);
 
-static int push_member(struct kt_transform *t, const struct tok *key,
-                       const struct tok *value);
+static int member(struct kt_transform *t, const struct tok *key,
+                  const struct tok *value);
 
 /* Past an opening bracket: 1 when the container closes at once. */
 static int open_empty(struct scan *s, char close)
@@ -466,8 +542,13 @@ static int open_empty(struct scan *s, char close)
 }
 
 /* After an item: 1 when a comma announces another, 0 closed, -1 bad. */
-static int next_item(struct scan *s, char close)
+static inline int next_item(struct scan *s, char close)
 {
+        if (s->p < s->end && *s->p == ',') { /* as pmacct has it */
+                s->p++;
+                skip_ws(s);
+                return 1;
+        }
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
                 s->p++;
@@ -477,32 +558,37 @@ static int next_item(struct scan *s, char close)
         return expect(s, close) == -1 ? -1 : 0;
 }
 
-/* An object's members; at depth 1 they are recorded. */
+/* An object's members; at depth 1 they may go to member(). */
 static int scan_object(struct scan *s, int depth)
 {
         struct tok key, value;
-        int r;
+        int r, escapes;
 
         if (open_empty(s, '}'))
                 return 0;
         do {
                 if (s->p == s->end || *s->p != '"')
                         return unexpected(s);
+                escapes = s->escapes;
                 if (scan_string(s, &key) == -1)
                         return -1;
                 /* "\u0064t" is "dt": escaped names would slip past
                  * the checks on names, and pmacct never writes them. */
-                if (depth == 1 && memchr(s->js + key.start, '\\',
-                                         (size_t)(key.end - key.start)))
+                if (depth == 1 && s->escapes != escapes)
                         return fail(s->t, "field name with an escape "
                                     "sequence at byte %d", key.start);
-                skip_ws(s);
-                if (expect(s, ':') == -1)
-                        return -1;
+                if (s->p < s->end && *s->p == ':') { /* as pmacct has it */
+                        s->p++;
+                } else {
+                        skip_ws(s);
+                        if (expect(s, ':') == -1)
+                                return -1;
+                }
                 skip_ws(s);
                 if (scan_value(s, depth + 1, &value) == -1)
                         return -1;
-                if (depth == 1 && push_member(s->t, &key, &value) == -1)
+                if (depth == 1 && s->writing &&
+                    member(s->t, &key, &value) == -1)
                         return -1;
         } while ((r = next_item(s, '}')) == 1);
         return r;
@@ -565,66 +651,39 @@ static int scan_value(struct scan *s, int depth, struct tok *k)
         return r;
 }
 
-static int push_member(struct kt_transform *t, const struct tok *key,
-                       const struct tok *value)
+/*
+ * The whole of js[0..len) must be one JSON value, nothing else; with
+ * writing set, its top-level members go to member() as they are read.
+ */
+static int check_document(struct kt_transform *t, const char *js, size_t len,
+                          int writing, struct tok *root)
 {
-        size_t need = 1 + 2 * (t->n_members + 1);
-
-        if (need > t->tok_cap) {
-                size_t cap = need * 2;
-                struct tok *tok = realloc(t->tok, cap * sizeof(*tok));
-
-                if (tok == NULL)
-                        return fail(t, "out of memory");
-                t->tok = tok;
-                t->tok_cap = cap;
-        }
-        if (t->n_members == t->members_cap) {
-                size_t cap = t->members_cap ? t->members_cap * 2 : 32;
-                struct member *m = realloc(t->members, cap * sizeof(*m));
-
-                if (m == NULL)
-                        return fail(t, "out of memory");
-                t->members = m;
-                t->members_cap = cap;
-        }
-        t->tok[need - 2] = *key;
-        t->tok[need - 1] = *value;
-        t->members[t->n_members].key = (int)need - 2;
-        t->members[t->n_members].value = (int)need - 1;
-        t->members[t->n_members].rule = NULL;
-        t->n_members++;
-        return 0;
-}
-
-/* The whole of js[0..len) must be one JSON value, nothing else. */
-static int check_document(struct kt_transform *t, const char *js, size_t len)
-{
-        struct scan s = { t, js, js, js + len };
-        struct tok root; /* t->tok moves as members are pushed */
+        struct scan s = { t, js, js, js + len, 0, writing };
         const char *nul;
 
         if (len > 0x7fffffff)
                 return fail(t, "line longer than 2 GiB");
-        if ((nul = memchr(js, '\0', len)) != NULL)
-                return fail(t, "NUL byte at byte %d", (int)(nul - js));
-        t->js = js;
-        t->n_members = 0;
         skip_ws(&s);
         if (s.p == s.end)
                 return fail(t, "empty line");
-        if (scan_value(&s, 1, &root) == -1)
-                return -1;
-        t->tok[0] = root;
+        if (scan_value(&s, 1, root) == -1)
+                goto bad;
         skip_ws(&s);
-        if (s.p != s.end)
-                return fail(t, "not JSON: trailing data at byte %d", at(&s));
-        return 0;
+        if (s.p == s.end)
+                return 0;
+        fail(t, "not JSON: trailing data at byte %d", at(&s));
+bad:
+        /* The scan stops there anyway: only then is a NUL looked for. */
+        if ((nul = memchr(js, '\0', len)) != NULL)
+                fail(t, "NUL byte at byte %d", (int)(nul - js));
+        return -1;
 }
 
 int kt_json_check(struct kt_transform *t, const char *buf, size_t len)
 {
-        return check_document(t, buf, len);
+        struct tok root;
+
+        return check_document(t, buf, len, 0, &root);
 }
 
 /* --- time ---------------------------------------------------------------- */
@@ -666,6 +725,19 @@ static char *put_digits(char *p, int v, int width)
                 v /= 10;
         }
         return p + width;
+}
+
+/* 0 to 99, two digits: no division in the loop of put_digits(). */
+static char *put_2digits(char *p, int v)
+{
+        static const char pairs[] =
+                "00010203040506070809101112131415161718192021222324"
+                "25262728293031323334353637383940414243444546474849"
+                "50515253545556575859606162636465666768697071727374"
+                "75767778798081828384858687888990919293949596979899";
+
+        memcpy(p, pairs + 2 * v, 2);
+        return p + 2;
 }
 
 #define MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
@@ -715,15 +787,15 @@ static int read_digits(const char **s, const char *end, int n)
 /* ".731040" -> 731 ms; 1 to 9 digits, truncated to ms. */
 static int read_fraction(const char **s, const char *end, int *ms)
 {
-        int n = 0, scale = 100;
+        static const int scale[] = { 100, 10, 1 };
+        int n = 0;
 
         *ms = 0;
         if (*s == end || **s != '.')
                 return 0;
-        for ((*s)++; *s < end && is_digit(**s); (*s)++, n++) {
-                *ms += (**s - '0') * scale;
-                scale /= 10;
-        }
+        for ((*s)++; *s < end && is_digit(**s); (*s)++, n++)
+                if (n < 3)
+                        *ms += (**s - '0') * scale[n];
         return n >= 1 && n <= 9 ? 0 : -1;
 }
 
@@ -768,7 +840,7 @@ static int local_minute(struct kt_transform *t, int y, int mo, int d, int h,
         int64_t key = ((((int64_t)y * 100 + mo) * 100 + d) * 100 + h) * 100
                       + mi;
         struct tz_slot *slot = &t->tz_cache[key % TZ_CACHE_SLOTS];
-        struct tm tm = { 0 };
+        struct tm tm;
 
         if (t->tz_fn == NULL) {
                 *epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
@@ -778,6 +850,7 @@ static int local_minute(struct kt_transform *t, int y, int mo, int d, int h,
                 *epoch = slot->epoch;
                 return 0;
         }
+        memset(&tm, 0, sizeof(tm));
         tm.tm_year = y - 1900;
         tm.tm_mon = mo - 1;
         tm.tm_mday = d;
@@ -854,35 +927,47 @@ int kt_parse_time(struct kt_transform *t, const char *s, size_t len,
         return parse_epoch(s, end, ms);
 }
 
-/* A time member: a string or a number. */
-static int member_time(struct kt_transform *t, struct member *m,
-                       int64_t *ms)
+/* A time field: a string or a number; 0 when zero, -1 when bad. */
+static int member_time(struct kt_transform *t, struct rule *r,
+                       const struct tok *k, const struct tok *v, int64_t *ms)
 {
-        const struct tok *v = &t->tok[m->value];
-        const struct tok *k = &t->tok[m->key];
-        int r = -1;
+        struct time_memo *m = &r->memo;
+        const char *p = t->js + v->start;
+        int len = v->end - v->start, st = -1;
 
-        /* A dt source is often a time field too: parse it once. */
-        if (m->time_state != 2) {
-                *ms = m->time_ms;
-                r = m->time_state;
-        } else if (v->type == T_STRING || v->type == T_PRIMITIVE) {
-                r = kt_parse_time(t, t->js + v->start,
-                                  (size_t)(v->end - v->start), ms);
+        if (m->len == len && len > 0 && memcmp(m->text, p, (size_t)len) == 0) {
+                *ms = m->ms;
+                return m->state;
         }
-        m->time_state = r;
-        m->time_ms = *ms;
-        if (r == -1)
-                fail(t, "field %.*s: not a time: %.*s",
-                     k->end - k->start, t->js + k->start,
-                     v->end - v->start > 40 ? 40 : v->end - v->start,
-                     t->js + v->start);
-        return r;
+        if (v->type == T_STRING || v->type == T_PRIMITIVE)
+                st = kt_parse_time(t, p, (size_t)len, ms);
+        if (st == -1)
+                return fail(t, "field %.*s: not a time: %.*s",
+                            k->end - k->start, t->js + k->start,
+                            len > 40 ? 40 : len, p);
+        if ((size_t)len <= sizeof(m->text)) {
+                memcpy(m->text, p, (size_t)len);
+                m->len = len;
+                m->state = st;
+                m->ms = *ms;
+        }
+        return st;
+}
+
+/* A dt source is often a time field too: parsed once. */
+static int hit_time(struct kt_transform *t, struct dt_hit *h, int64_t *ms)
+{
+        if (h->state == 2 || h->state == -1) /* -1: say it again */
+                h->state = member_time(t, h->rule, &h->key, &h->value,
+                                       &h->ms);
+        *ms = h->ms;
+        return h->state;
 }
 
 /* --- building ------------------------------------------------------------ */
 
 static int add_role(struct kt_transform *t, const char *field, unsigned role);
+static int add_flag(struct kt_transform *t, const char *field, unsigned flag);
 
 struct kt_transform *kt_transform_new(void)
 {
@@ -891,17 +976,15 @@ struct kt_transform *kt_transform_new(void)
 
         if (t == NULL)
                 return NULL;
-        t->tok_cap = 256;
-        t->tok = malloc(t->tok_cap * sizeof(*t->tok));
-        if (t->tok == NULL) {
-                free(t);
-                return NULL;
-        }
         for (i = 0; i < TZ_CACHE_SLOTS; i++)
                 t->tz_cache[i].minute_key = -1;
         t->iso_cache[0].day = t->iso_cache[1].day = -1;
+        t->iso_cache[0].ms = t->iso_cache[1].ms = -1;
         if (add_role(t, "event_type", ROLE_EVENT_TYPE) == -1 ||
             add_role(t, "purged_entries", ROLE_PURGED) == -1 ||
+            add_flag(t, "$schema", RULE_RESERVED) == -1 ||
+            add_flag(t, "meta", RULE_RESERVED) == -1 ||
+            add_flag(t, "dt", RULE_RESERVED) == -1 ||
             kt_transform_set_envelope(t, "", "", "") == -1) {
                 kt_transform_free(t);
                 return NULL;
@@ -929,13 +1012,21 @@ void kt_transform_free(struct kt_transform *t)
         free(t->schema);
         free(t->stream);
         free(t->domain);
-        free(t->tok);
-        free(t->members);
+        free(t->keys);
         free(t->names);
         free(t->name_slots);
         free(t->out);
         free(t);
 }
+
+/* The envelope's fixed pieces, around its values. */
+#define ENV_SCHEMA  "{\"$schema\": \""
+#define ENV_STREAM  "\", \"meta\": {\"stream\": \""
+#define ENV_ID      "\", \"id\": \""
+#define ENV_META_DT "\", \"dt\": \""
+#define ENV_DOMAIN  "\", \"domain\": \""
+#define ENV_DT      "\"}, \"dt\": \""
+#define ENV_END     "\""
 
 static int replace_escaped(struct kt_transform *t, char **dst, const char *s)
 {
@@ -958,6 +1049,10 @@ int kt_transform_set_envelope(struct kt_transform *t, const char *schema,
         t->schema_len = strlen(t->schema);
         t->stream_len = strlen(t->stream);
         t->domain_len = strlen(t->domain);
+        t->env_len = sizeof(ENV_SCHEMA ENV_STREAM ENV_ID ENV_META_DT
+                            ENV_DOMAIN ENV_DT ENV_END) - 1 + t->schema_len +
+                     t->stream_len + KT_UUID_LEN + KT_ISO_LEN +
+                     t->domain_len + KT_ISO_LEN;
         return 0;
 }
 
@@ -970,6 +1065,8 @@ void kt_transform_set_timezone(struct kt_transform *t, kt_local_to_utc_fn fn,
         t->tz_arg = arg;
         for (i = 0; i < TZ_CACHE_SLOTS; i++)
                 t->tz_cache[i].minute_key = -1;
+        for (i = 0; i < t->n_rules; i++)
+                t->rules[i].memo.len = 0; /* local times read anew */
 }
 
 void kt_transform_set_dt_fallback(struct kt_transform *t,
@@ -1032,6 +1129,7 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         r = &t->rules[t->n_rules];
         memset(r, 0, sizeof(*r));
         r->dt_rank = -1;
+        r->memo.iso_ms = -1;
         r->name = strdup(name);
         if (r->name == NULL)
                 return NULL;
@@ -1154,7 +1252,7 @@ int kt_transform_constant(struct kt_transform *t, const char *field,
 int kt_transform_add_dt_source(struct kt_transform *t, const char *field)
 {
         struct rule *r;
-        int *hit;
+        struct dt_hit *hit;
 
         if (check_name(t, field) == -1)
                 return -1;
@@ -1183,19 +1281,16 @@ int kt_transform_set_key(struct kt_transform *t, const char *field)
 
 /* --- the line ------------------------------------------------------------ */
 
-static int value_is(const struct kt_transform *t, const struct member *m,
+static int value_is(const struct kt_transform *t, const struct tok *v,
                     const char *s)
 {
-        const struct tok *v = &t->tok[m->value];
-
         return v->type == T_STRING &&
                literal_is(t->js + v->start, (size_t)(v->end - v->start), s);
 }
 
 static int64_t value_integer(const struct kt_transform *t,
-                             const struct member *m)
+                             const struct tok *v)
 {
-        const struct tok *v = &t->tok[m->value];
         int64_t n = 0;
         int i;
 
@@ -1212,36 +1307,369 @@ static int64_t value_integer(const struct kt_transform *t,
 /* pmacct's purge_init/purge_close frame a purge: skipped, not forwarded. */
 static int is_marker(struct kt_transform *t, struct kt_event *ev)
 {
-        const struct member *m, *n;
+        const struct tok *v = &t->role_event_type;
 
-        if (t->role_event_type < 0)
+        if (v->type == 0)
                 return 0;
-        m = &t->members[t->role_event_type];
-        if (value_is(t, m, "purge_init"))
+        if (value_is(t, v, "purge_init"))
                 ev->marker = KT_MARKER_PURGE_INIT;
-        else if (value_is(t, m, "purge_close"))
+        else if (value_is(t, v, "purge_close"))
                 ev->marker = KT_MARKER_PURGE_CLOSE;
         else
                 return 0;
-        if (ev->marker == KT_MARKER_PURGE_CLOSE && t->role_purged >= 0) {
-                n = &t->members[t->role_purged];
-                ev->purged_entries = value_integer(t, n);
-        }
+        if (ev->marker == KT_MARKER_PURGE_CLOSE && t->role_purged.type != 0)
+                ev->purged_entries = value_integer(t, &t->role_purged);
         return 1;
 }
 
-static int keys_equal(const struct kt_transform *t, const struct tok *a,
-                      const struct tok *b)
+/* Appends without a check: the caller made room (room()). */
+static void put(struct kt_transform *t, const char *s, size_t n)
 {
-        return a->end - a->start == b->end - b->start &&
-               memcmp(t->js + a->start, t->js + b->start,
-                      (size_t)(a->end - a->start)) == 0;
+        memcpy(t->out + t->out_len, s, n);
+        t->out_len += n;
 }
 
-static int duplicate(struct kt_transform *t, const struct tok *k)
+#define PUTS(t, lit) put((t), (lit), sizeof(lit) - 1)
+
+static int grow(struct kt_transform *t, size_t need)
 {
-        return fail(t, "duplicate key \"%.*s\"", k->end - k->start,
-                    t->js + k->start);
+        char *p;
+        size_t cap = need + need / 2 + 256;
+
+        if ((p = realloc(t->out, cap)) == NULL)
+                return fail(t, "out of memory");
+        t->out = p;
+        t->out_cap = cap;
+        return 0;
+}
+
+/* Room for n more bytes of output. */
+static inline int room(struct kt_transform *t, size_t n)
+{
+        return t->out_cap - t->out_len >= n ? 0 : grow(t, t->out_len + n);
+}
+
+/* The calendar is the costly part and the day rarely changes: cache it. */
+static void put_iso(struct kt_transform *t, int64_t ms, int slot)
+{
+        struct iso_slot *c = &t->iso_cache[slot];
+        char iso[KT_ISO_LEN + 1], *p;
+        int64_t rem;
+
+        if (ms < 0 || ms > MS_MAX) /* not from the clock or a parsed time */
+                ms = ms < 0 ? 0 : MS_MAX;
+        rem = ms % 86400000;
+
+        if (c->ms == ms) { /* a batch of lines shares its ingest time */
+                put(t, c->iso, KT_ISO_LEN);
+                return;
+        }
+        if (c->day != ms / 86400000) {
+                kt_format_iso8601(ms, iso);
+                memcpy(c->date, iso, sizeof(c->date));
+                c->day = ms / 86400000;
+        }
+        put(t, c->date, sizeof(c->date));
+        p = t->out + t->out_len;
+        p = put_2digits(p, (int)(rem / 3600000));
+        *p++ = ':';
+        p = put_2digits(p, (int)(rem / 60000 % 60));
+        *p++ = ':';
+        p = put_2digits(p, (int)(rem / 1000 % 60));
+        *p++ = '.';
+        *p++ = (char)('0' + rem % 1000 / 100);
+        p = put_2digits(p, (int)(rem % 100));
+        *p++ = 'Z';
+        t->out_len = (size_t)(p - t->out);
+        memcpy(c->iso, p - KT_ISO_LEN, KT_ISO_LEN);
+        c->ms = ms;
+}
+
+/* ", "name": " */
+static void put_name(struct kt_transform *t, const char *name, size_t len)
+{
+        PUTS(t, ", \"");
+        put(t, name, len);
+        PUTS(t, "\": ");
+}
+
+/* An integer field: "2" -> 2; numbers stay as they are. */
+static int put_integer(struct kt_transform *t, const struct tok *k,
+                       const struct tok *v, const char *name, size_t name_len)
+{
+        const char *s = t->js + v->start;
+        int len = v->end - v->start, neg = len > 0 && s[0] == '-';
+        int digits = len - neg;
+
+        if ((v->type == T_PRIMITIVE && (is_digit(s[0]) || s[0] == '-')) ||
+            (v->type == T_STRING && digits >= 1 && digits <= 20 &&
+             integer_ok(s, s + len) &&
+             (digits < 19 || (neg ? digits == 19 &&
+                              memcmp(s + 1, "9223372036854775808", 19) <= 0
+                                  : digits < 20 ||
+                              memcmp(s, "18446744073709551615", 20) <= 0)))) {
+                if (room(t, name_len + (size_t)len + 8) == -1)
+                        return -1;
+                put_name(t, name, name_len);
+                put(t, s, (size_t)len);
+                return 0;
+        }
+        return fail(t, "field %.*s: not an integer: %.*s", k->end - k->start,
+                    t->js + k->start, len > 40 ? 40 : len, s);
+}
+
+/* A time field: replaced by ISO-8601 UTC, or left out when zero. */
+static int put_time(struct kt_transform *t, struct rule *r,
+                    const struct tok *k, const struct tok *v,
+                    const char *name, size_t name_len)
+{
+        struct dt_hit *h = r->dt_rank >= 0 ? &t->dt_hit[r->dt_rank] : NULL;
+        struct time_memo *m = &r->memo;
+        int64_t ms;
+        int st;
+
+        if (h != NULL && h->state == 2) /* event_time() needs it too */
+                st = hit_time(t, h, &ms);
+        else
+                st = member_time(t, r, k, v, &ms);
+        if (st <= 0)
+                return st;
+        if (room(t, name_len + KT_ISO_LEN + 8) == -1)
+                return -1;
+        put_name(t, name, name_len);
+        PUTS(t, "\"");
+        if (m->iso_ms == ms) {
+                put(t, m->iso, KT_ISO_LEN);
+        } else {
+                put_iso(t, ms, 1);
+                memcpy(m->iso, t->out + t->out_len - KT_ISO_LEN, KT_ISO_LEN);
+                m->iso_ms = ms;
+        }
+        PUTS(t, "\"");
+        return 0;
+}
+
+/*
+ * Every byte counts here: a line may hold a million names alike in the
+ * few bytes name_hash() samples, and this table grows with the line.
+ */
+static uint32_t fnv1a(const char *p, size_t len)
+{
+        uint32_t h = 2166136261u;
+
+        while (len-- > 0)
+                h = (h ^ (unsigned char)*p++) * 16777619u;
+        return h;
+}
+
+static size_t name_slot(const struct kt_transform *t, const char *p,
+                        size_t len)
+{
+        size_t h;
+        const struct name *n;
+
+        for (h = fnv1a(p, len) & t->name_mask; t->name_slots[h] != 0;
+             h = (h + 1) & t->name_mask) {
+                n = &t->names[t->name_slots[h] - 1];
+                if (n->len == len && memcmp(n->p, p, len) == 0)
+                        break;
+        }
+        return h;
+}
+
+/* The table of output names, kept at most half full. */
+static int grow_names(struct kt_transform *t)
+{
+        size_t want = t->name_mask ? 2 * (t->name_mask + 1) : 64, i;
+        uint32_t *slots;
+        struct name *n;
+
+        if (t->n_names == t->names_cap) {
+                size_t cap = t->names_cap ? t->names_cap * 2 : 32;
+
+                if ((n = realloc(t->names, cap * sizeof(*n))) == NULL)
+                        return fail(t, "out of memory");
+                t->names = n;
+                t->names_cap = cap;
+        }
+        if (2 * (t->n_names + 1) <= t->name_mask + 1)
+                return 0;
+        if ((slots = realloc(t->name_slots, want * sizeof(*slots))) == NULL)
+                return fail(t, "out of memory");
+        memset(slots, 0, want * sizeof(*slots));
+        t->name_slots = slots;
+        t->name_mask = want - 1;
+        for (i = 0; i < t->n_names; i++)
+                t->name_slots[name_slot(t, t->names[i].p, t->names[i].len)] =
+                        (uint32_t)(i + 1);
+        return 0;
+}
+
+/*
+ * Renames and constants can make two output members share a name; input
+ * duplicates are refused anyway, so only then is the table consulted.
+ */
+static int claim_name(struct kt_transform *t, const char *p, size_t len)
+{
+        size_t h;
+
+        if (!t->renaming)
+                return 0;
+        if (grow_names(t) == -1)
+                return -1;
+        h = name_slot(t, p, len);
+        if (t->name_slots[h] != 0)
+                return fail(t, "two fields named \"%.*s\" after renames "
+                            "and constants", (int)len, p);
+        t->names[t->n_names].p = p;
+        t->names[t->n_names].len = len;
+        t->name_slots[h] = (uint32_t)++t->n_names;
+        return 0;
+}
+
+/* Writes out the input copied so far: ", " and the run of members. */
+static int flush_run(struct kt_transform *t)
+{
+        size_t n = (size_t)(t->run_end - t->run_start);
+
+        if (t->run_start < 0)
+                return 0;
+        if (room(t, n + 2) == -1)
+                return -1;
+        PUTS(t, ", ");
+        put(t, t->js + t->run_start, n);
+        t->run_start = -1;
+        return 0;
+}
+
+/*
+ * A member written as it is, "name": value: when the line has it in the
+ * output's form, it joins the run of such members, copied in one piece.
+ */
+static int put_plain(struct kt_transform *t, const struct tok *k,
+                     const struct tok *v)
+{
+        int from = k->start - 1, to = outer_end(v);
+        const char *js = t->js;
+
+        if (js[k->end + 1] == ':' && js[k->end + 2] == ' ' &&
+            outer_start(v) == k->end + 3) {
+                if (t->run_start >= 0 && from == t->run_end + 2 &&
+                    js[t->run_end] == ',' && js[t->run_end + 1] == ' ') {
+                        t->run_end = to;
+                        return 0;
+                }
+                if (flush_run(t) == -1)
+                        return -1;
+                t->run_start = from;
+                t->run_end = to;
+                return 0;
+        }
+        if (flush_run(t) == -1 ||
+            room(t, (size_t)(k->end - k->start + to - outer_start(v)) + 8) ==
+            -1)
+                return -1;
+        put_name(t, js + k->start, (size_t)(k->end - k->start));
+        put(t, js + outer_start(v), (size_t)(to - outer_start(v)));
+        return 0;
+}
+
+/* Writes one member of the line, as its rule says. */
+static int put_member(struct kt_transform *t, struct rule *r,
+                      const struct tok *k, const struct tok *v)
+{
+        const char *name = t->js + k->start;
+        size_t name_len = (size_t)(k->end - k->start);
+
+        if (r && ((r->roles & ROLE_EVENT_TYPE) || (r->flags & RULE_DROP)))
+                return 0;
+        if (t->keeping && !(r && (r->flags & RULE_KEEP)))
+                return 0;
+        if (r && r->rename) {
+                name = r->rename;
+                name_len = r->rename_len;
+        } else if (r && (r->flags & RULE_RESERVED)) {
+                return fail(t, "field \"%.*s\": a name of the envelope",
+                            (int)name_len, name);
+        }
+        if (t->renaming && claim_name(t, name, name_len) == -1)
+                return -1;
+        if (r == NULL || !(r->rename || (r->flags & (RULE_TIME |
+                                                      RULE_INTEGER))))
+                return put_plain(t, k, v);
+        if (flush_run(t) == -1)
+                return -1;
+        if (r->flags & RULE_TIME)
+                return put_time(t, r, k, v, name, name_len);
+        if (r->flags & RULE_INTEGER)
+                return put_integer(t, k, v, name, name_len);
+        if (room(t, name_len + (size_t)(outer_end(v) - outer_start(v)) + 8)
+            == -1)
+                return -1;
+        put_name(t, name, name_len);
+        put(t, t->js + outer_start(v),
+            (size_t)(outer_end(v) - outer_start(v)));
+        return 0;
+}
+
+static struct rule *find_rule(const struct kt_transform *t,
+                                    const char *name, size_t len,
+                                    unsigned slot)
+{
+        struct rule *r;
+
+        while (t->rule_slot[slot] != 0) {
+                r = &t->rules[t->rule_slot[slot] - 1];
+                if (r->name_len == len && memcmp(r->name, name, len) == 0)
+                        return r;
+                slot = (slot + 1) & (RULE_SLOTS - 1);
+        }
+        return NULL;
+}
+
+static int duplicate(struct kt_transform *t, const char *p, int len)
+{
+        if (t->rank < RANK_DUPLICATE) {
+                fail(t, "duplicate key \"%.*s\"", len, p);
+                t->rank = RANK_DUPLICATE;
+        }
+        return 0;
+}
+
+/* Few members: a table of the line's names, by the hash of the rules. */
+static int check_duplicate(struct kt_transform *t, const struct tok *k,
+                           unsigned h)
+{
+        struct dup_slot *d;
+        const struct key *o;
+        int len = k->end - k->start;
+
+        if (t->n_keys == t->keys_cap) {
+                size_t cap = t->keys_cap ? t->keys_cap * 2 : 64;
+                struct key *keys = realloc(t->keys, cap * sizeof(*keys));
+
+                if (keys == NULL)
+                        return fail(t, "out of memory");
+                t->keys = keys;
+                t->keys_cap = cap;
+        }
+        t->keys[t->n_keys].start = k->start;
+        t->keys[t->n_keys].len = len;
+        if (++t->n_keys > RULE_SLOTS / 2)
+                return 0; /* many: sorted at the end */
+        for (;; h = (h + 1) & (RULE_SLOTS - 1)) {
+                d = &t->dup[h];
+                if (d->gen != t->gen)
+                        break;
+                o = &t->keys[d->key];
+                if (o->len == len &&
+                    memcmp(t->js + o->start, t->js + k->start,
+                           (size_t)len) == 0)
+                        return duplicate(t, t->js + k->start, len);
+        }
+        d->gen = t->gen;
+        d->key = (int)t->n_keys - 1;
+        return 0;
 }
 
 /* qsort has no context argument: the line travels with each key. */
@@ -1262,90 +1690,67 @@ static int compare_keys(const void *x, const void *y)
 /* Many members: sort the keys, O(n log n) instead of O(n^2). */
 static int check_duplicates_sorted(struct kt_transform *t)
 {
-        struct sort_key *keys = malloc(t->n_members * sizeof(*keys));
+        struct sort_key *keys;
         size_t i;
-        int r = 0;
 
-        if (keys == NULL)
+        if (t->n_keys <= RULE_SLOTS / 2 || t->rank >= RANK_DUPLICATE)
+                return 0;
+        if ((keys = malloc(t->n_keys * sizeof(*keys))) == NULL)
                 return fail(t, "out of memory");
-        for (i = 0; i < t->n_members; i++) {
-                const struct tok *k = &t->tok[t->members[i].key];
-
-                keys[i].p = t->js + k->start;
-                keys[i].len = k->end - k->start;
+        for (i = 0; i < t->n_keys; i++) {
+                keys[i].p = t->js + t->keys[i].start;
+                keys[i].len = t->keys[i].len;
         }
-        qsort(keys, t->n_members, sizeof(*keys), compare_keys);
-        for (i = 1; i < t->n_members && r == 0; i++)
-                if (compare_keys(&keys[i - 1], &keys[i]) == 0)
-                        r = fail(t, "duplicate key \"%.*s\"", keys[i].len,
-                                 keys[i].p);
+        qsort(keys, t->n_keys, sizeof(*keys), compare_keys);
+        for (i = 1; i < t->n_keys; i++)
+                if (compare_keys(&keys[i - 1], &keys[i]) == 0) {
+                        duplicate(t, keys[i].p, keys[i].len);
+                        break;
+                }
         free(keys);
-        return r;
-}
-
-/* Members are few: a small hash table, cleared per line, finds twins. */
-static int check_duplicates(struct kt_transform *t)
-{
-        uint16_t slot[RULE_SLOTS] = { 0 };
-        size_t i;
-        unsigned h;
-        const struct tok *k;
-
-        if (t->n_members > RULE_SLOTS / 2)
-                return check_duplicates_sorted(t);
-        for (i = 0; i < t->n_members; i++) {
-                k = &t->tok[t->members[i].key];
-                h = t->members[i].hash; /* from assign_rules() */
-                for (; slot[h] != 0; h = (h + 1) & (RULE_SLOTS - 1))
-                        if (keys_equal(t, k, &t->tok[t->members[slot[h] - 1].key]))
-                                return duplicate(t, k);
-                slot[h] = (uint16_t)(i + 1);
-        }
         return 0;
 }
 
-static const struct rule *find_rule(const struct kt_transform *t,
-                                    struct member *m)
+/* Notes where the fields the transform looks at are. */
+static void note_roles(struct kt_transform *t, struct rule *r,
+                       const struct tok *k, const struct tok *v)
 {
-        const struct tok *k = &t->tok[m->key];
-        const char *name = t->js + k->start;
-        size_t len = (size_t)(k->end - k->start);
-        unsigned slot = m->hash = name_hash(name, len);
-        const struct rule *r;
+        struct dt_hit *h;
 
-        while (t->rule_slot[slot] != 0) {
-                r = &t->rules[t->rule_slot[slot] - 1];
-                if (r->name_len == len && memcmp(r->name, name, len) == 0)
-                        return r;
-                slot = (slot + 1) & (RULE_SLOTS - 1);
+        if (r->roles & ROLE_EVENT_TYPE)
+                t->role_event_type = *v;
+        if (r->roles & ROLE_PURGED)
+                t->role_purged = *v;
+        if (r->roles & ROLE_KEY)
+                t->role_key = *v;
+        if (r->dt_rank >= 0 && (h = &t->dt_hit[r->dt_rank])->state == 3) {
+                h->rule = r;
+                h->key = *k;
+                h->value = *v;
+                h->state = 2;
         }
-        return NULL;
 }
 
-/* One pass: each member's rule, and where the fields of interest are. */
-static void assign_rules(struct kt_transform *t)
+/*
+ * A top-level member, as the scanner reads it.  Errors other than the
+ * line's syntax are noted by rank and the pass goes on: a marker is
+ * skipped whatever it holds, and a duplicate outranks an output error.
+ */
+static int member(struct kt_transform *t, const struct tok *k,
+                  const struct tok *v)
 {
-        size_t i;
-        struct member *m;
-        const struct rule *r;
+        const char *name = t->js + k->start;
+        size_t len = (size_t)(k->end - k->start);
+        unsigned h = name_hash(name, len);
+        struct rule *r = find_rule(t, name, len, h);
 
-        t->role_event_type = t->role_purged = t->role_key = -1;
-        for (i = 0; i < t->n_dt_sources; i++)
-                t->dt_hit[i] = -1;
-        for (i = 0; i < t->n_members; i++) {
-                m = &t->members[i];
-                m->time_state = 2;
-                if ((r = m->rule = find_rule(t, m)) == NULL)
-                        continue;
-                if (r->roles & ROLE_EVENT_TYPE)
-                        t->role_event_type = (int)i;
-                if (r->roles & ROLE_PURGED)
-                        t->role_purged = (int)i;
-                if (r->roles & ROLE_KEY)
-                        t->role_key = (int)i;
-                if (r->dt_rank >= 0 && t->dt_hit[r->dt_rank] < 0)
-                        t->dt_hit[r->dt_rank] = (int)i;
-        }
+        if (r != NULL)
+                note_roles(t, r, k, v);
+        if (check_duplicate(t, k, h) == -1)
+                return -1;
+        if (t->rank == RANK_NONE && put_member(t, r, k, v) == -1)
+                t->rank = RANK_OUTPUT;
+        return 0;
 }
 
 /* The event time, from the first dt source holding a non-zero time. */
@@ -1356,9 +1761,9 @@ static int event_time(struct kt_transform *t, const struct kt_input *in,
         int r;
 
         for (i = 0; i < t->n_dt_sources; i++) {
-                if (t->dt_hit[i] < 0)
+                if (t->dt_hit[i].state == 3)
                         continue;
-                if ((r = member_time(t, &t->members[t->dt_hit[i]], ms)) == -1)
+                if ((r = hit_time(t, &t->dt_hit[i], ms)) == -1)
                         return -1;
                 if (r == 1)
                         return 0;
@@ -1369,217 +1774,27 @@ static int event_time(struct kt_transform *t, const struct kt_input *in,
         return 0;
 }
 
-static int reserve(struct kt_transform *t, size_t need)
-{
-        char *p;
-        size_t cap;
-
-        if (need <= t->out_cap)
-                return 0;
-        cap = need + need / 2 + 256;
-        if ((p = realloc(t->out, cap)) == NULL)
-                return fail(t, "out of memory");
-        t->out = p;
-        t->out_cap = cap;
-        return 0;
-}
-
-/* Appends without a check: kt_transform_line reserved the worst case. */
-static void put(struct kt_transform *t, const char *s, size_t n)
-{
-        memcpy(t->out + t->out_len, s, n);
-        t->out_len += n;
-}
-
-#define PUTS(t, lit) put((t), (lit), sizeof(lit) - 1)
-
-/* The calendar is the costly part and the day rarely changes: cache it. */
-static void put_iso(struct kt_transform *t, int64_t ms, int slot)
-{
-        struct iso_slot *c = &t->iso_cache[slot];
-        char iso[KT_ISO_LEN + 1], *p;
-        int64_t rem = ms % 86400000;
-
-        if (c->day != ms / 86400000) {
-                kt_format_iso8601(ms, iso);
-                memcpy(c->date, iso, sizeof(c->date));
-                c->day = ms / 86400000;
-        }
-        put(t, c->date, sizeof(c->date));
-        p = t->out + t->out_len;
-        p = put_digits(p, (int)(rem / 3600000), 2);
-        *p++ = ':';
-        p = put_digits(p, (int)(rem / 60000 % 60), 2);
-        *p++ = ':';
-        p = put_digits(p, (int)(rem / 1000 % 60), 2);
-        *p++ = '.';
-        p = put_digits(p, (int)(rem % 1000), 3);
-        *p++ = 'Z';
-        t->out_len = (size_t)(p - t->out);
-}
-
-/* An integer field: "2" -> 2; numbers stay as they are. */
-static int put_integer(struct kt_transform *t, const struct member *m)
-{
-        const struct tok *v = &t->tok[m->value];
-        const struct tok *k = &t->tok[m->key];
-        const char *s = t->js + v->start;
-        int len = v->end - v->start, neg = len > 0 && s[0] == '-';
-        int digits = len - neg;
-
-        if (v->type == T_PRIMITIVE && (is_digit(s[0]) || s[0] == '-')) {
-                put(t, s, (size_t)len);
-                return 0;
-        }
-        if (v->type == T_STRING && digits >= 1 && digits <= 20 &&
-            integer_ok(s, s + len) &&
-            (digits < 19 || (neg ? digits == 19 &&
-                             memcmp(s + 1, "9223372036854775808", 19) <= 0
-                                 : digits < 20 ||
-                             memcmp(s, "18446744073709551615", 20) <= 0))) {
-                put(t, s, (size_t)len);
-                return 0;
-        }
-        return fail(t, "field %.*s: not an integer: %.*s", k->end - k->start,
-                    t->js + k->start, len > 40 ? 40 : len, s);
-}
-
-/* A time field: replaced by ISO-8601 UTC, or left out when zero. */
-static int put_time(struct kt_transform *t, struct member *m,
-                    const char *name, size_t name_len)
-{
-        int64_t ms;
-        int r = member_time(t, m, &ms);
-
-        if (r <= 0)
-                return r;
-        PUTS(t, ", \"");
-        put(t, name, name_len);
-        PUTS(t, "\": \"");
-        put_iso(t, ms, 1);
-        PUTS(t, "\"");
-        return 0;
-}
-
-/*
- * Renames and constants can make two output members share a name; input
- * duplicates were refused earlier, so only then is the list consulted.
- */
-/*
- * Every byte counts here: a line may hold a million names alike in the
- * few bytes name_hash() samples, and this table grows with the line.
- */
-static uint32_t fnv1a(const char *p, size_t len)
-{
-        uint32_t h = 2166136261u;
-
-        while (len-- > 0)
-                h = (h ^ (unsigned char)*p++) * 16777619u;
-        return h;
-}
-
-/* The table of output names: twice the names a line can have, at least. */
-static int reset_names(struct kt_transform *t)
-{
-        size_t want = 64;
-        uint32_t *slots;
-
-        t->n_names = 0;
-        if (!t->renaming)
-                return 0;
-        while (want < 2 * (t->n_members + t->n_consts + 1))
-                want *= 2;
-        if (want > t->name_slots_cap) {
-                if ((slots = realloc(t->name_slots, want * sizeof(*slots))) ==
-                    NULL)
-                        return fail(t, "out of memory");
-                t->name_slots = slots;
-                t->name_slots_cap = want;
-        }
-        t->name_mask = want - 1;
-        memset(t->name_slots, 0, want * sizeof(*t->name_slots));
-        return 0;
-}
-
-/*
- * Renames and constants can make two output members share a name; input
- * duplicates were refused earlier, so only then is the table consulted.
- */
-static int claim_name(struct kt_transform *t, const char *p, size_t len)
-{
-        size_t h;
-        struct name *n;
-
-        if (!t->renaming)
-                return 0;
-        for (h = fnv1a(p, len) & t->name_mask;
-             t->name_slots[h] != 0; h = (h + 1) & t->name_mask) {
-                n = &t->names[t->name_slots[h] - 1];
-                if (n->len == len && memcmp(n->p, p, len) == 0)
-                        return fail(t, "two fields named \"%.*s\" after "
-                                    "renames and constants", (int)len, p);
-        }
-        if (t->n_names == t->names_cap) {
-                size_t cap = t->names_cap ? t->names_cap * 2 : 32;
-
-                if ((n = realloc(t->names, cap * sizeof(*n))) == NULL)
-                        return fail(t, "out of memory");
-                t->names = n;
-                t->names_cap = cap;
-        }
-        t->names[t->n_names].p = p;
-        t->names[t->n_names].len = len;
-        t->name_slots[h] = (uint32_t)++t->n_names;
-        return 0;
-}
-
-static int put_member(struct kt_transform *t, struct member *m)
-{
-        const struct rule *r = m->rule;
-        const struct tok *k = &t->tok[m->key], *v = &t->tok[m->value];
-        const char *name = t->js + k->start;
-        size_t name_len = (size_t)(k->end - k->start);
-
-        if (r && ((r->roles & ROLE_EVENT_TYPE) || (r->flags & RULE_DROP)))
-                return 0;
-        if (t->keeping && !(r && (r->flags & RULE_KEEP)))
-                return 0;
-        if (r && r->rename) {
-                name = r->rename;
-                name_len = r->rename_len;
-        }
-        if (is_reserved(name, name_len))
-                return fail(t, "field \"%.*s\": a name of the envelope",
-                            (int)name_len, name);
-        if (claim_name(t, name, name_len) == -1)
-                return -1;
-        if (r && (r->flags & RULE_TIME))
-                return put_time(t, m, name, name_len);
-        PUTS(t, ", \"");
-        put(t, name, name_len);
-        PUTS(t, "\": ");
-        if (r && (r->flags & RULE_INTEGER))
-                return put_integer(t, m);
-        put(t, t->js + outer_start(v), (size_t)(outer_end(v) - outer_start(v)));
-        return 0;
-}
-
+/* In front of the members: the room was left at the start. */
 static void put_envelope(struct kt_transform *t, const struct kt_input *in,
                          int64_t dt)
 {
-        PUTS(t, "{\"$schema\": \"");
+        size_t end = t->out_len;
+
+        t->out_len = 0;
+        PUTS(t, ENV_SCHEMA);
         put(t, t->schema, t->schema_len);
-        PUTS(t, "\", \"meta\": {\"stream\": \"");
+        PUTS(t, ENV_STREAM);
         put(t, t->stream, t->stream_len);
-        PUTS(t, "\", \"id\": \"");
+        PUTS(t, ENV_ID);
         put(t, in->id, KT_UUID_LEN);
-        PUTS(t, "\", \"dt\": \"");
+        PUTS(t, ENV_META_DT);
         put_iso(t, in->ingest_ms, 0);
-        PUTS(t, "\", \"domain\": \"");
+        PUTS(t, ENV_DOMAIN);
         put(t, t->domain, t->domain_len);
-        PUTS(t, "\"}, \"dt\": \"");
+        PUTS(t, ENV_DT);
         put_iso(t, dt, 1);
-        PUTS(t, "\"");
+        PUTS(t, ENV_END);
+        t->out_len = end;
 }
 
 static int put_constants(struct kt_transform *t)
@@ -1587,47 +1802,57 @@ static int put_constants(struct kt_transform *t)
         size_t i;
         const struct constant *c;
 
+        if (room(t, t->consts_len + 1) == -1)
+                return -1;
         for (i = 0; i < t->n_consts; i++) {
                 c = &t->consts[i];
                 if (claim_name(t, c->name, c->name_len) == -1)
                         return -1;
-                PUTS(t, ", \"");
-                put(t, c->name, c->name_len);
-                PUTS(t, "\": ");
+                put_name(t, c->name, c->name_len);
                 put(t, c->json, c->json_len);
         }
+        PUTS(t, "}");
         return 0;
 }
 
 static void set_key(struct kt_transform *t, struct kt_event *ev)
 {
-        const struct member *m;
-        const struct tok *v;
+        const struct tok *v = &t->role_key;
 
         ev->key = NULL;
         ev->key_len = 0;
-        if (t->role_key < 0)
-                return;
-        m = &t->members[t->role_key];
-        v = &t->tok[m->value];
-        if (v->type == T_PRIMITIVE && t->js[v->start] == 'n')
+        if (v->type == 0 || (v->type == T_PRIMITIVE && t->js[v->start] == 'n'))
                 return;
         ev->key = t->js + v->start;
         ev->key_len = (size_t)(v->end - v->start);
 }
 
-static int put_members(struct kt_transform *t)
+/* Ready for a line: nothing found yet, room left for the envelope. */
+static int start_line(struct kt_transform *t, const char *line)
 {
         size_t i;
-        struct member *m;
 
-        if (reset_names(t) == -1)
-                return -1;
-        for (i = 0; i < t->n_members; i++) {
-                m = &t->members[i];
-                if (put_member(t, m) == -1)
-                        return -1;
+        t->js = line;
+        t->err[0] = '\0';
+        t->rank = RANK_NONE;
+        t->role_event_type.type = t->role_purged.type = 0;
+        t->role_key.type = 0;
+        for (i = 0; i < t->n_dt_sources; i++)
+                t->dt_hit[i].state = 3;
+        t->n_keys = 0;
+        if (++t->gen == 0) { /* wrapped: old marks would look current */
+                memset(t->dup, 0, sizeof(t->dup));
+                t->gen = 1;
         }
+        t->n_names = 0;
+        if (t->name_mask != 0)
+                memset(t->name_slots, 0,
+                       (t->name_mask + 1) * sizeof(*t->name_slots));
+        t->run_start = -1;
+        t->out_len = 0;
+        if (room(t, t->env_len) == -1)
+                return -1;
+        t->out_len = t->env_len;
         return 0;
 }
 
@@ -1635,34 +1860,25 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
                                  size_t len, const struct kt_input *in,
                                  struct kt_event *ev)
 {
-        int64_t dt;
-        size_t worst;
+        struct tok root;
+        int64_t dt = 0;
 
         memset(ev, 0, sizeof(*ev));
         ev->purged_entries = -1;
-        t->err[0] = '\0';
-        if (check_document(t, line, len) == -1)
+        if (start_line(t, line) == -1 ||
+            check_document(t, line, len, 1, &root) == -1)
                 return KT_INVALID;
-        if (t->tok[0].type != T_OBJECT) {
+        if (root.type != T_OBJECT) {
                 fail(t, "not a JSON object");
                 return KT_INVALID;
         }
-        assign_rules(t);
         if (is_marker(t, ev))
                 return KT_SKIP;
-        if (check_duplicates(t) == -1 || event_time(t, in, &dt) == -1)
+        if (check_duplicates_sorted(t) == -1 || t->rank == RANK_DUPLICATE ||
+            event_time(t, in, &dt) == -1 || t->rank == RANK_OUTPUT ||
+            flush_run(t) == -1 || put_constants(t) == -1)
                 return KT_INVALID;
-        /* Every member may grow by a renamed key and an ISO time. */
-        worst = 256 + t->schema_len + t->stream_len + t->domain_len + len +
-                t->consts_len + t->renames_len +
-                t->n_members * (KT_ISO_LEN + 16);
-        if (reserve(t, worst) == -1)
-                return KT_INVALID;
-        t->out_len = 0;
         put_envelope(t, in, dt);
-        if (put_members(t) == -1 || put_constants(t) == -1)
-                return KT_INVALID;
-        PUTS(t, "}");
         set_key(t, ev);
         ev->value = t->out;
         ev->value_len = t->out_len;

@@ -1389,6 +1389,156 @@ static void test_markers(void **state)
         done(t);
 }
 
+/*
+ * Members already in the output's form are copied in runs: whatever
+ * breaks a run (other spacing, a dropped, renamed, integer or time
+ * field) must leave the same output as a member-by-member copy.
+ */
+static void test_runs_of_members(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        assert_int_equal(kt_transform_drop(t, "d"), 0);
+        assert_int_equal(kt_transform_rename(t, "r", "renamed"), 0);
+        assert_int_equal(kt_transform_integer(t, "i"), 0);
+        assert_int_equal(kt_transform_time(t, "tm"), 0);
+        expect_out(t, "{\"a\": 1, \"b\": \"x\", \"d\": 0, \"c\": [1, 2], "
+                      "\"r\": true, \"e\": {\"k\": 1}, \"i\": \"3\", "
+                      "\"f\": null, \"tm\": \"2026-11-23 08:33:20\", "
+                      "\"g\": 2,\"h\": 3 , \"j\":4, \"k\" : 5, \"l\": 6}",
+                   PFX_INGEST ", \"a\": 1, \"b\": \"x\", \"c\": [1, 2], "
+                   "\"renamed\": true, \"e\": {\"k\": 1}, \"i\": 3, "
+                   "\"f\": null, \"tm\": \"2026-11-23T08:33:20.000Z\", "
+                   "\"g\": 2, \"h\": 3, \"j\": 4, \"k\": 5, \"l\": 6}");
+        /* the dropped member first, and last */
+        expect_inv(t, "{\"d\": 1, \"a\": 1, \"b\": 2, \"d2\": 3, \"d\": 4}");
+        assert_string_equal(kt_transform_error(t), "duplicate key \"d\"");
+        expect_out(t, "{\"d\": 1, \"a\": 1, \"b\": 2}",
+                   PFX_INGEST ", \"a\": 1, \"b\": 2}");
+        expect_out(t, "{\"a\": 1, \"b\": 2, \"d\": 1}",
+                   PFX_INGEST ", \"a\": 1, \"b\": 2}");
+        /* a comma that is not followed by one space ends a run */
+        expect_out(t, "{\"a\": 1,  \"b\": 2, \"c\": 3}",
+                   PFX_INGEST ", \"a\": 1, \"b\": 2, \"c\": 3}");
+        done(t);
+}
+
+/*
+ * A time field's last value is remembered: the same text must still
+ * give the same time, follow a change of time zone, and a bad value
+ * must be refused every time.
+ */
+static void test_time_memo(void **state)
+{
+        (void)state;
+        struct fixed_tz z1 = { 3600, 0, { 0 } }, z2 = { -7200, 0, { 0 } };
+        struct kt_transform *t = mk_prod(fixed_fn, &z1);
+        assert_int_equal(kt_transform_time(t, "timestamp_start"), 0);
+        assert_int_equal(kt_transform_time(t, "stamp_inserted"), 0);
+        const char *line = "{\"timestamp_start\": \"2026-11-23 08:33:20.5\", "
+                           "\"stamp_inserted\": \"2026-11-23 08:33:00\"}";
+        const char *exp1 = PFX("2026-11-23T07:33:20.500Z")
+                ", \"timestamp_start\": \"2026-11-23T07:33:20.500Z\", "
+                "\"stamp_inserted\": \"2026-11-23T07:33:00.000Z\"}";
+        const char *exp2 = PFX("2026-11-23T10:33:20.500Z")
+                ", \"timestamp_start\": \"2026-11-23T10:33:20.500Z\", "
+                "\"stamp_inserted\": \"2026-11-23T10:33:00.000Z\"}";
+        expect_out(t, line, exp1);
+        expect_out(t, line, exp1);
+        kt_transform_set_timezone(t, fixed_fn, &z2);
+        expect_out(t, line, exp2);
+        expect_out(t, line, exp2);
+        for (int i = 0; i < 2; i++) {
+                expect_inv(t, "{\"timestamp_start\": \"2026-13-23 08:33:20\"}");
+                assert_non_null(strstr(kt_transform_error(t), "not a time"));
+        }
+        /* zero: left out, the event time from the next source */
+        for (int i = 0; i < 2; i++)
+                expect_out(t, "{\"timestamp_start\": \"0000-00-00 00:00:00\", "
+                              "\"stamp_inserted\": \"2026-11-23 08:33:00\"}",
+                           PFX("2026-11-23T10:33:00.000Z")
+                           ", \"stamp_inserted\": \"2026-11-23T10:33:00.000Z\"}");
+        done(t);
+}
+
+/*
+ * One pass finds every kind of error, in any order of the members; the
+ * one reported is what the line's first problem in this order is:
+ * syntax, then duplicates, then the event time, then the output.
+ */
+static void test_error_order(void **state)
+{
+        (void)state;
+        struct fixed_tz z = { 0, 0, { 0 } };
+        struct kt_transform *t = mk_prod(fixed_fn, &z);
+        assert_int_equal(kt_transform_time(t, "timestamp_start"), 0);
+        kt_transform_set_dt_fallback(t, KT_DT_REJECT);
+        expect_inv(t, "{\"tcp_flags\": \"x\", \"a\": 1, \"a\": 2, "
+                      "\"timestamp_start\": \"2026-11-23 08:33:20\"}");
+        assert_string_equal(kt_transform_error(t), "duplicate key \"a\"");
+        expect_inv(t, "{\"tcp_flags\": \"x\", \"a\": 1}");
+        assert_string_equal(kt_transform_error(t),
+                            "no event time in any of the dt fields");
+        expect_inv(t, "{\"tcp_flags\": \"x\", \"dt\": 1, "
+                      "\"timestamp_start\": \"2026-11-23 08:33:20\"}");
+        assert_string_equal(kt_transform_error(t),
+                            "field tcp_flags: not an integer: x");
+        expect_inv(t, "{\"dt\": 1, \"tcp_flags\": \"x\", "
+                      "\"timestamp_start\": \"2026-11-23 08:33:20\"}");
+        assert_string_equal(kt_transform_error(t),
+                            "field \"dt\": a name of the envelope");
+        expect_inv(t, "{\"a\": 1, \"a\": 2, \"tcp_flags\": \"x\", \"b\": }");
+        assert_non_null(strstr(kt_transform_error(t), "not JSON"));
+        /* a marker is skipped whatever else is wrong with it */
+        assert_int_equal(run(t, L("{\"tcp_flags\": \"x\", \"a\": 1, \"a\": 2, "
+                                  "\"event_type\": \"purge_init\"}")), KT_SKIP);
+        expect_out(t, "{\"timestamp_start\": \"2026-11-23 08:33:20\"}",
+                   PFX("2026-11-23T08:33:20.000Z")
+                   ", \"timestamp_start\": \"2026-11-23T08:33:20.000Z\"}");
+        done(t);
+}
+
+/* Many renames and constants: the table of output names grows. */
+static void test_many_renames(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        char from[16], to[16], *line, *exp, *p, *q;
+        const int n = 100;
+        line = malloc((size_t)n * 32 + 64);
+        exp = malloc((size_t)n * 32 + 512);
+        assert_non_null(line);
+        assert_non_null(exp);
+        for (int i = 0; i < n; i++) {
+                snprintf(from, sizeof from, "a%d", i);
+                snprintf(to, sizeof to, "b%d", i);
+                assert_int_equal(kt_transform_rename(t, from, to), 0);
+        }
+        assert_int_equal(kt_transform_constant(t, "c", "1"), 0);
+        p = line + sprintf(line, "{\"x\": 0");
+        q = exp + sprintf(exp, "%s, \"x\": 0", PFX_INGEST);
+        for (int i = 0; i < n; i++) {
+                p += sprintf(p, ", \"a%d\": %d", i, i);
+                q += sprintf(q, ", \"b%d\": %d", i, i);
+        }
+        sprintf(q, ", \"c\": 1}");
+        strcpy(p, "}");
+        expect_out(t, line, exp);
+        /* the last renamed name meets an input name */
+        strcpy(p, ", \"b99\": 7}");
+        expect_inv(t, line);
+        assert_string_equal(kt_transform_error(t), "two fields named \"b99\" "
+                            "after renames and constants");
+        /* ... or the constant */
+        strcpy(p, ", \"c\": 7}");
+        expect_inv(t, line);
+        assert_string_equal(kt_transform_error(t), "two fields named \"c\" "
+                            "after renames and constants");
+        free(line);
+        free(exp);
+        done(t);
+}
+
 /* ------------------------------------------------------------------ */
 /* Invalid input                                                       */
 /* ------------------------------------------------------------------ */
@@ -3021,6 +3171,10 @@ int main(void)
                 cmocka_unit_test_teardown(test_sample_pmacctd_time_fields, cleanup),
                 cmocka_unit_test_teardown(test_sample_nfacctd, cleanup),
                 cmocka_unit_test_teardown(test_sample_nfacctd_arrival, cleanup),
+                cmocka_unit_test_teardown(test_runs_of_members, cleanup),
+                cmocka_unit_test_teardown(test_time_memo, cleanup),
+                cmocka_unit_test_teardown(test_error_order, cleanup),
+                cmocka_unit_test_teardown(test_many_renames, cleanup),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
