@@ -87,6 +87,12 @@ struct key {
         int start, len;
 };
 
+/* A name of the last line's shape (see shape_has()). */
+struct shape_key {
+        int          start, len; /* in shape_text */
+        struct rule *rule;
+};
+
 /* The duplicate check's table: a slot is used when gen is the line's. */
 struct dup_slot {
         uint32_t gen;
@@ -149,6 +155,11 @@ struct kt_transform {
         struct key      *keys;  /* top-level names, for duplicates */
         size_t           n_keys, keys_cap;
         struct dup_slot  dup[RULE_SLOTS];
+        struct shape_key shape[RULE_SLOTS / 2]; /* the last line's names */
+        size_t           n_shape;
+        char            *shape_text;
+        size_t           shape_text_cap;
+        int              following; /* this line has the shape so far */
         uint32_t         gen;   /* the line's number, for dup[] */
         int              rank;  /* RANK_* of the error in err */
         int              run_start, run_end; /* input copied as it is */
@@ -235,6 +246,44 @@ static char *json_escape(const char *s)
         return out;
 }
 
+/*
+ * memcmp(a, b, n) == 0 for the short names and values of a record: a
+ * call to memcmp costs more than the compare.  Loads overlap, never
+ * reaching past n.
+ */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+        uint64_t w, x, y, z;
+        uint32_t u, v;
+
+        if (n >= 8) {
+                for (; n > 16; a += 8, b += 8, n -= 8) {
+                        memcpy(&w, a, 8);
+                        memcpy(&x, b, 8);
+                        if (w != x)
+                                return 0;
+                }
+                memcpy(&w, a, 8);
+                memcpy(&x, b, 8);
+                memcpy(&y, a + n - 8, 8);
+                memcpy(&z, b + n - 8, 8);
+                return ((w ^ x) | (y ^ z)) == 0;
+        }
+        if (n >= 4) {
+                memcpy(&u, a, 4);
+                memcpy(&v, b, 4);
+                if (u != v)
+                        return 0;
+                memcpy(&u, a + n - 4, 4);
+                memcpy(&v, b + n - 4, 4);
+                return u == v;
+        }
+        for (; n > 0; n--)
+                if (*a++ != *b++)
+                        return 0;
+        return 1;
+}
+
 /* "$schema", "meta", "dt": checked for every member, so no strlen. */
 static int is_reserved(const char *name, size_t len)
 {
@@ -281,7 +330,6 @@ struct scan {
         const char          *p;   /* the next byte */
         const char          *end;
         int                  escapes; /* escape sequences seen so far */
-        int                  writing; /* top-level members go to member() */
 };
 
 static int at(const struct scan *s)
@@ -474,7 +522,8 @@ static void skip_digits(struct scan *s)
 }
 
 /* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int scan_number(struct scan *s)
+static inline __attribute__((always_inline)) int
+scan_number(struct scan *s)
 {
         if (s->p < s->end && *s->p == '-')
                 s->p++;
@@ -558,7 +607,7 @@ static inline int next_item(struct scan *s, char close)
         return expect(s, close) == -1 ? -1 : 0;
 }
 
-/* An object's members; at depth 1 they may go to member(). */
+/* An object's members (the line's own: scan_members()). */
 static int scan_object(struct scan *s, int depth)
 {
         struct tok key, value;
@@ -586,9 +635,6 @@ static int scan_object(struct scan *s, int depth)
                 }
                 skip_ws(s);
                 if (scan_value(s, depth + 1, &value) == -1)
-                        return -1;
-                if (depth == 1 && s->writing &&
-                    member(s->t, &key, &value) == -1)
                         return -1;
         } while ((r = next_item(s, '}')) == 1);
         return r;
@@ -651,14 +697,85 @@ static int scan_value(struct scan *s, int depth, struct tok *k)
         return r;
 }
 
+/* A value of a member of the line: strings and numbers without a call. */
+static inline __attribute__((always_inline)) int
+scan_member_value(struct scan *s, struct tok *v)
+{
+        int r;
+
+        if (s->p == s->end)
+                return unexpected(s);
+        if (*s->p == '"')
+                return scan_string(s, v);
+        if (*s->p != '-' && !is_digit(*s->p))
+                return scan_value(s, 2, v);
+        v->type = T_PRIMITIVE;
+        v->start = at(s);
+        r = scan_number(s);
+        v->end = at(s);
+        return r;
+}
+
+/*
+ * The line's object, at s->p: scan_object() at depth 1, each member
+ * handed to member() as it is read, with shortcuts for pmacct's
+ * separators (", " and ": ").
+ */
+static int scan_members(struct scan *s, struct tok *root)
+{
+        struct tok key, value;
+        int r, escapes;
+
+        root->type = T_OBJECT;
+        root->start = at(s);
+        if (open_empty(s, '}'))
+                goto done;
+        for (;;) {
+                if (s->p == s->end || *s->p != '"')
+                        return unexpected(s);
+                escapes = s->escapes;
+                if (scan_string(s, &key) == -1)
+                        return -1;
+                /* "\u0064t" is "dt": escaped names would slip past
+                 * the checks on names, and pmacct never writes them. */
+                if (s->escapes != escapes)
+                        return fail(s->t, "field name with an escape "
+                                    "sequence at byte %d", key.start);
+                if (s->end - s->p >= 3 && s->p[0] == ':' && s->p[1] == ' ' &&
+                    (unsigned char)s->p[2] > ' ') {
+                        s->p += 2;
+                } else {
+                        skip_ws(s);
+                        if (expect(s, ':') == -1)
+                                return -1;
+                        skip_ws(s);
+                }
+                if (scan_member_value(s, &value) == -1 ||
+                    member(s->t, &key, &value) == -1)
+                        return -1;
+                if (s->end - s->p >= 3 && s->p[0] == ',' && s->p[1] == ' ' &&
+                    s->p[2] == '"') {
+                        s->p += 2;
+                        continue;
+                }
+                if ((r = next_item(s, '}')) == -1)
+                        return -1;
+                if (r == 0)
+                        break;
+        }
+done:
+        root->end = at(s);
+        return 0;
+}
+
 /*
  * The whole of js[0..len) must be one JSON value, nothing else; with
- * writing set, its top-level members go to member() as they are read.
+ * writing set, the members of an object go to member() as they are read.
  */
 static int check_document(struct kt_transform *t, const char *js, size_t len,
                           int writing, struct tok *root)
 {
-        struct scan s = { t, js, js, js + len, 0, writing };
+        struct scan s = { t, js, js, js + len, 0 };
         const char *nul;
 
         if (len > 0x7fffffff)
@@ -666,7 +783,8 @@ static int check_document(struct kt_transform *t, const char *js, size_t len,
         skip_ws(&s);
         if (s.p == s.end)
                 return fail(t, "empty line");
-        if (scan_value(&s, 1, root) == -1)
+        if (writing && *s.p == '{' ? scan_members(&s, root) == -1
+                                   : scan_value(&s, 1, root) == -1)
                 goto bad;
         skip_ws(&s);
         if (s.p == s.end)
@@ -935,7 +1053,7 @@ static int member_time(struct kt_transform *t, struct rule *r,
         const char *p = t->js + v->start;
         int len = v->end - v->start, st = -1;
 
-        if (m->len == len && len > 0 && memcmp(m->text, p, (size_t)len) == 0) {
+        if (m->len == len && len > 0 && same_bytes(m->text, p, (size_t)len)) {
                 *ms = m->ms;
                 return m->state;
         }
@@ -1013,6 +1131,7 @@ void kt_transform_free(struct kt_transform *t)
         free(t->stream);
         free(t->domain);
         free(t->keys);
+        free(t->shape_text);
         free(t->names);
         free(t->name_slots);
         free(t->out);
@@ -1136,6 +1255,7 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         r->name_len = len;
         t->n_rules++;
         index_rules(t);
+        t->n_shape = 0; /* its rule pointers moved */
         return r;
 }
 
@@ -1620,7 +1740,7 @@ static struct rule *find_rule(const struct kt_transform *t,
 
         while (t->rule_slot[slot] != 0) {
                 r = &t->rules[t->rule_slot[slot] - 1];
-                if (r->name_len == len && memcmp(r->name, name, len) == 0)
+                if (r->name_len == len && same_bytes(r->name, name, len))
                         return r;
                 slot = (slot + 1) & (RULE_SLOTS - 1);
         }
@@ -1636,14 +1756,8 @@ static int duplicate(struct kt_transform *t, const char *p, int len)
         return 0;
 }
 
-/* Few members: a table of the line's names, by the hash of the rules. */
-static int check_duplicate(struct kt_transform *t, const struct tok *k,
-                           unsigned h)
+static int push_key(struct kt_transform *t, const struct tok *k)
 {
-        struct dup_slot *d;
-        const struct key *o;
-        int len = k->end - k->start;
-
         if (t->n_keys == t->keys_cap) {
                 size_t cap = t->keys_cap ? t->keys_cap * 2 : 64;
                 struct key *keys = realloc(t->keys, cap * sizeof(*keys));
@@ -1654,22 +1768,94 @@ static int check_duplicate(struct kt_transform *t, const struct tok *k,
                 t->keys_cap = cap;
         }
         t->keys[t->n_keys].start = k->start;
-        t->keys[t->n_keys].len = len;
-        if (++t->n_keys > RULE_SLOTS / 2)
-                return 0; /* many: sorted at the end */
+        t->keys[t->n_keys].len = k->end - k->start;
+        t->n_keys++;
+        return 0;
+}
+
+/*
+ * Few members: a table of the line's names, by the hash of the rules,
+ * finds twins as they come.  Many: sorted at the end.
+ */
+static void check_duplicate(struct kt_transform *t, size_t i, unsigned h)
+{
+        const struct key *k = &t->keys[i], *o;
+        struct dup_slot *d;
+
+        if (t->n_keys > RULE_SLOTS / 2)
+                return;
         for (;; h = (h + 1) & (RULE_SLOTS - 1)) {
                 d = &t->dup[h];
                 if (d->gen != t->gen)
                         break;
                 o = &t->keys[d->key];
-                if (o->len == len &&
-                    memcmp(t->js + o->start, t->js + k->start,
-                           (size_t)len) == 0)
-                        return duplicate(t, t->js + k->start, len);
+                if (o->len == k->len &&
+                    same_bytes(t->js + o->start, t->js + k->start,
+                               (size_t)k->len)) {
+                        duplicate(t, t->js + k->start, k->len);
+                        return;
+                }
         }
         d->gen = t->gen;
-        d->key = (int)t->n_keys - 1;
-        return 0;
+        d->key = (int)i;
+}
+
+/*
+ * The shape of the last line: pmacct prints the same names in the same
+ * order line after line.  While a line follows it, each name's rule is
+ * known without a lookup and no name can repeat (the shape had none).
+ */
+static int shape_has(const struct kt_transform *t, size_t i, const char *name,
+                     int len)
+{
+        return i < t->n_shape && t->shape[i].len == len &&
+               same_bytes(t->shape_text + t->shape[i].start, name,
+                          (size_t)len);
+}
+
+/* The line leaves the shape at member i: its names so far are checked. */
+static void leave_shape(struct kt_transform *t, size_t i)
+{
+        size_t j;
+
+        t->following = 0;
+        for (j = 0; j < i; j++)
+                check_duplicate(t, j, name_hash(t->js + t->keys[j].start,
+                                                (size_t)t->keys[j].len));
+}
+
+/* A line that left the shape and has no twin names is the new shape. */
+static void learn_shape(struct kt_transform *t)
+{
+        size_t i, bytes = 0;
+        struct shape_key *sk;
+        char *text;
+
+        if (t->following || t->rank >= RANK_DUPLICATE ||
+            t->n_keys > RULE_SLOTS / 2)
+                return;
+        t->n_shape = 0;
+        for (i = 0; i < t->n_keys; i++)
+                bytes += (size_t)t->keys[i].len;
+        if (bytes > t->shape_text_cap) {
+                if ((text = realloc(t->shape_text, bytes)) == NULL)
+                        return; /* the shape is only a shortcut */
+                t->shape_text = text;
+                t->shape_text_cap = bytes;
+        }
+        for (i = 0, bytes = 0; i < t->n_keys; i++) {
+                sk = &t->shape[i];
+                sk->start = (int)bytes;
+                sk->len = t->keys[i].len;
+                memcpy(t->shape_text + bytes, t->js + t->keys[i].start,
+                       (size_t)sk->len);
+                bytes += (size_t)sk->len;
+                sk->rule = find_rule(t, t->shape_text + sk->start,
+                                     (size_t)sk->len,
+                                     name_hash(t->shape_text + sk->start,
+                                               (size_t)sk->len));
+        }
+        t->n_shape = t->n_keys;
 }
 
 /* qsort has no context argument: the line travels with each key. */
@@ -1740,14 +1926,24 @@ static int member(struct kt_transform *t, const struct tok *k,
                   const struct tok *v)
 {
         const char *name = t->js + k->start;
-        size_t len = (size_t)(k->end - k->start);
-        unsigned h = name_hash(name, len);
-        struct rule *r = find_rule(t, name, len, h);
+        int len = k->end - k->start;
+        size_t i = t->n_keys;
+        struct rule *r;
+        unsigned h;
 
+        if (push_key(t, k) == -1)
+                return -1;
+        if (t->following && shape_has(t, i, name, len)) {
+                r = t->shape[i].rule;
+        } else {
+                if (t->following)
+                        leave_shape(t, i);
+                h = name_hash(name, (size_t)len);
+                r = find_rule(t, name, (size_t)len, h);
+                check_duplicate(t, i, h);
+        }
         if (r != NULL)
                 note_roles(t, r, k, v);
-        if (check_duplicate(t, k, h) == -1)
-                return -1;
         if (t->rank == RANK_NONE && put_member(t, r, k, v) == -1)
                 t->rank = RANK_OUTPUT;
         return 0;
@@ -1840,6 +2036,7 @@ static int start_line(struct kt_transform *t, const char *line)
         for (i = 0; i < t->n_dt_sources; i++)
                 t->dt_hit[i].state = 3;
         t->n_keys = 0;
+        t->following = t->n_shape > 0;
         if (++t->gen == 0) { /* wrapped: old marks would look current */
                 memset(t->dup, 0, sizeof(t->dup));
                 t->gen = 1;
@@ -1872,6 +2069,7 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
                 fail(t, "not a JSON object");
                 return KT_INVALID;
         }
+        learn_shape(t);
         if (is_marker(t, ev))
                 return KT_SKIP;
         if (check_duplicates_sorted(t) == -1 || t->rank == RANK_DUPLICATE ||
