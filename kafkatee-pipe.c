@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1014,6 +1015,20 @@ static void teardown(struct app *a)
         conf_free(&a->conf);
 }
 
+/*
+ * librdkafka frees a whole batch of messages at once: glibc would hand
+ * the top of the heap back to the kernel after each batch and fault it
+ * in again for the next (1M records: 40k page faults, 6k with these).
+ */
+static void tune_malloc(void)
+{
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD) && defined(M_TOP_PAD)
+        mallopt(M_MMAP_THRESHOLD, 4 << 20);
+        mallopt(M_TRIM_THRESHOLD, 32 << 20);
+        mallopt(M_TOP_PAD, 4 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
         static struct app app;
@@ -1022,6 +1037,7 @@ int main(int argc, char **argv)
         size_t i;
 
         signal(SIGPIPE, SIG_IGN);
+        tune_malloc();
         app.loop = ev_default_loop(EVFLAG_AUTO);
         r = parse_args(argc, argv, &cli);
         if (r == 0 && (r = load_conf(&app, &cli)) == 0)
