@@ -10,7 +10,7 @@
 
 #include "transform.h"
 
-/* Random (v4) UUIDs, drawn from getrandom(2) a batch at a time. */
+/* Random (v4) UUIDs, drawn from OpenSSL's DRBG a batch at a time. */
 struct uuid_pool {
         unsigned char bytes[4096];
         size_t        used;
