@@ -1498,6 +1498,38 @@ static void test_error_order(void **state)
         done(t);
 }
 
+/*
+ * Lines of the same names in the same order skip the rule lookup and
+ * the twin check: a twin after, or within, the remembered names must
+ * still be refused, and rules set later must still apply.
+ */
+static void test_same_shape_lines(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        const char *abc = "{\"a\": 1, \"b\": 2, \"c\": 3}";
+        expect_out(t, abc, PFX_INGEST ", \"a\": 1, \"b\": 2, \"c\": 3}");
+        expect_out(t, abc, PFX_INGEST ", \"a\": 1, \"b\": 2, \"c\": 3}");
+        expect_inv(t, "{\"a\": 1, \"b\": 2, \"c\": 3, \"a\": 4}");
+        assert_string_equal(kt_transform_error(t), "duplicate key \"a\"");
+        expect_inv(t, "{\"a\": 1, \"b\": 2, \"a\": 3}");
+        assert_string_equal(kt_transform_error(t), "duplicate key \"a\"");
+        expect_inv(t, "{\"a\": 1, \"b\": 2, \"c\": 3, \"c\": 4}");
+        expect_out(t, "{\"a\": 1, \"b\": 2}", PFX_INGEST ", \"a\": 1, \"b\": 2}");
+        expect_out(t, abc, PFX_INGEST ", \"a\": 1, \"b\": 2, \"c\": 3}");
+        /* names alike but for their length or last byte */
+        expect_out(t, "{\"a\": 1, \"bb\": 2, \"d\": 3}",
+                   PFX_INGEST ", \"a\": 1, \"bb\": 2, \"d\": 3}");
+        expect_out(t, abc, PFX_INGEST ", \"a\": 1, \"b\": 2, \"c\": 3}");
+        /* rules set after the shape was learnt */
+        assert_int_equal(kt_transform_rename(t, "b", "B"), 0);
+        assert_int_equal(kt_transform_drop(t, "c"), 0);
+        expect_out(t, abc, PFX_INGEST ", \"a\": 1, \"B\": 2}");
+        assert_int_equal(kt_transform_integer(t, "zz"), 0); /* a new rule */
+        expect_out(t, abc, PFX_INGEST ", \"a\": 1, \"B\": 2}");
+        done(t);
+}
+
 /* Many renames and constants: the table of output names grows. */
 static void test_many_renames(void **state)
 {
@@ -3175,6 +3207,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_time_memo, cleanup),
                 cmocka_unit_test_teardown(test_error_order, cleanup),
                 cmocka_unit_test_teardown(test_many_renames, cleanup),
+                cmocka_unit_test_teardown(test_same_shape_lines, cleanup),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
