@@ -68,18 +68,12 @@ struct rule {
         struct time_memo memo;
 };
 
-/* A top-level member of the line. */
-struct member {
-        struct tok         key, value;
-        const struct rule *rule;
-};
-
 /* Where a dt source is in the line, and its time once parsed. */
 struct dt_hit {
         struct rule *rule;
         struct tok   key, value;
-        int        state; /* kt_parse_time's result; 2 not yet; 3 absent */
-        int64_t    ms;
+        int          state; /* kt_parse_time's result; 2 not yet; 3 absent */
+        int64_t      ms;
 };
 
 /* A top-level name, for the duplicate check. */
@@ -99,8 +93,12 @@ struct dup_slot {
         int      key; /* index in keys */
 };
 
-/* Errors are found in one pass but reported in this order of rank. */
-enum { RANK_NONE, RANK_OUTPUT, RANK_DUPLICATE, RANK_FATAL };
+/*
+ * Errors are found in one pass, but one of higher rank is reported: a
+ * twin name before a bad event time (found at the end) before a field
+ * that cannot be written.  A syntax error stops the pass at once.
+ */
+enum { RANK_NONE, RANK_OUTPUT, RANK_DUPLICATE };
 
 struct name {
         const char *p;

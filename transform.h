@@ -5,10 +5,11 @@
  * world (the event id, the ingestion time, the collector's time zone) is
  * handed in by the caller, so the same input always gives the same output.
  *
- * The hot path never builds a DOM: the line is tokenized with jsmn, checked
- * to be strict JSON (what json-c in strict mode accepts), and its top-level
- * members are copied byte for byte into the envelope.  Counters such as
- * "bytes" therefore round-trip exactly, whatever their size.
+ * The hot path never builds a DOM: one pass checks the line to be strict
+ * JSON (RFC 8259; what json-c in strict mode accepts, less its
+ * laxities) and copies its top-level members byte for byte into the
+ * envelope.  Counters such as "bytes" therefore round-trip exactly,
+ * whatever their size.
  */
 #ifndef KT_TRANSFORM_H
 #define KT_TRANSFORM_H

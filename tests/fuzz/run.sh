@@ -35,7 +35,6 @@ fail() {
 missing() {
 	command -v clang >/dev/null 2>&1 || echo clang
 	pkg-config --exists json-c 2>/dev/null || echo libjson-c-dev
-	[ -f /usr/include/jsmn.h ] || echo libjsmn-dev
 	command -v clang >/dev/null 2>&1 &&
 	    ! ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a \
 	    >/dev/null 2>&1 && echo "libclang-rt-$(clang -dumpversion |
