@@ -1835,11 +1835,12 @@ static void learn_shape(struct kt_transform *t)
         t->n_shape = 0;
         for (i = 0; i < t->n_keys; i++)
                 bytes += (size_t)t->keys[i].len;
-        if (bytes > t->shape_text_cap) {
-                if ((text = realloc(t->shape_text, bytes)) == NULL)
+        if (bytes > t->shape_text_cap || t->shape_text == NULL) {
+                /* a byte at least: names may all be "" */
+                if ((text = realloc(t->shape_text, bytes + 1)) == NULL)
                         return; /* the shape is only a shortcut */
                 t->shape_text = text;
-                t->shape_text_cap = bytes;
+                t->shape_text_cap = bytes + 1;
         }
         for (i = 0, bytes = 0; i < t->n_keys; i++) {
                 sk = &t->shape[i];

@@ -1508,6 +1508,9 @@ static void test_same_shape_lines(void **state)
         (void)state;
         struct kt_transform *t = mk();
         const char *abc = "{\"a\": 1, \"b\": 2, \"c\": 3}";
+        /* names of no bytes at all (the fuzzer's find) */
+        expect_out(t, "{\"\": 1}", PFX_INGEST ", \"\": 1}");
+        expect_out(t, "{\"\": 1}", PFX_INGEST ", \"\": 1}");
         expect_out(t, abc, PFX_INGEST ", \"a\": 1, \"b\": 2, \"c\": 3}");
         expect_out(t, abc, PFX_INGEST ", \"a\": 1, \"b\": 2, \"c\": 3}");
         expect_inv(t, "{\"a\": 1, \"b\": 2, \"c\": 3, \"a\": 4}");
