@@ -34,7 +34,7 @@ struct tok {
 #define RULE_KEEP     0x02
 #define RULE_INTEGER  0x04
 #define RULE_TIME     0x08
-#define RULE_RESERVED 0x10 /* "$schema", "meta", "dt": the envelope's */
+#define RULE_RESERVED 0x10 /* one of envelope_names */
 
 #define TZ_CACHE_SLOTS 16
 
@@ -43,6 +43,14 @@ struct tok {
 #define ROLE_KEY        0x04
 
 #define RULE_SLOTS 256 /* hash of rules by name: a power of two */
+
+/* The last ISO-8601 time written from one source, and its date. */
+struct iso_slot {
+        int64_t day; /* days since the epoch, or -1 */
+        char    date[11]; /* "2026-11-23T" */
+        int64_t ms;  /* the last time written, or -1 */
+        char    iso[KT_ISO_LEN];
+};
 
 /*
  * A time field's last value and what it gave: pmacct repeats them
@@ -53,8 +61,7 @@ struct time_memo {
         int     len;      /* 0: nothing remembered */
         int     state;    /* kt_parse_time's result: 0 or 1 */
         int64_t ms;
-        int64_t iso_ms;   /* iso is the ISO-8601 form of iso_ms, or -1 */
-        char    iso[KT_ISO_LEN];
+        struct iso_slot iso; /* its ISO-8601 form */
 };
 
 struct rule {
@@ -112,13 +119,6 @@ struct constant {
         size_t json_len;
 };
 
-struct iso_slot {
-        int64_t day; /* days since the epoch, or -1 */
-        char    date[11]; /* "2026-11-23T" */
-        int64_t ms;  /* the last time written, or -1 */
-        char    iso[KT_ISO_LEN];
-};
-
 struct tz_slot {
         int64_t minute_key; /* yyyymmddhhmm, or -1 */
         int64_t epoch;
@@ -145,7 +145,7 @@ struct kt_transform {
         kt_local_to_utc_fn  tz_fn;
         void               *tz_arg;
         struct tz_slot      tz_cache[TZ_CACHE_SLOTS];
-        struct iso_slot     iso_cache[2]; /* ingest and event times */
+        struct iso_slot     ingest_iso; /* meta.dt */
 
         size_t           env_len; /* the envelope, before the members */
 
@@ -282,19 +282,18 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
         return 1;
 }
 
-/* "$schema", "meta", "dt": checked for every member, so no strlen. */
-static int is_reserved(const char *name, size_t len)
+/* The envelope's own names: no field or constant may take them. */
+static const char *const envelope_names[] = { "$schema", "meta", "dt" };
+
+/* Settings are checked here; the line's fields by their rules. */
+static int is_reserved(const char *name)
 {
-        switch (len) {
-        case 2:
-                return memcmp(name, "dt", 2) == 0;
-        case 4:
-                return memcmp(name, "meta", 4) == 0;
-        case 7:
-                return memcmp(name, "$schema", 7) == 0;
-        default:
-                return 0;
-        }
+        size_t i;
+
+        for (i = 0; i < sizeof(envelope_names) / sizeof(*envelope_names); i++)
+                if (strcmp(name, envelope_names[i]) == 0)
+                        return 1;
+        return 0;
 }
 
 /* --- the strict scanner ------------------------------------------------- */
@@ -589,13 +588,20 @@ static int open_empty(struct scan *s, char close)
 }
 
 /* After an item: 1 when a comma announces another, 0 closed, -1 bad. */
+/* c and one space, as pmacct separates: taken at once. */
+static inline int pmacct_sep(struct scan *s, char c)
+{
+        if (s->end - s->p < 3 || s->p[0] != c || s->p[1] != ' ' ||
+            (unsigned char)s->p[2] <= ' ')
+                return 0;
+        s->p += 2;
+        return 1;
+}
+
 static inline int next_item(struct scan *s, char close)
 {
-        if (s->p < s->end && *s->p == ',') { /* as pmacct has it */
-                s->p++;
-                skip_ws(s);
+        if (pmacct_sep(s, ','))
                 return 1;
-        }
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
                 s->p++;
@@ -605,34 +611,43 @@ static inline int next_item(struct scan *s, char close)
         return expect(s, close) == -1 ? -1 : 0;
 }
 
+/*
+ * A member's name and its colon, up to the value.  At the top: "\u0064t"
+ * is "dt", and escaped names would slip past the checks on names, so
+ * they are refused (pmacct never writes them).
+ */
+static inline __attribute__((always_inline)) int
+scan_name(struct scan *s, struct tok *key, int top)
+{
+        int escapes = s->escapes;
+
+        if (s->p == s->end || *s->p != '"')
+                return unexpected(s);
+        if (scan_string(s, key) == -1)
+                return -1;
+        if (top && s->escapes != escapes)
+                return fail(s->t, "field name with an escape sequence at "
+                            "byte %d", key->start);
+        if (pmacct_sep(s, ':'))
+                return 0;
+        skip_ws(s);
+        if (expect(s, ':') == -1)
+                return -1;
+        skip_ws(s);
+        return 0;
+}
+
 /* An object's members (the line's own: scan_members()). */
 static int scan_object(struct scan *s, int depth)
 {
         struct tok key, value;
-        int r, escapes;
+        int r;
 
         if (open_empty(s, '}'))
                 return 0;
         do {
-                if (s->p == s->end || *s->p != '"')
-                        return unexpected(s);
-                escapes = s->escapes;
-                if (scan_string(s, &key) == -1)
-                        return -1;
-                /* "\u0064t" is "dt": escaped names would slip past
-                 * the checks on names, and pmacct never writes them. */
-                if (depth == 1 && s->escapes != escapes)
-                        return fail(s->t, "field name with an escape "
-                                    "sequence at byte %d", key.start);
-                if (s->p < s->end && *s->p == ':') { /* as pmacct has it */
-                        s->p++;
-                } else {
-                        skip_ws(s);
-                        if (expect(s, ':') == -1)
-                                return -1;
-                }
-                skip_ws(s);
-                if (scan_value(s, depth + 1, &value) == -1)
+                if (scan_name(s, &key, depth == 1) == -1 ||
+                    scan_value(s, depth + 1, &value) == -1)
                         return -1;
         } while ((r = next_item(s, '}')) == 1);
         return r;
@@ -716,54 +731,24 @@ scan_member_value(struct scan *s, struct tok *v)
 
 /*
  * The line's object, at s->p: scan_object() at depth 1, each member
- * handed to member() as it is read, with shortcuts for pmacct's
- * separators (", " and ": ").
+ * handed to member() as it is read.
  */
 static int scan_members(struct scan *s, struct tok *root)
 {
         struct tok key, value;
-        int r, escapes;
+        int r = 0;
 
         root->type = T_OBJECT;
         root->start = at(s);
-        if (open_empty(s, '}'))
-                goto done;
-        for (;;) {
-                if (s->p == s->end || *s->p != '"')
-                        return unexpected(s);
-                escapes = s->escapes;
-                if (scan_string(s, &key) == -1)
-                        return -1;
-                /* "\u0064t" is "dt": escaped names would slip past
-                 * the checks on names, and pmacct never writes them. */
-                if (s->escapes != escapes)
-                        return fail(s->t, "field name with an escape "
-                                    "sequence at byte %d", key.start);
-                if (s->end - s->p >= 3 && s->p[0] == ':' && s->p[1] == ' ' &&
-                    (unsigned char)s->p[2] > ' ') {
-                        s->p += 2;
-                } else {
-                        skip_ws(s);
-                        if (expect(s, ':') == -1)
+        if (!open_empty(s, '}'))
+                do {
+                        if (scan_name(s, &key, 1) == -1 ||
+                            scan_member_value(s, &value) == -1 ||
+                            member(s->t, &key, &value) == -1)
                                 return -1;
-                        skip_ws(s);
-                }
-                if (scan_member_value(s, &value) == -1 ||
-                    member(s->t, &key, &value) == -1)
-                        return -1;
-                if (s->end - s->p >= 3 && s->p[0] == ',' && s->p[1] == ' ' &&
-                    s->p[2] == '"') {
-                        s->p += 2;
-                        continue;
-                }
-                if ((r = next_item(s, '}')) == -1)
-                        return -1;
-                if (r == 0)
-                        break;
-        }
-done:
+                } while ((r = next_item(s, '}')) == 1);
         root->end = at(s);
-        return 0;
+        return r;
 }
 
 /*
@@ -1082,6 +1067,11 @@ static int hit_time(struct kt_transform *t, struct dt_hit *h, int64_t *ms)
 
 /* --- building ------------------------------------------------------------ */
 
+static void iso_slot_init(struct iso_slot *c)
+{
+        c->day = c->ms = -1;
+}
+
 static int add_role(struct kt_transform *t, const char *field, unsigned role);
 static int add_flag(struct kt_transform *t, const char *field, unsigned flag);
 
@@ -1094,18 +1084,18 @@ struct kt_transform *kt_transform_new(void)
                 return NULL;
         for (i = 0; i < TZ_CACHE_SLOTS; i++)
                 t->tz_cache[i].minute_key = -1;
-        t->iso_cache[0].day = t->iso_cache[1].day = -1;
-        t->iso_cache[0].ms = t->iso_cache[1].ms = -1;
+        iso_slot_init(&t->ingest_iso);
+        for (i = 0; i < sizeof(envelope_names) / sizeof(*envelope_names); i++)
+                if (add_flag(t, envelope_names[i], RULE_RESERVED) == -1)
+                        goto fail;
         if (add_role(t, "event_type", ROLE_EVENT_TYPE) == -1 ||
             add_role(t, "purged_entries", ROLE_PURGED) == -1 ||
-            add_flag(t, "$schema", RULE_RESERVED) == -1 ||
-            add_flag(t, "meta", RULE_RESERVED) == -1 ||
-            add_flag(t, "dt", RULE_RESERVED) == -1 ||
-            kt_transform_set_envelope(t, "", "", "") == -1) {
-                kt_transform_free(t);
-                return NULL;
-        }
+            kt_transform_set_envelope(t, "", "", "") == -1)
+                goto fail;
         return t;
+fail:
+        kt_transform_free(t);
+        return NULL;
 }
 
 void kt_transform_free(struct kt_transform *t)
@@ -1246,7 +1236,7 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         r = &t->rules[t->n_rules];
         memset(r, 0, sizeof(*r));
         r->dt_rank = -1;
-        r->memo.iso_ms = -1;
+        iso_slot_init(&r->memo.iso);
         r->name = strdup(name);
         if (r->name == NULL)
                 return NULL;
@@ -1286,7 +1276,7 @@ int kt_transform_rename(struct kt_transform *t, const char *from,
 
         if (check_name(t, from) == -1 || check_name(t, to) == -1)
                 return -1;
-        if (is_reserved(to, strlen(to)))
+        if (is_reserved(to))
                 return fail(t, "cannot rename %s to %s: a name of the "
                             "envelope", from, to);
         if ((r = rule_for(t, from)) == NULL ||
@@ -1342,7 +1332,7 @@ int kt_transform_constant(struct kt_transform *t, const char *field,
 
         if (check_name(t, field) == -1)
                 return -1;
-        if (is_reserved(field, strlen(field)))
+        if (is_reserved(field))
                 return fail(t, "constant %s: a name of the envelope", field);
         if (kt_json_check(t, json, strlen(json)) == 0)
                 value = strdup(json);
@@ -1467,21 +1457,22 @@ static inline int room(struct kt_transform *t, size_t n)
         return t->out_cap - t->out_len >= n ? 0 : grow(t, t->out_len + n);
 }
 
-/* The calendar is the costly part and the day rarely changes: cache it. */
-static void put_iso(struct kt_transform *t, int64_t ms, int slot)
+/*
+ * The calendar is the costly part and the day rarely changes: cache it,
+ * and the whole time, as each source (ingest, dt, a time field) repeats.
+ */
+static void put_iso(struct kt_transform *t, int64_t ms, struct iso_slot *c)
 {
-        struct iso_slot *c = &t->iso_cache[slot];
         char iso[KT_ISO_LEN + 1], *p;
         int64_t rem;
 
-        if (ms < 0 || ms > MS_MAX) /* not from the clock or a parsed time */
-                ms = ms < 0 ? 0 : MS_MAX;
-        rem = ms % 86400000;
-
-        if (c->ms == ms) { /* a batch of lines shares its ingest time */
+        if (c->ms == ms) {
                 put(t, c->iso, KT_ISO_LEN);
                 return;
         }
+        if (ms < 0 || ms > MS_MAX) /* not from the clock or a parsed time */
+                ms = ms < 0 ? 0 : MS_MAX;
+        rem = ms % 86400000;
         if (c->day != ms / 86400000) {
                 kt_format_iso8601(ms, iso);
                 memcpy(c->date, iso, sizeof(c->date));
@@ -1511,6 +1502,17 @@ static void put_name(struct kt_transform *t, const char *name, size_t len)
         PUTS(t, "\": ");
 }
 
+/* ", "name": value", room made. */
+static int put_field(struct kt_transform *t, const char *name,
+                     size_t name_len, const char *value, size_t value_len)
+{
+        if (room(t, name_len + value_len + 8) == -1)
+                return -1;
+        put_name(t, name, name_len);
+        put(t, value, value_len);
+        return 0;
+}
+
 /* An integer field: "2" -> 2; numbers stay as they are. */
 static int put_integer(struct kt_transform *t, const struct tok *k,
                        const struct tok *v, const char *name, size_t name_len)
@@ -1526,11 +1528,7 @@ static int put_integer(struct kt_transform *t, const struct tok *k,
                               memcmp(s + 1, "9223372036854775808", 19) <= 0
                                   : digits < 20 ||
                               memcmp(s, "18446744073709551615", 20) <= 0)))) {
-                if (room(t, name_len + (size_t)len + 8) == -1)
-                        return -1;
-                put_name(t, name, name_len);
-                put(t, s, (size_t)len);
-                return 0;
+                return put_field(t, name, name_len, s, (size_t)len);
         }
         return fail(t, "field %.*s: not an integer: %.*s", k->end - k->start,
                     t->js + k->start, len > 40 ? 40 : len, s);
@@ -1542,7 +1540,6 @@ static int put_time(struct kt_transform *t, struct rule *r,
                     const char *name, size_t name_len)
 {
         struct dt_hit *h = r->dt_rank >= 0 ? &t->dt_hit[r->dt_rank] : NULL;
-        struct time_memo *m = &r->memo;
         int64_t ms;
         int st;
 
@@ -1556,13 +1553,7 @@ static int put_time(struct kt_transform *t, struct rule *r,
                 return -1;
         put_name(t, name, name_len);
         PUTS(t, "\"");
-        if (m->iso_ms == ms) {
-                put(t, m->iso, KT_ISO_LEN);
-        } else {
-                put_iso(t, ms, 1);
-                memcpy(m->iso, t->out + t->out_len - KT_ISO_LEN, KT_ISO_LEN);
-                m->iso_ms = ms;
-        }
+        put_iso(t, ms, &r->memo.iso);
         PUTS(t, "\"");
         return 0;
 }
@@ -1683,13 +1674,10 @@ static int put_plain(struct kt_transform *t, const struct tok *k,
                 t->run_end = to;
                 return 0;
         }
-        if (flush_run(t) == -1 ||
-            room(t, (size_t)(k->end - k->start + to - outer_start(v)) + 8) ==
-            -1)
+        if (flush_run(t) == -1)
                 return -1;
-        put_name(t, js + k->start, (size_t)(k->end - k->start));
-        put(t, js + outer_start(v), (size_t)(to - outer_start(v)));
-        return 0;
+        return put_field(t, js + k->start, (size_t)(k->end - k->start),
+                         js + outer_start(v), (size_t)(to - outer_start(v)));
 }
 
 /* Writes one member of the line, as its rule says. */
@@ -1721,13 +1709,8 @@ static int put_member(struct kt_transform *t, struct rule *r,
                 return put_time(t, r, k, v, name, name_len);
         if (r->flags & RULE_INTEGER)
                 return put_integer(t, k, v, name, name_len);
-        if (room(t, name_len + (size_t)(outer_end(v) - outer_start(v)) + 8)
-            == -1)
-                return -1;
-        put_name(t, name, name_len);
-        put(t, t->js + outer_start(v),
-            (size_t)(outer_end(v) - outer_start(v)));
-        return 0;
+        return put_field(t, name, name_len, t->js + outer_start(v),
+                         (size_t)(outer_end(v) - outer_start(v)));
 }
 
 static struct rule *find_rule(const struct kt_transform *t,
@@ -1745,13 +1728,13 @@ static struct rule *find_rule(const struct kt_transform *t,
         return NULL;
 }
 
-static int duplicate(struct kt_transform *t, const char *p, int len)
+/* Noted, and the pass goes on: see member(). */
+static void duplicate(struct kt_transform *t, const char *p, int len)
 {
         if (t->rank < RANK_DUPLICATE) {
                 fail(t, "duplicate key \"%.*s\"", len, p);
                 t->rank = RANK_DUPLICATE;
         }
-        return 0;
 }
 
 static int push_key(struct kt_transform *t, const struct tok *k)
@@ -1950,7 +1933,7 @@ static int member(struct kt_transform *t, const struct tok *k,
 
 /* The event time, from the first dt source holding a non-zero time. */
 static int event_time(struct kt_transform *t, const struct kt_input *in,
-                      int64_t *ms)
+                      int64_t *ms, struct iso_slot **iso)
 {
         size_t i;
         int r;
@@ -1960,18 +1943,21 @@ static int event_time(struct kt_transform *t, const struct kt_input *in,
                         continue;
                 if ((r = hit_time(t, &t->dt_hit[i], ms)) == -1)
                         return -1;
-                if (r == 1)
+                if (r == 1) {
+                        *iso = &t->dt_hit[i].rule->memo.iso;
                         return 0;
+                }
         }
         if (t->dt_fallback == KT_DT_REJECT)
                 return fail(t, "no event time in any of the dt fields");
         *ms = in->ingest_ms;
+        *iso = &t->ingest_iso;
         return 0;
 }
 
 /* In front of the members: the room was left at the start. */
 static void put_envelope(struct kt_transform *t, const struct kt_input *in,
-                         int64_t dt)
+                         int64_t dt, struct iso_slot *dt_iso)
 {
         size_t end = t->out_len;
 
@@ -1983,11 +1969,11 @@ static void put_envelope(struct kt_transform *t, const struct kt_input *in,
         PUTS(t, ENV_ID);
         put(t, in->id, KT_UUID_LEN);
         PUTS(t, ENV_META_DT);
-        put_iso(t, in->ingest_ms, 0);
+        put_iso(t, in->ingest_ms, &t->ingest_iso);
         PUTS(t, ENV_DOMAIN);
         put(t, t->domain, t->domain_len);
         PUTS(t, ENV_DT);
-        put_iso(t, dt, 1);
+        put_iso(t, dt, dt_iso);
         PUTS(t, ENV_END);
         t->out_len = end;
 }
@@ -2057,6 +2043,7 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
                                  struct kt_event *ev)
 {
         struct tok root;
+        struct iso_slot *dt_iso = NULL;
         int64_t dt = 0;
 
         memset(ev, 0, sizeof(*ev));
@@ -2072,10 +2059,10 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
         if (is_marker(t, ev))
                 return KT_SKIP;
         if (check_duplicates_sorted(t) == -1 || t->rank == RANK_DUPLICATE ||
-            event_time(t, in, &dt) == -1 || t->rank == RANK_OUTPUT ||
+            event_time(t, in, &dt, &dt_iso) == -1 || t->rank == RANK_OUTPUT ||
             flush_run(t) == -1 || put_constants(t) == -1)
                 return KT_INVALID;
-        put_envelope(t, in, dt);
+        put_envelope(t, in, dt, dt_iso);
         set_key(t, ev);
         ev->value = t->out;
         ev->value_len = t->out_len;
