@@ -422,16 +422,22 @@ static void check_done(struct app *a)
                 ev_break(a->loop, EVBREAK_ALL);
 }
 
+/* The message refused with QUEUE_FULL will not be retried: it failed. */
+static void drop_pending(struct app *a, const char *why)
+{
+        if (a->pending == NULL)
+                return;
+        app_delivered(a, a->pending, 0, why);
+        a->pending = NULL;
+}
+
 /* Lines read but not produced when reading stops early: dead-lettered. */
 static void drop_held_input(struct app *a)
 {
         struct line l;
         int n = 0;
 
-        if (a->pending != NULL) {
-                app_delivered(a, a->pending, 0, "stopped before producing");
-                a->pending = NULL;
-        }
+        drop_pending(a, "stopped before producing");
         while (lr_next(&a->lr, 1, &l)) {
                 struct dead_record r = {
                         .reason = "shutdown",
@@ -972,11 +978,7 @@ static void account_leftovers(struct app *a)
         }
         a->inflight_tail = NULL;
         a->in_flight = 0;
-        if (a->pending != NULL) {
-                app_delivered(a, a->pending, 0, "never produced: the "
-                              "queue was full until exit");
-                a->pending = NULL;
-        }
+        drop_pending(a, "never produced: the queue was full until exit");
 }
 
 static int exit_code(const struct app *a)
