@@ -28,6 +28,13 @@ timestamps_are() {
         [ "$(cat "$T/same")" = true ]
 }
 
+# keys_are_ip_src < consumed: every message's key is its value's ip_src.
+keys_are_ip_src() {
+        cut -f3,5 | jq -R 'split("\t") as [$k, $v] | $k == ($v | fromjson | .ip_src)' |
+                sort -u > "$T/same"
+        [ "$(cat "$T/same")" = true ]
+}
+
 # tags TOPIC: the tags consumed, sorted, one per line.
 tags() {
         consume_values "$1" | jq -r .tag | sort -n
@@ -70,10 +77,7 @@ tags() {
         [ "$(cut -f1 "$T/msgs" | sort -u | wc -l)" -gt 1 ]
         # Every key on exactly one partition, and key = ip_src.
         [ "$(cut -f1,3 "$T/msgs" | sort -u | cut -f2 | sort | uniq -d | wc -l)" -eq 0 ]
-        cut -f3,5 "$T/msgs" |
-                jq -R 'split("\t") as [$k, $v] | $k == ($v | fromjson | .ip_src)' |
-                sort -u > "$T/same"
-        [ "$(cat "$T/same")" = true ]
+        keys_are_ip_src < "$T/msgs"
         for p in 0 1 2; do
                 awk -F'\t' -v p=$p '$1 == p { print $5 }' "$T/msgs" | jq -r .tag > "$T/p$p"
                 sort -n "$T/p$p" | diff - "$T/p$p"
@@ -110,10 +114,7 @@ tags() {
         grep -q "backpressure: librdkafka's queue is full" "$T/err"
         [ ! -s "$T/dead" ]
         consume flows > "$T/msgs"
-        cut -f3,5 "$T/msgs" |
-                jq -R 'split("\t") as [$k, $v] | $k == ($v | fromjson | .ip_src)' |
-                sort -u > "$T/same"
-        [ "$(cat "$T/same")" = true ]
+        keys_are_ip_src < "$T/msgs"
         diff <(seq 3000) <(tags flows)
 }
 
