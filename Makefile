@@ -11,8 +11,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
-SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c \
-	output.c stats.c
+SRCS = kafkatee-pipe.c cli.c transform.c reader.c config.c stamp.c \
+	deadletter.c output.c stats.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config

@@ -15,9 +15,21 @@ struct key {
         const char   *name;
         enum key_type type;
         size_t        offset;
-        long long     min, max;  /* K_NUMBER */
-        const char   *choices;   /* K_CHOICE: "a|b" */
+        long long     min, max;           /* K_NUMBER */
+        const char *const *choices;       /* K_CHOICE: NULL-terminated */
 };
+
+/* A choice is stored as its index, through an int: the enums are ints. */
+_Static_assert(sizeof(enum conf_output) == sizeof(int) &&
+               sizeof(enum conf_timestamp) == sizeof(int) &&
+               sizeof(enum conf_dt_fallback) == sizeof(int),
+               "a choice is stored through an int");
+
+/* In the order of their enum. */
+static const char *const output_names[] = { "kafka", "stdout", NULL };
+static const char *const timestamp_names[] = { "dt", "ingest", NULL };
+static const char *const fallback_names[] = { "ingest", "reject", NULL };
+static const char *const bool_names[] = { "false", "true", NULL };
 
 #define STR(n, f) { n, K_STRING, offsetof(struct conf, f), 0, 0, NULL }
 #define NUM(n, f, lo, hi) { n, K_NUMBER, offsetof(struct conf, f), lo, hi, NULL }
@@ -30,13 +42,13 @@ static const struct key keys[] = {
         STR("schema", schema),
         STR("datacenter", datacenter),
         STR("domain", domain),
-        STR("dead_letter", dead_letter),
-        CHOICE("output", output, "kafka|stdout"),
+        STR("deadletter.file", dead_letter),
+        CHOICE("output", output, output_names),
         STR("key", key),
-        CHOICE("timestamp", timestamp, "dt|ingest"),
+        CHOICE("timestamp", timestamp, timestamp_names),
         STR("dt.fields", dt_fields),
         STR("dt.timezone", timezone),
-        CHOICE("dt.fallback", dt_fallback, "ingest|reject"),
+        CHOICE("dt.fallback", dt_fallback, fallback_names),
         STR("field.drop", drop),
         STR("field.keep", keep),
         STR("field.integer", integer),
@@ -44,13 +56,20 @@ static const struct key keys[] = {
         STR("stats.file", stats_file),
         STR("metrics.file", metrics_file),
         NUM("stats.interval.ms", stats_interval_ms, 100, 86400000),
-        CHOICE("stats.rdkafka", stats_rdkafka, "false|true"),
+        CHOICE("stats.rdkafka", stats_rdkafka, bool_names),
         NUM("stall.timeout.ms", stall_timeout_ms, 0, 86400000),
         NUM("line.max", line_max, 16, 1LL << 30),
         NUM("flush.timeout.ms", flush_timeout_ms, 0, 86400000),
         NUM("drain.timeout.ms", drain_timeout_ms, 0, 86400000),
         NUM("queue.high.messages", queue_high_messages, 2, 10000000),
         NUM("queue.high.bytes", queue_high_bytes, 4096, 1LL << 40),
+};
+
+/* Old names, still accepted (deprecated in kafkatee-pipe(1)). */
+static const struct {
+        const char *alias, *name;
+} aliases[] = {
+        { "dead_letter", "deadletter.file" },
 };
 
 static const struct {
@@ -114,7 +133,7 @@ void conf_free(struct conf *c)
         size_t i;
 
         for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
-                if (keys[i].type != K_NUMBER)
+                if (keys[i].type == K_STRING)
                         free(*(char **)((char *)c + keys[i].offset));
         for (i = 0; i < sizeof(prefixed) / sizeof(*prefixed); i++)
                 kvlist_free((struct kvlist *)((char *)c +
@@ -157,17 +176,46 @@ static int parse_number(const char *s, long long *out)
         return errno == 0 && end != s && *end == '\0' ? 0 : -1;
 }
 
-static int choice_ok(const char *choices, const char *value)
+/* The index of value in the NULL-terminated choices, or -1. */
+static int choice_index(const char *const *choices, const char *value)
 {
-        size_t n = strlen(value);
-        const char *p = choices;
+        int i;
 
-        while ((p = strstr(p, value)) != NULL) {
-                if ((p == choices || p[-1] == '|') &&
-                    (p[n] == '\0' || p[n] == '|'))
-                        return 1;
-                p++;
+        for (i = 0; choices[i] != NULL; i++)
+                if (strcmp(choices[i], value) == 0)
+                        return i;
+        return -1;
+}
+
+static int set_choice(const struct key *k, int *field, const char *value,
+                      char *err, size_t errlen)
+{
+        int i = choice_index(k->choices, value);
+        size_t len;
+
+        if (i >= 0) {
+                *field = i;
+                return 0;
         }
+        len = (size_t)snprintf(err, errlen, "%s: '%s' is not one of ",
+                               k->name, value);
+        for (i = 0; k->choices[i] != NULL && len < errlen; i++)
+                len += (size_t)snprintf(err + len, errlen - len, "%s%s",
+                                        i > 0 ? "|" : "", k->choices[i]);
+        return -1;
+}
+
+static int set_number(const struct key *k, long long *field,
+                      const char *value, char *err, size_t errlen)
+{
+        long long n;
+
+        if (parse_number(value, &n) == -1 || n < k->min || n > k->max) {
+                snprintf(err, errlen, "%s: '%s' is not a number from %lld "
+                         "to %lld", k->name, value, k->min, k->max);
+                return -1;
+        }
+        *field = n;
         return 0;
 }
 
@@ -175,25 +223,12 @@ static int set_known(struct conf *c, const struct key *k, const char *value,
                      char *err, size_t errlen)
 {
         void *field = (char *)c + k->offset;
-        long long n;
         char *dup;
 
-        if (k->type == K_NUMBER) {
-                if (parse_number(value, &n) == -1 || n < k->min ||
-                    n > k->max) {
-                        snprintf(err, errlen, "%s: '%s' is not a number "
-                                 "from %lld to %lld", k->name, value, k->min,
-                                 k->max);
-                        return -1;
-                }
-                *(long long *)field = n;
-                return 0;
-        }
-        if (k->type == K_CHOICE && !choice_ok(k->choices, value)) {
-                snprintf(err, errlen, "%s: '%s' is not one of %s", k->name,
-                         value, k->choices);
-                return -1;
-        }
+        if (k->type == K_NUMBER)
+                return set_number(k, field, value, err, errlen);
+        if (k->type == K_CHOICE)
+                return set_choice(k, field, value, err, errlen);
         if ((dup = strdup(value)) == NULL) {
                 snprintf(err, errlen, "out of memory");
                 return -1;
@@ -208,6 +243,9 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err,
 {
         size_t i, n;
 
+        for (i = 0; i < sizeof(aliases) / sizeof(*aliases); i++)
+                if (strcmp(aliases[i].alias, key) == 0)
+                        key = aliases[i].name;
         for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
                 if (strcmp(keys[i].name, key) == 0)
                         return set_known(c, &keys[i], value, err, errlen);
@@ -306,4 +344,81 @@ int conf_each_item(const char *list, int (*fn)(void *arg, const char *item),
         }
         free(copy);
         return r;
+}
+
+/*
+ * The value of the variable at t ("%{stream}"), its length in *n; *n is 0
+ * when t starts no variable.  NULL for a datacenter that is not set.
+ */
+static const char *topic_variable(const struct conf *c, const char *t,
+                                  size_t *n)
+{
+        static const char stream[] = "%{stream}", dc[] = "%{datacenter}";
+
+        *n = 0;
+        if (strncmp(t, stream, sizeof(stream) - 1) == 0) {
+                *n = sizeof(stream) - 1;
+                return c->stream != NULL ? c->stream : "";
+        }
+        if (strncmp(t, dc, sizeof(dc) - 1) == 0) {
+                *n = sizeof(dc) - 1;
+                return c->datacenter != NULL && *c->datacenter != '\0' ?
+                       c->datacenter : NULL;
+        }
+        return NULL;
+}
+
+char *conf_topic(const struct conf *c, char *err, size_t errlen)
+{
+        const char *tmpl = c->topic, *value;
+        char buf[CONF_TOPIC_MAX + 1], *topic;
+        size_t len = 0, n, vlen;
+
+        if (tmpl == NULL)
+                tmpl = c->datacenter != NULL && *c->datacenter != '\0' ?
+                       "%{datacenter}.%{stream}" : "%{stream}";
+        for (; *tmpl != '\0'; tmpl += n) {
+                value = topic_variable(c, tmpl, &n);
+                if (n == 0) {
+                        value = tmpl; /* a character of its own */
+                        vlen = n = 1;
+                } else if (value == NULL) {
+                        snprintf(err, errlen, "topic: %%{datacenter} "
+                                 "without a datacenter setting");
+                        return NULL;
+                } else {
+                        vlen = strlen(value);
+                }
+                /* Counted before copying: buf is never overrun. */
+                if (vlen > sizeof(buf) - 1 - len) {
+                        snprintf(err, errlen, "topic: longer than %d "
+                                 "characters, Kafka's limit", CONF_TOPIC_MAX);
+                        return NULL;
+                }
+                memcpy(buf + len, value, vlen);
+                len += vlen;
+        }
+        if (len == 0) {
+                snprintf(err, errlen, "topic: empty");
+                return NULL;
+        }
+        buf[len] = '\0';
+        if ((topic = strdup(buf)) == NULL)
+                snprintf(err, errlen, "out of memory");
+        return topic;
+}
+
+int conf_has_brokers(const struct conf *c)
+{
+        static const char *const props[] = { "bootstrap.servers",
+                "metadata.broker.list", "test.mock.num.brokers" };
+        size_t i, j;
+
+        if (c->brokers != NULL)
+                return 1;
+        for (i = 0; i < c->kafka.n; i++)
+                for (j = 0; j < sizeof(props) / sizeof(*props); j++)
+                        if (strcmp(c->kafka.v[i].key, props[j]) == 0)
+                                return 1;
+        return 0;
 }

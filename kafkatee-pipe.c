@@ -6,7 +6,6 @@
  * is not delivered goes to the dead-letter file.  See kafkatee-pipe(1).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,8 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
+#include "cli.h"
 #include "kafkatee-pipe.h"
 
 /* Invalid records reported one by one on stderr before going quiet. */
@@ -345,7 +343,7 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 return 1;
         }
         m->read_us = a->pump_us;
-        if (a->conf.timestamp[0] == 'i')
+        if (a->conf.timestamp == CONF_TIMESTAMP_INGEST)
                 m->timestamp_ms = ingest;
         return produce(a, m);
 }
@@ -647,189 +645,15 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
 
 /* --- set-up --------------------------------------------------------------- */
 
-static void usage(FILE *fp)
-{
-        fprintf(fp,
-"Usage: " KTP_NAME " [-c FILE] [-b BROKERS] [-t TOPIC] [-X PROP=VALUE]... [options]\n"
-"Reads pmacct JSON lines on stdin, produces enveloped events to Kafka.\n"
-"\n"
-"  -c, --config FILE       read settings from FILE (key = value)\n"
-"  -b, --brokers LIST      Kafka bootstrap brokers (host:port,...)\n"
-"  -t, --topic TOPIC       topic name (overrides the topic setting)\n"
-"  -X PROP=VALUE           librdkafka property (same as kafka.PROP in FILE)\n"
-"  -o, --set KEY=VALUE     any setting of FILE, e.g. -o field.drop=label\n"
-"      --stream NAME       meta.stream (default netflow)\n"
-"      --schema URI        $schema of the events\n"
-"      --dead-letter FILE  append undeliverable and invalid records to FILE\n"
-"      --stdout            write the events to stdout instead of Kafka\n"
-"      --stats-file FILE   write JSON stats to FILE every stats.interval.ms\n"
-"      --metrics-file FILE write Prometheus metrics (textfile collector)\n"
-"  -q, --quiet             only errors\n"
-"  -v, --verbose           more messages (twice: librdkafka debug)\n"
-"  -V, --version           print versions and exit\n"
-"  -h, --help              this help\n"
-"\n"
-"Exit status: 0 all delivered, 1 usage or config error, 2 fatal runtime\n"
-"error, 3 records not delivered or invalid.  See kafkatee-pipe(1).\n");
-}
-
-static void version(void)
-{
-        printf(KTP_NAME " %s (librdkafka %s, json-c %s, libev %d.%d)\n",
-               KTP_VERSION, rd_kafka_version_str(), json_c_version(),
-               ev_version_major(), ev_version_minor());
-}
-
-struct cli {
-        const char  *config_path;
-        struct kvlist sets;
-        int          verbosity;
+/* A setter of the transform applied to each item of a list. */
+struct list_apply {
+        struct kt_transform *t;
+        int (*fn)(struct kt_transform *t, const char *item);
 };
-
-static int cli_set(struct cli *cli, const char *key, const char *value)
-{
-        struct kv *v = realloc(cli->sets.v, (cli->sets.n + 1) * sizeof(*v));
-
-        if (v == NULL)
-                return -1;
-        cli->sets.v = v;
-        v[cli->sets.n].key = strdup(key);
-        v[cli->sets.n].value = strdup(value);
-        cli->sets.n++;
-        return 0;
-}
-
-/* "name=value" into cli as prefix+name = value. */
-static int cli_set_pair(struct cli *cli, const char *prefix, const char *arg)
-{
-        const char *eq = strchr(arg, '=');
-        char key[512];
-
-        if (eq == NULL || eq == arg) {
-                ktp_log(NULL, 0, "expected NAME=VALUE, not '%s'", arg);
-                return -1;
-        }
-        snprintf(key, sizeof(key), "%s%.*s", prefix, (int)(eq - arg), arg);
-        return cli_set(cli, key, eq + 1);
-}
-
-enum { OPT_STREAM = 256, OPT_SCHEMA, OPT_DEAD, OPT_STDOUT, OPT_STATS,
-       OPT_METRICS };
-
-static const struct option long_options[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "brokers", required_argument, NULL, 'b' },
-        { "topic", required_argument, NULL, 't' },
-        { "set", required_argument, NULL, 'o' },
-        { "stream", required_argument, NULL, OPT_STREAM },
-        { "schema", required_argument, NULL, OPT_SCHEMA },
-        { "dead-letter", required_argument, NULL, OPT_DEAD },
-        { "stdout", no_argument, NULL, OPT_STDOUT },
-        { "stats-file", required_argument, NULL, OPT_STATS },
-        { "metrics-file", required_argument, NULL, OPT_METRICS },
-        { "quiet", no_argument, NULL, 'q' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "version", no_argument, NULL, 'V' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-};
-
-/* Returns -1 on a usage error, 1 when done (help/version), else 0. */
-static int parse_args(int argc, char **argv, struct cli *cli)
-{
-        int c, r = 0;
-
-        argv[0] = (char *)KTP_NAME; /* getopt's messages use it */
-        while (r == 0 && (c = getopt_long(argc, argv, "c:b:t:X:o:qvVh",
-                                          long_options, NULL)) != -1) {
-                switch (c) {
-                case 'c': cli->config_path = optarg; break;
-                case 'b': r = cli_set(cli, "brokers", optarg); break;
-                case 't': r = cli_set(cli, "topic", optarg); break;
-                case 'X': r = cli_set_pair(cli, "kafka.", optarg); break;
-                case 'o': r = cli_set_pair(cli, "", optarg); break;
-                case OPT_STREAM: r = cli_set(cli, "stream", optarg); break;
-                case OPT_SCHEMA: r = cli_set(cli, "schema", optarg); break;
-                case OPT_DEAD: r = cli_set(cli, "dead_letter", optarg); break;
-                case OPT_STDOUT: r = cli_set(cli, "output", "stdout"); break;
-                case OPT_STATS: r = cli_set(cli, "stats.file", optarg); break;
-                case OPT_METRICS:
-                        r = cli_set(cli, "metrics.file", optarg);
-                        break;
-                case 'q': cli->verbosity = 0; break;
-                case 'v': cli->verbosity++; break;
-                case 'V': version(); return 1;
-                case 'h': usage(stdout); return 1;
-                default: usage(stderr); return -1;
-                }
-        }
-        if (r == 0 && optind < argc) {
-                ktp_log(NULL, 0, "unexpected argument '%s'", argv[optind]);
-                return -1;
-        }
-        return r;
-}
-
-static int load_conf(struct app *a, struct cli *cli)
-{
-        char err[512];
-        size_t i;
-
-        conf_init(&a->conf);
-        if (cli->config_path != NULL &&
-            conf_read_file(&a->conf, cli->config_path, err, sizeof(err)) == -1) {
-                ktp_log(NULL, 0, "%s", err);
-                return -1;
-        }
-        for (i = 0; i < cli->sets.n; i++) {
-                if (conf_set(&a->conf, cli->sets.v[i].key,
-                             cli->sets.v[i].value, err, sizeof(err)) == -1) {
-                        ktp_log(NULL, 0, "%s", err);
-                        return -1;
-                }
-        }
-        a->conf.verbosity = cli->verbosity;
-        if (a->conf.verbosity >= 3)
-                return conf_set(&a->conf, "kafka.debug", "broker,topic,msg",
-                                err, sizeof(err));
-        return 0;
-}
-
-/* "%{datacenter}.%{stream}" -> "eqiad.netflow" */
-static char *expand_topic(const struct conf *c)
-{
-        const char *tmpl = c->topic;
-        char buf[512], *p = buf;
-        const char *value;
-        size_t n;
-
-        if (tmpl == NULL)
-                tmpl = c->datacenter && *c->datacenter ?
-                       "%{datacenter}.%{stream}" : "%{stream}";
-        while (*tmpl != '\0' && p < buf + sizeof(buf) - 1) {
-                if (strncmp(tmpl, "%{stream}", 9) == 0) {
-                        value = c->stream, n = 9;
-                } else if (strncmp(tmpl, "%{datacenter}", 13) == 0) {
-                        if ((value = c->datacenter) == NULL || *value == '\0')
-                                return NULL;
-                        n = 13;
-                } else {
-                        *p++ = *tmpl++;
-                        continue;
-                }
-                p += snprintf(p, (size_t)(buf + sizeof(buf) - p), "%s", value);
-                if (p >= buf + sizeof(buf))
-                        return NULL;
-                tmpl += n;
-        }
-        *p = '\0';
-        return *buf ? strdup(buf) : NULL;
-}
 
 static int add_each(void *arg, const char *item)
 {
-        struct { struct kt_transform *t; int (*fn)(struct kt_transform *,
-                                                   const char *); } *x = arg;
+        const struct list_apply *x = arg;
 
         return x->fn(x->t, item);
 }
@@ -837,9 +661,7 @@ static int add_each(void *arg, const char *item)
 static int apply_list(struct kt_transform *t, const char *list,
                       int (*fn)(struct kt_transform *, const char *))
 {
-        struct { struct kt_transform *t; int (*fn)(struct kt_transform *,
-                                                   const char *); } x = {
-                t, fn };
+        struct list_apply x = { t, fn };
 
         return conf_each_item(list, add_each, &x);
 }
@@ -881,8 +703,9 @@ static int build_transform(struct app *a)
                 return -1;
         }
         kt_transform_set_timezone(a->tf, stamp_local_to_utc, NULL);
-        kt_transform_set_dt_fallback(a->tf, strcmp(c->dt_fallback, "reject")
-                                     == 0 ? KT_DT_REJECT : KT_DT_INGEST);
+        kt_transform_set_dt_fallback(a->tf, c->dt_fallback ==
+                                     CONF_DT_FALLBACK_REJECT ? KT_DT_REJECT
+                                                             : KT_DT_INGEST);
         if (kt_transform_set_envelope(a->tf, c->schema, c->stream,
                                       c->domain ? c->domain
                                                 : stamp_hostname()) == -1 ||
@@ -893,33 +716,18 @@ static int build_transform(struct app *a)
         return 0;
 }
 
-static int has_brokers(const struct conf *c)
-{
-        size_t i;
-
-        if (c->brokers != NULL)
-                return 1;
-        for (i = 0; i < c->kafka.n; i++)
-                if (strcmp(c->kafka.v[i].key, "bootstrap.servers") == 0 ||
-                    strcmp(c->kafka.v[i].key, "metadata.broker.list") == 0 ||
-                    strcmp(c->kafka.v[i].key, "test.mock.num.brokers") == 0)
-                        return 1;
-        return 0;
-}
-
 static int setup(struct app *a)
 {
         char err[512];
 
-        a->to_stdout = strcmp(a->conf.output, "stdout") == 0;
-        if (!a->to_stdout && !has_brokers(&a->conf)) {
+        a->to_stdout = a->conf.output == CONF_OUTPUT_STDOUT;
+        if (!a->to_stdout && !conf_has_brokers(&a->conf)) {
                 ktp_log(NULL, 0, "no brokers: use -b, or brokers in the "
                         "config file (or --stdout)");
                 return -1;
         }
-        if ((a->topic = expand_topic(&a->conf)) == NULL) {
-                ktp_log(NULL, 0, "topic: empty, too long, or uses "
-                        "%%{datacenter} without a datacenter setting");
+        if ((a->topic = conf_topic(&a->conf, err, sizeof(err))) == NULL) {
+                ktp_log(NULL, 0, "%s", err);
                 return -1;
         }
         if (build_transform(a) == -1)
@@ -1034,25 +842,18 @@ static void tune_malloc(void)
 int main(int argc, char **argv)
 {
         static struct app app;
-        struct cli cli = { .verbosity = 1 };
         int r, code;
-        size_t i;
 
         signal(SIGPIPE, SIG_IGN);
         tune_malloc();
         app.loop = ev_default_loop(EVFLAG_AUTO);
-        r = parse_args(argc, argv, &cli);
-        if (r == 0 && (r = load_conf(&app, &cli)) == 0)
+        r = cli_load(argc, argv, &app.conf);
+        if (r == CLI_RUN)
                 r = setup(&app);
-        for (i = 0; i < cli.sets.n; i++) {
-                free(cli.sets.v[i].key);
-                free(cli.sets.v[i].value);
-        }
-        free(cli.sets.v);
-        if (r != 0) {
+        if (r != CLI_RUN) {
                 teardown(&app);
                 ev_loop_destroy(app.loop);
-                return r == 1 ? EXIT_DELIVERED : EXIT_USAGE;
+                return r == CLI_EXIT ? EXIT_DELIVERED : EXIT_USAGE;
         }
         watchers_start(&app);
         ev_run(app.loop, 0);

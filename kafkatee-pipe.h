@@ -17,9 +17,6 @@
 #include "stats.h"
 #include "transform.h"
 
-#define KTP_NAME    "kafkatee-pipe"
-#define KTP_VERSION "0.1.0"
-
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
         EXIT_DELIVERED = 0,

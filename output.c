@@ -128,7 +128,7 @@ static rd_kafka_conf_t *kafka_conf(struct app *a, char *err, size_t errlen)
                                   sizeof(*safe_defaults); i++)
                 r = set_prop(kc, safe_defaults[i].name, safe_defaults[i].value,
                              err, errlen);
-        if (r == 0 && strcmp(a->conf.stats_rdkafka, "true") == 0) {
+        if (r == 0 && a->conf.stats_rdkafka) {
                 char ms[32];
 
                 snprintf(ms, sizeof(ms), "%lld", a->conf.stats_interval_ms);

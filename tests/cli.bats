@@ -280,3 +280,46 @@ counters() {
         [ "$exit" -eq 2 ]
         [ "$read" -eq $((delivered + failed + invalid + skipped)) ]
 }
+
+@test "an empty choice is an error, not a value: exit 1" {
+        for key in output timestamp dt.fallback stats.rdkafka; do
+                run "$KTP" --stdout -o "$key=" </dev/null
+                [ "$status" -eq 1 ]
+                [[ "$output" == *"$key: '' is not one of "* ]]
+        done
+        run "$KTP" --stdout -o timestamp=ingest -o stats.rdkafka=true <<< '{"tag": 1}'
+        [ "$status" -eq 0 ]
+}
+
+@test "deadletter.file, and dead_letter, its old name, in a config file" {
+        for key in deadletter.file dead_letter; do
+                printf '%s = %s\n' "$key" "$T/$key.jsonl" > "$T/c.conf"
+                run "$KTP" -c "$T/c.conf" --stdout <<< 'bad'
+                [ "$status" -eq 3 ]
+                [ "$(jq -r .raw "$T/$key.jsonl")" = bad ]
+        done
+}
+
+@test "topic: 249 characters work, 250 are refused with Kafka's limit" {
+        name=$(printf 't%.0s' $(seq 249))
+        run "$KTP" --stdout -q -t "$name" <<< '{"tag": 1}'
+        [ "$status" -eq 0 ]
+        run "$KTP" --stdout -t "${name}x" </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"topic: longer than 249 characters"* ]]
+        # Expanded past any buffer: still the same clear error.
+        long=$(printf 's%.0s' $(seq 2000))
+        run "$KTP" --stdout -o datacenter=eqiad --stream "$long" </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"topic: longer than 249 characters"* ]]
+}
+
+@test "-o and -X names are not cut, whatever their length" {
+        name=$(printf 'n%.0s' $(seq 600))
+        run "$KTP" --stdout -q -o "field.const.$name=v" <<< '{"tag": 1}'
+        [ "$status" -eq 0 ]
+        [ "$(jq -r ".$name" <<< "$output")" = v ]
+        run "$KTP" -b 127.0.0.1:1 -X "$name=1" </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"kafka property nnnn"* ]]
+}

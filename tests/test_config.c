@@ -46,7 +46,10 @@ static void test_defaults(void **state)
         conf_init(&c);
         assert_string_equal(c.stream, "netflow");
         assert_string_equal(c.schema, "/netflow/flow/1.0.0");
-        assert_string_equal(c.output, "kafka");
+        assert_int_equal(c.output, CONF_OUTPUT_KAFKA);
+        assert_int_equal(c.timestamp, CONF_TIMESTAMP_DT);
+        assert_int_equal(c.dt_fallback, CONF_DT_FALLBACK_INGEST);
+        assert_false(c.stats_rdkafka);
         assert_int_equal(c.line_max, 1048576);
         assert_null(c.brokers);
         conf_free(&c);
@@ -133,6 +136,66 @@ static void test_bad_values(void **state)
         conf_free(&c);
 }
 
+/* Each choice is parsed once, into its enum. */
+static void test_choices(void **state)
+{
+        struct conf c;
+        char err[256];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(conf_set(&c, "output", "stdout", err, 256), 0);
+        assert_int_equal(c.output, CONF_OUTPUT_STDOUT);
+        assert_int_equal(conf_set(&c, "timestamp", "ingest", err, 256), 0);
+        assert_int_equal(c.timestamp, CONF_TIMESTAMP_INGEST);
+        assert_int_equal(conf_set(&c, "dt.fallback", "reject", err, 256), 0);
+        assert_int_equal(c.dt_fallback, CONF_DT_FALLBACK_REJECT);
+        assert_int_equal(conf_set(&c, "stats.rdkafka", "true", err, 256), 0);
+        assert_true(c.stats_rdkafka);
+        assert_int_equal(conf_set(&c, "stats.rdkafka", "yes", err, 256), -1);
+        assert_string_equal(err, "stats.rdkafka: 'yes' is not one of "
+                            "false|true");
+        assert_true(c.stats_rdkafka);
+        assert_int_equal(conf_set(&c, "timestamp", "dt", err, 256), 0);
+        assert_int_equal(c.timestamp, CONF_TIMESTAMP_DT);
+        conf_free(&c);
+}
+
+/* deadletter.file, and dead_letter, its old name, for the same setting. */
+static void test_alias(void **state)
+{
+        struct conf c;
+        char err[256];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(read_conf(&c, "dead_letter = /a\n", err), 0);
+        assert_string_equal(c.dead_letter, "/a");
+        assert_int_equal(conf_set(&c, "deadletter.file", "/b", err, 256), 0);
+        assert_string_equal(c.dead_letter, "/b");
+        assert_int_equal(conf_set(&c, "dead_letter", "/c", err, 256), 0);
+        assert_string_equal(c.dead_letter, "/c");
+        conf_free(&c); /* one string, freed once (ASan) */
+}
+
+/* Bug 1: "" was taken for a choice (and read before the choices). */
+static void test_empty_choice(void **state)
+{
+        static const char *const keys[] = { "output", "timestamp",
+                "dt.fallback", "stats.rdkafka" };
+        struct conf c;
+        char err[256];
+        size_t i;
+
+        (void)state;
+        conf_init(&c);
+        for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+                assert_int_equal(conf_set(&c, keys[i], "", err, 256), -1);
+                assert_non_null(strstr(err, keys[i]));
+        }
+        conf_free(&c);
+}
+
 static void test_missing_file(void **state)
 {
         struct conf c;
@@ -143,6 +206,91 @@ static void test_missing_file(void **state)
         assert_int_equal(conf_read_file(&c, "/nonexistent/x.conf", err, 256),
                          -1);
         assert_non_null(strstr(err, "No such file"));
+        conf_free(&c);
+}
+
+/* The topic of template tmpl. */
+static char *topic_of(struct conf *c, const char *tmpl, char *err)
+{
+        assert_int_equal(conf_set(c, "topic", tmpl, err, 256), 0);
+        return conf_topic(c, err, 256);
+}
+
+static void test_topic(void **state)
+{
+        struct conf c;
+        char err[256], *t;
+
+        (void)state;
+        conf_init(&c);
+        assert_non_null(t = conf_topic(&c, err, 256));
+        assert_string_equal(t, "netflow");
+        free(t);
+        assert_int_equal(conf_set(&c, "datacenter", "eqiad", err, 256), 0);
+        assert_non_null(t = conf_topic(&c, err, 256));
+        assert_string_equal(t, "eqiad.netflow");
+        free(t);
+        assert_non_null(t = topic_of(&c, "%{x}.%{stream}%", err));
+        assert_string_equal(t, "%{x}.netflow%");
+        free(t);
+        assert_null(topic_of(&c, "", err));
+        assert_string_equal(err, "topic: empty");
+        assert_int_equal(conf_set(&c, "datacenter", "", err, 256), 0);
+        assert_null(topic_of(&c, "%{datacenter}.x", err));
+        assert_non_null(strstr(err, "without a datacenter"));
+        conf_free(&c);
+}
+
+/* Bug 8: the expansion ran past its buffer; now Kafka's limit is said. */
+static void test_topic_length(void **state)
+{
+        char err[256], limit[CONF_TOPIC_MAX + 2], big[4096], *t;
+        struct conf c;
+
+        (void)state;
+        conf_init(&c);
+        memset(limit, 't', sizeof(limit) - 1);
+        limit[CONF_TOPIC_MAX] = '\0';
+        assert_non_null(t = topic_of(&c, limit, err));
+        assert_int_equal(strlen(t), CONF_TOPIC_MAX);
+        free(t);
+        limit[CONF_TOPIC_MAX] = 't';
+        limit[CONF_TOPIC_MAX + 1] = '\0';
+        assert_null(topic_of(&c, limit, err));
+        assert_string_equal(err, "topic: longer than 249 characters, "
+                            "Kafka's limit");
+        /* A variable that ends exactly at the limit, then one past it. */
+        limit[CONF_TOPIC_MAX - 2] = '\0';
+        assert_int_equal(conf_set(&c, "stream", limit, err, 256), 0);
+        assert_non_null(t = topic_of(&c, "x.%{stream}", err));
+        assert_int_equal(strlen(t), CONF_TOPIC_MAX);
+        free(t);
+        assert_null(topic_of(&c, "xy.%{stream}", err));
+        memset(big, 's', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        assert_int_equal(conf_set(&c, "stream", big, err, 256), 0);
+        assert_null(topic_of(&c, "%{stream}.%{stream}", err));
+        assert_non_null(strstr(err, "longer than"));
+        conf_free(&c);
+}
+
+static void test_has_brokers(void **state)
+{
+        struct conf c;
+        char err[256];
+
+        (void)state;
+        conf_init(&c);
+        assert_false(conf_has_brokers(&c));
+        assert_int_equal(conf_set(&c, "kafka.acks", "all", err, 256), 0);
+        assert_false(conf_has_brokers(&c));
+        assert_int_equal(conf_set(&c, "kafka.test.mock.num.brokers", "1",
+                                  err, 256), 0);
+        assert_true(conf_has_brokers(&c));
+        conf_free(&c);
+        conf_init(&c);
+        assert_int_equal(conf_set(&c, "brokers", "k:9092", err, 256), 0);
+        assert_true(conf_has_brokers(&c));
         conf_free(&c);
 }
 
@@ -170,8 +318,14 @@ int main(void)
                 cmocka_unit_test(test_later_setting_wins),
                 cmocka_unit_test(test_errors_name_file_and_line),
                 cmocka_unit_test(test_bad_values),
+                cmocka_unit_test(test_choices),
+                cmocka_unit_test(test_alias),
+                cmocka_unit_test(test_empty_choice),
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_list_items),
+                cmocka_unit_test(test_topic),
+                cmocka_unit_test(test_topic_length),
+                cmocka_unit_test(test_has_brokers),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
