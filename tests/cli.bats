@@ -2,6 +2,9 @@
 # The command line end to end, without a broker: --stdout, exit codes,
 # config errors, the dead-letter file, and the traps of pmacct's JSON.
 
+# counters: the summary as shell variables, and its invariant checked.
+load records
+
 setup() {
         ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
         KTP=${BUILD:-$ROOT/build}/kafkatee-pipe
@@ -17,11 +20,6 @@ masked() {
 
 oracle() {
         jq -c --arg domain test.example -f "$ROOT/tests/envelope.jq" "$1"
-}
-
-# The summary counters of stderr file $1 as shell variables.
-counters() {
-        eval "$(grep -o 'summary: .*' "$1" | sed 's/^summary: //')"
 }
 
 @test "-V prints its version and librdkafka's" {
