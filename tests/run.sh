@@ -70,7 +70,7 @@ for build in $builds; do
         *) export BUILD="$root/$build" ;;
         esac
         build=$(basename "$build")
-        for t in test_transform test_reader test_config; do
+        for t in test_transform test_reader test_config test_cli; do
                 suite "$build-$t" unit "$BUILD/$t"
         done
         for f in $bats_files; do
