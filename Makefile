@@ -12,7 +12,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c \
-	output.c stats.c
+	output.c stats.c clock.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config

@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 
 #include "deadletter.h"
-#include "stamp.h"
+#include "clock.h"
 #include "transform.h"
 
 int dl_open(struct deadletter *dl, const char *path, char *err, size_t errlen)

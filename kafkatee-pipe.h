@@ -10,6 +10,7 @@
 #include <ev.h>
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "deadletter.h"
 #include "reader.h"

@@ -13,14 +13,6 @@
 
 #include "kafkatee-pipe.h"
 
-uint64_t mono_us(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static int bucket_of(uint64_t us)
 {
         int exp = 0, b;

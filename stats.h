@@ -27,9 +27,6 @@ uint64_t latency_quantile(const struct latency *l, double q);
 /* The most memory the process held, in KiB (getrusage). */
 uint64_t peak_rss_kib(void);
 
-/* Microseconds on a clock that never jumps. */
-uint64_t mono_us(void);
-
 struct app;
 
 /* Writes the stats and metrics files, if configured.  -1 on error. */
