@@ -15,7 +15,8 @@ SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c \
 	output.c stats.c clock.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
-UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
+UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config \
+	$(BUILD)/test_stats
 
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
@@ -41,6 +42,9 @@ $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 
 $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
+$(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/transform.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
 $(BUILD)/mockcluster: tests/mockcluster.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< $(LDFLAGS) $(LIBS) -o $@

@@ -608,13 +608,49 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
         check_stall(a);
 }
 
+/* What the stats and metrics files show, as it is now. */
+static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
+{
+        memset(s, 0, sizeof(*s));
+        s->stream = a->conf.stream;
+        s->topic = a->topic;
+        s->now_ms = now_ms();
+        s->uptime_us = mono_us() - a->st.start_us;
+        s->c = a->c;
+        s->in_flight = a->in_flight;
+        s->in_flight_bytes = a->in_flight_bytes;
+        s->backpressure = a->paused;
+        s->backpressure_us = backpressure_us(a);
+        s->last_delivery_ms = a->st.last_delivery_ms;
+        s->stalled = a->st.stalled;
+        s->latency = &a->st.latency;
+        s->peak_rss_kib = peak_rss_kib();
+        s->rdkafka_json = a->st.rdkafka_json;
+}
+
+/* Failing to write them is said, and is not fatal. */
+static void stats_files_write(const struct app *a)
+{
+        struct stats_snapshot s;
+
+        stats_snapshot(a, &s);
+        if (a->conf.stats_file != NULL &&
+            stats_write(&s, STATS_JSON, a->conf.stats_file) == -1)
+                ktp_log(a, 0, "cannot write stats file %s: %s",
+                        a->conf.stats_file, strerror(errno));
+        if (a->conf.metrics_file != NULL &&
+            stats_write(&s, STATS_PROMETHEUS, a->conf.metrics_file) == -1)
+                ktp_log(a, 0, "cannot write metrics file %s: %s",
+                        a->conf.metrics_file, strerror(errno));
+}
+
 static void stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
         struct app *a = w->data;
 
         (void)loop;
         (void)revents;
-        stats_write(a);
+        stats_files_write(a);
 }
 
 static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -624,7 +660,7 @@ static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
         (void)loop;
         (void)revents;
-        stats_line(a, line, sizeof(line));
+        stats_line(&a->c, line, sizeof(line));
         ktp_log(a, 0, "counters: %s in_flight=%lld backpressure=%d", line,
                 (long long)a->in_flight, a->paused);
 }
@@ -997,7 +1033,7 @@ static void summary(const struct app *a, int code)
         /* -q keeps quiet only when there is nothing to say. */
         if (a->conf.verbosity == 0 && code == 0)
                 return;
-        stats_line(a, line, sizeof(line));
+        stats_line(&a->c, line, sizeof(line));
         fprintf(stderr, KTP_NAME ": summary: %s exit=%d peak_rss=%lluKiB\n",
                 line, code, (unsigned long long)peak_rss_kib());
 }
@@ -1008,7 +1044,7 @@ static void teardown(struct app *a)
         account_leftovers(a);
         msgs_free(a);
         if (a->tf != NULL)
-                stats_write(a);
+                stats_files_write(a);
         free(a->st.rdkafka_json);
         dl_close(&a->dl);
         lr_free(&a->lr);

@@ -29,12 +29,6 @@ enum {
         EXIT_LOST = 3,
 };
 
-/* Every line read ends in exactly one of delivered/failed/invalid/skipped. */
-struct counters {
-        uint64_t read, produced, delivered, failed, invalid, skipped;
-        uint64_t dead_lettered, purge_mismatches;
-};
-
 /*
  * A message on its way: the event, then the input line (kept only for a
  * dead-letter file), then the key.  librdkafka sends it without a copy,

@@ -97,3 +97,27 @@ teardown() {
         [ "$delivered" -eq 50 ] && [ "$exit" -eq 0 ]
         diff <(seq 50) <(consume_values t | jq -r .tag | sort -n)
 }
+
+@test "metrics file: label values escaped (backslash, quote, newline)" {
+        echo '{"tag": 1}' | "$KTP" --stdout -q --stream 'a"b\c' \
+                -t $'t\nu' --metrics-file "$T/m.prom" > /dev/null
+        grep -qxF 'kafkatee_pipe_read_total{stream="a\"b\\c",topic="t\nu"} 1' "$T/m.prom"
+        # Every line is a comment or a whole sample: nothing was cut.
+        ! grep -v '^#' "$T/m.prom" |
+                grep -Ev '^kafkatee_pipe_[a-z_]+\{([a-z]+="([^"\\]|\\.)*",?)+\} [-0-9.e+NaN]+$'
+}
+
+@test "metrics file: latency summary has _sum; NaN quantiles before any delivery" {
+        echo nope | "$KTP" --stdout -q --metrics-file "$T/empty.prom" \
+                --stats-file "$T/empty.json" > /dev/null || true
+        grep -qx 'kafkatee_pipe_delivery_latency_seconds{stream="netflow",topic="netflow",quantile="0.5"} NaN' "$T/empty.prom"
+        grep -qx 'kafkatee_pipe_delivery_latency_seconds_sum{stream="netflow",topic="netflow"} 0.000000' "$T/empty.prom"
+        grep -qx 'kafkatee_pipe_delivery_latency_seconds_count{stream="netflow",topic="netflow"} 0' "$T/empty.prom"
+        jq -e '.latency_ms == {"count": 0, "sum": 0, "p50": null, "p90": null,
+               "p99": null, "max": null}' "$T/empty.json"
+        gen 20 | "$KTP" --stdout -q --metrics-file "$T/m.prom" > /dev/null
+        sum=$(sed -n 's/^kafkatee_pipe_delivery_latency_seconds_sum{.*} //p' "$T/m.prom")
+        p50=$(sed -n 's/^kafkatee_pipe_delivery_latency_seconds{.*quantile="0.5"} //p' "$T/m.prom")
+        # 20 latencies add up to more than their median.
+        awk -v s="$sum" -v p="$p50" 'BEGIN { exit !(s > 0 && s >= p) }'
+}
