@@ -41,25 +41,25 @@ void ktp_log(const struct app *a, int level, const char *fmt, ...)
 
 static void msg_put(struct app *a, struct msg *m);
 
-static void dead_letter(struct app *a, const struct dead_record *r)
+enum dl_outcome {
+        DL_WRITTEN,
+        DL_NONE,   /* no dead-letter file, or it failed before */
+        DL_FAILED, /* it fails now */
+};
+
+static enum dl_outcome dead_letter(struct app *a, const struct dead_record *r)
 {
-        if (a->dl.fp == NULL)
-                return;
-        if (dl_write(&a->dl, r) == 0) {
-                a->c.dead_lettered++;
-                return;
-        }
-        if (a->dl.errors == 1)
-                ktp_log(a, 0, "cannot write to dead-letter file %s: %s",
-                        a->dl.path, strerror(errno));
-        a->fatal = 1;
+        if (!dl_usable(&a->dl))
+                return DL_NONE;
+        if (dl_write(&a->dl, r) == -1)
+                return DL_FAILED;
+        a->c.dead_lettered++;
+        return DL_WRITTEN;
 }
 
-/* Without a dead-letter file stderr is the only trace of a lost record. */
+/* Without a working dead-letter file, stderr is a lost record's trace. */
 static void complain(struct app *a, const struct dead_record *r)
 {
-        if (a->dl.fp != NULL && a->conf.verbosity < 2)
-                return;
         if (++a->complaints > MAX_COMPLAINTS) {
                 if (a->complaints == MAX_COMPLAINTS + 1)
                         ktp_log(a, 1, "more records lost: see the summary");
@@ -69,10 +69,23 @@ static void complain(struct app *a, const struct dead_record *r)
                 r->reason, r->message);
 }
 
+/*
+ * A dead-letter file that cannot be written is fatal (EXIT STATUS in the
+ * man page): the record in hand and every later loss go to stderr.
+ */
 static void lose(struct app *a, const struct dead_record *r)
 {
-        complain(a, r);
-        dead_letter(a, r);
+        enum dl_outcome o = dead_letter(a, r);
+        char why[768];
+
+        if (o != DL_WRITTEN || a->conf.verbosity >= 2)
+                complain(a, r);
+        if (o != DL_FAILED)
+                return;
+        snprintf(why, sizeof(why), "cannot write to dead-letter file %s: "
+                 "%s; lost records are reported here from now on",
+                 a->dl.path, strerror(a->dl.error));
+        app_fatal(a, why);
 }
 
 static void delivery_seen(struct app *a, const struct msg *m)
@@ -568,13 +581,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
         struct app *a = w->data;
+        char why[768];
 
         (void)loop;
         (void)revents;
         if (dl_reopen(&a->dl) == -1) {
-                ktp_log(a, 0, "cannot reopen dead-letter file %s: %s",
-                        a->dl.path, strerror(errno));
-                a->fatal = 1;
+                snprintf(why, sizeof(why), "cannot reopen dead-letter file "
+                         "%s: %s", a->dl.path, strerror(errno));
+                app_fatal(a, why);
                 return;
         }
         ktp_log(a, 2, "SIGHUP: dead-letter file reopened");

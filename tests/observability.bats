@@ -121,3 +121,43 @@ teardown() {
         # 20 latencies add up to more than their median.
         awk -v s="$sum" -v p="$p50" 'BEGIN { exit !(s > 0 && s >= p) }'
 }
+
+@test "dead-letter file fails at run time: fatal, reading stops, exit 2" {
+        # stdin stays open: only the failed write may end the run.
+        proc_start ktp "$KTP" --stdout --dead-letter /dev/full
+        proc_send ktp bad1
+        proc_wait ktp 30
+        [ "$PROC_STATUS" -eq 2 ]
+        err=$(proc_file ktp err)
+        grep -q 'dead-letter file /dev/full: No space left on device' "$err"
+        grep -q 'fatal: ' "$err"
+        grep -q '^kafkatee-pipe: stdin:1: invalid: ' "$err"
+        counters "$err"
+        [ "$exit" -eq 2 ] && [ "$dead_lettered" -eq 0 ]
+}
+
+@test "dead-letter file failed: every later loss is reported on stderr" {
+        printf 'bad1\nbad2\nbad3\n' > "$T/in"
+        run "$KTP" --stdout --dead-letter /dev/full < "$T/in"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"dead-letter file /dev/full: No space left on device"* ]]
+        [[ "$output" == *"stdin:1: invalid: "* ]]
+        # Read in one go, so held when reading stopped: lost as shutdown.
+        [[ "$output" == *"stdin:2: shutdown: "* ]]
+        [[ "$output" == *"stdin:3: shutdown: "* ]]
+        [[ "$output" == *"read=3 "*"invalid=1 failed=2 skipped=0 dead_lettered=0"* ]]
+}
+
+@test "SIGHUP: a dead-letter file that cannot be reopened is fatal, exit 2" {
+        proc_start ktp "$KTP" --stdout --dead-letter "$T/dead"
+        proc_send ktp bad1
+        wait_for test -s "$T/dead"
+        mv "$T/dead" "$T/dead.1"
+        mkdir "$T/dead" # fopen(3) fails on a directory, even for root
+        proc_signal ktp HUP
+        proc_wait ktp 30
+        [ "$PROC_STATUS" -eq 2 ]
+        grep -q "fatal: cannot reopen dead-letter file $T/dead: Is a directory" \
+                "$(proc_file ktp err)"
+        [ "$(jq -r .raw "$T/dead.1")" = bad1 ]
+}
