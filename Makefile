@@ -16,11 +16,11 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c cli.c transform.c reader.c config.c stamp.c \
-	deadletter.c output.c stats.c
+	deadletter.c output.c stats.c clock.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
-UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config \
-	$(BUILD)/test_cli
+# Each tests/test_*.c is a unit test: tests/run.sh runs them all.
+UNIT = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
@@ -49,6 +49,9 @@ $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
 
 $(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
+
+$(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/transform.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
 $(BUILD)/mockcluster: tests/mockcluster.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< $(LDFLAGS) $(LIBS) -o $@

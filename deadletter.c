@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 
 #include "deadletter.h"
-#include "stamp.h"
+#include "clock.h"
 #include "transform.h"
 
 int dl_open(struct deadletter *dl, const char *path, char *err, size_t errlen)
@@ -93,24 +93,33 @@ static json_object *record_json(const struct dead_record *r)
         return o;
 }
 
+int dl_usable(const struct deadletter *dl)
+{
+        return dl->fp != NULL && dl->error == 0;
+}
+
 int dl_write(struct deadletter *dl, const struct dead_record *r)
 {
         json_object *o;
         const char *s;
         int rc = 0;
 
-        if (dl->fp == NULL)
+        if (!dl_usable(dl)) {
+                errno = dl->error != 0 ? dl->error : EBADF;
                 return -1;
+        }
         o = record_json(r);
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                               JSON_C_TO_STRING_NOSLASHESCAPE);
         /* Flushed per record: a crash must not lose what was said here. */
         if (fputs(s, dl->fp) == EOF || fputc('\n', dl->fp) == EOF ||
             fflush(dl->fp) == EOF) {
-                dl->errors++;
+                dl->error = errno != 0 ? errno : EIO;
                 rc = -1;
         }
         json_object_put(o);
+        if (rc == -1)
+                errno = dl->error;
         return rc;
 }
 

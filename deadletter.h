@@ -10,9 +10,9 @@
 #include <stdio.h>
 
 struct deadletter {
-        FILE    *fp;   /* NULL: no dead-letter file configured */
-        char    *path;
-        uint64_t errors;
+        FILE *fp;    /* NULL: no dead-letter file configured */
+        char *path;
+        int   error; /* errno of the write that failed; 0: none did */
 };
 
 struct dead_record {
@@ -27,8 +27,13 @@ struct dead_record {
 
 int dl_open(struct deadletter *dl, const char *path, char *err,
             size_t errlen);
-/* Returns 0, or -1 when the record could not be written. */
+/*
+ * Returns 0, or -1 with errno set when the record could not be written.
+ * After a failure the file is not written again: dl_usable() says 0.
+ */
 int dl_write(struct deadletter *dl, const struct dead_record *r);
+/* Is there a file that takes records? */
+int dl_usable(const struct deadletter *dl);
 /* Opens the file again by its name: after logrotate moved it. */
 int dl_reopen(struct deadletter *dl);
 void dl_close(struct deadletter *dl);

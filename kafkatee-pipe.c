@@ -39,25 +39,25 @@ void ktp_log(const struct app *a, int level, const char *fmt, ...)
 
 static void msg_put(struct app *a, struct msg *m);
 
-static void dead_letter(struct app *a, const struct dead_record *r)
+enum dl_outcome {
+        DL_WRITTEN,
+        DL_NONE,   /* no dead-letter file, or it failed before */
+        DL_FAILED, /* it fails now */
+};
+
+static enum dl_outcome dead_letter(struct app *a, const struct dead_record *r)
 {
-        if (a->dl.fp == NULL)
-                return;
-        if (dl_write(&a->dl, r) == 0) {
-                a->c.dead_lettered++;
-                return;
-        }
-        if (a->dl.errors == 1)
-                ktp_log(a, 0, "cannot write to dead-letter file %s: %s",
-                        a->dl.path, strerror(errno));
-        a->fatal = 1;
+        if (!dl_usable(&a->dl))
+                return DL_NONE;
+        if (dl_write(&a->dl, r) == -1)
+                return DL_FAILED;
+        a->c.dead_lettered++;
+        return DL_WRITTEN;
 }
 
-/* Without a dead-letter file stderr is the only trace of a lost record. */
+/* Without a working dead-letter file, stderr is a lost record's trace. */
 static void complain(struct app *a, const struct dead_record *r)
 {
-        if (a->dl.fp != NULL && a->conf.verbosity < 2)
-                return;
         if (++a->complaints > MAX_COMPLAINTS) {
                 if (a->complaints == MAX_COMPLAINTS + 1)
                         ktp_log(a, 1, "more records lost: see the summary");
@@ -67,10 +67,23 @@ static void complain(struct app *a, const struct dead_record *r)
                 r->reason, r->message);
 }
 
+/*
+ * A dead-letter file that cannot be written is fatal (EXIT STATUS in the
+ * man page): the record in hand and every later loss go to stderr.
+ */
 static void lose(struct app *a, const struct dead_record *r)
 {
-        complain(a, r);
-        dead_letter(a, r);
+        enum dl_outcome o = dead_letter(a, r);
+        char why[768];
+
+        if (o != DL_WRITTEN || a->conf.verbosity >= 2)
+                complain(a, r);
+        if (o != DL_FAILED)
+                return;
+        snprintf(why, sizeof(why), "cannot write to dead-letter file %s: "
+                 "%s; lost records are reported here from now on",
+                 a->dl.path, strerror(a->dl.error));
+        app_fatal(a, why);
 }
 
 static void delivery_seen(struct app *a, const struct msg *m)
@@ -566,13 +579,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
         struct app *a = w->data;
+        char why[768];
 
         (void)loop;
         (void)revents;
         if (dl_reopen(&a->dl) == -1) {
-                ktp_log(a, 0, "cannot reopen dead-letter file %s: %s",
-                        a->dl.path, strerror(errno));
-                a->fatal = 1;
+                snprintf(why, sizeof(why), "cannot reopen dead-letter file "
+                         "%s: %s", a->dl.path, strerror(errno));
+                app_fatal(a, why);
                 return;
         }
         ktp_log(a, 2, "SIGHUP: dead-letter file reopened");
@@ -606,13 +620,49 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
         check_stall(a);
 }
 
+/* What the stats and metrics files show, as it is now. */
+static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
+{
+        memset(s, 0, sizeof(*s));
+        s->stream = a->conf.stream;
+        s->topic = a->topic;
+        s->now_ms = now_ms();
+        s->uptime_us = mono_us() - a->st.start_us;
+        s->c = a->c;
+        s->in_flight = a->in_flight;
+        s->in_flight_bytes = a->in_flight_bytes;
+        s->backpressure = a->paused;
+        s->backpressure_us = backpressure_us(a);
+        s->last_delivery_ms = a->st.last_delivery_ms;
+        s->stalled = a->st.stalled;
+        s->latency = &a->st.latency;
+        s->peak_rss_kib = peak_rss_kib();
+        s->rdkafka_json = a->st.rdkafka_json;
+}
+
+/* Failing to write them is said, and is not fatal. */
+static void stats_files_write(const struct app *a)
+{
+        struct stats_snapshot s;
+
+        stats_snapshot(a, &s);
+        if (a->conf.stats_file != NULL &&
+            stats_write(&s, STATS_JSON, a->conf.stats_file) == -1)
+                ktp_log(a, 0, "cannot write stats file %s: %s",
+                        a->conf.stats_file, strerror(errno));
+        if (a->conf.metrics_file != NULL &&
+            stats_write(&s, STATS_PROMETHEUS, a->conf.metrics_file) == -1)
+                ktp_log(a, 0, "cannot write metrics file %s: %s",
+                        a->conf.metrics_file, strerror(errno));
+}
+
 static void stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
         struct app *a = w->data;
 
         (void)loop;
         (void)revents;
-        stats_write(a);
+        stats_files_write(a);
 }
 
 static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -622,7 +672,7 @@ static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
         (void)loop;
         (void)revents;
-        stats_line(a, line, sizeof(line));
+        stats_line(&a->c, line, sizeof(line));
         ktp_log(a, 0, "counters: %s in_flight=%lld backpressure=%d", line,
                 (long long)a->in_flight, a->paused);
 }
@@ -805,7 +855,7 @@ static void summary(const struct app *a, int code)
         /* -q keeps quiet only when there is nothing to say. */
         if (a->conf.verbosity == 0 && code == 0)
                 return;
-        stats_line(a, line, sizeof(line));
+        stats_line(&a->c, line, sizeof(line));
         fprintf(stderr, KTP_NAME ": summary: %s exit=%d peak_rss=%lluKiB\n",
                 line, code, (unsigned long long)peak_rss_kib());
 }
@@ -816,7 +866,7 @@ static void teardown(struct app *a)
         account_leftovers(a);
         msgs_free(a);
         if (a->tf != NULL)
-                stats_write(a);
+                stats_files_write(a);
         free(a->st.rdkafka_json);
         dl_close(&a->dl);
         lr_free(&a->lr);

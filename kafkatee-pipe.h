@@ -10,6 +10,7 @@
 #include <ev.h>
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "deadletter.h"
 #include "reader.h"
@@ -23,12 +24,6 @@ enum {
         EXIT_USAGE = 1,
         EXIT_FATAL = 2,
         EXIT_LOST = 3,
-};
-
-/* Every line read ends in exactly one of delivered/failed/invalid/skipped. */
-struct counters {
-        uint64_t read, produced, delivered, failed, invalid, skipped;
-        uint64_t dead_lettered, purge_mismatches;
 };
 
 /*

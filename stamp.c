@@ -1,5 +1,5 @@
 /*
- * stamp.c: ids, clock and time zone.  The only module besides the event
+ * stamp.c: ids and time zone (the clock is in clock.c).  The only module besides the event
  * loop that looks at the outside world for the transform.
  */
 #include <stdio.h>
@@ -43,14 +43,6 @@ int uuid_pool_next(struct uuid_pool *p, const char **text)
         uuid_unparse_lower(u, p->text);
         *text = p->text;
         return 0;
-}
-
-int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* glibc takes an unknown zone name for UTC without a word: check first. */

@@ -1,6 +1,6 @@
 /*
- * stamp.h: what the transform needs from the world: event ids, the clock,
- * the collector's time zone, the host name.
+ * stamp.h: what the transform needs from the world: event ids, the
+ * collector's time zone, the host name (the clock: clock.h).
  */
 #ifndef KT_STAMP_H
 #define KT_STAMP_H
@@ -20,8 +20,6 @@ struct uuid_pool {
 void uuid_pool_init(struct uuid_pool *p);
 /* The next id as text; valid until the next call. -1 if no randomness. */
 int uuid_pool_next(struct uuid_pool *p, const char **text);
-
-int64_t now_ms(void);
 
 /*
  * Makes "local time" mean zone for the rest of the process ("local" keeps

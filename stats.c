@@ -1,25 +1,20 @@
 /*
  * stats.c: the stats and metrics files.  Off the hot path: json-c and
- * stdio are fine here.
+ * stdio are fine here.  Sees only the snapshot the program hands it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
-#include "kafkatee-pipe.h"
+#include "stats.h"
+#include "transform.h" /* kt_format_iso8601() */
 
-uint64_t mono_us(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+static const double quantiles[] = { 0.5, 0.9, 0.99 };
+#define N_QUANTILES (sizeof(quantiles) / sizeof(*quantiles))
 
 static int bucket_of(uint64_t us)
 {
@@ -47,6 +42,7 @@ void latency_add(struct latency *l, uint64_t us)
 {
         l->bucket[bucket_of(us)]++;
         l->count++;
+        l->sum_us += us;
         if (us > l->max_us)
                 l->max_us = us;
 }
@@ -78,10 +74,8 @@ uint64_t peak_rss_kib(void)
         return (uint64_t)ru.ru_maxrss; /* KiB on Linux */
 }
 
-void stats_line(const struct app *a, char *buf, size_t len)
+void stats_line(const struct counters *c, char *buf, size_t len)
 {
-        const struct counters *c = &a->c;
-
         snprintf(buf, len, "read=%llu produced=%llu delivered=%llu "
                  "invalid=%llu failed=%llu skipped=%llu dead_lettered=%llu "
                  "purge_mismatches=%llu",
@@ -94,9 +88,16 @@ void stats_line(const struct app *a, char *buf, size_t len)
                  (unsigned long long)c->purge_mismatches);
 }
 
+/* --- the JSON stats file ------------------------------------------------ */
+
 static void add_u64(json_object *o, const char *k, uint64_t v)
 {
         json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static void add_double(json_object *o, const char *k, double v)
+{
+        json_object_object_add(o, k, json_object_new_double(v));
 }
 
 static void add_time(json_object *o, const char *k, int64_t ms)
@@ -110,19 +111,21 @@ static void add_time(json_object *o, const char *k, int64_t ms)
         json_object_object_add(o, k, json_object_new_string(iso));
 }
 
+/* In milliseconds; no latency yet has no quantiles: null, not 0. */
 static json_object *latency_json(const struct latency *l)
 {
+        static const char *const names[N_QUANTILES] = { "p50", "p90", "p99" };
         json_object *o = json_object_new_object();
+        size_t i;
 
         add_u64(o, "count", l->count);
-        json_object_object_add(o, "p50", json_object_new_double(
-                                   latency_quantile(l, 0.50) / 1000.0));
-        json_object_object_add(o, "p90", json_object_new_double(
-                                   latency_quantile(l, 0.90) / 1000.0));
-        json_object_object_add(o, "p99", json_object_new_double(
-                                   latency_quantile(l, 0.99) / 1000.0));
-        json_object_object_add(o, "max", json_object_new_double(
-                                   l->max_us / 1000.0));
+        add_double(o, "sum", (double)l->sum_us / 1000.0);
+        for (i = 0; i < N_QUANTILES; i++)
+                json_object_object_add(o, names[i], l->count == 0 ? NULL :
+                        json_object_new_double((double)latency_quantile(
+                                l, quantiles[i]) / 1000.0));
+        json_object_object_add(o, "max", l->count == 0 ? NULL :
+                json_object_new_double((double)l->max_us / 1000.0));
         return o;
 }
 
@@ -138,167 +141,183 @@ static void add_counters(json_object *o, const struct counters *c)
         add_u64(o, "purge_mismatches", c->purge_mismatches);
 }
 
-static json_object *stats_json(const struct app *a)
+static json_object *stats_json(const struct stats_snapshot *s)
 {
         json_object *o = json_object_new_object(), *rk;
-        const struct stats_state *s = &a->st;
 
-        add_time(o, "time", now_ms());
-        json_object_object_add(o, "stream",
-                               json_object_new_string(a->conf.stream));
-        json_object_object_add(o, "topic", json_object_new_string(a->topic));
-        json_object_object_add(o, "uptime_s", json_object_new_double(
-                (double)(mono_us() - s->start_us) / 1e6));
-        add_counters(o, &a->c);
+        add_time(o, "time", s->now_ms);
+        json_object_object_add(o, "stream", json_object_new_string(s->stream));
+        json_object_object_add(o, "topic", json_object_new_string(s->topic));
+        add_double(o, "uptime_s", (double)s->uptime_us / 1e6);
+        add_counters(o, &s->c);
         json_object_object_add(o, "in_flight",
-                               json_object_new_int64(a->in_flight));
+                               json_object_new_int64(s->in_flight));
         json_object_object_add(o, "in_flight_bytes",
-                               json_object_new_int64(a->in_flight_bytes));
+                               json_object_new_int64(s->in_flight_bytes));
         json_object_object_add(o, "backpressure",
-                               json_object_new_boolean(a->paused));
-        json_object_object_add(o, "backpressure_s", json_object_new_double(
-                (double)backpressure_us(a) / 1e6));
+                               json_object_new_boolean(s->backpressure));
+        add_double(o, "backpressure_s", (double)s->backpressure_us / 1e6);
         add_time(o, "last_delivery", s->last_delivery_ms);
         json_object_object_add(o, "stalled",
                                json_object_new_boolean(s->stalled));
-        json_object_object_add(o, "latency_ms", latency_json(&s->latency));
-        add_u64(o, "peak_rss_kib", peak_rss_kib());
+        json_object_object_add(o, "latency_ms", latency_json(s->latency));
+        add_u64(o, "peak_rss_kib", s->peak_rss_kib);
         if (s->rdkafka_json != NULL &&
             (rk = json_tokener_parse(s->rdkafka_json)) != NULL)
                 json_object_object_add(o, "rdkafka", rk);
         return o;
 }
 
-/* Writes text to path through a temporary file and rename(2). */
-static int write_atomic(const char *path, const char *text)
+static int render_json(const struct stats_snapshot *s, FILE *fp)
 {
-        char tmp[4096];
-        FILE *fp;
-        int ok;
+        json_object *o = stats_json(s);
+        int r = fprintf(fp, "%s\n", json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
-        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-                return -1;
-        if ((fp = fopen(tmp, "w")) == NULL)
-                return -1;
-        ok = fputs(text, fp) != EOF;
-        ok = fclose(fp) == 0 && ok;
-        if (!ok || rename(tmp, path) == -1) {
-                remove(tmp);
-                return -1;
-        }
-        return 0;
+        json_object_put(o);
+        return r < 0 ? -1 : 0;
 }
 
-static int write_stats(const struct app *a)
-{
-        json_object *o = stats_json(a);
-        char *text;
-        int r = -1;
-        const char *s = json_object_to_json_string_ext(
-                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+/* --- the Prometheus text format ----------------------------------------- */
 
-        if ((text = malloc(strlen(s) + 2)) != NULL) {
-                sprintf(text, "%s\n", s);
-                r = write_atomic(a->conf.stats_file, text);
-                free(text);
+/* A label value, escaped as the text exposition format wants. */
+static void put_label_value(FILE *fp, const char *v)
+{
+        for (; *v != '\0'; v++) {
+                if (*v == '\\' || *v == '"')
+                        fprintf(fp, "\\%c", *v);
+                else if (*v == '\n')
+                        fputs("\\n", fp);
+                else
+                        fputc(*v, fp);
         }
-        json_object_put(o);
-        return r;
+}
+
+/* "NAME{stream="...",topic="..."": the caller closes the braces. */
+static void put_series(FILE *fp, const struct stats_snapshot *s,
+                       const char *name)
+{
+        fprintf(fp, "kafkatee_pipe_%s{stream=\"", name);
+        put_label_value(fp, s->stream);
+        fputs("\",topic=\"", fp);
+        put_label_value(fp, s->topic);
+        fputc('"', fp);
 }
 
 /* One metric: HELP, TYPE and the sample with the instance's labels. */
-static void metric(FILE *fp, const struct app *a, const char *name,
+static void metric(FILE *fp, const struct stats_snapshot *s, const char *name,
                    const char *type, const char *help, double v)
 {
-        fprintf(fp, "# HELP kafkatee_pipe_%s %s\n# TYPE kafkatee_pipe_%s %s\n"
-                "kafkatee_pipe_%s{stream=\"%s\",topic=\"%s\"} %.17g\n", name,
-                help, name, type, name, a->conf.stream, a->topic, v);
+        fprintf(fp, "# HELP kafkatee_pipe_%s %s\n"
+                "# TYPE kafkatee_pipe_%s %s\n", name, help, name, type);
+        put_series(fp, s, name);
+        fprintf(fp, "} %.17g\n", v);
 }
 
-static void metric_counters(FILE *fp, const struct app *a)
+static void metric_counters(FILE *fp, const struct stats_snapshot *s)
 {
-        const struct counters *c = &a->c;
+        const struct counters *c = &s->c;
 
-        metric(fp, a, "read_total", "counter", "Lines read from stdin.",
+        metric(fp, s, "read_total", "counter", "Lines read from stdin.",
                (double)c->read);
-        metric(fp, a, "produced_total", "counter",
+        metric(fp, s, "produced_total", "counter",
                "Events handed to the output.", (double)c->produced);
-        metric(fp, a, "delivered_total", "counter",
+        metric(fp, s, "delivered_total", "counter",
                "Events acknowledged by Kafka.", (double)c->delivered);
-        metric(fp, a, "failed_total", "counter",
+        metric(fp, s, "failed_total", "counter",
                "Events whose delivery failed.", (double)c->failed);
-        metric(fp, a, "invalid_total", "counter",
+        metric(fp, s, "invalid_total", "counter",
                "Lines that were not a valid record.", (double)c->invalid);
-        metric(fp, a, "skipped_total", "counter",
+        metric(fp, s, "skipped_total", "counter",
                "Blank lines and pmacct markers.", (double)c->skipped);
-        metric(fp, a, "dead_lettered_total", "counter",
+        metric(fp, s, "dead_lettered_total", "counter",
                "Records written to the dead-letter file.",
                (double)c->dead_lettered);
-        metric(fp, a, "purge_mismatches_total", "counter",
+        metric(fp, s, "purge_mismatches_total", "counter",
                "pmacct purges whose count differs from what was read.",
                (double)c->purge_mismatches);
 }
 
-static void metric_latency(FILE *fp, const struct app *a)
+/*
+ * A summary: quantiles, _sum and _count.  Before the first delivery the
+ * quantiles are NaN (the convention), not 0, which would read as fast.
+ */
+static void metric_latency(FILE *fp, const struct stats_snapshot *s)
 {
-        static const double qs[] = { 0.5, 0.9, 0.99 };
-        const struct latency *l = &a->st.latency;
+        static const char name[] = "delivery_latency_seconds";
+        const struct latency *l = s->latency;
         size_t i;
 
-        fprintf(fp, "# HELP kafkatee_pipe_delivery_latency_seconds From "
-                "reading a line to its delivery report.\n"
-                "# TYPE kafkatee_pipe_delivery_latency_seconds summary\n");
-        for (i = 0; i < sizeof(qs) / sizeof(*qs); i++)
-                fprintf(fp, "kafkatee_pipe_delivery_latency_seconds{stream="
-                        "\"%s\",topic=\"%s\",quantile=\"%g\"} %.6f\n",
-                        a->conf.stream, a->topic, qs[i],
-                        latency_quantile(l, qs[i]) / 1e6);
-        fprintf(fp, "kafkatee_pipe_delivery_latency_seconds_count{stream="
-                "\"%s\",topic=\"%s\"} %llu\n", a->conf.stream, a->topic,
-                (unsigned long long)l->count);
+        fprintf(fp, "# HELP kafkatee_pipe_%s From reading a line to its "
+                "delivery report.\n# TYPE kafkatee_pipe_%s summary\n",
+                name, name);
+        for (i = 0; i < N_QUANTILES; i++) {
+                put_series(fp, s, name);
+                fprintf(fp, ",quantile=\"%g\"}", quantiles[i]);
+                if (l->count == 0)
+                        fputs(" NaN\n", fp);
+                else
+                        fprintf(fp, " %.6f\n", (double)latency_quantile(
+                                l, quantiles[i]) / 1e6);
+        }
+        put_series(fp, s, "delivery_latency_seconds_sum");
+        fprintf(fp, "} %.6f\n", (double)l->sum_us / 1e6);
+        put_series(fp, s, "delivery_latency_seconds_count");
+        fprintf(fp, "} %llu\n", (unsigned long long)l->count);
 }
 
-static int write_metrics(const struct app *a)
+static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
 {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *fp = open_memstream(&text, &len);
-        int r;
-
-        if (fp == NULL)
-                return -1;
-        metric_counters(fp, a);
-        metric(fp, a, "in_flight", "gauge",
-               "Events produced and not yet reported.", (double)a->in_flight);
-        metric(fp, a, "backpressure_seconds_total", "counter",
+        metric_counters(fp, s);
+        metric(fp, s, "in_flight", "gauge",
+               "Events produced and not yet reported.", (double)s->in_flight);
+        metric(fp, s, "backpressure_seconds_total", "counter",
                "Time stdin was not read because Kafka was behind.",
-               (double)backpressure_us(a) / 1e6);
-        metric(fp, a, "last_delivery_timestamp_seconds", "gauge",
+               (double)s->backpressure_us / 1e6);
+        metric(fp, s, "last_delivery_timestamp_seconds", "gauge",
                "When the last delivery report arrived.",
-               (double)a->st.last_delivery_ms / 1000.0);
-        metric(fp, a, "stalled", "gauge",
+               (double)s->last_delivery_ms / 1000.0);
+        metric(fp, s, "stalled", "gauge",
                "1 when records wait but nothing was delivered for "
-               "stall.timeout.ms.", a->st.stalled);
-        metric_latency(fp, a);
-        fclose(fp);
-        r = text == NULL ? -1 : write_atomic(a->conf.metrics_file, text);
-        free(text);
-        return r;
+               "stall.timeout.ms.", s->stalled);
+        metric_latency(fp, s);
+        return ferror(fp) ? -1 : 0;
 }
 
-int stats_write(struct app *a)
-{
-        int r = 0;
+/* --- the files ------------------------------------------------------------ */
 
-        if (a->conf.stats_file != NULL && write_stats(a) == -1) {
-                ktp_log(a, 0, "cannot write stats file %s: %s",
-                        a->conf.stats_file, strerror(errno));
-                r = -1;
+int stats_render(const struct stats_snapshot *s, enum stats_format f,
+                 FILE *fp)
+{
+        switch (f) {
+        case STATS_JSON:
+                return render_json(s, fp);
+        case STATS_PROMETHEUS:
+                return render_prometheus(s, fp);
         }
-        if (a->conf.metrics_file != NULL && write_metrics(a) == -1) {
-                ktp_log(a, 0, "cannot write metrics file %s: %s",
-                        a->conf.metrics_file, strerror(errno));
-                r = -1;
+        return -1;
+}
+
+int stats_write(const struct stats_snapshot *s, enum stats_format f,
+                const char *path)
+{
+        char tmp[4096];
+        FILE *fp;
+        int ok, saved;
+
+        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
+            sizeof(tmp)) {
+                errno = ENAMETOOLONG;
+                return -1;
         }
-        return r;
+        if ((fp = fopen(tmp, "w")) == NULL)
+                return -1;
+        ok = stats_render(s, f, fp) == 0;
+        ok = fclose(fp) == 0 && ok;
+        if (ok && rename(tmp, path) == 0)
+                return 0;
+        saved = errno;
+        remove(tmp);
+        errno = saved;
+        return -1;
 }

@@ -2,13 +2,22 @@
  * stats.h: what the program has done, for people and for monitoring.
  *
  * A JSON stats file (varnishkafka-style) and a Prometheus textfile,
- * rewritten atomically every stats.interval.ms and at exit; the latency
- * from reading a line to its delivery report; stall detection.
+ * rendered from a snapshot the program takes (struct stats_snapshot) and
+ * rewritten atomically; the latency from reading a line to its delivery
+ * report; the counters every line ends in.
  */
 #ifndef KT_STATS_H
 #define KT_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* Every line read ends in exactly one of delivered/failed/invalid/skipped. */
+struct counters {
+        uint64_t read, produced, delivered, failed, invalid, skipped;
+        uint64_t dead_lettered, purge_mismatches;
+};
 
 /* Log-linear buckets: 8 per power of two from 1 us up to about 2^37 us. */
 #define LAT_SUB      8
@@ -16,25 +25,52 @@
 
 struct latency {
         uint64_t count;
+        uint64_t sum_us;  /* for the average: Prometheus' _sum */
         uint64_t max_us;
         uint64_t bucket[LAT_BUCKETS];
 };
 
 void latency_add(struct latency *l, uint64_t us);
-/* The q-quantile (0..1) in microseconds: a bucket's upper bound. */
+/*
+ * The q-quantile (0..1) in microseconds: a bucket's upper bound, at most
+ * the maximum.  0 when count is 0: the writers then say NaN or null.
+ */
 uint64_t latency_quantile(const struct latency *l, double q);
 
 /* The most memory the process held, in KiB (getrusage). */
 uint64_t peak_rss_kib(void);
 
-/* Microseconds on a clock that never jumps. */
-uint64_t mono_us(void);
+/* The figures of both files, taken at one moment by the program. */
+struct stats_snapshot {
+        const char           *stream, *topic; /* labels */
+        int64_t               now_ms;          /* when, on the wall clock */
+        uint64_t              uptime_us;
+        struct counters       c;
+        int64_t               in_flight, in_flight_bytes;
+        int                   backpressure;    /* stdin stopped now */
+        uint64_t              backpressure_us; /* in all, this pause too */
+        int64_t               last_delivery_ms; /* 0: none yet */
+        int                   stalled;
+        const struct latency *latency;
+        uint64_t              peak_rss_kib;
+        const char           *rdkafka_json;    /* NULL: none */
+};
 
-struct app;
+enum stats_format {
+        STATS_JSON,       /* one JSON object on one line */
+        STATS_PROMETHEUS, /* the text exposition format */
+};
 
-/* Writes the stats and metrics files, if configured.  -1 on error. */
-int stats_write(struct app *a);
+/* Renders s on fp.  Returns 0, or -1 on a write error. */
+int stats_render(const struct stats_snapshot *s, enum stats_format f,
+                 FILE *fp);
+/*
+ * Replaces path by the rendering of s, through path.tmp and rename(2):
+ * a reader never sees half a file.  Returns 0, or -1 with errno set.
+ */
+int stats_write(const struct stats_snapshot *s, enum stats_format f,
+                const char *path);
 /* The counters on one line (SIGUSR1, the exit summary). */
-void stats_line(const struct app *a, char *buf, size_t len);
+void stats_line(const struct counters *c, char *buf, size_t len);
 
 #endif /* KT_STATS_H */

@@ -97,3 +97,71 @@ teardown() {
         [ "$delivered" -eq 50 ] && [ "$exit" -eq 0 ]
         diff <(seq 50) <(consume_values t | jq -r .tag | sort -n)
 }
+
+@test "metrics file: label values escaped (backslash, quote, newline)" {
+        echo '{"tag": 1}' | "$KTP" --stdout -q --stream 'a"b\c' \
+                -t $'t\nu' --metrics-file "$T/m.prom" > /dev/null
+        grep -qxF 'kafkatee_pipe_read_total{stream="a\"b\\c",topic="t\nu"} 1' "$T/m.prom"
+        # Every line is a comment or a whole sample: nothing was cut.
+        ! grep -v '^#' "$T/m.prom" |
+                grep -Ev '^kafkatee_pipe_[a-z_]+\{([a-z]+="([^"\\]|\\.)*",?)+\} [-0-9.e+NaN]+$'
+}
+
+@test "metrics file: latency summary has _sum; NaN quantiles before any delivery" {
+        echo nope | "$KTP" --stdout -q --metrics-file "$T/empty.prom" \
+                --stats-file "$T/empty.json" > /dev/null || true
+        grep -qx 'kafkatee_pipe_delivery_latency_seconds{stream="netflow",topic="netflow",quantile="0.5"} NaN' "$T/empty.prom"
+        grep -qx 'kafkatee_pipe_delivery_latency_seconds_sum{stream="netflow",topic="netflow"} 0.000000' "$T/empty.prom"
+        grep -qx 'kafkatee_pipe_delivery_latency_seconds_count{stream="netflow",topic="netflow"} 0' "$T/empty.prom"
+        jq -e '.latency_ms == {"count": 0, "sum": 0, "p50": null, "p90": null,
+               "p99": null, "max": null}' "$T/empty.json"
+        gen 20 | "$KTP" --stdout -q --metrics-file "$T/m.prom" > /dev/null
+        sum=$(sed -n 's/^kafkatee_pipe_delivery_latency_seconds_sum{.*} //p' "$T/m.prom")
+        p50=$(sed -n 's/^kafkatee_pipe_delivery_latency_seconds{.*quantile="0.5"} //p' "$T/m.prom")
+        # 20 latencies add up to more than their median.
+        awk -v s="$sum" -v p="$p50" 'BEGIN { exit !(s > 0 && s >= p) }'
+}
+
+@test "dead-letter file fails at run time: fatal, reading stops, exit 2" {
+        # stdin stays open: only the failed write may end the run.
+        proc_start ktp "$KTP" --stdout --dead-letter /dev/full
+        proc_send ktp bad1
+        proc_wait ktp 30
+        [ "$PROC_STATUS" -eq 2 ]
+        err=$(proc_file ktp err)
+        grep -q 'dead-letter file /dev/full: No space left on device' "$err"
+        grep -q 'fatal: ' "$err"
+        grep -q '^kafkatee-pipe: stdin:1: invalid: ' "$err"
+        counters "$err"
+        [ "$exit" -eq 2 ] && [ "$dead_lettered" -eq 0 ]
+}
+
+@test "dead-letter file failed: every later loss is reported on stderr" {
+        printf 'bad1\nbad2\nbad3\n' > "$T/in"
+        run "$KTP" --stdout --dead-letter /dev/full < "$T/in"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"dead-letter file /dev/full: No space left on device"* ]]
+        [[ "$output" == *"stdin:1: invalid: "* ]]
+        # Lost as invalid, or as shutdown if held when reading stopped:
+        # either way said on stderr.
+        [[ "$output" == *"stdin:2: "* ]]
+        [[ "$output" == *"stdin:3: "* ]]
+        echo "$output" > "$T/err"
+        counters "$T/err"
+        [ "$exit" -eq 2 ] && [ "$dead_lettered" -eq 0 ]
+        [ $((invalid + failed)) -eq 3 ]
+}
+
+@test "SIGHUP: a dead-letter file that cannot be reopened is fatal, exit 2" {
+        proc_start ktp "$KTP" --stdout --dead-letter "$T/dead"
+        proc_send ktp bad1
+        wait_for test -s "$T/dead"
+        mv "$T/dead" "$T/dead.1"
+        mkdir "$T/dead" # fopen(3) fails on a directory, even for root
+        proc_signal ktp HUP
+        proc_wait ktp 30
+        [ "$PROC_STATUS" -eq 2 ]
+        grep -q "fatal: cannot reopen dead-letter file $T/dead: Is a directory" \
+                "$(proc_file ktp err)"
+        [ "$(jq -r .raw "$T/dead.1")" = bad1 ]
+}

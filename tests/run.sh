@@ -70,7 +70,9 @@ for build in $builds; do
         *) export BUILD="$root/$build" ;;
         esac
         build=$(basename "$build")
-        for t in test_transform test_reader test_config test_cli; do
+        # Every tests/test_*.c: a Makefile rule builds each into $BUILD.
+        for src in tests/test_*.c; do
+                t=$(basename "$src" .c)
                 suite "$build-$t" unit "$BUILD/$t"
         done
         for f in $bats_files; do
