@@ -15,7 +15,9 @@ SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c \
 	output.c stats.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
-UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
+TRANSFORM_TESTS = test_jsonscan test_isotime test_transform test_samples
+UNIT = $(TRANSFORM_TESTS:%=$(BUILD)/%) $(BUILD)/test_reader \
+	$(BUILD)/test_config
 
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
@@ -33,8 +35,15 @@ $(BUILD)/%.o: %.c $(HDRS) | $(BUILD)
 $(BUILD)/kafkatee-pipe: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(OBJS) $(LIBS) -o $@
 
-$(BUILD)/test_transform: tests/test_transform.c $(BUILD)/transform.o
-	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
+TRANSFORM_OBJS = $(BUILD)/transform.o
+
+$(BUILD)/ttest.o: tests/ttest.c tests/ttest.h $(HDRS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -I. -c $< -o $@
+
+$(TRANSFORM_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/%.c tests/ttest.h \
+		$(BUILD)/ttest.o $(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $< $(BUILD)/ttest.o $(TRANSFORM_OBJS) \
+	  $(LDFLAGS) -lcmocka -ljson-c -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@

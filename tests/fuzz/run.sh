@@ -4,9 +4,6 @@
 # (60 by default).  Prints TAP; exits non-zero on a build failure or any
 # finding.  Everything else goes to logs under ${BUILD:-build}/fuzz/.
 #
-# KT_FUZZ_KNOWN (see fuzz_transform.c) skips the checks of findings already
-# reported; with "slow" in it, the seeds of 75k and 100k members are not
-# run either.
 # rm -rf ${BUILD:-build}/fuzz starts from the seeds again.  One run at a
 # time in a BUILD directory: concurrent runs share its logs.
 cd "$(dirname "$0")/../.." || exit 1
@@ -104,11 +101,7 @@ big_seeds() {
 run_big() {
 	set -- line-10mb.jsonl line-10mb-crlf-then-record.jsonl \
 	    nesting-100k.json nesting-unclosed.json number-1m-digits.json \
-	    lines-200k.jsonl
-	case ${KT_FUZZ_KNOWN:-} in
-	*slow*) ;;
-	*) set -- "$@" members-100k.jsonl members-75k-alike.jsonl ;;
-	esac
+	    lines-200k.jsonl members-100k.jsonl members-75k-alike.jsonl
 	(cd "$work/big" && "$bin" -rss_limit_mb=4096 -timeout=60 "$@") \
 	    >"$work/big.log" 2>&1 && return
 	seed=$(sed -n 's/^Running: //p' "$work/big.log" | tail -n 1)
