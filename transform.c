@@ -36,21 +36,11 @@ struct tok {
 #define RULE_TIME     0x08
 #define RULE_RESERVED 0x10 /* one of envelope_names */
 
-#define TZ_CACHE_SLOTS 16
-
 #define ROLE_EVENT_TYPE 0x01
 #define ROLE_PURGED     0x02
 #define ROLE_KEY        0x04
 
 #define RULE_SLOTS 256 /* hash of rules by name: a power of two */
-
-/* The last ISO-8601 time written from one source, and its date. */
-struct iso_slot {
-        int64_t day; /* days since the epoch, or -1 */
-        char    date[11]; /* "2026-11-23T" */
-        int64_t ms;  /* the last time written, or -1 */
-        char    iso[KT_ISO_LEN];
-};
 
 /*
  * A time field's last value and what it gave: pmacct repeats them
@@ -61,7 +51,7 @@ struct time_memo {
         int     len;      /* 0: nothing remembered */
         int     state;    /* kt_parse_time's result: 0 or 1 */
         int64_t ms;
-        struct iso_slot iso; /* its ISO-8601 form */
+        struct kt_iso_memo iso; /* its ISO-8601 form */
 };
 
 struct rule {
@@ -119,11 +109,6 @@ struct constant {
         size_t json_len;
 };
 
-struct tz_slot {
-        int64_t minute_key; /* yyyymmddhhmm, or -1 */
-        int64_t epoch;
-};
-
 struct kt_transform {
         /* envelope pieces, JSON-escaped */
         char *schema, *stream, *domain;
@@ -142,10 +127,8 @@ struct kt_transform {
         size_t           consts_len;
         size_t           n_dt_sources;
         enum kt_dt_fallback dt_fallback;
-        kt_local_to_utc_fn  tz_fn;
-        void               *tz_arg;
-        struct tz_slot      tz_cache[TZ_CACHE_SLOTS];
-        struct iso_slot     ingest_iso; /* meta.dt */
+        struct kt_zone      zone;
+        struct kt_iso_memo  ingest_iso; /* meta.dt */
 
         size_t           env_len; /* the envelope, before the members */
 
@@ -787,246 +770,7 @@ int kt_json_check(struct kt_transform *t, const char *buf, size_t len)
         return check_document(t, buf, len, 0, &root);
 }
 
-/* --- time ---------------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-        int64_t era, yoe, doy, doe;
-
-        y -= m <= 2;
-        era = (y >= 0 ? y : y - 399) / 400;
-        yoe = y - era * 400;
-        doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-        int64_t era, doe, yoe, doy, mp;
-
-        z += 719468;
-        era = (z >= 0 ? z : z - 146096) / 146097;
-        doe = z - era * 146097;
-        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        mp = (5 * doy + 2) / 153;
-        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-        *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static char *put_digits(char *p, int v, int width)
-{
-        int i;
-
-        for (i = width - 1; i >= 0; i--) {
-                p[i] = (char)('0' + v % 10);
-                v /= 10;
-        }
-        return p + width;
-}
-
-/* 0 to 99, two digits: no division in the loop of put_digits(). */
-static char *put_2digits(char *p, int v)
-{
-        static const char pairs[] =
-                "00010203040506070809101112131415161718192021222324"
-                "25262728293031323334353637383940414243444546474849"
-                "50515253545556575859606162636465666768697071727374"
-                "75767778798081828384858687888990919293949596979899";
-
-        memcpy(p, pairs + 2 * v, 2);
-        return p + 2;
-}
-
-#define MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
-
-int kt_format_iso8601(int64_t ms, char out[KT_ISO_LEN + 1])
-{
-        int64_t days = ms / 86400000, rem = ms % 86400000;
-        int y, m, d;
-        char *p = out;
-
-        if (ms < 0 || ms > MS_MAX)
-                return -1;
-        civil_from_days(days, &y, &m, &d);
-        p = put_digits(p, y, 4);
-        *p++ = '-';
-        p = put_digits(p, m, 2);
-        *p++ = '-';
-        p = put_digits(p, d, 2);
-        *p++ = 'T';
-        p = put_digits(p, (int)(rem / 3600000), 2);
-        *p++ = ':';
-        p = put_digits(p, (int)(rem / 60000 % 60), 2);
-        *p++ = ':';
-        p = put_digits(p, (int)(rem / 1000 % 60), 2);
-        *p++ = '.';
-        p = put_digits(p, (int)(rem % 1000), 3);
-        *p++ = 'Z';
-        *p = '\0';
-        return 0;
-}
-
-/* Reads exactly n digits at *s; -1 if they are not all there. */
-static int read_digits(const char **s, const char *end, int n)
-{
-        int v = 0;
-
-        if (end - *s < n)
-                return -1;
-        for (; n > 0; n--, (*s)++) {
-                if (!is_digit(**s))
-                        return -1;
-                v = v * 10 + (**s - '0');
-        }
-        return v;
-}
-
-/* ".731040" -> 731 ms; 1 to 9 digits, truncated to ms. */
-static int read_fraction(const char **s, const char *end, int *ms)
-{
-        static const int scale[] = { 100, 10, 1 };
-        int n = 0;
-
-        *ms = 0;
-        if (*s == end || **s != '.')
-                return 0;
-        for ((*s)++; *s < end && is_digit(**s); (*s)++, n++)
-                if (n < 3)
-                        *ms += (**s - '0') * scale[n];
-        return n >= 1 && n <= 9 ? 0 : -1;
-}
-
-static int days_in_month(int y, int m)
-{
-        static const int days[] = { 31, 28, 31, 30, 31, 30,
-                                    31, 31, 30, 31, 30, 31 };
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-        return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* "Z", "+01:00", "-05:30" -> offset in seconds; 1 if none is there. */
-static int read_zone(const char **s, const char *end, int *offset)
-{
-        int sign, h, m;
-
-        if (*s == end)
-                return 1;
-        if (**s == 'Z' && end - *s == 1) {
-                (*s)++;
-                *offset = 0;
-                return 0;
-        }
-        if (**s != '+' && **s != '-')
-                return -1;
-        sign = **s == '-' ? -1 : 1;
-        (*s)++;
-        h = read_digits(s, end, 2);
-        if (h < 0 || h > 23 || *s == end || *(*s)++ != ':')
-                return -1;
-        m = read_digits(s, end, 2);
-        if (m < 0 || m > 59)
-                return -1;
-        *offset = sign * (h * 3600 + m * 60);
-        return 0;
-}
-
-static int local_minute(struct kt_transform *t, int y, int mo, int d, int h,
-                        int mi, int64_t *epoch)
-{
-        int64_t key = ((((int64_t)y * 100 + mo) * 100 + d) * 100 + h) * 100
-                      + mi;
-        struct tz_slot *slot = &t->tz_cache[key % TZ_CACHE_SLOTS];
-        struct tm tm;
-
-        if (t->tz_fn == NULL) {
-                *epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
-                return 0;
-        }
-        if (slot->minute_key == key) {
-                *epoch = slot->epoch;
-                return 0;
-        }
-        memset(&tm, 0, sizeof(tm));
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_isdst = -1;
-        if (t->tz_fn(t->tz_arg, &tm, epoch) == -1)
-                return -1;
-        slot->minute_key = key;
-        slot->epoch = *epoch;
-        return 0;
-}
-
-/* "YYYY-MM-DD HH:MM:SS[.f][Z|+hh:mm]" */
-static int parse_datetime(struct kt_transform *t, const char *s,
-                          const char *end, int64_t *ms)
-{
-        int y, mo, d, h, mi, sec, frac, offset, zone;
-        int64_t epoch;
-
-        y = read_digits(&s, end, 4);
-        if (y < 0 || s == end || *s++ != '-' ||
-            (mo = read_digits(&s, end, 2)) < 0 || s == end || *s++ != '-' ||
-            (d = read_digits(&s, end, 2)) < 0 || s == end ||
-            (*s != ' ' && *s != 'T'))
-                return -1;
-        s++;
-        if ((h = read_digits(&s, end, 2)) < 0 || s == end || *s++ != ':' ||
-            (mi = read_digits(&s, end, 2)) < 0 || s == end || *s++ != ':' ||
-            (sec = read_digits(&s, end, 2)) < 0 ||
-            read_fraction(&s, end, &frac) == -1 ||
-            (zone = read_zone(&s, end, &offset)) == -1 || s != end)
-                return -1;
-        if (y == 0 && mo == 0 && d == 0)
-                return 0;
-        if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-            d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
-                return -1;
-        if (zone == 0)
-                epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 +
-                        mi * 60 - offset;
-        else if (local_minute(t, y, mo, d, h, mi, &epoch) == -1)
-                return -1;
-        *ms = (epoch + sec) * 1000 + frac;
-        return *ms < 0 || *ms > MS_MAX ? -1 : 1;
-}
-
-/* "1795422833.769141" */
-static int parse_epoch(const char *s, const char *end, int64_t *ms)
-{
-        int64_t sec = 0;
-        int frac, digits = 0;
-
-        for (; s < end && is_digit(*s); s++, digits++) {
-                if (digits >= 12)
-                        return -1;
-                sec = sec * 10 + (*s - '0');
-        }
-        if (digits == 0 || read_fraction(&s, end, &frac) == -1 || s != end)
-                return -1;
-        *ms = sec * 1000 + frac;
-        if (*ms > MS_MAX)
-                return -1;
-        return *ms == 0 && sec == 0 ? 0 : 1;
-}
-
-int kt_parse_time(struct kt_transform *t, const char *s, size_t len,
-                  int64_t *ms)
-{
-        const char *end = s + len;
-
-        if (len >= 5 && s[4] == '-')
-                return parse_datetime(t, s, end, ms);
-        return parse_epoch(s, end, ms);
-}
+/* --- time fields ------------------------------------------------------- */
 
 /* A time field: a string or a number; 0 when zero, -1 when bad. */
 static int member_time(struct kt_transform *t, struct rule *r,
@@ -1041,7 +785,7 @@ static int member_time(struct kt_transform *t, struct rule *r,
                 return m->state;
         }
         if (v->type == T_STRING || v->type == T_PRIMITIVE)
-                st = kt_parse_time(t, p, (size_t)len, ms);
+                st = kt_parse_time(&t->zone, p, (size_t)len, ms);
         if (st == -1)
                 return fail(t, "field %.*s: not a time: %.*s",
                             k->end - k->start, t->js + k->start,
@@ -1067,11 +811,6 @@ static int hit_time(struct kt_transform *t, struct dt_hit *h, int64_t *ms)
 
 /* --- building ------------------------------------------------------------ */
 
-static void iso_slot_init(struct iso_slot *c)
-{
-        c->day = c->ms = -1;
-}
-
 static int add_role(struct kt_transform *t, const char *field, unsigned role);
 static int add_flag(struct kt_transform *t, const char *field, unsigned flag);
 
@@ -1082,9 +821,8 @@ struct kt_transform *kt_transform_new(void)
 
         if (t == NULL)
                 return NULL;
-        for (i = 0; i < TZ_CACHE_SLOTS; i++)
-                t->tz_cache[i].minute_key = -1;
-        iso_slot_init(&t->ingest_iso);
+        kt_zone_set(&t->zone, NULL, NULL);
+        kt_iso_memo_init(&t->ingest_iso);
         for (i = 0; i < sizeof(envelope_names) / sizeof(*envelope_names); i++)
                 if (add_flag(t, envelope_names[i], RULE_RESERVED) == -1)
                         goto fail;
@@ -1168,10 +906,7 @@ void kt_transform_set_timezone(struct kt_transform *t, kt_local_to_utc_fn fn,
 {
         size_t i;
 
-        t->tz_fn = fn;
-        t->tz_arg = arg;
-        for (i = 0; i < TZ_CACHE_SLOTS; i++)
-                t->tz_cache[i].minute_key = -1;
+        kt_zone_set(&t->zone, fn, arg);
         for (i = 0; i < t->n_rules; i++)
                 t->rules[i].memo.len = 0; /* local times read anew */
 }
@@ -1236,7 +971,7 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         r = &t->rules[t->n_rules];
         memset(r, 0, sizeof(*r));
         r->dt_rank = -1;
-        iso_slot_init(&r->memo.iso);
+        kt_iso_memo_init(&r->memo.iso);
         r->name = strdup(name);
         if (r->name == NULL)
                 return NULL;
@@ -1457,41 +1192,10 @@ static inline int room(struct kt_transform *t, size_t n)
         return t->out_cap - t->out_len >= n ? 0 : grow(t, t->out_len + n);
 }
 
-/*
- * The calendar is the costly part and the day rarely changes: cache it,
- * and the whole time, as each source (ingest, dt, a time field) repeats.
- */
-static void put_iso(struct kt_transform *t, int64_t ms, struct iso_slot *c)
+/* A time in ISO-8601, through the memo of its source. */
+static void put_iso(struct kt_transform *t, int64_t ms, struct kt_iso_memo *m)
 {
-        char iso[KT_ISO_LEN + 1], *p;
-        int64_t rem;
-
-        if (c->ms == ms) {
-                put(t, c->iso, KT_ISO_LEN);
-                return;
-        }
-        if (ms < 0 || ms > MS_MAX) /* not from the clock or a parsed time */
-                ms = ms < 0 ? 0 : MS_MAX;
-        rem = ms % 86400000;
-        if (c->day != ms / 86400000) {
-                kt_format_iso8601(ms, iso);
-                memcpy(c->date, iso, sizeof(c->date));
-                c->day = ms / 86400000;
-        }
-        put(t, c->date, sizeof(c->date));
-        p = t->out + t->out_len;
-        p = put_2digits(p, (int)(rem / 3600000));
-        *p++ = ':';
-        p = put_2digits(p, (int)(rem / 60000 % 60));
-        *p++ = ':';
-        p = put_2digits(p, (int)(rem / 1000 % 60));
-        *p++ = '.';
-        *p++ = (char)('0' + rem % 1000 / 100);
-        p = put_2digits(p, (int)(rem % 100));
-        *p++ = 'Z';
-        t->out_len = (size_t)(p - t->out);
-        memcpy(c->iso, p - KT_ISO_LEN, KT_ISO_LEN);
-        c->ms = ms;
+        put(t, kt_iso_memo_format(m, ms), KT_ISO_LEN);
 }
 
 /* ", "name": " */
@@ -1933,7 +1637,7 @@ static int member(struct kt_transform *t, const struct tok *k,
 
 /* The event time, from the first dt source holding a non-zero time. */
 static int event_time(struct kt_transform *t, const struct kt_input *in,
-                      int64_t *ms, struct iso_slot **iso)
+                      int64_t *ms, struct kt_iso_memo **iso)
 {
         size_t i;
         int r;
@@ -1957,7 +1661,7 @@ static int event_time(struct kt_transform *t, const struct kt_input *in,
 
 /* In front of the members: the room was left at the start. */
 static void put_envelope(struct kt_transform *t, const struct kt_input *in,
-                         int64_t dt, struct iso_slot *dt_iso)
+                         int64_t dt, struct kt_iso_memo *dt_iso)
 {
         size_t end = t->out_len;
 
@@ -2043,7 +1747,7 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
                                  struct kt_event *ev)
 {
         struct tok root;
-        struct iso_slot *dt_iso = NULL;
+        struct kt_iso_memo *dt_iso = NULL;
         int64_t dt = 0;
 
         memset(ev, 0, sizeof(*ev));

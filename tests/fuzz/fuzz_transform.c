@@ -39,6 +39,7 @@ static const char *const dt_sources[] = {
 };
 
 static struct kt_transform *tf[N_TZ];
+static struct kt_zone zone[N_TZ];	/* the same zones, for kt_parse_time() */
 static struct kt_transform *checker;	/* for kt_json_check() alone */
 static struct json_tokener *tok;
 
@@ -196,6 +197,9 @@ static void setup(void)
 	tf[TZ_EU] = build(eu_fn);
 	kt_transform_set_dt_fallback(tf[TZ_EU], KT_DT_REJECT);
 	tf[TZ_NONE] = build(NULL);
+	kt_zone_set(&zone[TZ_FIXED], fixed_fn, NULL);
+	kt_zone_set(&zone[TZ_EU], eu_fn, NULL);
+	kt_zone_set(&zone[TZ_NONE], NULL, NULL);
 	checker = build(NULL);
 	if ((tok = json_tokener_new_ex(KT_MAX_DEPTH * 2)) == NULL)
 		violated("setup", "json_tokener_new_ex failed");
@@ -552,6 +556,16 @@ static int is_time_field(struct span key)
 	return 0;
 }
 
+/* The zone transform t was built with. */
+static struct kt_zone *zone_of(const struct kt_transform *t)
+{
+	int i;
+
+	for (i = 0; i < N_TZ - 1 && tf[i] != t; i++)
+		continue;
+	return &zone[i];
+}
+
 /* A time field is in the event as ISO-8601 UTC, or left out when zero. */
 static void expect_time(struct kt_transform *t, const struct outcome *o,
     size_t *from, const struct member *m, const char *line, size_t len)
@@ -559,7 +573,7 @@ static void expect_time(struct kt_transform *t, const struct outcome *o,
 	struct span v = inner(m->value);
 	char iso[KT_ISO_LEN + 3];
 	int64_t ms;
-	int r = kt_parse_time(t, v.p, v.len, &ms);
+	int r = kt_parse_time(zone_of(t), v.p, v.len, &ms);
 
 	if (r == -1)
 		violated("time", "event despite a bad time in %s",
