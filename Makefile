@@ -11,8 +11,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
-SRCS = kafkatee-pipe.c transform.c isotime.c reader.c config.c stamp.c \
-	deadletter.c output.c stats.c
+SRCS = kafkatee-pipe.c transform.c jsonscan.c isotime.c reader.c config.c \
+	stamp.c deadletter.c output.c stats.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 TRANSFORM_TESTS = test_jsonscan test_isotime test_transform test_samples
@@ -35,7 +35,8 @@ $(BUILD)/%.o: %.c $(HDRS) | $(BUILD)
 $(BUILD)/kafkatee-pipe: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(OBJS) $(LIBS) -o $@
 
-TRANSFORM_OBJS = $(BUILD)/transform.o $(BUILD)/isotime.o
+TRANSFORM_OBJS = $(BUILD)/transform.o $(BUILD)/jsonscan.o \
+	$(BUILD)/isotime.o
 
 $(BUILD)/ttest.o: tests/ttest.c tests/ttest.h $(HDRS) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -I. -c $< -o $@

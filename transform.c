@@ -16,19 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
+#include "jsonscan.h"
 #include "transform.h"
-
-enum tok_type { T_OBJECT = 1, T_ARRAY, T_STRING, T_PRIMITIVE };
-
-/* A value or a key in the line; a string's inside, without its quotes. */
-struct tok {
-        int type;
-        int start, end;
-};
 
 #define RULE_DROP     0x01
 #define RULE_KEEP     0x02
@@ -68,7 +58,7 @@ struct rule {
 /* Where a dt source is in the line, and its time once parsed. */
 struct dt_hit {
         struct rule *rule;
-        struct tok   key, value;
+        struct kt_tok   key, value;
         int          state; /* kt_parse_time's result; 2 not yet; 3 absent */
         int64_t      ms;
 };
@@ -118,7 +108,7 @@ struct kt_transform {
         size_t           n_rules;
         size_t           renames_len;
         uint16_t         rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
-        struct tok       role_event_type, role_purged, role_key; /* values */
+        struct kt_tok       role_event_type, role_purged, role_key; /* values */
         struct dt_hit   *dt_hit; /* each dt source in the line */
         int              keeping;  /* an allowlist is in force */
         int              renaming; /* output names may collide */
@@ -198,11 +188,6 @@ const char *kt_transform_error(const struct kt_transform *t)
 
 /* --- JSON text helpers -------------------------------------------------- */
 
-static int is_ws(char c)
-{
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* Escapes s as the inside of a JSON string (no quotes).  malloc'd. */
 static char *json_escape(const char *s)
 {
@@ -279,253 +264,20 @@ static int is_reserved(const char *name)
         return 0;
 }
 
-/* --- the strict scanner ------------------------------------------------- */
-
-/*
- * One pass over the line checks it against RFC 8259 (what json-c accepts
- * in strict mode, less json-c's laxities) and records the top-level
- * members: no DOM, no token list of the whole document.  Recursion is
- * bounded by KT_MAX_DEPTH, so no input costs more than linear time.
- */
-
-/* Offsets of a token including a string's quotes. */
-static int outer_start(const struct tok *k)
-{
-        return k->type == T_STRING ? k->start - 1 : k->start;
-}
-
-static int outer_end(const struct tok *k)
-{
-        return k->type == T_STRING ? k->end + 1 : k->end;
-}
-
 static int is_digit(char c)
 {
         return c >= '0' && c <= '9';
 }
 
-struct scan {
-        struct kt_transform *t;
-        const char          *js;  /* the line */
-        const char          *p;   /* the next byte */
-        const char          *end;
-        int                  escapes; /* escape sequences seen so far */
-};
-
-static int at(const struct scan *s)
+/* Offsets of a token including a string's quotes. */
+static int outer_start(const struct kt_tok *k)
 {
-        return (int)(s->p - s->js);
+        return k->type == KT_TOK_STRING ? k->start - 1 : k->start;
 }
 
-static int unexpected(struct scan *s)
+static int outer_end(const struct kt_tok *k)
 {
-        if (s->p == s->end)
-                return fail(s->t, "not JSON: unexpected end of input");
-        return fail(s->t, "not JSON: unexpected '%c' at byte %d",
-                    *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?', at(s));
-}
-
-/* Bytes above the space are never white: most tests end there. */
-static inline void skip_ws(struct scan *s)
-{
-        const char *p = s->p, *end = s->end;
-
-        while (p < end && (unsigned char)*p <= ' ' && is_ws(*p))
-                p++;
-        s->p = p;
-}
-
-static int expect(struct scan *s, char c)
-{
-        if (s->p == s->end || *s->p != c)
-                return unexpected(s);
-        s->p++;
-        return 0;
-}
-
-/* The length of the UTF-8 sequence at s (RFC 3629), 0 when invalid. */
-int kt_utf8_len(const unsigned char *s, const unsigned char *end)
-{
-        unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-        int n, i;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                n = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-                n = 3;
-        else if (c >= 0xf0 && c <= 0xf4)
-                n = 4;
-        else
-                return 0;
-        if (c == 0xe0)
-                lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-                hi = 0x9f; /* UTF-16 surrogates */
-        else if (c == 0xf0)
-                lo = 0x90; /* overlong */
-        else if (c == 0xf4)
-                hi = 0x8f; /* above U+10FFFF */
-        if (end - s < n || s[1] < lo || s[1] > hi)
-                return 0;
-        for (i = 2; i < n; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        return n;
-}
-
-/*
- * Eight bytes at a time: a mask of those that need a closer look (a
- * quote, a backslash, a control byte, a non-ASCII byte).  Borrows may
- * flag bytes above a flagged one, never below: the lowest bit is exact.
- */
-static uint64_t special8(const char *p)
-{
-        const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-        uint64_t w, q, b;
-
-        memcpy(&w, p, 8);
-        q = w ^ (ones * '"');
-        b = w ^ (ones * '\\');
-        return (((q - ones) & ~q) | ((b - ones) & ~b) |
-                ((w - ones * 0x20) & ~w) | w) & high;
-}
-
-/* Skips plain string bytes: to the first one that needs a look. */
-static inline __attribute__((always_inline)) void skip_plain(struct scan *s)
-{
-        uint64_t m;
-        unsigned char c;
-
-#ifdef __SSE2__
-        /* Sixteen at a time where x86-64 always can: most names and
-         * values of a record end within the first sixteen. */
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(0x20);
-        __m128i x;
-        unsigned mask;
-
-        while (s->end - s->p >= 16) {
-                x = _mm_loadu_si128((const __m128i *)(const void *)s->p);
-                /* signed: bytes from 0x80 are below the space too */
-                mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-                        _mm_or_si128(_mm_cmpeq_epi8(x, quote),
-                                     _mm_cmpeq_epi8(x, bslash)),
-                        _mm_cmplt_epi8(x, space)));
-                if (mask != 0) {
-                        s->p += __builtin_ctz(mask);
-                        return;
-                }
-                s->p += 16;
-        }
-#endif
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        while (s->end - s->p >= 8) {
-                if ((m = special8(s->p)) != 0) {
-                        s->p += __builtin_ctzll(m) >> 3;
-                        return;
-                }
-                s->p += 8;
-        }
-#else
-        while (s->end - s->p >= 8 && special8(s->p) == 0)
-                s->p += 8;
-        (void)m;
-#endif
-        while (s->p < s->end && (c = (unsigned char)*s->p) >= 0x20 &&
-               c < 0x80 && c != '"' && c != '\\')
-                s->p++;
-}
-
-static int scan_escape(struct scan *s)
-{
-        int i;
-
-        s->p++; /* the backslash */
-        s->escapes++;
-        if (s->p == s->end)
-                return unexpected(s);
-        if (strchr("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0') {
-                s->p++;
-                return 0;
-        }
-        if (*s->p != 'u')
-                return fail(s->t, "not JSON: bad escape '\\%c' at byte %d",
-                            *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?',
-                            at(s) - 1);
-        for (s->p++, i = 0; i < 4; i++, s->p++)
-                if (s->p == s->end || !isxdigit((unsigned char)*s->p))
-                        return fail(s->t, "not JSON: bad \\u escape at "
-                                    "byte %d", at(s));
-        return 0;
-}
-
-/* A string at s->p (its opening quote); k gets its inside. */
-static inline __attribute__((always_inline)) int
-scan_string(struct scan *s, struct tok *k)
-{
-        unsigned char c;
-        int n;
-
-        k->type = T_STRING;
-        k->start = at(s) + 1;
-        for (s->p++;;) {
-                skip_plain(s);
-                if (s->p == s->end)
-                        return unexpected(s);
-                c = (unsigned char)*s->p;
-                if (c == '"')
-                        break;
-                if (c == '\\') {
-                        if (scan_escape(s) == -1)
-                                return -1;
-                } else if (c < 0x20) {
-                        return fail(s->t, "not JSON: control character "
-                                    "0x%02x in a string at byte %d", c, at(s));
-                } else if ((n = kt_utf8_len((const unsigned char *)s->p,
-                                            (const unsigned char *)s->end)) > 0) {
-                        s->p += n;
-                } else {
-                        return fail(s->t, "invalid UTF-8 at byte %d", at(s));
-                }
-        }
-        k->end = at(s);
-        s->p++;
-        return 0;
-}
-
-static void skip_digits(struct scan *s)
-{
-        while (s->p < s->end && is_digit(*s->p))
-                s->p++;
-}
-
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static inline __attribute__((always_inline)) int
-scan_number(struct scan *s)
-{
-        if (s->p < s->end && *s->p == '-')
-                s->p++;
-        if (s->p == s->end || !is_digit(*s->p))
-                return unexpected(s);
-        if (*s->p++ != '0')
-                skip_digits(s);
-        if (s->p < s->end && *s->p == '.') {
-                s->p++;
-                if (s->p == s->end || !is_digit(*s->p))
-                        return unexpected(s);
-                skip_digits(s);
-        }
-        if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-                s->p++;
-                if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-                        s->p++;
-                if (s->p == s->end || !is_digit(*s->p))
-                        return unexpected(s);
-                skip_digits(s);
-        }
-        return 0;
+        return k->type == KT_TOK_STRING ? k->end + 1 : k->end;
 }
 
 /* -?(0|[1-9][0-9]*): the integers JSON can hold, for integer fields. */
@@ -545,236 +297,12 @@ static int literal_is(const char *s, size_t len, const char *lit)
         return strlen(lit) == len && memcmp(s, lit, len) == 0;
 }
 
-static int scan_literal(struct scan *s, const char *lit, size_t n)
-{
-        if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-                return fail(s->t, "not JSON: bad value at byte %d", at(s));
-        s->p += n;
-        return 0;
-}
-
-static int scan_value(struct scan *s, int depth, struct tok *k);
-
-static int member(struct kt_transform *t, const struct tok *key,
-                  const struct tok *value);
-
-/* Past an opening bracket: 1 when the container closes at once. */
-static int open_empty(struct scan *s, char close)
-{
-        s->p++;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == close) {
-                s->p++;
-                return 1;
-        }
-        return 0;
-}
-
-/* After an item: 1 when a comma announces another, 0 closed, -1 bad. */
-/* c and one space, as pmacct separates: taken at once. */
-static inline int pmacct_sep(struct scan *s, char c)
-{
-        if (s->end - s->p < 3 || s->p[0] != c || s->p[1] != ' ' ||
-            (unsigned char)s->p[2] <= ' ')
-                return 0;
-        s->p += 2;
-        return 1;
-}
-
-static inline int next_item(struct scan *s, char close)
-{
-        if (pmacct_sep(s, ','))
-                return 1;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-                s->p++;
-                skip_ws(s);
-                return 1;
-        }
-        return expect(s, close) == -1 ? -1 : 0;
-}
-
-/*
- * A member's name and its colon, up to the value.  At the top: "\u0064t"
- * is "dt", and escaped names would slip past the checks on names, so
- * they are refused (pmacct never writes them).
- */
-static inline __attribute__((always_inline)) int
-scan_name(struct scan *s, struct tok *key, int top)
-{
-        int escapes = s->escapes;
-
-        if (s->p == s->end || *s->p != '"')
-                return unexpected(s);
-        if (scan_string(s, key) == -1)
-                return -1;
-        if (top && s->escapes != escapes)
-                return fail(s->t, "field name with an escape sequence at "
-                            "byte %d", key->start);
-        if (pmacct_sep(s, ':'))
-                return 0;
-        skip_ws(s);
-        if (expect(s, ':') == -1)
-                return -1;
-        skip_ws(s);
-        return 0;
-}
-
-/* An object's members (the line's own: scan_members()). */
-static int scan_object(struct scan *s, int depth)
-{
-        struct tok key, value;
-        int r;
-
-        if (open_empty(s, '}'))
-                return 0;
-        do {
-                if (scan_name(s, &key, depth == 1) == -1 ||
-                    scan_value(s, depth + 1, &value) == -1)
-                        return -1;
-        } while ((r = next_item(s, '}')) == 1);
-        return r;
-}
-
-static int scan_array(struct scan *s, int depth)
-{
-        struct tok value;
-        int r;
-
-        if (open_empty(s, ']'))
-                return 0;
-        do {
-                if (scan_value(s, depth + 1, &value) == -1)
-                        return -1;
-        } while ((r = next_item(s, ']')) == 1);
-        return r;
-}
-
-/* The value at s->p, at depth (the document is 1, as json-c counts). */
-static int scan_value(struct scan *s, int depth, struct tok *k)
-{
-        int r;
-
-        if (depth > KT_MAX_DEPTH)
-                return fail(s->t, "not JSON: nesting deeper than %d at "
-                            "byte %d", KT_MAX_DEPTH, at(s));
-        if (s->p == s->end)
-                return unexpected(s);
-        k->start = at(s);
-        switch (*s->p) {
-        case '"':
-                return scan_string(s, k);
-        case '{':
-                k->type = T_OBJECT;
-                r = scan_object(s, depth);
-                break;
-        case '[':
-                k->type = T_ARRAY;
-                r = scan_array(s, depth);
-                break;
-        case 't':
-                k->type = T_PRIMITIVE;
-                r = scan_literal(s, "true", 4);
-                break;
-        case 'f':
-                k->type = T_PRIMITIVE;
-                r = scan_literal(s, "false", 5);
-                break;
-        case 'n':
-                k->type = T_PRIMITIVE;
-                r = scan_literal(s, "null", 4);
-                break;
-        default:
-                k->type = T_PRIMITIVE;
-                r = scan_number(s);
-                break;
-        }
-        k->end = at(s);
-        return r;
-}
-
-/* A value of a member of the line: strings and numbers without a call. */
-static inline __attribute__((always_inline)) int
-scan_member_value(struct scan *s, struct tok *v)
-{
-        int r;
-
-        if (s->p == s->end)
-                return unexpected(s);
-        if (*s->p == '"')
-                return scan_string(s, v);
-        if (*s->p != '-' && !is_digit(*s->p))
-                return scan_value(s, 2, v);
-        v->type = T_PRIMITIVE;
-        v->start = at(s);
-        r = scan_number(s);
-        v->end = at(s);
-        return r;
-}
-
-/*
- * The line's object, at s->p: scan_object() at depth 1, each member
- * handed to member() as it is read.
- */
-static int scan_members(struct scan *s, struct tok *root)
-{
-        struct tok key, value;
-        int r = 0;
-
-        root->type = T_OBJECT;
-        root->start = at(s);
-        if (!open_empty(s, '}'))
-                do {
-                        if (scan_name(s, &key, 1) == -1 ||
-                            scan_member_value(s, &value) == -1 ||
-                            member(s->t, &key, &value) == -1)
-                                return -1;
-                } while ((r = next_item(s, '}')) == 1);
-        root->end = at(s);
-        return r;
-}
-
-/*
- * The whole of js[0..len) must be one JSON value, nothing else; with
- * writing set, the members of an object go to member() as they are read.
- */
-static int check_document(struct kt_transform *t, const char *js, size_t len,
-                          int writing, struct tok *root)
-{
-        struct scan s = { t, js, js, js + len, 0 };
-        const char *nul;
-
-        if (len > 0x7fffffff)
-                return fail(t, "line longer than 2 GiB");
-        skip_ws(&s);
-        if (s.p == s.end)
-                return fail(t, "empty line");
-        if (writing && *s.p == '{' ? scan_members(&s, root) == -1
-                                   : scan_value(&s, 1, root) == -1)
-                goto bad;
-        skip_ws(&s);
-        if (s.p == s.end)
-                return 0;
-        fail(t, "not JSON: trailing data at byte %d", at(&s));
-bad:
-        /* The scan stops there anyway: only then is a NUL looked for. */
-        if ((nul = memchr(js, '\0', len)) != NULL)
-                fail(t, "NUL byte at byte %d", (int)(nul - js));
-        return -1;
-}
-
-int kt_json_check(struct kt_transform *t, const char *buf, size_t len)
-{
-        struct tok root;
-
-        return check_document(t, buf, len, 0, &root);
-}
-
 /* --- time fields ------------------------------------------------------- */
 
 /* A time field: a string or a number; 0 when zero, -1 when bad. */
 static int member_time(struct kt_transform *t, struct rule *r,
-                       const struct tok *k, const struct tok *v, int64_t *ms)
+                       const struct kt_tok *k, const struct kt_tok *v,
+                       int64_t *ms)
 {
         struct time_memo *m = &r->memo;
         const char *p = t->js + v->start;
@@ -784,7 +312,7 @@ static int member_time(struct kt_transform *t, struct rule *r,
                 *ms = m->ms;
                 return m->state;
         }
-        if (v->type == T_STRING || v->type == T_PRIMITIVE)
+        if (v->type == KT_TOK_STRING || v->type == KT_TOK_PRIMITIVE)
                 st = kt_parse_time(&t->zone, p, (size_t)len, ms);
         if (st == -1)
                 return fail(t, "field %.*s: not a time: %.*s",
@@ -1069,7 +597,7 @@ int kt_transform_constant(struct kt_transform *t, const char *field,
                 return -1;
         if (is_reserved(field))
                 return fail(t, "constant %s: a name of the envelope", field);
-        if (kt_json_check(t, json, strlen(json)) == 0)
+        if (kt_json_check(json, strlen(json), NULL, 0) == 0)
                 value = strdup(json);
         else
                 value = quote_string(json);
@@ -1124,20 +652,20 @@ int kt_transform_set_key(struct kt_transform *t, const char *field)
 
 /* --- the line ------------------------------------------------------------ */
 
-static int value_is(const struct kt_transform *t, const struct tok *v,
+static int value_is(const struct kt_transform *t, const struct kt_tok *v,
                     const char *s)
 {
-        return v->type == T_STRING &&
+        return v->type == KT_TOK_STRING &&
                literal_is(t->js + v->start, (size_t)(v->end - v->start), s);
 }
 
 static int64_t value_integer(const struct kt_transform *t,
-                             const struct tok *v)
+                             const struct kt_tok *v)
 {
         int64_t n = 0;
         int i;
 
-        if (v->type != T_PRIMITIVE || v->end - v->start > 18)
+        if (v->type != KT_TOK_PRIMITIVE || v->end - v->start > 18)
                 return -1;
         for (i = v->start; i < v->end; i++) {
                 if (!is_digit(t->js[i]))
@@ -1150,7 +678,7 @@ static int64_t value_integer(const struct kt_transform *t,
 /* pmacct's purge_init/purge_close frame a purge: skipped, not forwarded. */
 static int is_marker(struct kt_transform *t, struct kt_event *ev)
 {
-        const struct tok *v = &t->role_event_type;
+        const struct kt_tok *v = &t->role_event_type;
 
         if (v->type == 0)
                 return 0;
@@ -1218,15 +746,15 @@ static int put_field(struct kt_transform *t, const char *name,
 }
 
 /* An integer field: "2" -> 2; numbers stay as they are. */
-static int put_integer(struct kt_transform *t, const struct tok *k,
-                       const struct tok *v, const char *name, size_t name_len)
+static int put_integer(struct kt_transform *t, const struct kt_tok *k,
+                       const struct kt_tok *v, const char *name, size_t name_len)
 {
         const char *s = t->js + v->start;
         int len = v->end - v->start, neg = len > 0 && s[0] == '-';
         int digits = len - neg;
 
-        if ((v->type == T_PRIMITIVE && (is_digit(s[0]) || s[0] == '-')) ||
-            (v->type == T_STRING && digits >= 1 && digits <= 20 &&
+        if ((v->type == KT_TOK_PRIMITIVE && (is_digit(s[0]) || s[0] == '-')) ||
+            (v->type == KT_TOK_STRING && digits >= 1 && digits <= 20 &&
              integer_ok(s, s + len) &&
              (digits < 19 || (neg ? digits == 19 &&
                               memcmp(s + 1, "9223372036854775808", 19) <= 0
@@ -1240,7 +768,7 @@ static int put_integer(struct kt_transform *t, const struct tok *k,
 
 /* A time field: replaced by ISO-8601 UTC, or left out when zero. */
 static int put_time(struct kt_transform *t, struct rule *r,
-                    const struct tok *k, const struct tok *v,
+                    const struct kt_tok *k, const struct kt_tok *v,
                     const char *name, size_t name_len)
 {
         struct dt_hit *h = r->dt_rank >= 0 ? &t->dt_hit[r->dt_rank] : NULL;
@@ -1359,8 +887,8 @@ static int flush_run(struct kt_transform *t)
  * A member written as it is, "name": value: when the line has it in the
  * output's form, it joins the run of such members, copied in one piece.
  */
-static int put_plain(struct kt_transform *t, const struct tok *k,
-                     const struct tok *v)
+static int put_plain(struct kt_transform *t, const struct kt_tok *k,
+                     const struct kt_tok *v)
 {
         int from = k->start - 1, to = outer_end(v);
         const char *js = t->js;
@@ -1386,7 +914,7 @@ static int put_plain(struct kt_transform *t, const struct tok *k,
 
 /* Writes one member of the line, as its rule says. */
 static int put_member(struct kt_transform *t, struct rule *r,
-                      const struct tok *k, const struct tok *v)
+                      const struct kt_tok *k, const struct kt_tok *v)
 {
         const char *name = t->js + k->start;
         size_t name_len = (size_t)(k->end - k->start);
@@ -1441,7 +969,7 @@ static void duplicate(struct kt_transform *t, const char *p, int len)
         }
 }
 
-static int push_key(struct kt_transform *t, const struct tok *k)
+static int push_key(struct kt_transform *t, const struct kt_tok *k)
 {
         if (t->n_keys == t->keys_cap) {
                 size_t cap = t->keys_cap ? t->keys_cap * 2 : 64;
@@ -1585,7 +1113,7 @@ static int check_duplicates_sorted(struct kt_transform *t)
 
 /* Notes where the fields the transform looks at are. */
 static void note_roles(struct kt_transform *t, struct rule *r,
-                       const struct tok *k, const struct tok *v)
+                       const struct kt_tok *k, const struct kt_tok *v)
 {
         struct dt_hit *h;
 
@@ -1608,9 +1136,10 @@ static void note_roles(struct kt_transform *t, struct rule *r,
  * line's syntax are noted by rank and the pass goes on: a marker is
  * skipped whatever it holds, and a duplicate outranks an output error.
  */
-static int member(struct kt_transform *t, const struct tok *k,
-                  const struct tok *v)
+static int member(void *opaque, const struct kt_tok *k,
+                  const struct kt_tok *v)
 {
+        struct kt_transform *t = opaque;
         const char *name = t->js + k->start;
         int len = k->end - k->start;
         size_t i = t->n_keys;
@@ -1702,11 +1231,11 @@ static int put_constants(struct kt_transform *t)
 
 static void set_key(struct kt_transform *t, struct kt_event *ev)
 {
-        const struct tok *v = &t->role_key;
+        const struct kt_tok *v = &t->role_key;
 
         ev->key = NULL;
         ev->key_len = 0;
-        if (v->type == 0 || (v->type == T_PRIMITIVE && t->js[v->start] == 'n'))
+        if (v->type == 0 || (v->type == KT_TOK_PRIMITIVE && t->js[v->start] == 'n'))
                 return;
         ev->key = t->js + v->start;
         ev->key_len = (size_t)(v->end - v->start);
@@ -1746,16 +1275,17 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
                                  size_t len, const struct kt_input *in,
                                  struct kt_event *ev)
 {
-        struct tok root;
+        const struct kt_json_cb cb = { member, t };
+        struct kt_tok root;
         struct kt_iso_memo *dt_iso = NULL;
         int64_t dt = 0;
 
         memset(ev, 0, sizeof(*ev));
         ev->purged_entries = -1;
         if (start_line(t, line) == -1 ||
-            check_document(t, line, len, 1, &root) == -1)
+            kt_json_scan(line, len, &cb, &root, t->err, sizeof(t->err)) == -1)
                 return KT_INVALID;
-        if (root.type != T_OBJECT) {
+        if (root.type != KT_TOK_OBJECT) {
                 fail(t, "not a JSON object");
                 return KT_INVALID;
         }

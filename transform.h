@@ -5,11 +5,11 @@
  * world (the event id, the ingestion time, the collector's time zone) is
  * handed in by the caller, so the same input always gives the same output.
  *
- * The hot path never builds a DOM: one pass checks the line to be strict
- * JSON (RFC 8259; what json-c in strict mode accepts, less its
- * laxities) and copies its top-level members byte for byte into the
- * envelope.  Counters such as "bytes" therefore round-trip exactly,
- * whatever their size.
+ * The hot path never builds a DOM: one pass of the scanner (jsonscan.h)
+ * checks the line to be strict JSON and hands its top-level members over
+ * as they are read; they are copied byte for byte into the envelope.
+ * Counters such as "bytes" therefore round-trip exactly, whatever their
+ * size.  Times: isotime.h.
  */
 #ifndef KT_TRANSFORM_H
 #define KT_TRANSFORM_H
@@ -19,9 +19,6 @@
 #include <time.h>
 
 #include "isotime.h"
-
-/* Deepest nesting accepted inside a record (pmacct's records are flat). */
-#define KT_MAX_DEPTH 64
 
 /* Length of a textual UUID, without its terminating NUL. */
 #define KT_UUID_LEN 36
@@ -95,18 +92,5 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
 
 /* Why the last call failed: one line of text, never NULL. */
 const char *kt_transform_error(const struct kt_transform *t);
-
-/*
- * Helpers exposed for the caller and the tests.
- */
-
-/* Length of the valid UTF-8 sequence at s (1 for ASCII), 0 if invalid. */
-int kt_utf8_len(const unsigned char *s, const unsigned char *end);
-
-/*
- * Checks that buf[0..len) is exactly one strict JSON value (RFC 8259,
- * UTF-8, nesting at most KT_MAX_DEPTH).  Returns 0, or -1 with a message.
- */
-int kt_json_check(struct kt_transform *t, const char *buf, size_t len);
 
 #endif /* KT_TRANSFORM_H */

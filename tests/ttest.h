@@ -58,6 +58,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonscan.h"
 #include "transform.h"
 
 #ifndef KT_TEST_FOLLOW_JSONC

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "reader.h"
+#include "jsonscan.h"
 #include "transform.h"
 
 #define SCHEMA	  "/netflow/flow/1.0.0"
@@ -40,7 +41,6 @@ static const char *const dt_sources[] = {
 
 static struct kt_transform *tf[N_TZ];
 static struct kt_zone zone[N_TZ];	/* the same zones, for kt_parse_time() */
-static struct kt_transform *checker;	/* for kt_json_check() alone */
 static struct json_tokener *tok;
 
 /* A piece of a buffer. */
@@ -200,7 +200,6 @@ static void setup(void)
 	kt_zone_set(&zone[TZ_FIXED], fixed_fn, NULL);
 	kt_zone_set(&zone[TZ_EU], eu_fn, NULL);
 	kt_zone_set(&zone[TZ_NONE], NULL, NULL);
-	checker = build(NULL);
 	if ((tok = json_tokener_new_ex(KT_MAX_DEPTH * 2)) == NULL)
 		violated("setup", "json_tokener_new_ex failed");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
@@ -778,8 +777,10 @@ static void transform_with(int tz, const char *line, size_t len, int valid,
 /* kt_json_check accepts only what json-c strict accepts. */
 static int json_check(const char *line, size_t len)
 {
-	if (kt_json_check(checker, line, len) == -1) {
-		check_message(kt_transform_error(checker), line, len);
+	char err[256];
+
+	if (kt_json_check(line, len, err, sizeof(err)) == -1) {
+		check_message(err, line, len);
 		return 0;
 	}
 	if (!jsonc_accepts(line, len, NULL))
