@@ -1136,7 +1136,8 @@ static void note_roles(struct kt_transform *t, struct rule *r,
  * line's syntax are noted by rank and the pass goes on: a marker is
  * skipped whatever it holds, and a duplicate outranks an output error.
  */
-static int member(void *opaque, const struct kt_tok *k,
+static inline __attribute__((always_inline)) int
+member(void *opaque, const struct kt_tok *k,
                   const struct kt_tok *v)
 {
         struct kt_transform *t = opaque;
