@@ -11,13 +11,13 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
-SRCS = kafkatee-pipe.c transform.c jsonscan.c isotime.c reader.c config.c \
-	stamp.c deadletter.c output.c stats.c
+SRCS = kafkatee-pipe.c transform.c jsonscan.c isotime.c names.c reader.c \
+	config.c stamp.c deadletter.c output.c stats.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 TRANSFORM_TESTS = test_jsonscan test_isotime test_transform test_samples
-UNIT = $(TRANSFORM_TESTS:%=$(BUILD)/%) $(BUILD)/test_reader \
-	$(BUILD)/test_config
+UNIT = $(TRANSFORM_TESTS:%=$(BUILD)/%) $(BUILD)/test_names \
+	$(BUILD)/test_reader $(BUILD)/test_config
 
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
@@ -35,7 +35,7 @@ $(BUILD)/%.o: %.c $(HDRS) | $(BUILD)
 $(BUILD)/kafkatee-pipe: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(OBJS) $(LIBS) -o $@
 
-TRANSFORM_OBJS = $(BUILD)/transform.o $(BUILD)/jsonscan.o \
+TRANSFORM_OBJS = $(BUILD)/transform.o $(BUILD)/jsonscan.o $(BUILD)/names.o \
 	$(BUILD)/isotime.o
 
 $(BUILD)/ttest.o: tests/ttest.c tests/ttest.h $(HDRS) | $(BUILD)
@@ -45,6 +45,9 @@ $(TRANSFORM_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/%.c tests/ttest.h \
 		$(BUILD)/ttest.o $(TRANSFORM_OBJS)
 	$(CC) $(ALL_CFLAGS) -I. $< $(BUILD)/ttest.o $(TRANSFORM_OBJS) \
 	  $(LDFLAGS) -lcmocka -ljson-c -o $@
+
+$(BUILD)/test_names: tests/test_names.c $(BUILD)/names.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "jsonscan.h"
+#include "names.h"
 #include "transform.h"
 
 #define RULE_DROP     0x01
@@ -30,7 +31,7 @@
 #define ROLE_PURGED     0x02
 #define ROLE_KEY        0x04
 
-#define RULE_SLOTS 256 /* hash of rules by name: a power of two */
+#define RULE_SLOTS KT_NAME_SLOTS /* hash of rules by name */
 
 /*
  * A time field's last value and what it gave: pmacct repeats them
@@ -63,21 +64,10 @@ struct dt_hit {
         int64_t      ms;
 };
 
-/* A top-level name, for the duplicate check. */
-struct key {
-        int start, len;
-};
-
 /* A name of the last line's shape (see shape_has()). */
 struct shape_key {
         int          start, len; /* in shape_text */
         struct rule *rule;
-};
-
-/* The duplicate check's table: a slot is used when gen is the line's. */
-struct dup_slot {
-        uint32_t gen;
-        int      key; /* index in keys */
 };
 
 /*
@@ -86,11 +76,6 @@ struct dup_slot {
  * that cannot be written.  A syntax error stops the pass at once.
  */
 enum { RANK_NONE, RANK_OUTPUT, RANK_DUPLICATE };
-
-struct name {
-        const char *p;
-        size_t      len;
-};
 
 struct constant {
         char  *name;  /* JSON-escaped */
@@ -123,21 +108,15 @@ struct kt_transform {
         size_t           env_len; /* the envelope, before the members */
 
         /* scratch, reused from line to line */
-        struct key      *keys;  /* top-level names, for duplicates */
-        size_t           n_keys, keys_cap;
-        struct dup_slot  dup[RULE_SLOTS];
+        struct kt_dups   dups;  /* the line's names, for twins */
         struct shape_key shape[RULE_SLOTS / 2]; /* the last line's names */
         size_t           n_shape;
         char            *shape_text;
         size_t           shape_text_cap;
         int              following; /* this line has the shape so far */
-        uint32_t         gen;   /* the line's number, for dup[] */
         int              rank;  /* RANK_* of the error in err */
         int              run_start, run_end; /* input copied as it is */
-        struct name   *names;   /* output names, to catch collisions */
-        size_t         n_names, names_cap;
-        uint32_t      *name_slots; /* hash of names: index + 1, or 0 */
-        size_t         name_mask;
+        struct kt_names out_names; /* to catch collisions */
         char          *out;
         size_t         out_len, out_cap;
         const char    *js; /* the line being worked on */
@@ -212,44 +191,6 @@ static char *json_escape(const char *s)
         return out;
 }
 
-/*
- * memcmp(a, b, n) == 0 for the short names and values of a record: a
- * call to memcmp costs more than the compare.  Loads overlap, never
- * reaching past n.
- */
-static inline int same_bytes(const char *a, const char *b, size_t n)
-{
-        uint64_t w, x, y, z;
-        uint32_t u, v;
-
-        if (n >= 8) {
-                for (; n > 16; a += 8, b += 8, n -= 8) {
-                        memcpy(&w, a, 8);
-                        memcpy(&x, b, 8);
-                        if (w != x)
-                                return 0;
-                }
-                memcpy(&w, a, 8);
-                memcpy(&x, b, 8);
-                memcpy(&y, a + n - 8, 8);
-                memcpy(&z, b + n - 8, 8);
-                return ((w ^ x) | (y ^ z)) == 0;
-        }
-        if (n >= 4) {
-                memcpy(&u, a, 4);
-                memcpy(&v, b, 4);
-                if (u != v)
-                        return 0;
-                memcpy(&u, a + n - 4, 4);
-                memcpy(&v, b + n - 4, 4);
-                return u == v;
-        }
-        for (; n > 0; n--)
-                if (*a++ != *b++)
-                        return 0;
-        return 1;
-}
-
 /* The envelope's own names: no field or constant may take them. */
 static const char *const envelope_names[] = { "$schema", "meta", "dt" };
 
@@ -308,7 +249,7 @@ static int member_time(struct kt_transform *t, struct rule *r,
         const char *p = t->js + v->start;
         int len = v->end - v->start, st = -1;
 
-        if (m->len == len && len > 0 && same_bytes(m->text, p, (size_t)len)) {
+        if (m->len == len && len > 0 && kt_same_bytes(m->text, p, (size_t)len)) {
                 *ms = m->ms;
                 return m->state;
         }
@@ -384,10 +325,9 @@ void kt_transform_free(struct kt_transform *t)
         free(t->schema);
         free(t->stream);
         free(t->domain);
-        free(t->keys);
+        kt_dups_free(&t->dups);
         free(t->shape_text);
-        free(t->names);
-        free(t->name_slots);
+        kt_names_free(&t->out_names);
         free(t->out);
         free(t);
 }
@@ -452,19 +392,6 @@ static int check_name(struct kt_transform *t, const char *name)
         return 0;
 }
 
-/* Field names are short and differ at the ends: four bytes will do. */
-static unsigned name_hash(const char *p, size_t len)
-{
-        uint32_t h = (uint32_t)len * 2654435761u;
-
-        if (len > 0)
-                h ^= (unsigned char)p[0] * 40503u ^
-                     (unsigned char)p[len - 1] * 9973u ^
-                     (unsigned char)p[len / 2] * 331u ^
-                     (unsigned char)p[len / 3] * 13u;
-        return (h ^ h >> 9) & (RULE_SLOTS - 1);
-}
-
 /* Rules are looked up for every member of every line: hash them. */
 static void index_rules(struct kt_transform *t)
 {
@@ -473,7 +400,7 @@ static void index_rules(struct kt_transform *t)
 
         memset(t->rule_slot, 0, sizeof(t->rule_slot));
         for (i = 0; i < t->n_rules; i++) {
-                slot = name_hash(t->rules[i].name, t->rules[i].name_len);
+                slot = kt_name_hash(t->rules[i].name, t->rules[i].name_len);
                 while (t->rule_slot[slot] != 0)
                         slot = (slot + 1) & (RULE_SLOTS - 1);
                 t->rule_slot[slot] = (uint16_t)(i + 1);
@@ -791,80 +718,20 @@ static int put_time(struct kt_transform *t, struct rule *r,
 }
 
 /*
- * Every byte counts here: a line may hold a million names alike in the
- * few bytes name_hash() samples, and this table grows with the line.
- */
-static uint32_t fnv1a(const char *p, size_t len)
-{
-        uint32_t h = 2166136261u;
-
-        while (len-- > 0)
-                h = (h ^ (unsigned char)*p++) * 16777619u;
-        return h;
-}
-
-static size_t name_slot(const struct kt_transform *t, const char *p,
-                        size_t len)
-{
-        size_t h;
-        const struct name *n;
-
-        for (h = fnv1a(p, len) & t->name_mask; t->name_slots[h] != 0;
-             h = (h + 1) & t->name_mask) {
-                n = &t->names[t->name_slots[h] - 1];
-                if (n->len == len && memcmp(n->p, p, len) == 0)
-                        break;
-        }
-        return h;
-}
-
-/* The table of output names, kept at most half full. */
-static int grow_names(struct kt_transform *t)
-{
-        size_t want = t->name_mask ? 2 * (t->name_mask + 1) : 64, i;
-        uint32_t *slots;
-        struct name *n;
-
-        if (t->n_names == t->names_cap) {
-                size_t cap = t->names_cap ? t->names_cap * 2 : 32;
-
-                if ((n = realloc(t->names, cap * sizeof(*n))) == NULL)
-                        return fail(t, "out of memory");
-                t->names = n;
-                t->names_cap = cap;
-        }
-        if (2 * (t->n_names + 1) <= t->name_mask + 1)
-                return 0;
-        if ((slots = realloc(t->name_slots, want * sizeof(*slots))) == NULL)
-                return fail(t, "out of memory");
-        memset(slots, 0, want * sizeof(*slots));
-        t->name_slots = slots;
-        t->name_mask = want - 1;
-        for (i = 0; i < t->n_names; i++)
-                t->name_slots[name_slot(t, t->names[i].p, t->names[i].len)] =
-                        (uint32_t)(i + 1);
-        return 0;
-}
-
-/*
  * Renames and constants can make two output members share a name; input
  * duplicates are refused anyway, so only then is the table consulted.
  */
 static int claim_name(struct kt_transform *t, const char *p, size_t len)
 {
-        size_t h;
+        int r;
 
         if (!t->renaming)
                 return 0;
-        if (grow_names(t) == -1)
-                return -1;
-        h = name_slot(t, p, len);
-        if (t->name_slots[h] != 0)
+        if ((r = kt_names_claim(&t->out_names, p, len)) == -1)
+                return fail(t, "out of memory");
+        if (r == 1)
                 return fail(t, "two fields named \"%.*s\" after renames "
                             "and constants", (int)len, p);
-        t->names[t->n_names].p = p;
-        t->names[t->n_names].len = len;
-        t->name_slots[h] = (uint32_t)++t->n_names;
         return 0;
 }
 
@@ -953,7 +820,7 @@ static struct rule *find_rule(const struct kt_transform *t,
 
         while (t->rule_slot[slot] != 0) {
                 r = &t->rules[t->rule_slot[slot] - 1];
-                if (r->name_len == len && same_bytes(r->name, name, len))
+                if (r->name_len == len && kt_same_bytes(r->name, name, len))
                         return r;
                 slot = (slot + 1) & (RULE_SLOTS - 1);
         }
@@ -969,48 +836,13 @@ static void duplicate(struct kt_transform *t, const char *p, int len)
         }
 }
 
-static int push_key(struct kt_transform *t, const struct kt_tok *k)
-{
-        if (t->n_keys == t->keys_cap) {
-                size_t cap = t->keys_cap ? t->keys_cap * 2 : 64;
-                struct key *keys = realloc(t->keys, cap * sizeof(*keys));
-
-                if (keys == NULL)
-                        return fail(t, "out of memory");
-                t->keys = keys;
-                t->keys_cap = cap;
-        }
-        t->keys[t->n_keys].start = k->start;
-        t->keys[t->n_keys].len = k->end - k->start;
-        t->n_keys++;
-        return 0;
-}
-
-/*
- * Few members: a table of the line's names, by the hash of the rules,
- * finds twins as they come.  Many: sorted at the end.
- */
+/* Few members: twins are found as they come (many: at the end). */
 static void check_duplicate(struct kt_transform *t, size_t i, unsigned h)
 {
-        const struct key *k = &t->keys[i], *o;
-        struct dup_slot *d;
+        const struct kt_name_at *k = &t->dups.keys[i];
 
-        if (t->n_keys > RULE_SLOTS / 2)
-                return;
-        for (;; h = (h + 1) & (RULE_SLOTS - 1)) {
-                d = &t->dup[h];
-                if (d->gen != t->gen)
-                        break;
-                o = &t->keys[d->key];
-                if (o->len == k->len &&
-                    same_bytes(t->js + o->start, t->js + k->start,
-                               (size_t)k->len)) {
-                        duplicate(t, t->js + k->start, k->len);
-                        return;
-                }
-        }
-        d->gen = t->gen;
-        d->key = (int)i;
+        if (kt_dups_check(&t->dups, i, h))
+                duplicate(t, t->js + k->start, k->len);
 }
 
 /*
@@ -1022,7 +854,7 @@ static int shape_has(const struct kt_transform *t, size_t i, const char *name,
                      int len)
 {
         return i < t->n_shape && t->shape[i].len == len &&
-               same_bytes(t->shape_text + t->shape[i].start, name,
+               kt_same_bytes(t->shape_text + t->shape[i].start, name,
                           (size_t)len);
 }
 
@@ -1033,8 +865,8 @@ static void leave_shape(struct kt_transform *t, size_t i)
 
         t->following = 0;
         for (j = 0; j < i; j++)
-                check_duplicate(t, j, name_hash(t->js + t->keys[j].start,
-                                                (size_t)t->keys[j].len));
+                check_duplicate(t, j, kt_name_hash(t->js + t->dups.keys[j].start,
+                                                (size_t)t->dups.keys[j].len));
 }
 
 /* A line that left the shape and has no twin names is the new shape. */
@@ -1045,11 +877,11 @@ static void learn_shape(struct kt_transform *t)
         char *text;
 
         if (t->following || t->rank >= RANK_DUPLICATE ||
-            t->n_keys > RULE_SLOTS / 2)
+            t->dups.n_keys > RULE_SLOTS / 2)
                 return;
         t->n_shape = 0;
-        for (i = 0; i < t->n_keys; i++)
-                bytes += (size_t)t->keys[i].len;
+        for (i = 0; i < t->dups.n_keys; i++)
+                bytes += (size_t)t->dups.keys[i].len;
         if (bytes > t->shape_text_cap || t->shape_text == NULL) {
                 /* a byte at least: names may all be "" */
                 if ((text = realloc(t->shape_text, bytes + 1)) == NULL)
@@ -1057,57 +889,33 @@ static void learn_shape(struct kt_transform *t)
                 t->shape_text = text;
                 t->shape_text_cap = bytes + 1;
         }
-        for (i = 0, bytes = 0; i < t->n_keys; i++) {
+        for (i = 0, bytes = 0; i < t->dups.n_keys; i++) {
                 sk = &t->shape[i];
                 sk->start = (int)bytes;
-                sk->len = t->keys[i].len;
-                memcpy(t->shape_text + bytes, t->js + t->keys[i].start,
+                sk->len = t->dups.keys[i].len;
+                memcpy(t->shape_text + bytes, t->js + t->dups.keys[i].start,
                        (size_t)sk->len);
                 bytes += (size_t)sk->len;
                 sk->rule = find_rule(t, t->shape_text + sk->start,
                                      (size_t)sk->len,
-                                     name_hash(t->shape_text + sk->start,
+                                     kt_name_hash(t->shape_text + sk->start,
                                                (size_t)sk->len));
         }
-        t->n_shape = t->n_keys;
+        t->n_shape = t->dups.n_keys;
 }
 
-/* qsort has no context argument: the line travels with each key. */
-struct sort_key {
-        const char *p;
-        int         len;
-};
-
-static int compare_keys(const void *x, const void *y)
-{
-        const struct sort_key *a = x, *b = y;
-        int r = memcmp(a->p, b->p, (size_t)(a->len < b->len ? a->len
-                                                          : b->len));
-
-        return r != 0 ? r : a->len - b->len;
-}
-
-/* Many members: sort the keys, O(n log n) instead of O(n^2). */
+/* Many members: sorted at the end, O(n log n) instead of O(n^2). */
 static int check_duplicates_sorted(struct kt_transform *t)
 {
-        struct sort_key *keys;
-        size_t i;
+        struct kt_name_at twin;
+        int r;
 
-        if (t->n_keys <= RULE_SLOTS / 2 || t->rank >= RANK_DUPLICATE)
+        if (t->rank >= RANK_DUPLICATE)
                 return 0;
-        if ((keys = malloc(t->n_keys * sizeof(*keys))) == NULL)
+        if ((r = kt_dups_sorted(&t->dups, &twin)) == -1)
                 return fail(t, "out of memory");
-        for (i = 0; i < t->n_keys; i++) {
-                keys[i].p = t->js + t->keys[i].start;
-                keys[i].len = t->keys[i].len;
-        }
-        qsort(keys, t->n_keys, sizeof(*keys), compare_keys);
-        for (i = 1; i < t->n_keys; i++)
-                if (compare_keys(&keys[i - 1], &keys[i]) == 0) {
-                        duplicate(t, keys[i].p, keys[i].len);
-                        break;
-                }
-        free(keys);
+        if (r == 1)
+                duplicate(t, t->js + twin.start, twin.len);
         return 0;
 }
 
@@ -1143,18 +951,18 @@ member(void *opaque, const struct kt_tok *k,
         struct kt_transform *t = opaque;
         const char *name = t->js + k->start;
         int len = k->end - k->start;
-        size_t i = t->n_keys;
+        size_t i = t->dups.n_keys;
         struct rule *r;
         unsigned h;
 
-        if (push_key(t, k) == -1)
-                return -1;
+        if (kt_dups_push(&t->dups, k->start, k->end - k->start) == -1)
+                return fail(t, "out of memory");
         if (t->following && shape_has(t, i, name, len)) {
                 r = t->shape[i].rule;
         } else {
                 if (t->following)
                         leave_shape(t, i);
-                h = name_hash(name, (size_t)len);
+                h = kt_name_hash(name, (size_t)len);
                 r = find_rule(t, name, (size_t)len, h);
                 check_duplicate(t, i, h);
         }
@@ -1254,16 +1062,9 @@ static int start_line(struct kt_transform *t, const char *line)
         t->role_key.type = 0;
         for (i = 0; i < t->n_dt_sources; i++)
                 t->dt_hit[i].state = 3;
-        t->n_keys = 0;
+        kt_dups_reset(&t->dups, line);
         t->following = t->n_shape > 0;
-        if (++t->gen == 0) { /* wrapped: old marks would look current */
-                memset(t->dup, 0, sizeof(t->dup));
-                t->gen = 1;
-        }
-        t->n_names = 0;
-        if (t->name_mask != 0)
-                memset(t->name_slots, 0,
-                       (t->name_mask + 1) * sizeof(*t->name_slots));
+        kt_names_reset(&t->out_names);
         t->run_start = -1;
         t->out_len = 0;
         if (room(t, t->env_len) == -1)

@@ -50,8 +50,8 @@ suite lint lint
 suite fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 for build in build build-asan; do
         export BUILD="$root/$build"
-        for t in test_jsonscan test_isotime test_transform test_samples \
-		    test_reader test_config; do
+        for t in test_jsonscan test_isotime test_names test_transform \
+                    test_samples test_reader test_config; do
                 suite "$build-$t" unit "$BUILD/$t"
         done
         for f in tests/*.bats; do

@@ -48,7 +48,7 @@ build() {
 	    -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore \
 	    -std=c11 -D_GNU_SOURCE -Wall -Wextra \
 	    -I. $(pkg-config --cflags json-c) \
-	    tests/fuzz/fuzz_transform.c transform.c jsonscan.c isotime.c \
+	    tests/fuzz/fuzz_transform.c transform.c jsonscan.c isotime.c names.c \
 	    reader.c \
 	    $(pkg-config --libs json-c) -o "$bin" >"$work/build.log" 2>&1 ||
 	    fail "build failed" "$work/build.log"
