@@ -104,13 +104,16 @@ void kt_names_free(struct kt_names *n)
         memset(n, 0, sizeof(*n));
 }
 
+/* Only the slots the last line used: one line of many names must not
+ * make every line after it pay for the whole table. */
 size_t kt_names_reset(struct kt_names *n)
 {
+        size_t i, used = n->n_names;
+
+        for (i = 0; i < used; i++)
+                n->slots[n->names[i].slot] = 0;
         n->n_names = 0;
-        if (n->mask == 0)
-                return 0;
-        memset(n->slots, 0, (n->mask + 1) * sizeof(*n->slots));
-        return n->mask + 1;
+        return used;
 }
 
 /*

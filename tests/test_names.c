@@ -166,6 +166,39 @@ static void test_names_claim(void **state)
         kt_names_free(&n);
 }
 
+/*
+ * Bug 9: with renames, every line cleared a table sized by the largest
+ * line ever seen.  After a line of 10000 names, a line of 3 clears what
+ * it used, not the 32768 slots the big one needed.
+ */
+static void test_names_reset_clears_what_was_used(void **state)
+{
+        static char buf[10000][8];
+        struct kt_names n;
+
+        (void)state;
+        memset(&n, 0, sizeof(n));
+        assert_int_equal(kt_names_reset(&n), 0);
+        for (int i = 0; i < 10000; i++) {
+                snprintf(buf[i], sizeof(buf[i]), "n%d", i);
+                assert_int_equal(kt_names_claim(&n, buf[i],
+                                                strlen(buf[i])), 0);
+        }
+        assert_true(kt_names_reset(&n) <= 10000);
+        for (int line = 0; line < 3; line++) {
+                assert_int_equal(kt_names_claim(&n, "a", 1), 0);
+                assert_int_equal(kt_names_claim(&n, "b", 1), 0);
+                assert_int_equal(kt_names_claim(&n, "c", 1), 0);
+                assert_int_equal(kt_names_claim(&n, "a", 1), 1);
+                assert_int_equal(kt_names_reset(&n), 3);
+        }
+        /* what was cleared is free: the big line's names are claimable */
+        for (int i = 0; i < 10000; i++)
+                assert_int_equal(kt_names_claim(&n, buf[i],
+                                                strlen(buf[i])), 0);
+        kt_names_free(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -174,6 +207,7 @@ int main(void)
                 cmocka_unit_test(test_dups_generation_wraps),
                 cmocka_unit_test(test_dups_sorted),
                 cmocka_unit_test(test_names_claim),
+                cmocka_unit_test(test_names_reset_clears_what_was_used),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
