@@ -514,11 +514,16 @@ static char *quote_string(const char *s)
         return q;
 }
 
+/*
+ * Everything is allocated before the array grows, and realloc's result is
+ * kept at once: a failure leaves the transform as it was (bug 6: a failed
+ * strdup after realloc had moved the array left it pointing at the old).
+ */
 int kt_transform_constant(struct kt_transform *t, const char *field,
                           const char *json)
 {
         struct constant *c;
-        char *value;
+        char *value = NULL, *name = NULL;
 
         if (check_name(t, field) == -1)
                 return -1;
@@ -528,19 +533,18 @@ int kt_transform_constant(struct kt_transform *t, const char *field,
                 value = strdup(json);
         else
                 value = quote_string(json);
-        c = realloc(t->consts, (t->n_consts + 1) * sizeof(*c));
-        if (value == NULL || c == NULL) {
+        if (value == NULL || (name = json_escape(field)) == NULL ||
+            (c = realloc(t->consts, (t->n_consts + 1) * sizeof(*c))) == NULL) {
                 free(value);
+                free(name);
                 return fail(t, "out of memory");
         }
         t->consts = c;
         c = &t->consts[t->n_consts++];
         c->json = value;
         c->json_len = strlen(value);
-        c->name = json_escape(field);
-        if (c->name == NULL)
-                return fail(t, "out of memory");
-        c->name_len = strlen(c->name);
+        c->name = name;
+        c->name_len = strlen(name);
         t->consts_len += c->name_len + c->json_len + 6;
         t->renaming = 1;
         return 0;

@@ -3,7 +3,44 @@
  * rules, the event time, the key, pmacct's markers), its errors and its
  * setters.
  */
+#include <malloc.h>
+
 #include "ttest.h"
+
+/*
+ * Allocation faults, for the setters' failure paths: this binary is
+ * linked with -Wl,--wrap=strdup,--wrap=realloc (see the Makefile), so
+ * the calls of transform.o come here first.  Unarmed, they pass through.
+ */
+char *__real_strdup(const char *s);
+void *__real_realloc(void *p, size_t n);
+
+static int strdup_fails;   /* the next strdup returns NULL */
+static int realloc_moves;  /* realloc always moves the block */
+
+char *__wrap_strdup(const char *s)
+{
+        if (strdup_fails) {
+                strdup_fails = 0;
+                return NULL;
+        }
+        return __real_strdup(s);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+        size_t old;
+        void *q;
+
+        if (!realloc_moves || p == NULL || n == 0)
+                return __real_realloc(p, n);
+        old = malloc_usable_size(p);
+        if ((q = malloc(n)) == NULL)
+                return NULL;
+        memcpy(q, p, old < n ? old : n);
+        free(p);
+        return q;
+}
 
 /* ------------------------------------------------------------------ */
 /* kt_transform_line: the output format                                 */
@@ -959,6 +996,30 @@ static void test_failed_setters_change_nothing(void **state)
         done(t);
 }
 
+/*
+ * Bug 6: when strdup failed after realloc had moved the constants, the
+ * transform kept the old, freed array (ASan: heap-use-after-free, then a
+ * double free).
+ */
+static void test_constant_out_of_memory(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        assert_int_equal(kt_transform_constant(t, "site", "\"eqiad\""), 0);
+        realloc_moves = strdup_fails = 1;
+        int rc = kt_transform_constant(t, "n", "2");
+        realloc_moves = strdup_fails = 0;
+        assert_int_equal(rc, -1);
+        assert_string_equal(kt_transform_error(t), "out of memory");
+        /* as it was: one constant, and setters work again */
+        expect_out(t, "{\"a\": 1}",
+                   PFX_INGEST ", \"a\": 1, \"site\": \"eqiad\"}");
+        assert_int_equal(kt_transform_constant(t, "n", "2"), 0);
+        expect_out(t, "{\"a\": 1}", PFX_INGEST
+                   ", \"a\": 1, \"site\": \"eqiad\", \"n\": 2}");
+        done(t);
+}
+
 static void test_recovery_after_invalid(void **state)
 {
         (void)state;
@@ -1059,6 +1120,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_reserved_keys, cleanup),
                 cmocka_unit_test_teardown(test_setters_reject, cleanup),
                 cmocka_unit_test_teardown(test_failed_setters_change_nothing, cleanup),
+                cmocka_unit_test_teardown(test_constant_out_of_memory, cleanup),
                 cmocka_unit_test_teardown(test_recovery_after_invalid, cleanup),
                 cmocka_unit_test_teardown(test_large_record, cleanup),
         };
