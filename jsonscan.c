@@ -27,7 +27,8 @@ int kt_js_unexpected(struct kt_js_scan *s)
         if (s->p == s->end)
                 return kt_js_fail(s, "not JSON: unexpected end of input");
         return kt_js_fail(s, "not JSON: unexpected '%c' at byte %d",
-                    *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?', kt_js_at(s));
+                          *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?',
+                          kt_js_at(s));
 }
 
 /* The length of the UTF-8 sequence at s (RFC 3629), 0 when invalid. */
@@ -76,19 +77,20 @@ int kt_js_escape(struct kt_js_scan *s)
         }
         if (*s->p != 'u')
                 return kt_js_fail(s, "not JSON: bad escape '\\%c' at byte %d",
-                            *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?',
-                            kt_js_at(s) - 1);
+                                  *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?',
+                                  kt_js_at(s) - 1);
         for (s->p++, i = 0; i < 4; i++, s->p++)
                 if (s->p == s->end || !isxdigit((unsigned char)*s->p))
                         return kt_js_fail(s, "not JSON: bad \\u escape at "
-                                    "byte %d", kt_js_at(s));
+                                          "byte %d", kt_js_at(s));
         return 0;
 }
 
 static int scan_literal(struct kt_js_scan *s, const char *lit, size_t n)
 {
         if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-                return kt_js_fail(s, "not JSON: bad value at byte %d", kt_js_at(s));
+                return kt_js_fail(s, "not JSON: bad value at byte %d",
+                                  kt_js_at(s));
         s->p += n;
         return 0;
 }
@@ -131,7 +133,7 @@ int kt_js_value(struct kt_js_scan *s, int depth, struct kt_tok *k)
 
         if (depth > KT_MAX_DEPTH)
                 return kt_js_fail(s, "not JSON: nesting deeper than %d at "
-                            "byte %d", KT_MAX_DEPTH, kt_js_at(s));
+                                  "byte %d", KT_MAX_DEPTH, kt_js_at(s));
         if (s->p == s->end)
                 return kt_js_unexpected(s);
         k->start = kt_js_at(s);

@@ -122,7 +122,8 @@ static inline uint64_t kt_js_special8(const char *p)
 }
 
 /* Skips plain string bytes: to the first one that needs a look. */
-static inline __attribute__((always_inline)) void kt_js_skip_plain(struct kt_js_scan *s)
+static inline __attribute__((always_inline)) void
+kt_js_skip_plain(struct kt_js_scan *s)
 {
         uint64_t m;
         unsigned char c;
@@ -188,12 +189,15 @@ kt_js_string(struct kt_js_scan *s, struct kt_tok *k)
                                 return -1;
                 } else if (c < 0x20) {
                         return kt_js_fail(s, "not JSON: control character "
-                                    "0x%02x in a string at byte %d", c, kt_js_at(s));
-                } else if ((n = kt_utf8_len((const unsigned char *)s->p,
-                                            (const unsigned char *)s->end)) > 0) {
+                                          "0x%02x in a string at byte %d", c,
+                                          kt_js_at(s));
+                } else if ((n = kt_utf8_len(
+                                    (const unsigned char *)s->p,
+                                    (const unsigned char *)s->end)) > 0) {
                         s->p += n;
                 } else {
-                        return kt_js_fail(s, "invalid UTF-8 at byte %d", kt_js_at(s));
+                        return kt_js_fail(s, "invalid UTF-8 at byte %d",
+                                          kt_js_at(s));
                 }
         }
         k->end = kt_js_at(s);
@@ -286,7 +290,7 @@ kt_js_name(struct kt_js_scan *s, struct kt_tok *key, int top)
                 return -1;
         if (top && s->escapes != escapes)
                 return kt_js_fail(s, "field name with an escape sequence at "
-                            "byte %d", key->start);
+                                  "byte %d", key->start);
         if (kt_js_pmacct_sep(s, ':'))
                 return 0;
         kt_js_skip_ws(s);

@@ -40,7 +40,7 @@
 struct time_memo {
         char    text[40]; /* the value's bytes */
         int     len;      /* 0: nothing remembered */
-        int     state;    /* kt_parse_time's result: 0 or 1 */
+        enum kt_time state; /* KT_TIME_ZERO or KT_TIME_OK */
         int64_t ms;
         struct kt_iso_memo iso; /* its ISO-8601 form */
 };
@@ -56,12 +56,21 @@ struct rule {
         struct time_memo memo;
 };
 
+/* What is known of a dt source in the line. */
+enum dt_state {
+        DT_BAD = KT_TIME_BAD,   /* not a time (said again if asked again) */
+        DT_ZERO = KT_TIME_ZERO, /* pmacct's zero time: the next source */
+        DT_OK = KT_TIME_OK,     /* a time, in ms */
+        DT_NOT_YET,             /* in the line, not parsed yet */
+        DT_ABSENT               /* not in the line */
+};
+
 /* Where a dt source is in the line, and its time once parsed. */
 struct dt_hit {
-        struct rule *rule;
-        struct kt_tok   key, value;
-        int          state; /* kt_parse_time's result; 2 not yet; 3 absent */
-        int64_t      ms;
+        struct rule  *rule;
+        struct kt_tok key, value;
+        enum dt_state state;
+        int64_t       ms;
 };
 
 /* A name of the last line's shape (see shape_has()). */
@@ -71,11 +80,16 @@ struct shape_key {
 };
 
 /*
- * Errors are found in one pass, but one of higher rank is reported: a
- * twin name before a bad event time (found at the end) before a field
- * that cannot be written.  A syntax error stops the pass at once.
+ * Errors are found in one pass, but the one of highest rank is reported;
+ * a lower one's message is not written over a higher one's.  A syntax
+ * error stops the pass at once, and a marker is skipped whatever else.
  */
-enum { RANK_NONE, RANK_OUTPUT, RANK_DUPLICATE };
+enum rank {
+        RANK_NONE,
+        RANK_OUTPUT,     /* a field that cannot be written */
+        RANK_EVENT_TIME, /* no event time, or a dt source not a time */
+        RANK_DUPLICATE   /* twin names (found as they come, or at the end) */
+};
 
 struct constant {
         char  *name;  /* JSON-escaped */
@@ -114,7 +128,7 @@ struct kt_transform {
         char            *shape_text;
         size_t           shape_text_cap;
         int              following; /* this line has the shape so far */
-        int              rank;  /* RANK_* of the error in err */
+        enum rank        rank;  /* of the error in err */
         int              run_start, run_end; /* input copied as it is */
         struct kt_names out_names; /* to catch collisions */
         char          *out;
@@ -240,25 +254,28 @@ static int literal_is(const char *s, size_t len, const char *lit)
 
 /* --- time fields ------------------------------------------------------- */
 
-/* A time field: a string or a number; 0 when zero, -1 when bad. */
-static int member_time(struct kt_transform *t, struct rule *r,
-                       const struct kt_tok *k, const struct kt_tok *v,
-                       int64_t *ms)
+/* A time field: a string or a number; a message when it is not. */
+static enum kt_time member_time(struct kt_transform *t, struct rule *r,
+                                const struct kt_tok *k,
+                                const struct kt_tok *v, int64_t *ms)
 {
         struct time_memo *m = &r->memo;
         const char *p = t->js + v->start;
-        int len = v->end - v->start, st = -1;
+        int len = v->end - v->start;
+        enum kt_time st = KT_TIME_BAD;
 
-        if (m->len == len && len > 0 && kt_same_bytes(m->text, p, (size_t)len)) {
+        if (m->len == len && len > 0 &&
+            kt_same_bytes(m->text, p, (size_t)len)) {
                 *ms = m->ms;
                 return m->state;
         }
         if (v->type == KT_TOK_STRING || v->type == KT_TOK_PRIMITIVE)
                 st = kt_parse_time(&t->zone, p, (size_t)len, ms);
-        if (st == -1)
-                return fail(t, "field %.*s: not a time: %.*s",
-                            k->end - k->start, t->js + k->start,
-                            len > 40 ? 40 : len, p);
+        if (st == KT_TIME_BAD) {
+                fail(t, "field %.*s: not a time: %.*s", k->end - k->start,
+                     t->js + k->start, len > 40 ? 40 : len, p);
+                return KT_TIME_BAD;
+        }
         if ((size_t)len <= sizeof(m->text)) {
                 memcpy(m->text, p, (size_t)len);
                 m->len = len;
@@ -268,14 +285,15 @@ static int member_time(struct kt_transform *t, struct rule *r,
         return st;
 }
 
-/* A dt source is often a time field too: parsed once. */
-static int hit_time(struct kt_transform *t, struct dt_hit *h, int64_t *ms)
+/* A dt source is often a time field too: parsed once.  Not DT_ABSENT. */
+static enum kt_time hit_time(struct kt_transform *t, struct dt_hit *h,
+                             int64_t *ms)
 {
-        if (h->state == 2 || h->state == -1) /* -1: say it again */
-                h->state = member_time(t, h->rule, &h->key, &h->value,
-                                       &h->ms);
+        if (h->state == DT_NOT_YET || h->state == DT_BAD) /* say it again */
+                h->state = (enum dt_state)member_time(t, h->rule, &h->key,
+                                                      &h->value, &h->ms);
         *ms = h->ms;
-        return h->state;
+        return (enum kt_time)h->state;
 }
 
 /* --- building ------------------------------------------------------------ */
@@ -678,7 +696,8 @@ static int put_field(struct kt_transform *t, const char *name,
 
 /* An integer field: "2" -> 2; numbers stay as they are. */
 static int put_integer(struct kt_transform *t, const struct kt_tok *k,
-                       const struct kt_tok *v, const char *name, size_t name_len)
+                       const struct kt_tok *v, const char *name,
+                       size_t name_len)
 {
         const char *s = t->js + v->start;
         int len = v->end - v->start, neg = len > 0 && s[0] == '-';
@@ -704,14 +723,16 @@ static int put_time(struct kt_transform *t, struct rule *r,
 {
         struct dt_hit *h = r->dt_rank >= 0 ? &t->dt_hit[r->dt_rank] : NULL;
         int64_t ms;
-        int st;
+        enum kt_time st;
 
-        if (h != NULL && h->state == 2) /* event_time() needs it too */
+        if (h != NULL && h->state == DT_NOT_YET) /* event_time() needs it */
                 st = hit_time(t, h, &ms);
         else
                 st = member_time(t, r, k, v, &ms);
-        if (st <= 0)
-                return st;
+        if (st == KT_TIME_BAD)
+                return -1;
+        if (st == KT_TIME_ZERO)
+                return 0;
         if (room(t, name_len + KT_ISO_LEN + 8) == -1)
                 return -1;
         put_name(t, name, name_len);
@@ -817,8 +838,8 @@ static int put_member(struct kt_transform *t, struct rule *r,
 }
 
 static struct rule *find_rule(const struct kt_transform *t,
-                                    const char *name, size_t len,
-                                    unsigned slot)
+                              const char *name, size_t len,
+                              unsigned slot)
 {
         struct rule *r;
 
@@ -859,7 +880,7 @@ static int shape_has(const struct kt_transform *t, size_t i, const char *name,
 {
         return i < t->n_shape && t->shape[i].len == len &&
                kt_same_bytes(t->shape_text + t->shape[i].start, name,
-                          (size_t)len);
+                             (size_t)len);
 }
 
 /* The line leaves the shape at member i: its names so far are checked. */
@@ -869,8 +890,9 @@ static void leave_shape(struct kt_transform *t, size_t i)
 
         t->following = 0;
         for (j = 0; j < i; j++)
-                check_duplicate(t, j, kt_name_hash(t->js + t->dups.keys[j].start,
-                                                (size_t)t->dups.keys[j].len));
+                check_duplicate(t, j,
+                                kt_name_hash(t->js + t->dups.keys[j].start,
+                                             (size_t)t->dups.keys[j].len));
 }
 
 /* A line that left the shape and has no twin names is the new shape. */
@@ -903,7 +925,7 @@ static void learn_shape(struct kt_transform *t)
                 sk->rule = find_rule(t, t->shape_text + sk->start,
                                      (size_t)sk->len,
                                      kt_name_hash(t->shape_text + sk->start,
-                                               (size_t)sk->len));
+                                                  (size_t)sk->len));
         }
         t->n_shape = t->dups.n_keys;
 }
@@ -935,11 +957,12 @@ static void note_roles(struct kt_transform *t, struct rule *r,
                 t->role_purged = *v;
         if (r->roles & ROLE_KEY)
                 t->role_key = *v;
-        if (r->dt_rank >= 0 && (h = &t->dt_hit[r->dt_rank])->state == 3) {
+        if (r->dt_rank >= 0 &&
+            (h = &t->dt_hit[r->dt_rank])->state == DT_ABSENT) {
                 h->rule = r;
                 h->key = *k;
                 h->value = *v;
-                h->state = 2;
+                h->state = DT_NOT_YET;
         }
 }
 
@@ -982,14 +1005,14 @@ static int event_time(struct kt_transform *t, const struct kt_input *in,
                       int64_t *ms, struct kt_iso_memo **iso)
 {
         size_t i;
-        int r;
+        enum kt_time r;
 
         for (i = 0; i < t->n_dt_sources; i++) {
-                if (t->dt_hit[i].state == 3)
+                if (t->dt_hit[i].state == DT_ABSENT)
                         continue;
-                if ((r = hit_time(t, &t->dt_hit[i], ms)) == -1)
+                if ((r = hit_time(t, &t->dt_hit[i], ms)) == KT_TIME_BAD)
                         return -1;
-                if (r == 1) {
+                if (r == KT_TIME_OK) {
                         *iso = &t->dt_hit[i].rule->memo.iso;
                         return 0;
                 }
@@ -1048,7 +1071,8 @@ static void set_key(struct kt_transform *t, struct kt_event *ev)
 
         ev->key = NULL;
         ev->key_len = 0;
-        if (v->type == 0 || (v->type == KT_TOK_PRIMITIVE && t->js[v->start] == 'n'))
+        if (v->type == 0 ||
+            (v->type == KT_TOK_PRIMITIVE && t->js[v->start] == 'n'))
                 return;
         ev->key = t->js + v->start;
         ev->key_len = (size_t)(v->end - v->start);
@@ -1065,7 +1089,7 @@ static int start_line(struct kt_transform *t, const char *line)
         t->role_event_type.type = t->role_purged.type = 0;
         t->role_key.type = 0;
         for (i = 0; i < t->n_dt_sources; i++)
-                t->dt_hit[i].state = 3;
+                t->dt_hit[i].state = DT_ABSENT;
         kt_dups_reset(&t->dups, line);
         t->following = t->n_shape > 0;
         kt_names_reset(&t->out_names);
@@ -1098,9 +1122,12 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
         learn_shape(t);
         if (is_marker(t, ev))
                 return KT_SKIP;
-        if (check_duplicates_sorted(t) == -1 || t->rank == RANK_DUPLICATE ||
-            event_time(t, in, &dt, &dt_iso) == -1 || t->rank == RANK_OUTPUT ||
-            flush_run(t) == -1 || put_constants(t) == -1)
+        if (check_duplicates_sorted(t) == -1)
+                return KT_INVALID;
+        if (t->rank < RANK_EVENT_TIME && event_time(t, in, &dt, &dt_iso) == -1)
+                t->rank = RANK_EVENT_TIME;
+        if (t->rank != RANK_NONE || flush_run(t) == -1 ||
+            put_constants(t) == -1)
                 return KT_INVALID;
         put_envelope(t, in, dt, dt_iso);
         set_key(t, ev);
