@@ -97,6 +97,42 @@ int kt_dups_sorted(const struct kt_dups *d, struct kt_name_at *twin)
         return found;
 }
 
+void kt_shape_free(struct kt_shape *sh)
+{
+        free(sh->text);
+        sh->text = NULL;
+        sh->text_cap = sh->n = 0;
+}
+
+int kt_shape_learn(struct kt_shape *sh, const struct kt_dups *d)
+{
+        size_t i, bytes = 0;
+        char *text;
+
+        sh->n = 0;
+        if (d->n_keys > KT_NAME_SLOTS / 2)
+                return -1;
+        for (i = 0; i < d->n_keys; i++)
+                bytes += (size_t)d->keys[i].len;
+        if (bytes >= sh->text_cap) {
+                /* a byte at least: names may all be "" */
+                if ((text = realloc(sh->text, bytes + 1)) == NULL)
+                        return -1;
+                sh->text = text;
+                sh->text_cap = bytes + 1;
+        }
+        for (i = 0, bytes = 0; i < d->n_keys; i++) {
+                sh->name[i].start = (int)bytes;
+                sh->name[i].len = d->keys[i].len;
+                sh->name[i].value = NULL;
+                memcpy(sh->text + bytes, d->js + d->keys[i].start,
+                       (size_t)d->keys[i].len);
+                bytes += (size_t)d->keys[i].len;
+        }
+        sh->n = d->n_keys;
+        return 0;
+}
+
 void kt_names_free(struct kt_names *n)
 {
         free(n->names);

@@ -3,10 +3,11 @@
  *
  * struct kt_dups finds twin names in the line (RFC 8259 leaves them
  * undefined; the transform refuses them): a small table by hash while
- * the line has few names, a sort when it has many.  struct kt_names holds
- * the output's names when renames and constants could make two of them
- * alike.  Both are reused from line to line: a reset costs what the last
- * line used, not what the largest line ever did.
+ * the line has few names, a sort when it has many.  struct kt_shape
+ * remembers the last line's names.  struct kt_names holds the output's
+ * names when renames and constants could make two of them alike.  All
+ * are reused from line to line: a reset costs what the last line used,
+ * not what the largest line ever did.
  */
 #ifndef KT_NAMES_H
 #define KT_NAMES_H
@@ -114,6 +115,37 @@ int kt_dups_check(struct kt_dups *d, size_t i, unsigned h);
  * 0 when none are (or the line has few), -1 when out of memory.
  */
 int kt_dups_sorted(const struct kt_dups *d, struct kt_name_at *twin);
+
+/*
+ * The names of the last line, in order: pmacct prints the same names in
+ * the same order line after line, so a line that follows them needs no
+ * lookup of a name's value (the transform: its rule) and has no twins.
+ */
+struct kt_shape {
+        struct kt_shape_name {
+                int   start, len; /* in text */
+                void *value;      /* the caller's */
+        } name[KT_NAME_SLOTS / 2];
+        size_t n;    /* 0: no shape */
+        char  *text; /* the names, end to end */
+        size_t text_cap;
+};
+
+void kt_shape_free(struct kt_shape *sh);
+/*
+ * The names of d's line become the shape, values NULL.  0, or -1 and no
+ * shape when out of memory or the line has over KT_NAME_SLOTS / 2 names.
+ */
+int kt_shape_learn(struct kt_shape *sh, const struct kt_dups *d);
+
+/* Is name i of the shape name[0..len)? */
+static inline int kt_shape_has(const struct kt_shape *sh, size_t i,
+                               const char *name, int len)
+{
+        return i < sh->n && sh->name[i].len == len &&
+               kt_same_bytes(sh->text + sh->name[i].start, name,
+                             (size_t)len);
+}
 
 /* The output's names, by hash of every byte. */
 struct kt_names {

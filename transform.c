@@ -73,12 +73,6 @@ struct dt_hit {
         int64_t       ms;
 };
 
-/* A name of the last line's shape (see shape_has()). */
-struct shape_key {
-        int          start, len; /* in shape_text */
-        struct rule *rule;
-};
-
 /*
  * Errors are found in one pass, but the one of highest rank is reported;
  * a lower one's message is not written over a higher one's.  A syntax
@@ -123,10 +117,7 @@ struct kt_transform {
 
         /* scratch, reused from line to line */
         struct kt_dups   dups;  /* the line's names, for twins */
-        struct shape_key shape[RULE_SLOTS / 2]; /* the last line's names */
-        size_t           n_shape;
-        char            *shape_text;
-        size_t           shape_text_cap;
+        struct kt_shape  shape; /* the last line's names, and rules */
         int              following; /* this line has the shape so far */
         enum rank        rank;  /* of the error in err */
         int              run_start, run_end; /* input copied as it is */
@@ -344,7 +335,7 @@ void kt_transform_free(struct kt_transform *t)
         free(t->stream);
         free(t->domain);
         kt_dups_free(&t->dups);
-        free(t->shape_text);
+        kt_shape_free(&t->shape);
         kt_names_free(&t->out_names);
         free(t->out);
         free(t);
@@ -451,7 +442,7 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         r->name_len = len;
         t->n_rules++;
         index_rules(t);
-        t->n_shape = 0; /* its rule pointers moved */
+        t->shape.n = 0; /* its rule pointers moved */
         return r;
 }
 
@@ -871,17 +862,9 @@ static void check_duplicate(struct kt_transform *t, size_t i, unsigned h)
 }
 
 /*
- * The shape of the last line: pmacct prints the same names in the same
- * order line after line.  While a line follows it, each name's rule is
- * known without a lookup and no name can repeat (the shape had none).
+ * While a line follows the shape of the last (names.h), each name's rule
+ * is known without a lookup and no name can repeat (the shape had none).
  */
-static int shape_has(const struct kt_transform *t, size_t i, const char *name,
-                     int len)
-{
-        return i < t->n_shape && t->shape[i].len == len &&
-               kt_same_bytes(t->shape_text + t->shape[i].start, name,
-                             (size_t)len);
-}
 
 /* The line leaves the shape at member i: its names so far are checked. */
 static void leave_shape(struct kt_transform *t, size_t i)
@@ -898,36 +881,19 @@ static void leave_shape(struct kt_transform *t, size_t i)
 /* A line that left the shape and has no twin names is the new shape. */
 static void learn_shape(struct kt_transform *t)
 {
-        size_t i, bytes = 0;
-        struct shape_key *sk;
-        char *text;
+        struct kt_shape_name *sn;
+        size_t i;
 
         if (t->following || t->rank >= RANK_DUPLICATE ||
-            t->dups.n_keys > RULE_SLOTS / 2)
-                return;
-        t->n_shape = 0;
-        for (i = 0; i < t->dups.n_keys; i++)
-                bytes += (size_t)t->dups.keys[i].len;
-        if (bytes > t->shape_text_cap || t->shape_text == NULL) {
-                /* a byte at least: names may all be "" */
-                if ((text = realloc(t->shape_text, bytes + 1)) == NULL)
-                        return; /* the shape is only a shortcut */
-                t->shape_text = text;
-                t->shape_text_cap = bytes + 1;
+            kt_shape_learn(&t->shape, &t->dups) == -1)
+                return; /* the shape is only a shortcut */
+        for (i = 0; i < t->shape.n; i++) {
+                sn = &t->shape.name[i];
+                sn->value = find_rule(t, t->shape.text + sn->start,
+                                      (size_t)sn->len,
+                                      kt_name_hash(t->shape.text + sn->start,
+                                                   (size_t)sn->len));
         }
-        for (i = 0, bytes = 0; i < t->dups.n_keys; i++) {
-                sk = &t->shape[i];
-                sk->start = (int)bytes;
-                sk->len = t->dups.keys[i].len;
-                memcpy(t->shape_text + bytes, t->js + t->dups.keys[i].start,
-                       (size_t)sk->len);
-                bytes += (size_t)sk->len;
-                sk->rule = find_rule(t, t->shape_text + sk->start,
-                                     (size_t)sk->len,
-                                     kt_name_hash(t->shape_text + sk->start,
-                                                  (size_t)sk->len));
-        }
-        t->n_shape = t->dups.n_keys;
 }
 
 /* Many members: sorted at the end, O(n log n) instead of O(n^2). */
@@ -984,8 +950,8 @@ member(void *opaque, const struct kt_tok *k,
 
         if (kt_dups_push(&t->dups, k->start, k->end - k->start) == -1)
                 return fail(t, "out of memory");
-        if (t->following && shape_has(t, i, name, len)) {
-                r = t->shape[i].rule;
+        if (t->following && kt_shape_has(&t->shape, i, name, len)) {
+                r = t->shape.name[i].value;
         } else {
                 if (t->following)
                         leave_shape(t, i);
@@ -1091,7 +1057,7 @@ static int start_line(struct kt_transform *t, const char *line)
         for (i = 0; i < t->n_dt_sources; i++)
                 t->dt_hit[i].state = DT_ABSENT;
         kt_dups_reset(&t->dups, line);
-        t->following = t->n_shape > 0;
+        t->following = t->shape.n > 0;
         kt_names_reset(&t->out_names);
         t->run_start = -1;
         t->out_len = 0;

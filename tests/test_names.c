@@ -1,6 +1,7 @@
 /*
  * tests/test_names.c: the tables of a line's names (names.h): the twin
- * check, small and sorted, and the table of output names.
+ * check, small and sorted, the last line's shape and the table of output
+ * names.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,6 +143,54 @@ static void test_dups_sorted(void **state)
         kt_dups_free(&d);
 }
 
+/* The shape: the last line's names, in order, at other offsets too. */
+static void test_shape(void **state)
+{
+        static const char js[] = "bytes ip_src packets";
+        static const char *const names[] = { "ip_src", "bytes", "packets" };
+        static const char other[] = "__ip_src_bytes_packets";
+        struct kt_dups d;
+        struct kt_shape sh;
+
+        (void)state;
+        memset(&d, 0, sizeof(d));
+        memset(&sh, 0, sizeof(sh));
+        push_names(&d, js, names, 3);
+        assert_int_equal(kt_shape_learn(&sh, &d), 0);
+        assert_int_equal(sh.n, 3);
+        assert_null(sh.name[0].value);
+        assert_true(kt_shape_has(&sh, 0, other + 2, 6));
+        assert_true(kt_shape_has(&sh, 1, other + 9, 5));
+        assert_true(kt_shape_has(&sh, 2, other + 15, 7));
+        assert_false(kt_shape_has(&sh, 0, other + 9, 5)); /* out of order */
+        assert_false(kt_shape_has(&sh, 0, other + 2, 5)); /* a prefix */
+        assert_false(kt_shape_has(&sh, 3, other + 2, 6)); /* past the end */
+        kt_shape_free(&sh);
+        kt_dups_free(&d);
+}
+
+/* Names that are all "" (a byte of text still), and too many names. */
+static void test_shape_edges(void **state)
+{
+        struct kt_dups d;
+        struct kt_shape sh;
+        char *js;
+
+        (void)state;
+        memset(&d, 0, sizeof(d));
+        memset(&sh, 0, sizeof(sh));
+        kt_dups_reset(&d, "\"\": 1");
+        assert_int_equal(kt_dups_push(&d, 1, 0), 0);
+        assert_int_equal(kt_shape_learn(&sh, &d), 0);
+        assert_true(kt_shape_has(&sh, 0, "x", 0));
+        js = wide_line(&d, KT_NAME_SLOTS / 2 + 1, -1);
+        assert_int_equal(kt_shape_learn(&sh, &d), -1);
+        assert_int_equal(sh.n, 0);
+        free(js);
+        kt_shape_free(&sh);
+        kt_dups_free(&d);
+}
+
 /* Output names: a second claim of a name is refused, through growth. */
 static void test_names_claim(void **state)
 {
@@ -206,6 +255,8 @@ int main(void)
                 cmocka_unit_test(test_dups_small),
                 cmocka_unit_test(test_dups_generation_wraps),
                 cmocka_unit_test(test_dups_sorted),
+                cmocka_unit_test(test_shape),
+                cmocka_unit_test(test_shape_edges),
                 cmocka_unit_test(test_names_claim),
                 cmocka_unit_test(test_names_reset_clears_what_was_used),
         };
