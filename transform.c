@@ -1,16 +1,14 @@
 /*
  * transform.c: pmacct JSON line -> enveloped event, without a DOM.
  *
- * One strict pass over the line checks it against RFC 8259 and, member
- * by member, writes the event: values are copied byte for byte, and runs
- * of members already in the output's form (pmacct's ", " and ": ") in
- * one piece.  The envelope, whose length is known, is filled in front
- * at the end, once the event time is known.  jsmn was tried first: it is
- * lax (commas, colons, literals, UTF-8 unchecked) and checking its
- * tokens afterwards cost twice a single pass; a token list walked again
- * to write the event cost a third more than this.
+ * The scanner (jsonscan.h) checks the line against RFC 8259 in one pass
+ * and hands each member to member(), which writes the event as its rule
+ * says: values are copied byte for byte, and runs of members already in
+ * the output's form (pmacct's ", " and ": ") in one piece.  The envelope,
+ * whose length is known, is filled in front at the end, once the event
+ * time is known.  Here: the rules, the envelope, the event time and the
+ * order of errors; the name tables are in names.c, times in isotime.c.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,11 +36,11 @@
  * (stamp_inserted and stamp_updated hold for a whole purge).
  */
 struct time_memo {
-        char    text[40]; /* the value's bytes */
-        int     len;      /* 0: nothing remembered */
-        enum kt_time state; /* KT_TIME_ZERO or KT_TIME_OK */
-        int64_t ms;
-        struct kt_iso_memo iso; /* its ISO-8601 form */
+        char               text[40]; /* the value's bytes */
+        int                len;      /* 0: nothing remembered */
+        enum kt_time       state;    /* KT_TIME_ZERO or KT_TIME_OK */
+        int64_t            ms;
+        struct kt_iso_memo iso;      /* its ISO-8601 form */
 };
 
 struct rule {
@@ -96,35 +94,34 @@ struct kt_transform {
         /* envelope pieces, JSON-escaped */
         char *schema, *stream, *domain;
 
-        size_t           schema_len, stream_len, domain_len;
-        struct rule     *rules;
-        size_t           n_rules;
-        size_t           renames_len;
-        uint16_t         rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
+        size_t              schema_len, stream_len, domain_len;
+        struct rule        *rules;
+        size_t              n_rules;
+        uint16_t            rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
         struct kt_tok       role_event_type, role_purged, role_key; /* values */
-        struct dt_hit   *dt_hit; /* each dt source in the line */
-        int              keeping;  /* an allowlist is in force */
-        int              renaming; /* output names may collide */
-        struct constant *consts;
-        size_t           n_consts;
-        size_t           consts_len;
-        size_t           n_dt_sources;
+        struct dt_hit      *dt_hit; /* each dt source in the line */
+        int                 keeping;  /* an allowlist is in force */
+        int                 renaming; /* output names may collide */
+        struct constant    *consts;
+        size_t              n_consts;
+        size_t              consts_len;
+        size_t              n_dt_sources;
         enum kt_dt_fallback dt_fallback;
         struct kt_zone      zone;
         struct kt_iso_memo  ingest_iso; /* meta.dt */
 
-        size_t           env_len; /* the envelope, before the members */
+        size_t              env_len; /* the envelope, before the members */
 
         /* scratch, reused from line to line */
-        struct kt_dups   dups;  /* the line's names, for twins */
-        struct kt_shape  shape; /* the last line's names, and rules */
-        int              following; /* this line has the shape so far */
-        enum rank        rank;  /* of the error in err */
-        int              run_start, run_end; /* input copied as it is */
-        struct kt_names out_names; /* to catch collisions */
-        char          *out;
-        size_t         out_len, out_cap;
-        const char    *js; /* the line being worked on */
+        struct kt_dups      dups;  /* the line's names, for twins */
+        struct kt_shape     shape; /* the last line's names, and rules */
+        int                 following; /* this line has the shape so far */
+        enum rank           rank;  /* of the error in err */
+        int                 run_start, run_end; /* input copied as it is */
+        struct kt_names     out_names; /* to catch collisions */
+        char               *out;
+        size_t              out_len, out_cap;
+        const char         *js; /* the line being worked on */
 
         char err[256];
 };
@@ -482,7 +479,6 @@ int kt_transform_rename(struct kt_transform *t, const char *from,
             replace_escaped(t, &r->rename, to) == -1)
                 return fail(t, "out of memory");
         r->rename_len = strlen(r->rename);
-        t->renames_len += r->rename_len;
         t->renaming = 1;
         return 0;
 }

@@ -42,7 +42,8 @@ build() {
 	mkdir -p "$work/artifacts" "$work/corpus" "$work/big" || exit 1
 	need=$(missing | tr '\n' ' ')
 	[ -z "$need" ] || fail "cannot build: apt-get install $need"
-	# Coverage is of transform.c and reader.c: the harness is ignored.
+	# Coverage is of the transform's modules and reader.c: the harness is
+	# ignored.
 	clang -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all \
 	    -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore \
