@@ -15,8 +15,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
-SRCS = kafkatee-pipe.c cli.c transform.c reader.c config.c stamp.c \
-	deadletter.c output.c stats.c clock.c
+SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
+	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -38,8 +38,23 @@ $(BUILD)/%.o: %.c $(HDRS) | $(BUILD)
 $(BUILD)/kafkatee-pipe: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(OBJS) $(LIBS) -o $@
 
-$(BUILD)/test_transform: tests/test_transform.c $(BUILD)/transform.o
-	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
+TRANSFORM_TESTS = test_jsonscan test_isotime test_transform test_samples
+TRANSFORM_OBJS = $(BUILD)/transform.o $(BUILD)/jsonscan.o $(BUILD)/names.o \
+	$(BUILD)/isotime.o
+
+$(BUILD)/ttest.o: tests/ttest.c tests/ttest.h $(HDRS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -I. -c $< -o $@
+
+# test_transform fails allocations on demand: its calls pass through it.
+$(BUILD)/test_transform: TEST_LDFLAGS = -Wl,--wrap=strdup,--wrap=realloc
+
+$(TRANSFORM_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/%.c tests/ttest.h \
+		$(BUILD)/ttest.o $(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $< $(BUILD)/ttest.o $(TRANSFORM_OBJS) \
+	  $(LDFLAGS) $(TEST_LDFLAGS) -lcmocka -ljson-c -o $@
+
+$(BUILD)/test_names: tests/test_names.c $(BUILD)/names.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
@@ -50,7 +65,7 @@ $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
 $(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
-$(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/transform.o
+$(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/isotime.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
 $(BUILD)/mockcluster: tests/mockcluster.c | $(BUILD)

@@ -10,7 +10,8 @@
 
 #include "deadletter.h"
 #include "clock.h"
-#include "transform.h"
+#include "isotime.h"
+#include "jsonscan.h"
 
 int dl_open(struct deadletter *dl, const char *path, char *err, size_t errlen)
 {

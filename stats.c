@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "stats.h"
-#include "transform.h" /* kt_format_iso8601() */
+#include "isotime.h" /* kt_format_iso8601() */
 
 static const double quantiles[] = { 0.5, 0.9, 0.99 };
 #define N_QUANTILES (sizeof(quantiles) / sizeof(*quantiles))

@@ -1,34 +1,23 @@
 /*
  * transform.c: pmacct JSON line -> enveloped event, without a DOM.
  *
- * One strict pass over the line checks it against RFC 8259 and, member
- * by member, writes the event: values are copied byte for byte, and runs
- * of members already in the output's form (pmacct's ", " and ": ") in
- * one piece.  The envelope, whose length is known, is filled in front
- * at the end, once the event time is known.  jsmn was tried first: it is
- * lax (commas, colons, literals, UTF-8 unchecked) and checking its
- * tokens afterwards cost twice a single pass; a token list walked again
- * to write the event cost a third more than this.
+ * The scanner (jsonscan.h) checks the line against RFC 8259 in one pass
+ * and hands each member to member(), which writes the event as its rule
+ * says: values are copied byte for byte, and runs of members already in
+ * the output's form (pmacct's ", " and ": ") in one piece.  The envelope,
+ * whose length is known, is filled in front at the end, once the event
+ * time is known.  Here: the rules, the envelope, the event time and the
+ * order of errors; the name tables are in names.c, times in isotime.c.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
+#include "jsonscan.h"
+#include "names.h"
 #include "transform.h"
-
-enum tok_type { T_OBJECT = 1, T_ARRAY, T_STRING, T_PRIMITIVE };
-
-/* A value or a key in the line; a string's inside, without its quotes. */
-struct tok {
-        int type;
-        int start, end;
-};
 
 #define RULE_DROP     0x01
 #define RULE_KEEP     0x02
@@ -36,32 +25,22 @@ struct tok {
 #define RULE_TIME     0x08
 #define RULE_RESERVED 0x10 /* one of envelope_names */
 
-#define TZ_CACHE_SLOTS 16
-
 #define ROLE_EVENT_TYPE 0x01
 #define ROLE_PURGED     0x02
 #define ROLE_KEY        0x04
 
-#define RULE_SLOTS 256 /* hash of rules by name: a power of two */
-
-/* The last ISO-8601 time written from one source, and its date. */
-struct iso_slot {
-        int64_t day; /* days since the epoch, or -1 */
-        char    date[11]; /* "2026-11-23T" */
-        int64_t ms;  /* the last time written, or -1 */
-        char    iso[KT_ISO_LEN];
-};
+#define RULE_SLOTS KT_NAME_SLOTS /* hash of rules by name */
 
 /*
  * A time field's last value and what it gave: pmacct repeats them
  * (stamp_inserted and stamp_updated hold for a whole purge).
  */
 struct time_memo {
-        char    text[40]; /* the value's bytes */
-        int     len;      /* 0: nothing remembered */
-        int     state;    /* kt_parse_time's result: 0 or 1 */
-        int64_t ms;
-        struct iso_slot iso; /* its ISO-8601 form */
+        char               text[40]; /* the value's bytes */
+        int                len;      /* 0: nothing remembered */
+        enum kt_time       state;    /* KT_TIME_ZERO or KT_TIME_OK */
+        int64_t            ms;
+        struct kt_iso_memo iso;      /* its ISO-8601 form */
 };
 
 struct rule {
@@ -75,41 +54,33 @@ struct rule {
         struct time_memo memo;
 };
 
+/* What is known of a dt source in the line. */
+enum dt_state {
+        DT_BAD = KT_TIME_BAD,   /* not a time (said again if asked again) */
+        DT_ZERO = KT_TIME_ZERO, /* pmacct's zero time: the next source */
+        DT_OK = KT_TIME_OK,     /* a time, in ms */
+        DT_NOT_YET,             /* in the line, not parsed yet */
+        DT_ABSENT               /* not in the line */
+};
+
 /* Where a dt source is in the line, and its time once parsed. */
 struct dt_hit {
-        struct rule *rule;
-        struct tok   key, value;
-        int          state; /* kt_parse_time's result; 2 not yet; 3 absent */
-        int64_t      ms;
-};
-
-/* A top-level name, for the duplicate check. */
-struct key {
-        int start, len;
-};
-
-/* A name of the last line's shape (see shape_has()). */
-struct shape_key {
-        int          start, len; /* in shape_text */
-        struct rule *rule;
-};
-
-/* The duplicate check's table: a slot is used when gen is the line's. */
-struct dup_slot {
-        uint32_t gen;
-        int      key; /* index in keys */
+        struct rule  *rule;
+        struct kt_tok key, value;
+        enum dt_state state;
+        int64_t       ms;
 };
 
 /*
- * Errors are found in one pass, but one of higher rank is reported: a
- * twin name before a bad event time (found at the end) before a field
- * that cannot be written.  A syntax error stops the pass at once.
+ * Errors are found in one pass, but the one of highest rank is reported;
+ * a lower one's message is not written over a higher one's.  A syntax
+ * error stops the pass at once, and a marker is skipped whatever else.
  */
-enum { RANK_NONE, RANK_OUTPUT, RANK_DUPLICATE };
-
-struct name {
-        const char *p;
-        size_t      len;
+enum rank {
+        RANK_NONE,
+        RANK_OUTPUT,     /* a field that cannot be written */
+        RANK_EVENT_TIME, /* no event time, or a dt source not a time */
+        RANK_DUPLICATE   /* twin names (found as they come, or at the end) */
 };
 
 struct constant {
@@ -119,55 +90,38 @@ struct constant {
         size_t json_len;
 };
 
-struct tz_slot {
-        int64_t minute_key; /* yyyymmddhhmm, or -1 */
-        int64_t epoch;
-};
-
 struct kt_transform {
         /* envelope pieces, JSON-escaped */
         char *schema, *stream, *domain;
 
-        size_t           schema_len, stream_len, domain_len;
-        struct rule     *rules;
-        size_t           n_rules;
-        size_t           renames_len;
-        uint16_t         rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
-        struct tok       role_event_type, role_purged, role_key; /* values */
-        struct dt_hit   *dt_hit; /* each dt source in the line */
-        int              keeping;  /* an allowlist is in force */
-        int              renaming; /* output names may collide */
-        struct constant *consts;
-        size_t           n_consts;
-        size_t           consts_len;
-        size_t           n_dt_sources;
+        size_t              schema_len, stream_len, domain_len;
+        struct rule        *rules;
+        size_t              n_rules;
+        uint16_t            rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
+        struct kt_tok       role_event_type, role_purged, role_key; /* values */
+        struct dt_hit      *dt_hit; /* each dt source in the line */
+        int                 keeping;  /* an allowlist is in force */
+        int                 renaming; /* output names may collide */
+        struct constant    *consts;
+        size_t              n_consts;
+        size_t              consts_len;
+        size_t              n_dt_sources;
         enum kt_dt_fallback dt_fallback;
-        kt_local_to_utc_fn  tz_fn;
-        void               *tz_arg;
-        struct tz_slot      tz_cache[TZ_CACHE_SLOTS];
-        struct iso_slot     ingest_iso; /* meta.dt */
+        struct kt_zone      zone;
+        struct kt_iso_memo  ingest_iso; /* meta.dt */
 
-        size_t           env_len; /* the envelope, before the members */
+        size_t              env_len; /* the envelope, before the members */
 
         /* scratch, reused from line to line */
-        struct key      *keys;  /* top-level names, for duplicates */
-        size_t           n_keys, keys_cap;
-        struct dup_slot  dup[RULE_SLOTS];
-        struct shape_key shape[RULE_SLOTS / 2]; /* the last line's names */
-        size_t           n_shape;
-        char            *shape_text;
-        size_t           shape_text_cap;
-        int              following; /* this line has the shape so far */
-        uint32_t         gen;   /* the line's number, for dup[] */
-        int              rank;  /* RANK_* of the error in err */
-        int              run_start, run_end; /* input copied as it is */
-        struct name   *names;   /* output names, to catch collisions */
-        size_t         n_names, names_cap;
-        uint32_t      *name_slots; /* hash of names: index + 1, or 0 */
-        size_t         name_mask;
-        char          *out;
-        size_t         out_len, out_cap;
-        const char    *js; /* the line being worked on */
+        struct kt_dups      dups;  /* the line's names, for twins */
+        struct kt_shape     shape; /* the last line's names, and rules */
+        int                 following; /* this line has the shape so far */
+        enum rank           rank;  /* of the error in err */
+        int                 run_start, run_end; /* input copied as it is */
+        struct kt_names     out_names; /* to catch collisions */
+        char               *out;
+        size_t              out_len, out_cap;
+        const char         *js; /* the line being worked on */
 
         char err[256];
 };
@@ -215,11 +169,6 @@ const char *kt_transform_error(const struct kt_transform *t)
 
 /* --- JSON text helpers -------------------------------------------------- */
 
-static int is_ws(char c)
-{
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* Escapes s as the inside of a JSON string (no quotes).  malloc'd. */
 static char *json_escape(const char *s)
 {
@@ -244,44 +193,6 @@ static char *json_escape(const char *s)
         return out;
 }
 
-/*
- * memcmp(a, b, n) == 0 for the short names and values of a record: a
- * call to memcmp costs more than the compare.  Loads overlap, never
- * reaching past n.
- */
-static inline int same_bytes(const char *a, const char *b, size_t n)
-{
-        uint64_t w, x, y, z;
-        uint32_t u, v;
-
-        if (n >= 8) {
-                for (; n > 16; a += 8, b += 8, n -= 8) {
-                        memcpy(&w, a, 8);
-                        memcpy(&x, b, 8);
-                        if (w != x)
-                                return 0;
-                }
-                memcpy(&w, a, 8);
-                memcpy(&x, b, 8);
-                memcpy(&y, a + n - 8, 8);
-                memcpy(&z, b + n - 8, 8);
-                return ((w ^ x) | (y ^ z)) == 0;
-        }
-        if (n >= 4) {
-                memcpy(&u, a, 4);
-                memcpy(&v, b, 4);
-                if (u != v)
-                        return 0;
-                memcpy(&u, a + n - 4, 4);
-                memcpy(&v, b + n - 4, 4);
-                return u == v;
-        }
-        for (; n > 0; n--)
-                if (*a++ != *b++)
-                        return 0;
-        return 1;
-}
-
 /* The envelope's own names: no field or constant may take them. */
 static const char *const envelope_names[] = { "$schema", "meta", "dt" };
 
@@ -296,253 +207,20 @@ static int is_reserved(const char *name)
         return 0;
 }
 
-/* --- the strict scanner ------------------------------------------------- */
-
-/*
- * One pass over the line checks it against RFC 8259 (what json-c accepts
- * in strict mode, less json-c's laxities) and records the top-level
- * members: no DOM, no token list of the whole document.  Recursion is
- * bounded by KT_MAX_DEPTH, so no input costs more than linear time.
- */
-
-/* Offsets of a token including a string's quotes. */
-static int outer_start(const struct tok *k)
-{
-        return k->type == T_STRING ? k->start - 1 : k->start;
-}
-
-static int outer_end(const struct tok *k)
-{
-        return k->type == T_STRING ? k->end + 1 : k->end;
-}
-
 static int is_digit(char c)
 {
         return c >= '0' && c <= '9';
 }
 
-struct scan {
-        struct kt_transform *t;
-        const char          *js;  /* the line */
-        const char          *p;   /* the next byte */
-        const char          *end;
-        int                  escapes; /* escape sequences seen so far */
-};
-
-static int at(const struct scan *s)
+/* Offsets of a token including a string's quotes. */
+static int outer_start(const struct kt_tok *k)
 {
-        return (int)(s->p - s->js);
+        return k->type == KT_TOK_STRING ? k->start - 1 : k->start;
 }
 
-static int unexpected(struct scan *s)
+static int outer_end(const struct kt_tok *k)
 {
-        if (s->p == s->end)
-                return fail(s->t, "not JSON: unexpected end of input");
-        return fail(s->t, "not JSON: unexpected '%c' at byte %d",
-                    *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?', at(s));
-}
-
-/* Bytes above the space are never white: most tests end there. */
-static inline void skip_ws(struct scan *s)
-{
-        const char *p = s->p, *end = s->end;
-
-        while (p < end && (unsigned char)*p <= ' ' && is_ws(*p))
-                p++;
-        s->p = p;
-}
-
-static int expect(struct scan *s, char c)
-{
-        if (s->p == s->end || *s->p != c)
-                return unexpected(s);
-        s->p++;
-        return 0;
-}
-
-/* The length of the UTF-8 sequence at s (RFC 3629), 0 when invalid. */
-int kt_utf8_len(const unsigned char *s, const unsigned char *end)
-{
-        unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-        int n, i;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                n = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-                n = 3;
-        else if (c >= 0xf0 && c <= 0xf4)
-                n = 4;
-        else
-                return 0;
-        if (c == 0xe0)
-                lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-                hi = 0x9f; /* UTF-16 surrogates */
-        else if (c == 0xf0)
-                lo = 0x90; /* overlong */
-        else if (c == 0xf4)
-                hi = 0x8f; /* above U+10FFFF */
-        if (end - s < n || s[1] < lo || s[1] > hi)
-                return 0;
-        for (i = 2; i < n; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        return n;
-}
-
-/*
- * Eight bytes at a time: a mask of those that need a closer look (a
- * quote, a backslash, a control byte, a non-ASCII byte).  Borrows may
- * flag bytes above a flagged one, never below: the lowest bit is exact.
- */
-static uint64_t special8(const char *p)
-{
-        const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-        uint64_t w, q, b;
-
-        memcpy(&w, p, 8);
-        q = w ^ (ones * '"');
-        b = w ^ (ones * '\\');
-        return (((q - ones) & ~q) | ((b - ones) & ~b) |
-                ((w - ones * 0x20) & ~w) | w) & high;
-}
-
-/* Skips plain string bytes: to the first one that needs a look. */
-static inline __attribute__((always_inline)) void skip_plain(struct scan *s)
-{
-        uint64_t m;
-        unsigned char c;
-
-#ifdef __SSE2__
-        /* Sixteen at a time where x86-64 always can: most names and
-         * values of a record end within the first sixteen. */
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(0x20);
-        __m128i x;
-        unsigned mask;
-
-        while (s->end - s->p >= 16) {
-                x = _mm_loadu_si128((const __m128i *)(const void *)s->p);
-                /* signed: bytes from 0x80 are below the space too */
-                mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-                        _mm_or_si128(_mm_cmpeq_epi8(x, quote),
-                                     _mm_cmpeq_epi8(x, bslash)),
-                        _mm_cmplt_epi8(x, space)));
-                if (mask != 0) {
-                        s->p += __builtin_ctz(mask);
-                        return;
-                }
-                s->p += 16;
-        }
-#endif
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        while (s->end - s->p >= 8) {
-                if ((m = special8(s->p)) != 0) {
-                        s->p += __builtin_ctzll(m) >> 3;
-                        return;
-                }
-                s->p += 8;
-        }
-#else
-        while (s->end - s->p >= 8 && special8(s->p) == 0)
-                s->p += 8;
-        (void)m;
-#endif
-        while (s->p < s->end && (c = (unsigned char)*s->p) >= 0x20 &&
-               c < 0x80 && c != '"' && c != '\\')
-                s->p++;
-}
-
-static int scan_escape(struct scan *s)
-{
-        int i;
-
-        s->p++; /* the backslash */
-        s->escapes++;
-        if (s->p == s->end)
-                return unexpected(s);
-        if (strchr("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0') {
-                s->p++;
-                return 0;
-        }
-        if (*s->p != 'u')
-                return fail(s->t, "not JSON: bad escape '\\%c' at byte %d",
-                            *s->p >= 0x20 && *s->p < 0x7f ? *s->p : '?',
-                            at(s) - 1);
-        for (s->p++, i = 0; i < 4; i++, s->p++)
-                if (s->p == s->end || !isxdigit((unsigned char)*s->p))
-                        return fail(s->t, "not JSON: bad \\u escape at "
-                                    "byte %d", at(s));
-        return 0;
-}
-
-/* A string at s->p (its opening quote); k gets its inside. */
-static inline __attribute__((always_inline)) int
-scan_string(struct scan *s, struct tok *k)
-{
-        unsigned char c;
-        int n;
-
-        k->type = T_STRING;
-        k->start = at(s) + 1;
-        for (s->p++;;) {
-                skip_plain(s);
-                if (s->p == s->end)
-                        return unexpected(s);
-                c = (unsigned char)*s->p;
-                if (c == '"')
-                        break;
-                if (c == '\\') {
-                        if (scan_escape(s) == -1)
-                                return -1;
-                } else if (c < 0x20) {
-                        return fail(s->t, "not JSON: control character "
-                                    "0x%02x in a string at byte %d", c, at(s));
-                } else if ((n = kt_utf8_len((const unsigned char *)s->p,
-                                            (const unsigned char *)s->end)) > 0) {
-                        s->p += n;
-                } else {
-                        return fail(s->t, "invalid UTF-8 at byte %d", at(s));
-                }
-        }
-        k->end = at(s);
-        s->p++;
-        return 0;
-}
-
-static void skip_digits(struct scan *s)
-{
-        while (s->p < s->end && is_digit(*s->p))
-                s->p++;
-}
-
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static inline __attribute__((always_inline)) int
-scan_number(struct scan *s)
-{
-        if (s->p < s->end && *s->p == '-')
-                s->p++;
-        if (s->p == s->end || !is_digit(*s->p))
-                return unexpected(s);
-        if (*s->p++ != '0')
-                skip_digits(s);
-        if (s->p < s->end && *s->p == '.') {
-                s->p++;
-                if (s->p == s->end || !is_digit(*s->p))
-                        return unexpected(s);
-                skip_digits(s);
-        }
-        if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-                s->p++;
-                if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-                        s->p++;
-                if (s->p == s->end || !is_digit(*s->p))
-                        return unexpected(s);
-                skip_digits(s);
-        }
-        return 0;
+        return k->type == KT_TOK_STRING ? k->end + 1 : k->end;
 }
 
 /* -?(0|[1-9][0-9]*): the integers JSON can hold, for integer fields. */
@@ -562,490 +240,30 @@ static int literal_is(const char *s, size_t len, const char *lit)
         return strlen(lit) == len && memcmp(s, lit, len) == 0;
 }
 
-static int scan_literal(struct scan *s, const char *lit, size_t n)
-{
-        if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-                return fail(s->t, "not JSON: bad value at byte %d", at(s));
-        s->p += n;
-        return 0;
-}
+/* --- time fields ------------------------------------------------------- */
 
-static int scan_value(struct scan *s, int depth, struct tok *k);
-
-static int member(struct kt_transform *t, const struct tok *key,
-                  const struct tok *value);
-
-/* Past an opening bracket: 1 when the container closes at once. */
-static int open_empty(struct scan *s, char close)
-{
-        s->p++;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == close) {
-                s->p++;
-                return 1;
-        }
-        return 0;
-}
-
-/* After an item: 1 when a comma announces another, 0 closed, -1 bad. */
-/* c and one space, as pmacct separates: taken at once. */
-static inline int pmacct_sep(struct scan *s, char c)
-{
-        if (s->end - s->p < 3 || s->p[0] != c || s->p[1] != ' ' ||
-            (unsigned char)s->p[2] <= ' ')
-                return 0;
-        s->p += 2;
-        return 1;
-}
-
-static inline int next_item(struct scan *s, char close)
-{
-        if (pmacct_sep(s, ','))
-                return 1;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-                s->p++;
-                skip_ws(s);
-                return 1;
-        }
-        return expect(s, close) == -1 ? -1 : 0;
-}
-
-/*
- * A member's name and its colon, up to the value.  At the top: "\u0064t"
- * is "dt", and escaped names would slip past the checks on names, so
- * they are refused (pmacct never writes them).
- */
-static inline __attribute__((always_inline)) int
-scan_name(struct scan *s, struct tok *key, int top)
-{
-        int escapes = s->escapes;
-
-        if (s->p == s->end || *s->p != '"')
-                return unexpected(s);
-        if (scan_string(s, key) == -1)
-                return -1;
-        if (top && s->escapes != escapes)
-                return fail(s->t, "field name with an escape sequence at "
-                            "byte %d", key->start);
-        if (pmacct_sep(s, ':'))
-                return 0;
-        skip_ws(s);
-        if (expect(s, ':') == -1)
-                return -1;
-        skip_ws(s);
-        return 0;
-}
-
-/* An object's members (the line's own: scan_members()). */
-static int scan_object(struct scan *s, int depth)
-{
-        struct tok key, value;
-        int r;
-
-        if (open_empty(s, '}'))
-                return 0;
-        do {
-                if (scan_name(s, &key, depth == 1) == -1 ||
-                    scan_value(s, depth + 1, &value) == -1)
-                        return -1;
-        } while ((r = next_item(s, '}')) == 1);
-        return r;
-}
-
-static int scan_array(struct scan *s, int depth)
-{
-        struct tok value;
-        int r;
-
-        if (open_empty(s, ']'))
-                return 0;
-        do {
-                if (scan_value(s, depth + 1, &value) == -1)
-                        return -1;
-        } while ((r = next_item(s, ']')) == 1);
-        return r;
-}
-
-/* The value at s->p, at depth (the document is 1, as json-c counts). */
-static int scan_value(struct scan *s, int depth, struct tok *k)
-{
-        int r;
-
-        if (depth > KT_MAX_DEPTH)
-                return fail(s->t, "not JSON: nesting deeper than %d at "
-                            "byte %d", KT_MAX_DEPTH, at(s));
-        if (s->p == s->end)
-                return unexpected(s);
-        k->start = at(s);
-        switch (*s->p) {
-        case '"':
-                return scan_string(s, k);
-        case '{':
-                k->type = T_OBJECT;
-                r = scan_object(s, depth);
-                break;
-        case '[':
-                k->type = T_ARRAY;
-                r = scan_array(s, depth);
-                break;
-        case 't':
-                k->type = T_PRIMITIVE;
-                r = scan_literal(s, "true", 4);
-                break;
-        case 'f':
-                k->type = T_PRIMITIVE;
-                r = scan_literal(s, "false", 5);
-                break;
-        case 'n':
-                k->type = T_PRIMITIVE;
-                r = scan_literal(s, "null", 4);
-                break;
-        default:
-                k->type = T_PRIMITIVE;
-                r = scan_number(s);
-                break;
-        }
-        k->end = at(s);
-        return r;
-}
-
-/* A value of a member of the line: strings and numbers without a call. */
-static inline __attribute__((always_inline)) int
-scan_member_value(struct scan *s, struct tok *v)
-{
-        int r;
-
-        if (s->p == s->end)
-                return unexpected(s);
-        if (*s->p == '"')
-                return scan_string(s, v);
-        if (*s->p != '-' && !is_digit(*s->p))
-                return scan_value(s, 2, v);
-        v->type = T_PRIMITIVE;
-        v->start = at(s);
-        r = scan_number(s);
-        v->end = at(s);
-        return r;
-}
-
-/*
- * The line's object, at s->p: scan_object() at depth 1, each member
- * handed to member() as it is read.
- */
-static int scan_members(struct scan *s, struct tok *root)
-{
-        struct tok key, value;
-        int r = 0;
-
-        root->type = T_OBJECT;
-        root->start = at(s);
-        if (!open_empty(s, '}'))
-                do {
-                        if (scan_name(s, &key, 1) == -1 ||
-                            scan_member_value(s, &value) == -1 ||
-                            member(s->t, &key, &value) == -1)
-                                return -1;
-                } while ((r = next_item(s, '}')) == 1);
-        root->end = at(s);
-        return r;
-}
-
-/*
- * The whole of js[0..len) must be one JSON value, nothing else; with
- * writing set, the members of an object go to member() as they are read.
- */
-static int check_document(struct kt_transform *t, const char *js, size_t len,
-                          int writing, struct tok *root)
-{
-        struct scan s = { t, js, js, js + len, 0 };
-        const char *nul;
-
-        if (len > 0x7fffffff)
-                return fail(t, "line longer than 2 GiB");
-        skip_ws(&s);
-        if (s.p == s.end)
-                return fail(t, "empty line");
-        if (writing && *s.p == '{' ? scan_members(&s, root) == -1
-                                   : scan_value(&s, 1, root) == -1)
-                goto bad;
-        skip_ws(&s);
-        if (s.p == s.end)
-                return 0;
-        fail(t, "not JSON: trailing data at byte %d", at(&s));
-bad:
-        /* The scan stops there anyway: only then is a NUL looked for. */
-        if ((nul = memchr(js, '\0', len)) != NULL)
-                fail(t, "NUL byte at byte %d", (int)(nul - js));
-        return -1;
-}
-
-int kt_json_check(struct kt_transform *t, const char *buf, size_t len)
-{
-        struct tok root;
-
-        return check_document(t, buf, len, 0, &root);
-}
-
-/* --- time ---------------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-        int64_t era, yoe, doy, doe;
-
-        y -= m <= 2;
-        era = (y >= 0 ? y : y - 399) / 400;
-        yoe = y - era * 400;
-        doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-        int64_t era, doe, yoe, doy, mp;
-
-        z += 719468;
-        era = (z >= 0 ? z : z - 146096) / 146097;
-        doe = z - era * 146097;
-        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        mp = (5 * doy + 2) / 153;
-        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-        *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static char *put_digits(char *p, int v, int width)
-{
-        int i;
-
-        for (i = width - 1; i >= 0; i--) {
-                p[i] = (char)('0' + v % 10);
-                v /= 10;
-        }
-        return p + width;
-}
-
-/* 0 to 99, two digits: no division in the loop of put_digits(). */
-static char *put_2digits(char *p, int v)
-{
-        static const char pairs[] =
-                "00010203040506070809101112131415161718192021222324"
-                "25262728293031323334353637383940414243444546474849"
-                "50515253545556575859606162636465666768697071727374"
-                "75767778798081828384858687888990919293949596979899";
-
-        memcpy(p, pairs + 2 * v, 2);
-        return p + 2;
-}
-
-#define MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
-
-int kt_format_iso8601(int64_t ms, char out[KT_ISO_LEN + 1])
-{
-        int64_t days = ms / 86400000, rem = ms % 86400000;
-        int y, m, d;
-        char *p = out;
-
-        if (ms < 0 || ms > MS_MAX)
-                return -1;
-        civil_from_days(days, &y, &m, &d);
-        p = put_digits(p, y, 4);
-        *p++ = '-';
-        p = put_digits(p, m, 2);
-        *p++ = '-';
-        p = put_digits(p, d, 2);
-        *p++ = 'T';
-        p = put_digits(p, (int)(rem / 3600000), 2);
-        *p++ = ':';
-        p = put_digits(p, (int)(rem / 60000 % 60), 2);
-        *p++ = ':';
-        p = put_digits(p, (int)(rem / 1000 % 60), 2);
-        *p++ = '.';
-        p = put_digits(p, (int)(rem % 1000), 3);
-        *p++ = 'Z';
-        *p = '\0';
-        return 0;
-}
-
-/* Reads exactly n digits at *s; -1 if they are not all there. */
-static int read_digits(const char **s, const char *end, int n)
-{
-        int v = 0;
-
-        if (end - *s < n)
-                return -1;
-        for (; n > 0; n--, (*s)++) {
-                if (!is_digit(**s))
-                        return -1;
-                v = v * 10 + (**s - '0');
-        }
-        return v;
-}
-
-/* ".731040" -> 731 ms; 1 to 9 digits, truncated to ms. */
-static int read_fraction(const char **s, const char *end, int *ms)
-{
-        static const int scale[] = { 100, 10, 1 };
-        int n = 0;
-
-        *ms = 0;
-        if (*s == end || **s != '.')
-                return 0;
-        for ((*s)++; *s < end && is_digit(**s); (*s)++, n++)
-                if (n < 3)
-                        *ms += (**s - '0') * scale[n];
-        return n >= 1 && n <= 9 ? 0 : -1;
-}
-
-static int days_in_month(int y, int m)
-{
-        static const int days[] = { 31, 28, 31, 30, 31, 30,
-                                    31, 31, 30, 31, 30, 31 };
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-        return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* "Z", "+01:00", "-05:30" -> offset in seconds; 1 if none is there. */
-static int read_zone(const char **s, const char *end, int *offset)
-{
-        int sign, h, m;
-
-        if (*s == end)
-                return 1;
-        if (**s == 'Z' && end - *s == 1) {
-                (*s)++;
-                *offset = 0;
-                return 0;
-        }
-        if (**s != '+' && **s != '-')
-                return -1;
-        sign = **s == '-' ? -1 : 1;
-        (*s)++;
-        h = read_digits(s, end, 2);
-        if (h < 0 || h > 23 || *s == end || *(*s)++ != ':')
-                return -1;
-        m = read_digits(s, end, 2);
-        if (m < 0 || m > 59)
-                return -1;
-        *offset = sign * (h * 3600 + m * 60);
-        return 0;
-}
-
-static int local_minute(struct kt_transform *t, int y, int mo, int d, int h,
-                        int mi, int64_t *epoch)
-{
-        int64_t key = ((((int64_t)y * 100 + mo) * 100 + d) * 100 + h) * 100
-                      + mi;
-        struct tz_slot *slot = &t->tz_cache[key % TZ_CACHE_SLOTS];
-        struct tm tm;
-
-        if (t->tz_fn == NULL) {
-                *epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
-                return 0;
-        }
-        if (slot->minute_key == key) {
-                *epoch = slot->epoch;
-                return 0;
-        }
-        memset(&tm, 0, sizeof(tm));
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_isdst = -1;
-        if (t->tz_fn(t->tz_arg, &tm, epoch) == -1)
-                return -1;
-        slot->minute_key = key;
-        slot->epoch = *epoch;
-        return 0;
-}
-
-/* "YYYY-MM-DD HH:MM:SS[.f][Z|+hh:mm]" */
-static int parse_datetime(struct kt_transform *t, const char *s,
-                          const char *end, int64_t *ms)
-{
-        int y, mo, d, h, mi, sec, frac, offset, zone;
-        int64_t epoch;
-
-        y = read_digits(&s, end, 4);
-        if (y < 0 || s == end || *s++ != '-' ||
-            (mo = read_digits(&s, end, 2)) < 0 || s == end || *s++ != '-' ||
-            (d = read_digits(&s, end, 2)) < 0 || s == end ||
-            (*s != ' ' && *s != 'T'))
-                return -1;
-        s++;
-        if ((h = read_digits(&s, end, 2)) < 0 || s == end || *s++ != ':' ||
-            (mi = read_digits(&s, end, 2)) < 0 || s == end || *s++ != ':' ||
-            (sec = read_digits(&s, end, 2)) < 0 ||
-            read_fraction(&s, end, &frac) == -1 ||
-            (zone = read_zone(&s, end, &offset)) == -1 || s != end)
-                return -1;
-        if (y == 0 && mo == 0 && d == 0)
-                return 0;
-        if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-            d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
-                return -1;
-        if (zone == 0)
-                epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 +
-                        mi * 60 - offset;
-        else if (local_minute(t, y, mo, d, h, mi, &epoch) == -1)
-                return -1;
-        *ms = (epoch + sec) * 1000 + frac;
-        return *ms < 0 || *ms > MS_MAX ? -1 : 1;
-}
-
-/* "1795422833.769141" */
-static int parse_epoch(const char *s, const char *end, int64_t *ms)
-{
-        int64_t sec = 0;
-        int frac, digits = 0;
-
-        for (; s < end && is_digit(*s); s++, digits++) {
-                if (digits >= 12)
-                        return -1;
-                sec = sec * 10 + (*s - '0');
-        }
-        if (digits == 0 || read_fraction(&s, end, &frac) == -1 || s != end)
-                return -1;
-        *ms = sec * 1000 + frac;
-        if (*ms > MS_MAX)
-                return -1;
-        return *ms == 0 && sec == 0 ? 0 : 1;
-}
-
-int kt_parse_time(struct kt_transform *t, const char *s, size_t len,
-                  int64_t *ms)
-{
-        const char *end = s + len;
-
-        if (len >= 5 && s[4] == '-')
-                return parse_datetime(t, s, end, ms);
-        return parse_epoch(s, end, ms);
-}
-
-/* A time field: a string or a number; 0 when zero, -1 when bad. */
-static int member_time(struct kt_transform *t, struct rule *r,
-                       const struct tok *k, const struct tok *v, int64_t *ms)
+/* A time field: a string or a number; a message when it is not. */
+static enum kt_time member_time(struct kt_transform *t, struct rule *r,
+                                const struct kt_tok *k,
+                                const struct kt_tok *v, int64_t *ms)
 {
         struct time_memo *m = &r->memo;
         const char *p = t->js + v->start;
-        int len = v->end - v->start, st = -1;
+        int len = v->end - v->start;
+        enum kt_time st = KT_TIME_BAD;
 
-        if (m->len == len && len > 0 && same_bytes(m->text, p, (size_t)len)) {
+        if (m->len == len && len > 0 &&
+            kt_same_bytes(m->text, p, (size_t)len)) {
                 *ms = m->ms;
                 return m->state;
         }
-        if (v->type == T_STRING || v->type == T_PRIMITIVE)
-                st = kt_parse_time(t, p, (size_t)len, ms);
-        if (st == -1)
-                return fail(t, "field %.*s: not a time: %.*s",
-                            k->end - k->start, t->js + k->start,
-                            len > 40 ? 40 : len, p);
+        if (v->type == KT_TOK_STRING || v->type == KT_TOK_PRIMITIVE)
+                st = kt_parse_time(&t->zone, p, (size_t)len, ms);
+        if (st == KT_TIME_BAD) {
+                fail(t, "field %.*s: not a time: %.*s", k->end - k->start,
+                     t->js + k->start, len > 40 ? 40 : len, p);
+                return KT_TIME_BAD;
+        }
         if ((size_t)len <= sizeof(m->text)) {
                 memcpy(m->text, p, (size_t)len);
                 m->len = len;
@@ -1055,22 +273,18 @@ static int member_time(struct kt_transform *t, struct rule *r,
         return st;
 }
 
-/* A dt source is often a time field too: parsed once. */
-static int hit_time(struct kt_transform *t, struct dt_hit *h, int64_t *ms)
+/* A dt source is often a time field too: parsed once.  Not DT_ABSENT. */
+static enum kt_time hit_time(struct kt_transform *t, struct dt_hit *h,
+                             int64_t *ms)
 {
-        if (h->state == 2 || h->state == -1) /* -1: say it again */
-                h->state = member_time(t, h->rule, &h->key, &h->value,
-                                       &h->ms);
+        if (h->state == DT_NOT_YET || h->state == DT_BAD) /* say it again */
+                h->state = (enum dt_state)member_time(t, h->rule, &h->key,
+                                                      &h->value, &h->ms);
         *ms = h->ms;
-        return h->state;
+        return (enum kt_time)h->state;
 }
 
 /* --- building ------------------------------------------------------------ */
-
-static void iso_slot_init(struct iso_slot *c)
-{
-        c->day = c->ms = -1;
-}
 
 static int add_role(struct kt_transform *t, const char *field, unsigned role);
 static int add_flag(struct kt_transform *t, const char *field, unsigned flag);
@@ -1082,9 +296,8 @@ struct kt_transform *kt_transform_new(void)
 
         if (t == NULL)
                 return NULL;
-        for (i = 0; i < TZ_CACHE_SLOTS; i++)
-                t->tz_cache[i].minute_key = -1;
-        iso_slot_init(&t->ingest_iso);
+        kt_zone_set(&t->zone, NULL, NULL);
+        kt_iso_memo_init(&t->ingest_iso);
         for (i = 0; i < sizeof(envelope_names) / sizeof(*envelope_names); i++)
                 if (add_flag(t, envelope_names[i], RULE_RESERVED) == -1)
                         goto fail;
@@ -1118,10 +331,9 @@ void kt_transform_free(struct kt_transform *t)
         free(t->schema);
         free(t->stream);
         free(t->domain);
-        free(t->keys);
-        free(t->shape_text);
-        free(t->names);
-        free(t->name_slots);
+        kt_dups_free(&t->dups);
+        kt_shape_free(&t->shape);
+        kt_names_free(&t->out_names);
         free(t->out);
         free(t);
 }
@@ -1168,10 +380,7 @@ void kt_transform_set_timezone(struct kt_transform *t, kt_local_to_utc_fn fn,
 {
         size_t i;
 
-        t->tz_fn = fn;
-        t->tz_arg = arg;
-        for (i = 0; i < TZ_CACHE_SLOTS; i++)
-                t->tz_cache[i].minute_key = -1;
+        kt_zone_set(&t->zone, fn, arg);
         for (i = 0; i < t->n_rules; i++)
                 t->rules[i].memo.len = 0; /* local times read anew */
 }
@@ -1189,19 +398,6 @@ static int check_name(struct kt_transform *t, const char *name)
         return 0;
 }
 
-/* Field names are short and differ at the ends: four bytes will do. */
-static unsigned name_hash(const char *p, size_t len)
-{
-        uint32_t h = (uint32_t)len * 2654435761u;
-
-        if (len > 0)
-                h ^= (unsigned char)p[0] * 40503u ^
-                     (unsigned char)p[len - 1] * 9973u ^
-                     (unsigned char)p[len / 2] * 331u ^
-                     (unsigned char)p[len / 3] * 13u;
-        return (h ^ h >> 9) & (RULE_SLOTS - 1);
-}
-
 /* Rules are looked up for every member of every line: hash them. */
 static void index_rules(struct kt_transform *t)
 {
@@ -1210,7 +406,7 @@ static void index_rules(struct kt_transform *t)
 
         memset(t->rule_slot, 0, sizeof(t->rule_slot));
         for (i = 0; i < t->n_rules; i++) {
-                slot = name_hash(t->rules[i].name, t->rules[i].name_len);
+                slot = kt_name_hash(t->rules[i].name, t->rules[i].name_len);
                 while (t->rule_slot[slot] != 0)
                         slot = (slot + 1) & (RULE_SLOTS - 1);
                 t->rule_slot[slot] = (uint16_t)(i + 1);
@@ -1236,14 +432,14 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         r = &t->rules[t->n_rules];
         memset(r, 0, sizeof(*r));
         r->dt_rank = -1;
-        iso_slot_init(&r->memo.iso);
+        kt_iso_memo_init(&r->memo.iso);
         r->name = strdup(name);
         if (r->name == NULL)
                 return NULL;
         r->name_len = len;
         t->n_rules++;
         index_rules(t);
-        t->n_shape = 0; /* its rule pointers moved */
+        t->shape.n = 0; /* its rule pointers moved */
         return r;
 }
 
@@ -1283,7 +479,6 @@ int kt_transform_rename(struct kt_transform *t, const char *from,
             replace_escaped(t, &r->rename, to) == -1)
                 return fail(t, "out of memory");
         r->rename_len = strlen(r->rename);
-        t->renames_len += r->rename_len;
         t->renaming = 1;
         return 0;
 }
@@ -1324,33 +519,37 @@ static char *quote_string(const char *s)
         return q;
 }
 
+/*
+ * Everything is allocated before the array grows, and realloc's result is
+ * kept at once: a failure leaves the transform as it was (bug 6: a failed
+ * strdup after realloc had moved the array left it pointing at the old).
+ */
 int kt_transform_constant(struct kt_transform *t, const char *field,
                           const char *json)
 {
         struct constant *c;
-        char *value;
+        char *value = NULL, *name = NULL;
 
         if (check_name(t, field) == -1)
                 return -1;
         if (is_reserved(field))
                 return fail(t, "constant %s: a name of the envelope", field);
-        if (kt_json_check(t, json, strlen(json)) == 0)
+        if (kt_json_check(json, strlen(json), NULL, 0) == 0)
                 value = strdup(json);
         else
                 value = quote_string(json);
-        c = realloc(t->consts, (t->n_consts + 1) * sizeof(*c));
-        if (value == NULL || c == NULL) {
+        if (value == NULL || (name = json_escape(field)) == NULL ||
+            (c = realloc(t->consts, (t->n_consts + 1) * sizeof(*c))) == NULL) {
                 free(value);
+                free(name);
                 return fail(t, "out of memory");
         }
         t->consts = c;
         c = &t->consts[t->n_consts++];
         c->json = value;
         c->json_len = strlen(value);
-        c->name = json_escape(field);
-        if (c->name == NULL)
-                return fail(t, "out of memory");
-        c->name_len = strlen(c->name);
+        c->name = name;
+        c->name_len = strlen(name);
         t->consts_len += c->name_len + c->json_len + 6;
         t->renaming = 1;
         return 0;
@@ -1389,20 +588,20 @@ int kt_transform_set_key(struct kt_transform *t, const char *field)
 
 /* --- the line ------------------------------------------------------------ */
 
-static int value_is(const struct kt_transform *t, const struct tok *v,
+static int value_is(const struct kt_transform *t, const struct kt_tok *v,
                     const char *s)
 {
-        return v->type == T_STRING &&
+        return v->type == KT_TOK_STRING &&
                literal_is(t->js + v->start, (size_t)(v->end - v->start), s);
 }
 
 static int64_t value_integer(const struct kt_transform *t,
-                             const struct tok *v)
+                             const struct kt_tok *v)
 {
         int64_t n = 0;
         int i;
 
-        if (v->type != T_PRIMITIVE || v->end - v->start > 18)
+        if (v->type != KT_TOK_PRIMITIVE || v->end - v->start > 18)
                 return -1;
         for (i = v->start; i < v->end; i++) {
                 if (!is_digit(t->js[i]))
@@ -1415,7 +614,7 @@ static int64_t value_integer(const struct kt_transform *t,
 /* pmacct's purge_init/purge_close frame a purge: skipped, not forwarded. */
 static int is_marker(struct kt_transform *t, struct kt_event *ev)
 {
-        const struct tok *v = &t->role_event_type;
+        const struct kt_tok *v = &t->role_event_type;
 
         if (v->type == 0)
                 return 0;
@@ -1457,41 +656,10 @@ static inline int room(struct kt_transform *t, size_t n)
         return t->out_cap - t->out_len >= n ? 0 : grow(t, t->out_len + n);
 }
 
-/*
- * The calendar is the costly part and the day rarely changes: cache it,
- * and the whole time, as each source (ingest, dt, a time field) repeats.
- */
-static void put_iso(struct kt_transform *t, int64_t ms, struct iso_slot *c)
+/* A time in ISO-8601, through the memo of its source. */
+static void put_iso(struct kt_transform *t, int64_t ms, struct kt_iso_memo *m)
 {
-        char iso[KT_ISO_LEN + 1], *p;
-        int64_t rem;
-
-        if (c->ms == ms) {
-                put(t, c->iso, KT_ISO_LEN);
-                return;
-        }
-        if (ms < 0 || ms > MS_MAX) /* not from the clock or a parsed time */
-                ms = ms < 0 ? 0 : MS_MAX;
-        rem = ms % 86400000;
-        if (c->day != ms / 86400000) {
-                kt_format_iso8601(ms, iso);
-                memcpy(c->date, iso, sizeof(c->date));
-                c->day = ms / 86400000;
-        }
-        put(t, c->date, sizeof(c->date));
-        p = t->out + t->out_len;
-        p = put_2digits(p, (int)(rem / 3600000));
-        *p++ = ':';
-        p = put_2digits(p, (int)(rem / 60000 % 60));
-        *p++ = ':';
-        p = put_2digits(p, (int)(rem / 1000 % 60));
-        *p++ = '.';
-        *p++ = (char)('0' + rem % 1000 / 100);
-        p = put_2digits(p, (int)(rem % 100));
-        *p++ = 'Z';
-        t->out_len = (size_t)(p - t->out);
-        memcpy(c->iso, p - KT_ISO_LEN, KT_ISO_LEN);
-        c->ms = ms;
+        put(t, kt_iso_memo_format(m, ms), KT_ISO_LEN);
 }
 
 /* ", "name": " */
@@ -1514,15 +682,16 @@ static int put_field(struct kt_transform *t, const char *name,
 }
 
 /* An integer field: "2" -> 2; numbers stay as they are. */
-static int put_integer(struct kt_transform *t, const struct tok *k,
-                       const struct tok *v, const char *name, size_t name_len)
+static int put_integer(struct kt_transform *t, const struct kt_tok *k,
+                       const struct kt_tok *v, const char *name,
+                       size_t name_len)
 {
         const char *s = t->js + v->start;
         int len = v->end - v->start, neg = len > 0 && s[0] == '-';
         int digits = len - neg;
 
-        if ((v->type == T_PRIMITIVE && (is_digit(s[0]) || s[0] == '-')) ||
-            (v->type == T_STRING && digits >= 1 && digits <= 20 &&
+        if ((v->type == KT_TOK_PRIMITIVE && (is_digit(s[0]) || s[0] == '-')) ||
+            (v->type == KT_TOK_STRING && digits >= 1 && digits <= 20 &&
              integer_ok(s, s + len) &&
              (digits < 19 || (neg ? digits == 19 &&
                               memcmp(s + 1, "9223372036854775808", 19) <= 0
@@ -1536,19 +705,21 @@ static int put_integer(struct kt_transform *t, const struct tok *k,
 
 /* A time field: replaced by ISO-8601 UTC, or left out when zero. */
 static int put_time(struct kt_transform *t, struct rule *r,
-                    const struct tok *k, const struct tok *v,
+                    const struct kt_tok *k, const struct kt_tok *v,
                     const char *name, size_t name_len)
 {
         struct dt_hit *h = r->dt_rank >= 0 ? &t->dt_hit[r->dt_rank] : NULL;
         int64_t ms;
-        int st;
+        enum kt_time st;
 
-        if (h != NULL && h->state == 2) /* event_time() needs it too */
+        if (h != NULL && h->state == DT_NOT_YET) /* event_time() needs it */
                 st = hit_time(t, h, &ms);
         else
                 st = member_time(t, r, k, v, &ms);
-        if (st <= 0)
-                return st;
+        if (st == KT_TIME_BAD)
+                return -1;
+        if (st == KT_TIME_ZERO)
+                return 0;
         if (room(t, name_len + KT_ISO_LEN + 8) == -1)
                 return -1;
         put_name(t, name, name_len);
@@ -1559,80 +730,20 @@ static int put_time(struct kt_transform *t, struct rule *r,
 }
 
 /*
- * Every byte counts here: a line may hold a million names alike in the
- * few bytes name_hash() samples, and this table grows with the line.
- */
-static uint32_t fnv1a(const char *p, size_t len)
-{
-        uint32_t h = 2166136261u;
-
-        while (len-- > 0)
-                h = (h ^ (unsigned char)*p++) * 16777619u;
-        return h;
-}
-
-static size_t name_slot(const struct kt_transform *t, const char *p,
-                        size_t len)
-{
-        size_t h;
-        const struct name *n;
-
-        for (h = fnv1a(p, len) & t->name_mask; t->name_slots[h] != 0;
-             h = (h + 1) & t->name_mask) {
-                n = &t->names[t->name_slots[h] - 1];
-                if (n->len == len && memcmp(n->p, p, len) == 0)
-                        break;
-        }
-        return h;
-}
-
-/* The table of output names, kept at most half full. */
-static int grow_names(struct kt_transform *t)
-{
-        size_t want = t->name_mask ? 2 * (t->name_mask + 1) : 64, i;
-        uint32_t *slots;
-        struct name *n;
-
-        if (t->n_names == t->names_cap) {
-                size_t cap = t->names_cap ? t->names_cap * 2 : 32;
-
-                if ((n = realloc(t->names, cap * sizeof(*n))) == NULL)
-                        return fail(t, "out of memory");
-                t->names = n;
-                t->names_cap = cap;
-        }
-        if (2 * (t->n_names + 1) <= t->name_mask + 1)
-                return 0;
-        if ((slots = realloc(t->name_slots, want * sizeof(*slots))) == NULL)
-                return fail(t, "out of memory");
-        memset(slots, 0, want * sizeof(*slots));
-        t->name_slots = slots;
-        t->name_mask = want - 1;
-        for (i = 0; i < t->n_names; i++)
-                t->name_slots[name_slot(t, t->names[i].p, t->names[i].len)] =
-                        (uint32_t)(i + 1);
-        return 0;
-}
-
-/*
  * Renames and constants can make two output members share a name; input
  * duplicates are refused anyway, so only then is the table consulted.
  */
 static int claim_name(struct kt_transform *t, const char *p, size_t len)
 {
-        size_t h;
+        int r;
 
         if (!t->renaming)
                 return 0;
-        if (grow_names(t) == -1)
-                return -1;
-        h = name_slot(t, p, len);
-        if (t->name_slots[h] != 0)
+        if ((r = kt_names_claim(&t->out_names, p, len)) == -1)
+                return fail(t, "out of memory");
+        if (r == 1)
                 return fail(t, "two fields named \"%.*s\" after renames "
                             "and constants", (int)len, p);
-        t->names[t->n_names].p = p;
-        t->names[t->n_names].len = len;
-        t->name_slots[h] = (uint32_t)++t->n_names;
         return 0;
 }
 
@@ -1655,8 +766,8 @@ static int flush_run(struct kt_transform *t)
  * A member written as it is, "name": value: when the line has it in the
  * output's form, it joins the run of such members, copied in one piece.
  */
-static int put_plain(struct kt_transform *t, const struct tok *k,
-                     const struct tok *v)
+static int put_plain(struct kt_transform *t, const struct kt_tok *k,
+                     const struct kt_tok *v)
 {
         int from = k->start - 1, to = outer_end(v);
         const char *js = t->js;
@@ -1682,7 +793,7 @@ static int put_plain(struct kt_transform *t, const struct tok *k,
 
 /* Writes one member of the line, as its rule says. */
 static int put_member(struct kt_transform *t, struct rule *r,
-                      const struct tok *k, const struct tok *v)
+                      const struct kt_tok *k, const struct kt_tok *v)
 {
         const char *name = t->js + k->start;
         size_t name_len = (size_t)(k->end - k->start);
@@ -1714,14 +825,14 @@ static int put_member(struct kt_transform *t, struct rule *r,
 }
 
 static struct rule *find_rule(const struct kt_transform *t,
-                                    const char *name, size_t len,
-                                    unsigned slot)
+                              const char *name, size_t len,
+                              unsigned slot)
 {
         struct rule *r;
 
         while (t->rule_slot[slot] != 0) {
                 r = &t->rules[t->rule_slot[slot] - 1];
-                if (r->name_len == len && same_bytes(r->name, name, len))
+                if (r->name_len == len && kt_same_bytes(r->name, name, len))
                         return r;
                 slot = (slot + 1) & (RULE_SLOTS - 1);
         }
@@ -1737,62 +848,19 @@ static void duplicate(struct kt_transform *t, const char *p, int len)
         }
 }
 
-static int push_key(struct kt_transform *t, const struct tok *k)
-{
-        if (t->n_keys == t->keys_cap) {
-                size_t cap = t->keys_cap ? t->keys_cap * 2 : 64;
-                struct key *keys = realloc(t->keys, cap * sizeof(*keys));
-
-                if (keys == NULL)
-                        return fail(t, "out of memory");
-                t->keys = keys;
-                t->keys_cap = cap;
-        }
-        t->keys[t->n_keys].start = k->start;
-        t->keys[t->n_keys].len = k->end - k->start;
-        t->n_keys++;
-        return 0;
-}
-
-/*
- * Few members: a table of the line's names, by the hash of the rules,
- * finds twins as they come.  Many: sorted at the end.
- */
+/* Few members: twins are found as they come (many: at the end). */
 static void check_duplicate(struct kt_transform *t, size_t i, unsigned h)
 {
-        const struct key *k = &t->keys[i], *o;
-        struct dup_slot *d;
+        const struct kt_name_at *k = &t->dups.keys[i];
 
-        if (t->n_keys > RULE_SLOTS / 2)
-                return;
-        for (;; h = (h + 1) & (RULE_SLOTS - 1)) {
-                d = &t->dup[h];
-                if (d->gen != t->gen)
-                        break;
-                o = &t->keys[d->key];
-                if (o->len == k->len &&
-                    same_bytes(t->js + o->start, t->js + k->start,
-                               (size_t)k->len)) {
-                        duplicate(t, t->js + k->start, k->len);
-                        return;
-                }
-        }
-        d->gen = t->gen;
-        d->key = (int)i;
+        if (kt_dups_check(&t->dups, i, h))
+                duplicate(t, t->js + k->start, k->len);
 }
 
 /*
- * The shape of the last line: pmacct prints the same names in the same
- * order line after line.  While a line follows it, each name's rule is
- * known without a lookup and no name can repeat (the shape had none).
+ * While a line follows the shape of the last (names.h), each name's rule
+ * is known without a lookup and no name can repeat (the shape had none).
  */
-static int shape_has(const struct kt_transform *t, size_t i, const char *name,
-                     int len)
-{
-        return i < t->n_shape && t->shape[i].len == len &&
-               same_bytes(t->shape_text + t->shape[i].start, name,
-                          (size_t)len);
-}
 
 /* The line leaves the shape at member i: its names so far are checked. */
 static void leave_shape(struct kt_transform *t, size_t i)
@@ -1801,87 +869,47 @@ static void leave_shape(struct kt_transform *t, size_t i)
 
         t->following = 0;
         for (j = 0; j < i; j++)
-                check_duplicate(t, j, name_hash(t->js + t->keys[j].start,
-                                                (size_t)t->keys[j].len));
+                check_duplicate(t, j,
+                                kt_name_hash(t->js + t->dups.keys[j].start,
+                                             (size_t)t->dups.keys[j].len));
 }
 
 /* A line that left the shape and has no twin names is the new shape. */
 static void learn_shape(struct kt_transform *t)
 {
-        size_t i, bytes = 0;
-        struct shape_key *sk;
-        char *text;
-
-        if (t->following || t->rank >= RANK_DUPLICATE ||
-            t->n_keys > RULE_SLOTS / 2)
-                return;
-        t->n_shape = 0;
-        for (i = 0; i < t->n_keys; i++)
-                bytes += (size_t)t->keys[i].len;
-        if (bytes > t->shape_text_cap || t->shape_text == NULL) {
-                /* a byte at least: names may all be "" */
-                if ((text = realloc(t->shape_text, bytes + 1)) == NULL)
-                        return; /* the shape is only a shortcut */
-                t->shape_text = text;
-                t->shape_text_cap = bytes + 1;
-        }
-        for (i = 0, bytes = 0; i < t->n_keys; i++) {
-                sk = &t->shape[i];
-                sk->start = (int)bytes;
-                sk->len = t->keys[i].len;
-                memcpy(t->shape_text + bytes, t->js + t->keys[i].start,
-                       (size_t)sk->len);
-                bytes += (size_t)sk->len;
-                sk->rule = find_rule(t, t->shape_text + sk->start,
-                                     (size_t)sk->len,
-                                     name_hash(t->shape_text + sk->start,
-                                               (size_t)sk->len));
-        }
-        t->n_shape = t->n_keys;
-}
-
-/* qsort has no context argument: the line travels with each key. */
-struct sort_key {
-        const char *p;
-        int         len;
-};
-
-static int compare_keys(const void *x, const void *y)
-{
-        const struct sort_key *a = x, *b = y;
-        int r = memcmp(a->p, b->p, (size_t)(a->len < b->len ? a->len
-                                                          : b->len));
-
-        return r != 0 ? r : a->len - b->len;
-}
-
-/* Many members: sort the keys, O(n log n) instead of O(n^2). */
-static int check_duplicates_sorted(struct kt_transform *t)
-{
-        struct sort_key *keys;
+        struct kt_shape_name *sn;
         size_t i;
 
-        if (t->n_keys <= RULE_SLOTS / 2 || t->rank >= RANK_DUPLICATE)
-                return 0;
-        if ((keys = malloc(t->n_keys * sizeof(*keys))) == NULL)
-                return fail(t, "out of memory");
-        for (i = 0; i < t->n_keys; i++) {
-                keys[i].p = t->js + t->keys[i].start;
-                keys[i].len = t->keys[i].len;
+        if (t->following || t->rank >= RANK_DUPLICATE ||
+            kt_shape_learn(&t->shape, &t->dups) == -1)
+                return; /* the shape is only a shortcut */
+        for (i = 0; i < t->shape.n; i++) {
+                sn = &t->shape.name[i];
+                sn->value = find_rule(t, t->shape.text + sn->start,
+                                      (size_t)sn->len,
+                                      kt_name_hash(t->shape.text + sn->start,
+                                                   (size_t)sn->len));
         }
-        qsort(keys, t->n_keys, sizeof(*keys), compare_keys);
-        for (i = 1; i < t->n_keys; i++)
-                if (compare_keys(&keys[i - 1], &keys[i]) == 0) {
-                        duplicate(t, keys[i].p, keys[i].len);
-                        break;
-                }
-        free(keys);
+}
+
+/* Many members: sorted at the end, O(n log n) instead of O(n^2). */
+static int check_duplicates_sorted(struct kt_transform *t)
+{
+        struct kt_name_at twin;
+        int r;
+
+        if (t->rank >= RANK_DUPLICATE)
+                return 0;
+        if ((r = kt_dups_sorted(&t->dups, &twin)) == -1)
+                return fail(t, "out of memory");
+        if (r == 1)
+                duplicate(t, t->js + twin.start, twin.len);
         return 0;
 }
 
 /* Notes where the fields the transform looks at are. */
 static void note_roles(struct kt_transform *t, struct rule *r,
-                       const struct tok *k, const struct tok *v)
+                       const struct kt_tok *k, const struct kt_tok *v)
 {
         struct dt_hit *h;
 
@@ -1891,11 +919,12 @@ static void note_roles(struct kt_transform *t, struct rule *r,
                 t->role_purged = *v;
         if (r->roles & ROLE_KEY)
                 t->role_key = *v;
-        if (r->dt_rank >= 0 && (h = &t->dt_hit[r->dt_rank])->state == 3) {
+        if (r->dt_rank >= 0 &&
+            (h = &t->dt_hit[r->dt_rank])->state == DT_ABSENT) {
                 h->rule = r;
                 h->key = *k;
                 h->value = *v;
-                h->state = 2;
+                h->state = DT_NOT_YET;
         }
 }
 
@@ -1904,23 +933,25 @@ static void note_roles(struct kt_transform *t, struct rule *r,
  * line's syntax are noted by rank and the pass goes on: a marker is
  * skipped whatever it holds, and a duplicate outranks an output error.
  */
-static int member(struct kt_transform *t, const struct tok *k,
-                  const struct tok *v)
+static inline __attribute__((always_inline)) int
+member(void *opaque, const struct kt_tok *k,
+                  const struct kt_tok *v)
 {
+        struct kt_transform *t = opaque;
         const char *name = t->js + k->start;
         int len = k->end - k->start;
-        size_t i = t->n_keys;
+        size_t i = t->dups.n_keys;
         struct rule *r;
         unsigned h;
 
-        if (push_key(t, k) == -1)
-                return -1;
-        if (t->following && shape_has(t, i, name, len)) {
-                r = t->shape[i].rule;
+        if (kt_dups_push(&t->dups, k->start, k->end - k->start) == -1)
+                return fail(t, "out of memory");
+        if (t->following && kt_shape_has(&t->shape, i, name, len)) {
+                r = t->shape.name[i].value;
         } else {
                 if (t->following)
                         leave_shape(t, i);
-                h = name_hash(name, (size_t)len);
+                h = kt_name_hash(name, (size_t)len);
                 r = find_rule(t, name, (size_t)len, h);
                 check_duplicate(t, i, h);
         }
@@ -1933,17 +964,17 @@ static int member(struct kt_transform *t, const struct tok *k,
 
 /* The event time, from the first dt source holding a non-zero time. */
 static int event_time(struct kt_transform *t, const struct kt_input *in,
-                      int64_t *ms, struct iso_slot **iso)
+                      int64_t *ms, struct kt_iso_memo **iso)
 {
         size_t i;
-        int r;
+        enum kt_time r;
 
         for (i = 0; i < t->n_dt_sources; i++) {
-                if (t->dt_hit[i].state == 3)
+                if (t->dt_hit[i].state == DT_ABSENT)
                         continue;
-                if ((r = hit_time(t, &t->dt_hit[i], ms)) == -1)
+                if ((r = hit_time(t, &t->dt_hit[i], ms)) == KT_TIME_BAD)
                         return -1;
-                if (r == 1) {
+                if (r == KT_TIME_OK) {
                         *iso = &t->dt_hit[i].rule->memo.iso;
                         return 0;
                 }
@@ -1957,7 +988,7 @@ static int event_time(struct kt_transform *t, const struct kt_input *in,
 
 /* In front of the members: the room was left at the start. */
 static void put_envelope(struct kt_transform *t, const struct kt_input *in,
-                         int64_t dt, struct iso_slot *dt_iso)
+                         int64_t dt, struct kt_iso_memo *dt_iso)
 {
         size_t end = t->out_len;
 
@@ -1998,11 +1029,12 @@ static int put_constants(struct kt_transform *t)
 
 static void set_key(struct kt_transform *t, struct kt_event *ev)
 {
-        const struct tok *v = &t->role_key;
+        const struct kt_tok *v = &t->role_key;
 
         ev->key = NULL;
         ev->key_len = 0;
-        if (v->type == 0 || (v->type == T_PRIMITIVE && t->js[v->start] == 'n'))
+        if (v->type == 0 ||
+            (v->type == KT_TOK_PRIMITIVE && t->js[v->start] == 'n'))
                 return;
         ev->key = t->js + v->start;
         ev->key_len = (size_t)(v->end - v->start);
@@ -2019,17 +1051,10 @@ static int start_line(struct kt_transform *t, const char *line)
         t->role_event_type.type = t->role_purged.type = 0;
         t->role_key.type = 0;
         for (i = 0; i < t->n_dt_sources; i++)
-                t->dt_hit[i].state = 3;
-        t->n_keys = 0;
-        t->following = t->n_shape > 0;
-        if (++t->gen == 0) { /* wrapped: old marks would look current */
-                memset(t->dup, 0, sizeof(t->dup));
-                t->gen = 1;
-        }
-        t->n_names = 0;
-        if (t->name_mask != 0)
-                memset(t->name_slots, 0,
-                       (t->name_mask + 1) * sizeof(*t->name_slots));
+                t->dt_hit[i].state = DT_ABSENT;
+        kt_dups_reset(&t->dups, line);
+        t->following = t->shape.n > 0;
+        kt_names_reset(&t->out_names);
         t->run_start = -1;
         t->out_len = 0;
         if (room(t, t->env_len) == -1)
@@ -2042,25 +1067,29 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
                                  size_t len, const struct kt_input *in,
                                  struct kt_event *ev)
 {
-        struct tok root;
-        struct iso_slot *dt_iso = NULL;
+        const struct kt_json_cb cb = { member, t };
+        struct kt_tok root;
+        struct kt_iso_memo *dt_iso = NULL;
         int64_t dt = 0;
 
         memset(ev, 0, sizeof(*ev));
         ev->purged_entries = -1;
         if (start_line(t, line) == -1 ||
-            check_document(t, line, len, 1, &root) == -1)
+            kt_json_scan(line, len, &cb, &root, t->err, sizeof(t->err)) == -1)
                 return KT_INVALID;
-        if (root.type != T_OBJECT) {
+        if (root.type != KT_TOK_OBJECT) {
                 fail(t, "not a JSON object");
                 return KT_INVALID;
         }
         learn_shape(t);
         if (is_marker(t, ev))
                 return KT_SKIP;
-        if (check_duplicates_sorted(t) == -1 || t->rank == RANK_DUPLICATE ||
-            event_time(t, in, &dt, &dt_iso) == -1 || t->rank == RANK_OUTPUT ||
-            flush_run(t) == -1 || put_constants(t) == -1)
+        if (check_duplicates_sorted(t) == -1)
+                return KT_INVALID;
+        if (t->rank < RANK_EVENT_TIME && event_time(t, in, &dt, &dt_iso) == -1)
+                t->rank = RANK_EVENT_TIME;
+        if (t->rank != RANK_NONE || flush_run(t) == -1 ||
+            put_constants(t) == -1)
                 return KT_INVALID;
         put_envelope(t, in, dt, dt_iso);
         set_key(t, ev);

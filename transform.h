@@ -5,11 +5,11 @@
  * world (the event id, the ingestion time, the collector's time zone) is
  * handed in by the caller, so the same input always gives the same output.
  *
- * The hot path never builds a DOM: one pass checks the line to be strict
- * JSON (RFC 8259; what json-c in strict mode accepts, less its
- * laxities) and copies its top-level members byte for byte into the
- * envelope.  Counters such as "bytes" therefore round-trip exactly,
- * whatever their size.
+ * The hot path never builds a DOM: one pass of the scanner (jsonscan.h)
+ * checks the line to be strict JSON and hands its top-level members over
+ * as they are read; they are copied byte for byte into the envelope.
+ * Counters such as "bytes" therefore round-trip exactly, whatever their
+ * size.  Times: isotime.h.
  */
 #ifndef KT_TRANSFORM_H
 #define KT_TRANSFORM_H
@@ -18,21 +18,12 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Deepest nesting accepted inside a record (pmacct's records are flat). */
-#define KT_MAX_DEPTH 64
+#include "isotime.h"
 
 /* Length of a textual UUID, without its terminating NUL. */
 #define KT_UUID_LEN 36
 
 struct kt_transform;
-
-/*
- * Converts a broken-down local time of the collector (tm_isdst = -1) to
- * seconds since the epoch.  Returns 0, or -1 when the time does not exist.
- * Called at most once per distinct local minute: results are cached.
- */
-typedef int (*kt_local_to_utc_fn)(void *arg, const struct tm *local,
-                                  int64_t *epoch_out);
 
 /* What the caller knows about a record that the record does not carry. */
 struct kt_input {
@@ -71,7 +62,8 @@ void kt_transform_free(struct kt_transform *t);
 
 int kt_transform_set_envelope(struct kt_transform *t, const char *schema,
                               const char *stream, const char *domain);
-/* NULL fn: local-time strings are taken as UTC. */
+/* NULL fn: local-time strings are taken as UTC.  fn is called at most
+ * once per distinct local minute (isotime.h). */
 void kt_transform_set_timezone(struct kt_transform *t, kt_local_to_utc_fn fn,
                                void *arg);
 void kt_transform_set_dt_fallback(struct kt_transform *t,
@@ -100,30 +92,5 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
 
 /* Why the last call failed: one line of text, never NULL. */
 const char *kt_transform_error(const struct kt_transform *t);
-
-/*
- * Helpers exposed for the caller and the tests.
- */
-
-/* Formats ms since the epoch as "2026-11-23T08:33:20.731Z" (24 chars + NUL). */
-#define KT_ISO_LEN 24
-int kt_format_iso8601(int64_t ms, char out[KT_ISO_LEN + 1]);
-
-/*
- * Parses a pmacct time ("2026-11-23 08:33:20.731040" local or with Z/+hh:mm,
- * "1795422833.769141" epoch).  Returns 1 with *ms set, 0 for a zero time
- * (pmacct's "absent"), -1 when it is not a time.
- */
-int kt_parse_time(struct kt_transform *t, const char *s, size_t len,
-                  int64_t *ms);
-
-/* Length of the valid UTF-8 sequence at s (1 for ASCII), 0 if invalid. */
-int kt_utf8_len(const unsigned char *s, const unsigned char *end);
-
-/*
- * Checks that buf[0..len) is exactly one strict JSON value (RFC 8259,
- * UTF-8, nesting at most KT_MAX_DEPTH).  Returns 0, or -1 with a message.
- */
-int kt_json_check(struct kt_transform *t, const char *buf, size_t len);
 
 #endif /* KT_TRANSFORM_H */

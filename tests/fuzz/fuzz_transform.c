@@ -6,15 +6,6 @@
  * outcome is checked against properties that hold for any input; a
  * violation prints "FUZZ PROPERTY <name>: <why>" and aborts, which
  * libFuzzer reports as a crash and saves as a reproducer.
- *
- * Checks for findings already reported can be turned off, so fuzzing can go
- * past them, with KT_FUZZ_KNOWN holding any of these words:
- *	alias	 keys are compared as raw bytes, not decoded: "\u0024schema"
- *		 overrides the envelope, "\u0061" duplicates "a"
- *	errctl	 raw C0 control bytes of the input in kt_transform_error()
- *	eofline	 a last line of max_line + 1 bytes without newline is
- *		 handed out whole, not as too long
- * (run.sh also reads "slow": the 100k-member line, quadratic with renames.)
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "reader.h"
+#include "jsonscan.h"
 #include "transform.h"
 
 #define SCHEMA	  "/netflow/flow/1.0.0"
@@ -39,8 +31,6 @@
 /* The time zones the transform is built with, one transform each. */
 enum { TZ_FIXED, TZ_EU, TZ_NONE, N_TZ };
 
-enum { KNOWN_ALIAS = 1, KNOWN_ERRCTL = 2, KNOWN_EOFLINE = 4 };
-
 static const char *const time_fields[] = {
 	"timestamp_start", "timestamp_end", "timestamp_arrival",
 	"stamp_inserted", "stamp_updated"
@@ -50,9 +40,8 @@ static const char *const dt_sources[] = {
 };
 
 static struct kt_transform *tf[N_TZ];
-static struct kt_transform *checker;	/* for kt_json_check() alone */
+static struct kt_zone zone[N_TZ];	/* the same zones, for kt_parse_time() */
 static struct json_tokener *tok;
-static unsigned known;
 
 /* A piece of a buffer. */
 struct span {
@@ -204,22 +193,17 @@ static struct kt_transform *build(kt_local_to_utc_fn fn)
 
 static void setup(void)
 {
-	const char *k = getenv("KT_FUZZ_KNOWN");
-
 	tf[TZ_FIXED] = build(fixed_fn);
 	tf[TZ_EU] = build(eu_fn);
 	kt_transform_set_dt_fallback(tf[TZ_EU], KT_DT_REJECT);
 	tf[TZ_NONE] = build(NULL);
-	checker = build(NULL);
+	kt_zone_set(&zone[TZ_FIXED], fixed_fn, NULL);
+	kt_zone_set(&zone[TZ_EU], eu_fn, NULL);
+	kt_zone_set(&zone[TZ_NONE], NULL, NULL);
 	if ((tok = json_tokener_new_ex(KT_MAX_DEPTH * 2)) == NULL)
 		violated("setup", "json_tokener_new_ex failed");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
-	if (k != NULL) {
-		known |= strstr(k, "alias") ? KNOWN_ALIAS : 0;
-		known |= strstr(k, "errctl") ? KNOWN_ERRCTL : 0;
-		known |= strstr(k, "eofline") ? KNOWN_EOFLINE : 0;
-	}
 }
 
 /* --- small helpers -------------------------------------------------------- */
@@ -437,7 +421,7 @@ static void check_message(const char *msg, const char *line, size_t len)
 		violated("message", "error message is not UTF-8: %s",
 		    excerpt(msg, strlen(msg)));
 	/* A raw newline in the input breaks kt_transform_line's contract. */
-	if ((known & KNOWN_ERRCTL) || memchr(line, '\n', len) != NULL)
+	if (memchr(line, '\n', len) != NULL)
 		return;
 	/* C0 only: DEL and C1 may be quoted from a JSON string. */
 	for (p = (const unsigned char *)msg; *p != '\0'; p++)
@@ -571,6 +555,16 @@ static int is_time_field(struct span key)
 	return 0;
 }
 
+/* The zone transform t was built with. */
+static struct kt_zone *zone_of(const struct kt_transform *t)
+{
+	int i;
+
+	for (i = 0; i < N_TZ - 1 && tf[i] != t; i++)
+		continue;
+	return &zone[i];
+}
+
 /* A time field is in the event as ISO-8601 UTC, or left out when zero. */
 static void expect_time(struct kt_transform *t, const struct outcome *o,
     size_t *from, const struct member *m, const char *line, size_t len)
@@ -578,7 +572,7 @@ static void expect_time(struct kt_transform *t, const struct outcome *o,
 	struct span v = inner(m->value);
 	char iso[KT_ISO_LEN + 3];
 	int64_t ms;
-	int r = kt_parse_time(t, v.p, v.len, &ms);
+	int r = kt_parse_time(zone_of(t), v.p, v.len, &ms);
 
 	if (r == -1)
 		violated("time", "event despite a bad time in %s",
@@ -671,8 +665,6 @@ static void check_envelope(struct json_object *ev, const struct outcome *o,
 		violated("envelope", "event time %lld out of range",
 		    (long long)o->ts);
 	kt_format_iso8601(INGEST_MS, ingest);
-	if (known & KNOWN_ALIAS)
-		return;
 	if (!json_object_object_get_ex(ev, "meta", &meta) ||
 	    !json_object_is_type(meta, json_type_object))
 		violated("alias", "meta is no object, from %s",
@@ -695,8 +687,6 @@ static void check_names(struct json_object *ev, const struct outcome *o,
 	static size_t cap;
 	long n = scan_object(o->value, o->value_len, &m, &cap);
 
-	if (known & KNOWN_ALIAS)
-		return;
 	if (n != json_object_object_length(ev))
 		violated("alias", "event has %ld members but %d names, "
 		    "from %s", n, json_object_object_length(ev),
@@ -787,8 +777,10 @@ static void transform_with(int tz, const char *line, size_t len, int valid,
 /* kt_json_check accepts only what json-c strict accepts. */
 static int json_check(const char *line, size_t len)
 {
-	if (kt_json_check(checker, line, len) == -1) {
-		check_message(kt_transform_error(checker), line, len);
+	char err[256];
+
+	if (kt_json_check(line, len, err, sizeof(err)) == -1) {
+		check_message(err, line, len);
 		return 0;
 	}
 	if (!jsonc_accepts(line, len, NULL))
@@ -834,21 +826,17 @@ static void expect_line(struct framing *f, const struct line *l)
 {
 	const char *s = f->data + f->next, *nl;
 	size_t raw, want, max = f->lr.max_line;
-	int too_long, eof_bug;
+	int too_long;
 
 	nl = memchr(s, '\n', f->size - f->next);
 	raw = nl ? (size_t)(nl - s) : f->size - f->next;
 	want = raw > 0 && s[raw - 1] == '\r' ? raw - 1 : raw;
 	too_long = want > max;
-	/* Known: the old reader handed such a line out whole. */
-	eof_bug = too_long && !nl && raw == max + 1;
-	if (eof_bug && (known & KNOWN_EOFLINE) && !l->too_long)
-		too_long = 0;
 	if (too_long)
 		want = max < LR_LONG_PREFIX ? max : LR_LONG_PREFIX;
 	if (l->too_long != too_long || l->len != want ||
 	    memcmp(l->data, s, want) != 0 || l->no != ++f->lines)
-		violated(eof_bug ? "eofline" : "framing",
+		violated("framing",
 		    "line %llu (max %zu): got %zu bytes too_long=%d, want "
 		    "%zu too_long=%d from %s", (unsigned long long)l->no, max,
 		    l->len, l->too_long, want, too_long, excerpt(s, raw));

@@ -1,9 +1,11 @@
 #!/bin/sh
 # mkcorpus.sh [SAMPLES]: (re)writes the committed seeds in tests/fuzz/corpus
-# from the pmacct samples (../shared/samples by default) and the traps
+# from the pmacct samples (examples/samples by default) and the traps
 # below.  The seeds too big to commit are made by run.sh.
-cd "$(dirname "$0")" || exit 1
-samples=${1:-../../../shared/samples}
+root=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
+samples=${1:-$root/examples/samples}
+case $samples in /*) ;; *) samples=$PWD/$samples ;; esac
+cd "$root/tests/fuzz" || exit 1
 c=corpus
 mkdir -p "$c" || exit 1
 rm -f "$c"/*
