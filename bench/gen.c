@@ -333,108 +333,163 @@ static uint64_t now_us(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Appends one record of purge `purge` to b. */
-static void record(struct buf *b, const struct opts *o, uint64_t purge)
-{
+/*
+ * One record's fields.  They are drawn from the PRNG in a fixed order
+ * (the order of the one function this was split from): the output is a
+ * pure function of the seed, so a reordered draw changes every line
+ * after it.
+ */
+struct flow {
         char src[48], dst[48], ts_start[40], ts_end[40], st_ins[32],
             st_upd[32], label[40];
-        const char *proto, *flags, *as_src, *as_dst, *peer, *tosv;
-        unsigned port_src, port_dst, tag, mask_src, mask_dst, ifin, ifout;
+        const char *proto, *flags, *tosv;
+        unsigned port_src, port_dst, tag;
         uint64_t packets, bytes;
-        int v6 = chance(1, 5), inbound = chance(1, 2), tcp;
-        int64_t bin = base_epoch + (int64_t)purge * PURGE_PERIOD;
-        int64_t start_s;
-        unsigned start_us, port;
-        uint64_t pr = below(100);
-        char *p;
+        int v6, inbound, tcp;
+        /* the flow collector's primitives: only in long lines */
+        const char *as_src, *as_dst, *peer;
+        unsigned mask_src, mask_dst, ifin, ifout;
+};
 
+/* 75% tcp, 20% udp, then icmp, gre and an unnamed protocol. */
+static const char *proto_of(uint64_t pr, int v6)
+{
         if (pr < 75)
-                proto = "tcp";
-        else if (pr < 95)
-                proto = "udp";
-        else if (pr < 98)
-                proto = v6 ? "ipv6-icmp" : "icmp";
-        else if (pr < 99)
-                proto = "gre";
-        else
-                proto = "253";
-        tcp = proto[0] == 't';
-        port = (unsigned)atoi(tcp ? PICK(tcp_ports) : PICK(udp_ports));
-        if (v6) {
-                ipv6(src, sizeof(src), !inbound);
-                ipv6(dst, sizeof(dst), inbound);
+                return "tcp";
+        if (pr < 95)
+                return "udp";
+        if (pr < 98)
+                return v6 ? "ipv6-icmp" : "icmp";
+        if (pr < 99)
+                return "gre";
+        return "253";
+}
+
+/* The server side is ours; the client side is anywhere. */
+static void draw_addresses(struct flow *f)
+{
+        if (f->v6) {
+                ipv6(f->src, sizeof(f->src), !f->inbound);
+                ipv6(f->dst, sizeof(f->dst), f->inbound);
         } else {
-                ipv4(src, sizeof(src), !inbound);
-                ipv4(dst, sizeof(dst), inbound);
+                ipv4(f->src, sizeof(f->src), !f->inbound);
+                ipv4(f->dst, sizeof(f->dst), f->inbound);
         }
-        if (pr >= 95) {
-                port_src = port_dst = 0;
-        } else if (inbound) {
-                port_src = (unsigned)range(32768, 60999);
-                port_dst = port;
+}
+
+/* The service port on the server side, an ephemeral one on the client. */
+static void draw_ports(struct flow *f, int portless, unsigned port)
+{
+        if (portless) {
+                f->port_src = f->port_dst = 0;
+        } else if (f->inbound) {
+                f->port_src = (unsigned)range(32768, 60999);
+                f->port_dst = port;
         } else {
-                port_src = port;
-                port_dst = (unsigned)range(32768, 60999);
+                f->port_src = port;
+                f->port_dst = (unsigned)range(32768, 60999);
         }
-        flags = tcp ? PICK(tcp_flags) : "0";
-        counters(tcp, &packets, &bytes);
-        tag = (unsigned)range(1, 12);
-        tosv = PICK(tos);
+}
+
+/* A start within the purge's minute; 1 in 10 flows has ended in it. */
+static void draw_times(struct flow *f, int64_t bin)
+{
+        int64_t start_s, end_s;
+        unsigned start_us;
 
         start_s = bin + (int64_t)below(PURGE_PERIOD);
         start_us = (unsigned)below(1000000);
-        fmt_time(ts_start, sizeof(ts_start), start_s, start_us, 1);
+        fmt_time(f->ts_start, sizeof(f->ts_start), start_s, start_us, 1);
         if (chance(1, 10)) {
-                int64_t end_s = start_s + (int64_t)below(
+                end_s = start_s + (int64_t)below(
                         (uint64_t)(bin + PURGE_PERIOD - start_s));
-
-                fmt_time(ts_end, sizeof(ts_end), end_s,
+                fmt_time(f->ts_end, sizeof(f->ts_end), end_s,
                          (unsigned)below(1000000), 1);
         } else {
-                snprintf(ts_end, sizeof(ts_end), "0000-00-00 00:00:00.000000");
+                snprintf(f->ts_end, sizeof(f->ts_end),
+                         "0000-00-00 00:00:00.000000");
         }
-        fmt_time(st_ins, sizeof(st_ins), bin, 0, 0);
-        fmt_time(st_upd, sizeof(st_upd), bin + PURGE_PERIOD +
+        fmt_time(f->st_ins, sizeof(f->st_ins), bin, 0, 0);
+        fmt_time(f->st_upd, sizeof(f->st_upd), bin + PURGE_PERIOD +
                  (int64_t)range(1, 5), 0, 0);
+}
 
+/* The fields both line lengths have, up to the label. */
+static void draw_flow(struct flow *f, int64_t bin)
+{
+        uint64_t pr;
+        unsigned port;
+
+        f->v6 = chance(1, 5);
+        f->inbound = chance(1, 2);
+        pr = below(100);
+        f->proto = proto_of(pr, f->v6);
+        f->tcp = f->proto[0] == 't';
+        port = (unsigned)atoi(f->tcp ? PICK(tcp_ports) : PICK(udp_ports));
+        draw_addresses(f);
+        draw_ports(f, pr >= 95, port); /* icmp, gre and 253 have none */
+        f->flags = f->tcp ? PICK(tcp_flags) : "0";
+        counters(f->tcp, &f->packets, &f->bytes);
+        f->tag = (unsigned)range(1, 12);
+        f->tosv = PICK(tos);
+        draw_times(f, bin);
+}
+
+/* --stamp: the send time, for measuring latency from outside. */
+static void draw_label(struct flow *f, const struct opts *o)
+{
         if (o->stamp)
-                snprintf(label, sizeof(label), "t=%" PRIu64, now_us());
+                snprintf(f->label, sizeof(f->label), "t=%" PRIu64,
+                         now_us());
         else
-                snprintf(label, sizeof(label), "%s",
-                         chance(3, 5) ? "" : (v6 ? "edge,v6" : "edge,v4"));
+                snprintf(f->label, sizeof(f->label), "%s", chance(3, 5) ?
+                         "" : (f->v6 ? "edge,v6" : "edge,v4"));
+}
 
-        buf_need(b, LINE_MAX_LEN);
-        p = b->p + b->len;
-        if (o->short_lines) {
-                p += sprintf(p,
-                        "{\"event_type\": \"purge\", \"tag\": %u, "
-                        "\"label\": \"%s\", \"ip_src\": \"%s\", "
-                        "\"ip_dst\": \"%s\", \"port_src\": %u, "
-                        "\"port_dst\": %u, \"tcp_flags\": \"%s\", "
-                        "\"ip_proto\": \"%s\", "
-                        "\"timestamp_start\": \"%s\", "
-                        "\"timestamp_end\": \"%s\", "
-                        "\"export_proto_version\": 0, "
-                        "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
-                        "}\n",
-                        tag, label, src, dst, port_src, port_dst, flags,
-                        proto, ts_start, ts_end, packets, bytes);
-                b->len = (size_t)(p - b->p);
-                return;
-        }
-        if (inbound) {
-                as_src = v6 || chance(7, 8) ? PICK(as_clients) : "0";
-                as_dst = "14907";
+/* AS 14907 is ours; the mask, interface and peer are the router's. */
+static void draw_collector_fields(struct flow *f)
+{
+        if (f->inbound) {
+                f->as_src = f->v6 || chance(7, 8) ? PICK(as_clients) : "0";
+                f->as_dst = "14907";
         } else {
-                as_src = "14907";
-                as_dst = PICK(as_clients);
+                f->as_src = "14907";
+                f->as_dst = PICK(as_clients);
         }
-        mask_src = v6 ? (unsigned)range(29, 48) : (unsigned)range(16, 24);
-        mask_dst = v6 ? (unsigned)range(29, 48) : (unsigned)range(16, 24);
-        ifin = (unsigned)range(500, 720);
-        ifout = (unsigned)range(500, 720);
-        peer = v6 ? "2620:0:861:ffff::1" : "208.80.154.196";
-        p += sprintf(p,
+        f->mask_src = f->v6 ? (unsigned)range(29, 48) :
+                              (unsigned)range(16, 24);
+        f->mask_dst = f->v6 ? (unsigned)range(29, 48) :
+                              (unsigned)range(16, 24);
+        f->ifin = (unsigned)range(500, 720);
+        f->ifout = (unsigned)range(500, 720);
+        f->peer = f->v6 ? "2620:0:861:ffff::1" : "208.80.154.196";
+}
+
+/* --short: the pmacctd keys only, about 337 bytes. */
+static void put_short(struct buf *b, const struct flow *f)
+{
+        buf_need(b, LINE_MAX_LEN);
+        b->len += (size_t)sprintf(b->p + b->len,
+                "{\"event_type\": \"purge\", \"tag\": %u, "
+                "\"label\": \"%s\", \"ip_src\": \"%s\", "
+                "\"ip_dst\": \"%s\", \"port_src\": %u, "
+                "\"port_dst\": %u, \"tcp_flags\": \"%s\", "
+                "\"ip_proto\": \"%s\", "
+                "\"timestamp_start\": \"%s\", "
+                "\"timestamp_end\": \"%s\", "
+                "\"export_proto_version\": 0, "
+                "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+                "}\n",
+                f->tag, f->label, f->src, f->dst, f->port_src, f->port_dst,
+                f->flags, f->proto, f->ts_start, f->ts_end, f->packets,
+                f->bytes);
+}
+
+/* The default: a flow collector's keys too, about 575 bytes. */
+static void put_long(struct buf *b, const struct flow *f)
+{
+        buf_need(b, LINE_MAX_LEN);
+        b->len += (size_t)sprintf(b->p + b->len,
                 "{\"event_type\": \"purge\", \"tag\": %u, \"label\": \"%s\", "
                 "\"as_src\": %s, \"as_dst\": %s, \"peer_ip_src\": \"%s\", "
                 "\"iface_in\": %u, \"iface_out\": %u, "
@@ -446,10 +501,26 @@ static void record(struct buf *b, const struct opts *o, uint64_t purge)
                 "\"export_proto_version\": 0, "
                 "\"stamp_inserted\": \"%s\", \"stamp_updated\": \"%s\", "
                 "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}\n",
-                tag, label, as_src, as_dst, peer, ifin, ifout, src, dst,
-                mask_src, mask_dst, port_src, port_dst, flags, proto,
-                tosv, ts_start, ts_end, st_ins, st_upd, packets, bytes);
-        b->len = (size_t)(p - b->p);
+                f->tag, f->label, f->as_src, f->as_dst, f->peer, f->ifin,
+                f->ifout, f->src, f->dst, f->mask_src, f->mask_dst,
+                f->port_src, f->port_dst, f->flags, f->proto, f->tosv,
+                f->ts_start, f->ts_end, f->st_ins, f->st_upd, f->packets,
+                f->bytes);
+}
+
+/* Appends one record of purge `purge` to b. */
+static void record(struct buf *b, const struct opts *o, uint64_t purge)
+{
+        struct flow f;
+
+        draw_flow(&f, base_epoch + (int64_t)purge * PURGE_PERIOD);
+        draw_label(&f, o);
+        if (o->short_lines) {
+                put_short(b, &f);
+                return;
+        }
+        draw_collector_fields(&f);
+        put_long(b, &f);
 }
 
 static void marker(struct buf *b, int init, unsigned writer, uint64_t entries)
