@@ -626,78 +626,116 @@ static uint64_t mono_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Where the stream is: records written, the open purge and its writer. */
+struct stream {
+        uint64_t done;
+        uint64_t purge;         /* purges closed so far: the time bin */
+        uint64_t left_in_purge; /* 0: no purge open */
+        uint64_t in_purge;      /* records in the open purge */
+        unsigned writer;
+};
+
+/* --rate: one batch a millisecond on a schedule that starts at t0. */
+struct pacer {
+        uint64_t t0, tick, max_lag_ns, batches;
+};
+
+/* Opens a purge of purge_size +-10% records under a new writer id. */
+static void begin_purge(struct stream *s, const struct opts *o,
+                        struct buf *b)
+{
+        uint64_t spread = o->purge_size / 10;
+
+        s->left_in_purge = o->purge_size - spread + below(2 * spread + 1);
+        s->in_purge = 0;
+        s->writer += (unsigned)range(1, 40);
+        if (o->markers)
+                marker(b, 1, s->writer, 0);
+}
+
+/* Closes the purge; the last record closes it early. */
+static void end_purge(struct stream *s, const struct opts *o, struct buf *b)
+{
+        if (o->markers)
+                marker(b, 0, s->writer, s->in_purge);
+        s->left_in_purge = 0;
+        s->purge++;
+}
+
+/* Appends records until `due` are written, in purges. */
+static void emit(struct stream *s, const struct opts *o, struct buf *b,
+                 uint64_t due)
+{
+        while (s->done < due) {
+                if (s->left_in_purge == 0)
+                        begin_purge(s, o, b);
+                record(b, o, s->purge);
+                s->done++;
+                s->in_purge++;
+                if (--s->left_in_purge == 0 || s->done == o->n)
+                        end_purge(s, o, b);
+                /* unpaced: write in chunks of about 1 MiB */
+                if (!o->rate && b->len >= (1 << 20) - LINE_MAX_LEN)
+                        flush_buf(b);
+        }
+}
+
+/*
+ * Sleeps until the next millisecond tick (an absolute deadline, so the
+ * schedule does not drift with the time spent writing) and returns how
+ * many records are due by then.
+ */
+static uint64_t pace(struct pacer *p, const struct opts *o)
+{
+        uint64_t at = p->t0 + p->tick * 1000000u, now, due;
+        struct timespec ts = {
+                (time_t)(at / 1000000000u),
+                (long)(at % 1000000000u)
+        };
+
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+               EINTR)
+                ;
+        now = mono_ns();
+        if (now > at && now - at > p->max_lag_ns)
+                p->max_lag_ns = now - at;
+        p->tick++;
+        due = o->rate * p->tick / 1000u;
+        return due > o->n ? o->n : due;
+}
+
+static void report_pacing(const struct pacer *p, const struct opts *o,
+                          uint64_t done)
+{
+        double secs = (double)(mono_ns() - p->t0) / 1e9;
+
+        fprintf(stderr,
+                "bench-gen: paced %" PRIu64 " records in %.3f s "
+                "(%.0f records/s, target %" PRIu64 "), %" PRIu64
+                " batches, worst lag behind schedule %.3f ms\n",
+                done, secs, (double)done / secs, o->rate, p->batches,
+                (double)p->max_lag_ns / 1e6);
+}
+
 int main(int argc, char **argv)
 {
         struct opts o = { 1000000, 1, 0, 1, 1000, 0, 0 };
         struct buf b = { NULL, 0, 0 };
-        uint64_t done = 0, purge = 0, left_in_purge = 0, in_purge = 0;
-        uint64_t t0 = 0, tick = 0, max_lag_ns = 0, batches = 0;
-        unsigned writer = 3245;
+        struct stream s = { 0, 0, 0, 0, 3245 };
+        struct pacer p = { 0, 0, 0, 0 };
 
         parse(argc, argv, &o);
         rng_state = o.seed * 0x2545f4914f6cdd1dULL + 0x1234567;
 
         if (o.rate)
-                t0 = mono_ns();
-        while (done < o.n) {
-                uint64_t due = o.n;
-
-                if (o.rate) {
-                        /* one batch per millisecond, on schedule */
-                        uint64_t at = t0 + tick * 1000000u, now;
-                        struct timespec ts = {
-                                (time_t)(at / 1000000000u),
-                                (long)(at % 1000000000u)
-                        };
-
-                        while (clock_nanosleep(CLOCK_MONOTONIC,
-                                               TIMER_ABSTIME, &ts, NULL) ==
-                               EINTR)
-                                ;
-                        now = mono_ns();
-                        if (now > at && now - at > max_lag_ns)
-                                max_lag_ns = now - at;
-                        tick++;
-                        due = o.rate * tick / 1000u;
-                        if (due > o.n)
-                                due = o.n;
-                }
-                while (done < due) {
-                        if (left_in_purge == 0) {
-                                uint64_t spread = o.purge_size / 10;
-
-                                left_in_purge = o.purge_size - spread +
-                                                below(2 * spread + 1);
-                                in_purge = 0;
-                                writer += (unsigned)range(1, 40);
-                                if (o.markers)
-                                        marker(&b, 1, writer, 0);
-                        }
-                        record(&b, &o, purge);
-                        done++;
-                        in_purge++;
-                        if (--left_in_purge == 0 || done == o.n) {
-                                if (o.markers)
-                                        marker(&b, 0, writer, in_purge);
-                                left_in_purge = 0;
-                                purge++;
-                        }
-                        if (!o.rate && b.len >= (1 << 20) - LINE_MAX_LEN)
-                                flush_buf(&b);
-                }
+                p.t0 = mono_ns();
+        while (s.done < o.n) {
+                emit(&s, &o, &b, o.rate ? pace(&p, &o) : o.n);
                 flush_buf(&b);
-                batches++;
+                p.batches++;
         }
-        if (o.rate) {
-                double secs = (double)(mono_ns() - t0) / 1e9;
-
-                fprintf(stderr,
-                        "bench-gen: paced %" PRIu64 " records in %.3f s "
-                        "(%.0f records/s, target %" PRIu64 "), %" PRIu64
-                        " batches, worst lag behind schedule %.3f ms\n",
-                        done, secs, (double)done / secs, o.rate, batches,
-                        (double)max_lag_ns / 1e6);
-        }
+        if (o.rate)
+                report_pacing(&p, &o, s.done);
         free(b.p);
         return 0;
 }
