@@ -151,151 +151,231 @@ struct sample_run {
         int64_t expect_purged;
 };
 
+/* One line of a capture, scanned independently of the transform. */
+struct sample_line {
+        const struct sample_run *r;
+        int lineno;
+        struct member m[64];
+        int nm;
+        const struct member *et; /* event_type */
+};
+
+/* The event as the transform should write it, built from the input. */
+struct expected {
+        char s[8192];
+        size_t len;
+        int fwd; /* members forwarded: the input's minus those dropped */
+};
+
+/* A marker (purge_init, purge_close) is skipped, but its counts kept. */
+static void check_marker(const struct sample_line *l, enum kt_status st)
+{
+        if (st != KT_SKIP) {
+                print_error("%s:%d: status %d, expected SKIP\n", l->r->file,
+                            l->lineno, (int)st);
+                fail();
+        }
+        if (memcmp(l->et->v, "\"purge_init\"", 12) == 0) {
+                assert_int_equal(EV.marker, KT_MARKER_PURGE_INIT);
+                assert_int_equal(EV.purged_entries, -1);
+        } else {
+                assert_int_equal(EV.marker, KT_MARKER_PURGE_CLOSE);
+                assert_int_equal(EV.purged_entries, l->r->expect_purged);
+        }
+}
+
+/* The event time, computed independently: the first dt source set. */
+static int64_t expected_dt_ms(const struct sample_line *l)
+{
+        const char *const *s;
+        const struct member *v;
+
+        for (s = l->r->dt_sources; *s; s++) {
+                v = find(l->m, l->nm, *s);
+                if (v && !is_zero_time(v->v, v->vl))
+                        return ref_time_ms(v, l->r->offset_s);
+        }
+        return TEST_INGEST_MS;
+}
+
+static int is_time_field(const struct sample_run *r, const struct member *m)
+{
+        const char *const *tf;
+
+        for (tf = r->time_fields; tf && *tf; tf++)
+                if (m->kl == strlen(*tf) + 2 &&
+                    memcmp(m->k + 1, *tf, strlen(*tf)) == 0)
+                        return 1;
+        return 0;
+}
+
+/*
+ * Appends one member as it should be forwarded: tcp_flags as a bare
+ * integer, a time field in ISO 8601, or nothing when that time is zero.
+ */
+static void append_member(struct expected *x, const struct sample_run *r,
+                          const struct member *m)
+{
+        const char *v = m->v;
+        size_t vl = m->vl;
+        char tbuf[32], iso[32];
+
+        if (m->kl == 11 && memcmp(m->k, "\"tcp_flags\"", 11) == 0) {
+                v++; /* integer field: bare integer */
+                vl -= 2;
+        }
+        if (is_time_field(r, m)) {
+                if (is_zero_time(m->v, m->vl))
+                        return;
+                ref_iso(ref_time_ms(m, r->offset_s), iso);
+                vl = (size_t)snprintf(tbuf, sizeof tbuf, "\"%s\"", iso);
+                v = tbuf;
+        }
+        x->len += (size_t)snprintf(x->s + x->len, sizeof x->s - x->len,
+                                   ", %.*s: %.*s", (int)m->kl, m->k, (int)vl,
+                                   v);
+        x->fwd++;
+}
+
+/* The envelope with dt = ms, then every member but event_type, in order. */
+static void build_expected(struct expected *x, const struct sample_line *l,
+                           int64_t ms)
+{
+        char iso[32];
+        int i;
+
+        ref_iso(ms, iso);
+        x->len = (size_t)snprintf(x->s, sizeof x->s, "%s%s\"", PREFIX, iso);
+        x->fwd = 0;
+        for (i = 0; i < l->nm; i++)
+                if (&l->m[i] != l->et)
+                        append_member(x, l->r, &l->m[i]);
+        x->len += (size_t)snprintf(x->s + x->len, sizeof x->s - x->len, "}");
+}
+
+/* Byte for byte, showing both on a mismatch. */
+static void check_output(const struct sample_line *l,
+                         const struct expected *x)
+{
+        if (EV.value_len == x->len && memcmp(EV.value, x->s, x->len) == 0)
+                return;
+        print_error("%s:%d: output mismatch\nexpected:\n  %s\n"
+                    "got:\n  ", l->r->file, l->lineno, x->s);
+        show_bytes(EV.value, EV.value_len);
+        print_error("\n");
+        fail();
+}
+
+static const char *meta_string(struct json_object *meta, const char *key)
+{
+        return json_object_get_string(json_object_object_get(meta, key));
+}
+
+/*
+ * A second opinion from json-c: valid JSON, exactly the input's members
+ * minus event_type plus the envelope, in order.
+ */
+static void check_envelope(int fwd)
+{
+        struct json_object *o, *meta;
+        char *copy;
+        int idx = 0;
+
+        assert_true(jsonc_accepts(EV.value, EV.value_len, KT_MAX_DEPTH));
+        copy = strndup(EV.value, EV.value_len);
+        assert_non_null(copy);
+        o = json_tokener_parse(copy);
+        assert_non_null(o);
+        assert_true(json_object_is_type(o, json_type_object));
+        json_object_object_foreach(o, key, val) {
+                (void)val;
+                if (idx == 0)
+                        assert_string_equal(key, "$schema");
+                else if (idx == 1)
+                        assert_string_equal(key, "meta");
+                else if (idx == 2)
+                        assert_string_equal(key, "dt");
+                idx++;
+        }
+        assert_int_equal(idx, 3 + fwd);
+        meta = json_object_object_get(o, "meta");
+        assert_non_null(meta);
+        assert_string_equal(meta_string(meta, "stream"), STREAM);
+        assert_string_equal(meta_string(meta, "id"), TEST_ID);
+        assert_string_equal(meta_string(meta, "dt"), TEST_INGEST_ISO);
+        assert_string_equal(meta_string(meta, "domain"), DOMAIN);
+        json_object_put(o);
+        tfree(copy);
+}
+
+/* The counters, textually: no rounding through a double on the way. */
+static void check_counters(const struct sample_line *l)
+{
+        static const char *const ctr[] = { "packets", "bytes" };
+        const struct member *v;
+        char pat[64];
+        int c, pl;
+
+        for (c = 0; c < 2; c++) {
+                v = find(l->m, l->nm, ctr[c]);
+                assert_non_null(v);
+                pl = snprintf(pat, sizeof pat, ", \"%s\": %.*s", ctr[c],
+                              (int)v->vl, v->v);
+                assert_non_null(memmem(EV.value, EV.value_len, pat,
+                                       (size_t)pl));
+        }
+}
+
+static void check_event(struct kt_transform *t, const struct sample_line *l,
+                        enum kt_status st)
+{
+        struct expected x;
+        int64_t ms;
+
+        if (st != KT_EVENT) {
+                print_error("%s:%d: status %d (%s), expected EVENT\n",
+                            l->r->file, l->lineno, (int)st,
+                            kt_transform_error(t));
+                fail();
+        }
+        ms = expected_dt_ms(l);
+        assert_int_equal(EV.timestamp_ms, ms);
+        build_expected(&x, l, ms);
+        check_output(l, &x);
+        check_envelope(x.fwd);
+        check_counters(l);
+}
+
+/* Every line of r->file through t, each checked against its own reading. */
 static void check_sample(struct kt_transform *t, const struct sample_run *r)
 {
         FILE *f = open_sample(r->file);
+        struct sample_line l;
         char *line = NULL;
-        size_t cap = 0;
+        size_t cap = 0, n;
         ssize_t got;
-        int events = 0, markers = 0, lineno = 0;
+        int events = 0, markers = 0;
+        enum kt_status st;
+
+        l.r = r;
+        l.lineno = 0;
         while ((got = getline(&line, &cap, f)) > 0) {
-                lineno++;
-                size_t n = (size_t)got;
+                l.lineno++;
+                n = (size_t)got;
                 if (n && line[n - 1] == '\n')
                         n--;
-                struct member m[64];
-                int nm = scan_flat(line, n, m, 64);
-                const struct member *et = find(m, nm, "event_type");
-                assert_non_null(et);
-                enum kt_status st = run(t, line, n);
-                if (et->vl != 7) { /* not "purge": a marker */
+                l.nm = scan_flat(line, n, l.m,
+                                 (int)(sizeof l.m / sizeof l.m[0]));
+                l.et = find(l.m, l.nm, "event_type");
+                assert_non_null(l.et);
+                st = run(t, line, n);
+                if (l.et->vl != 7) { /* not "purge": a marker */
                         markers++;
-                        if (st != KT_SKIP) {
-                                print_error("%s:%d: status %d, expected SKIP\n",
-                                            r->file, lineno, (int)st);
-                                fail();
-                        }
-                        if (memcmp(et->v, "\"purge_init\"", 12) == 0) {
-                                assert_int_equal(EV.marker,
-                                                 KT_MARKER_PURGE_INIT);
-                                assert_int_equal(EV.purged_entries, -1);
-                        } else {
-                                assert_int_equal(EV.marker,
-                                                 KT_MARKER_PURGE_CLOSE);
-                                assert_int_equal(EV.purged_entries,
-                                                 r->expect_purged);
-                        }
+                        check_marker(&l, st);
                         continue;
                 }
-                if (st != KT_EVENT) {
-                        print_error("%s:%d: status %d (%s), expected EVENT\n",
-                                    r->file, lineno, (int)st,
-                                    kt_transform_error(t));
-                        fail();
-                }
+                check_event(t, &l, st);
                 events++;
-                /* the event time, computed independently */
-                int64_t ms = TEST_INGEST_MS;
-                for (const char *const *s = r->dt_sources; *s; s++) {
-                        const struct member *v = find(m, nm, *s);
-                        if (v && !is_zero_time(v->v, v->vl)) {
-                                ms = ref_time_ms(v, r->offset_s);
-                                break;
-                        }
-                }
-                assert_int_equal(EV.timestamp_ms, ms);
-                char iso[32];
-                ref_iso(ms, iso);
-                /* the whole expected event */
-                char exp[8192];
-                size_t e = (size_t)snprintf(exp, sizeof exp, "%s%s\"", PREFIX,
-                                            iso);
-                int fwd = 0;
-                for (int i = 0; i < nm; i++) {
-                        if (&m[i] == et)
-                                continue;
-                        const char *v = m[i].v;
-                        size_t vl = m[i].vl;
-                        char tbuf[32];
-                        if (m[i].kl == 11 &&
-                            memcmp(m[i].k, "\"tcp_flags\"", 11) == 0) {
-                                v++; /* integer field: bare integer */
-                                vl -= 2;
-                        }
-                        int is_time = 0;
-                        for (const char *const *tf = r->time_fields;
-                             tf && *tf; tf++)
-                                if (m[i].kl == strlen(*tf) + 2 &&
-                                    memcmp(m[i].k + 1, *tf, strlen(*tf)) == 0)
-                                        is_time = 1;
-                        if (is_time) {
-                                if (is_zero_time(m[i].v, m[i].vl))
-                                        continue;
-                                ref_iso(ref_time_ms(&m[i], r->offset_s), iso);
-                                vl = (size_t)snprintf(tbuf, sizeof tbuf,
-                                                      "\"%s\"", iso);
-                                v = tbuf;
-                        }
-                        e += (size_t)snprintf(exp + e, sizeof exp - e,
-                                              ", %.*s: %.*s", (int)m[i].kl,
-                                              m[i].k, (int)vl, v);
-                        fwd++;
-                }
-                e += (size_t)snprintf(exp + e, sizeof exp - e, "}");
-                if (EV.value_len != e || memcmp(EV.value, exp, e) != 0) {
-                        print_error("%s:%d: output mismatch\nexpected:\n  %s\n"
-                                    "got:\n  ", r->file, lineno, exp);
-                        show_bytes(EV.value, EV.value_len);
-                        print_error("\n");
-                        fail();
-                }
-                /* valid JSON, exactly the input's members minus event_type
-                 * plus the envelope, in order */
-                assert_true(jsonc_accepts(EV.value, EV.value_len,
-                                          KT_MAX_DEPTH));
-                char *copy = strndup(EV.value, EV.value_len);
-                struct json_object *o = json_tokener_parse(copy);
-                assert_non_null(o);
-                assert_true(json_object_is_type(o, json_type_object));
-                int idx = 0;
-                json_object_object_foreach(o, key, val) {
-                        (void)val;
-                        if (idx == 0)
-                                assert_string_equal(key, "$schema");
-                        else if (idx == 1)
-                                assert_string_equal(key, "meta");
-                        else if (idx == 2)
-                                assert_string_equal(key, "dt");
-                        idx++;
-                }
-                assert_int_equal(idx, 3 + fwd);
-                struct json_object *meta = json_object_object_get(o, "meta");
-                assert_non_null(meta);
-                assert_string_equal(json_object_get_string(
-                                        json_object_object_get(meta, "stream")),
-                                    STREAM);
-                assert_string_equal(json_object_get_string(
-                                        json_object_object_get(meta, "id")),
-                                    TEST_ID);
-                assert_string_equal(json_object_get_string(
-                                        json_object_object_get(meta, "dt")),
-                                    TEST_INGEST_ISO);
-                assert_string_equal(json_object_get_string(
-                                        json_object_object_get(meta, "domain")),
-                                    DOMAIN);
-                json_object_put(o);
-                tfree(copy);
-                /* the counters, textually */
-                const char *ctr[] = { "packets", "bytes" };
-                for (int c = 0; c < 2; c++) {
-                        const struct member *v = find(m, nm, ctr[c]);
-                        assert_non_null(v);
-                        char pat[64];
-                        int pl = snprintf(pat, sizeof pat, ", \"%s\": %.*s",
-                                          ctr[c], (int)v->vl, v->v);
-                        assert_non_null(memmem(EV.value, EV.value_len, pat,
-                                               (size_t)pl));
-                }
         }
         tfree(line);
         fclose(f);
