@@ -59,8 +59,19 @@ lint() {
         fi
 }
 
+# The style's screenful: tests/funclen.sh names each longer function.
+funclen() {
+        if out=$(sh tests/funclen.sh 2>&1); then
+                echo "ok 1 - no function over 60 lines"
+        else
+                echo "not ok 1 - no function over 60 lines"
+                echo "$out" | sed 's/^/# /'
+        fi
+}
+
 if [ "$mode" != quick ]; then
         suite lint lint
+        suite funclen funclen
         # Hostile input: a bounded libFuzzer run, failing on any finding.
         suite fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 fi
