@@ -118,8 +118,10 @@ check: deps
 	@$(MAKE) -s BUILD=build-clang CC=clang CWARN="$(CWARN) $(WERROR)" all
 	@sh tests/run.sh
 
+# The man page, and no function over 60 lines (HACKING.md).
 lint:
 	mandoc -Tlint -W warning man/kafkatee-pipe.1
+	sh tests/funclen.sh
 
 # libFuzzer on the transform and the line reader (clang, ASan+UBSan).
 FUZZ_SECONDS ?= 300
