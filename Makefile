@@ -12,10 +12,11 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c \
-	output.c stats.c
+	output.c stats.c msgpool.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
-UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config
+UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config \
+	$(BUILD)/test_msgpool
 
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
@@ -41,6 +42,9 @@ $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 
 $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
+$(BUILD)/test_msgpool: tests/test_msgpool.c $(BUILD)/msgpool.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -Wl,--wrap=malloc -lcmocka -o $@
 
 $(BUILD)/mockcluster: tests/mockcluster.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< $(LDFLAGS) $(LIBS) -o $@
