@@ -23,7 +23,7 @@ DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	uuid-dev libssl-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
-	procps
+	procps strace
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
@@ -46,6 +46,10 @@ $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
 $(BUILD)/test_msgpool: tests/test_msgpool.c $(BUILD)/msgpool.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -Wl,--wrap=malloc -lcmocka -o $@
 
+# Fault injection for the bats tests (LD_PRELOAD): see the file.
+$(BUILD)/failshim.so: tests/failshim.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $< -o $@ -ldl
+
 $(BUILD)/mockcluster: tests/mockcluster.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< $(LDFLAGS) $(LIBS) -o $@
 
@@ -65,7 +69,7 @@ deps:
 	    --no-install-recommends $$missing >/dev/null; \
 	fi
 
-testbin: all $(UNIT) $(BUILD)/mockcluster
+testbin: all $(UNIT) $(BUILD)/mockcluster $(BUILD)/failshim.so
 
 demo: deps
 	@$(MAKE) -s testbin

@@ -151,9 +151,10 @@ static json_object *stats_json(const struct app *a)
                 (double)(mono_us() - s->start_us) / 1e6));
         add_counters(o, &a->c);
         json_object_object_add(o, "in_flight",
-                               json_object_new_int64(a->in_flight));
+                               json_object_new_int64(output_in_flight(a->out)));
         json_object_object_add(o, "in_flight_bytes",
-                               json_object_new_int64(a->in_flight_bytes));
+                               json_object_new_int64(
+                                       output_in_flight_bytes(a->out)));
         json_object_object_add(o, "backpressure",
                                json_object_new_boolean(a->paused));
         json_object_object_add(o, "backpressure_s", json_object_new_double(
@@ -269,7 +270,8 @@ static int write_metrics(const struct app *a)
                 return -1;
         metric_counters(fp, a);
         metric(fp, a, "in_flight", "gauge",
-               "Events produced and not yet reported.", (double)a->in_flight);
+               "Events produced and not yet reported.", 
+               (double)output_in_flight(a->out));
         metric(fp, a, "backpressure_seconds_total", "counter",
                "Time stdin was not read because Kafka was behind.",
                (double)backpressure_us(a) / 1e6);
