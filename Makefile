@@ -16,7 +16,7 @@ SRCS = kafkatee-pipe.c transform.c reader.c config.c stamp.c deadletter.c \
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 UNIT = $(BUILD)/test_transform $(BUILD)/test_reader $(BUILD)/test_config \
-	$(BUILD)/test_msgpool
+	$(BUILD)/test_msgpool $(BUILD)/test_output
 
 # Debian packages for building, testing and the demo.
 DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
@@ -45,6 +45,9 @@ $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
 
 $(BUILD)/test_msgpool: tests/test_msgpool.c $(BUILD)/msgpool.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -Wl,--wrap=malloc -lcmocka -o $@
+
+$(BUILD)/test_output: tests/test_output.c $(BUILD)/output.o $(BUILD)/msgpool.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
 
 # Fault injection for the bats tests (LD_PRELOAD): see the file.
 $(BUILD)/failshim.so: tests/failshim.c | $(BUILD)

@@ -50,7 +50,7 @@ suite lint lint
 suite fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 for build in build build-asan; do
         export BUILD="$root/$build"
-        for t in test_transform test_reader test_config test_msgpool; do
+        for t in test_transform test_reader test_config test_msgpool test_output; do
                 suite "$build-$t" unit "$BUILD/$t"
         done
         for f in tests/*.bats; do
