@@ -8,12 +8,12 @@
  * bytes).  A message handed to output_produce() belongs to the output
  * until it comes back, exactly once, through cb.delivered.
  *
- * Callbacks run from output_serve(), output_produce() or output_close(),
- * never while librdkafka is inside a call of ours that they could call
- * back into: a fatal error is recorded in librdkafka's callback and
- * reported after rd_kafka_poll() returned.  A callback may call
- * output_serve() (it then does nothing), but should rather let the loop
- * act.
+ * Callbacks run from output_serve(), output_produce() or output_close().
+ * cb.delivered may run inside rd_kafka_poll(): it must not call back
+ * into the output (output_serve() aborts if re-entered that way), only
+ * record.  cb.fatal runs after rd_kafka_poll() returned (librdkafka's
+ * error callback only records it), so it may act; the program still
+ * leaves the stopping to its loop.
  */
 #ifndef KT_OUTPUT_H
 #define KT_OUTPUT_H
@@ -28,6 +28,7 @@
 
 enum output_mode { OUTPUT_KAFKA, OUTPUT_STDOUT };
 
+/* Read by output_open() only: the strings need not outlive it. */
 struct output_opts {
         enum output_mode     mode;
         const char          *brokers;   /* NULL: from props */
