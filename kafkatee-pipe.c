@@ -576,7 +576,6 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
         (void)loop;
         (void)revents;
-        a->signals++;
         if (a->stop == STOP_NONE && !a->flushing) {
                 a->stop = STOP_DRAIN;
                 ktp_log(a, 1, "signal %d: draining stdin for up to %lld ms",
@@ -676,9 +675,11 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
         (void)loop;
         (void)revents;
         output_serve(a->out);
-        if (a->fatal && !a->flushing)
+        if (a->fatal && !a->fatal_handled) {
+                /* Stops reading, or cuts a flush under way short. */
+                a->fatal_handled = 1;
                 begin_flush(a, SHORT_FLUSH_MS);
-        else if (a->paused && !a->flushing && under_low_water(a))
+        } else if (a->paused && !a->flushing && under_low_water(a))
                 pump(a);
         check_done(a);
         a->serve_us = 0; /* the next turn reads the clock again */
@@ -1073,10 +1074,12 @@ static void tune_malloc(void)
  */
 static int stdin_closed(void)
 {
+        int fd;
+
         if (fcntl(STDIN_FILENO, F_GETFD) != -1)
                 return 0;
-        if (open("/dev/null", O_RDONLY) != STDIN_FILENO)
-                return -1; /* fd 0 is closed: open() takes it, or fails */
+        fd = open("/dev/null", O_RDONLY); /* the lowest free: 0 */
+        (void)fd;
         return 1;
 }
 

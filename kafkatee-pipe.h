@@ -79,16 +79,17 @@ struct app {
         int      paused;     /* stdin watcher stopped for backpressure */
         int      eof;
         int      flushing;   /* no more input will be produced */
-        int      signals;
-        enum stop_level stop;
+        enum stop_level stop; /* the signals so far */
         int      fatal;      /* a fatal runtime error happened */
+        int      fatal_handled; /* ... and before_block() acted on it */
         int      unread;     /* stopped before the end of stdin */
         int      gave_up;    /* flush timed out and the queue was purged */
         uint64_t purge_count;  /* records since the last purge_init */
         int      in_purge;
         unsigned complaints;   /* invalid records reported on stderr */
         uint64_t pump_us;      /* when the lines being handled were read */
-        uint64_t serve_us;     /* when the reports being served arrived */
+        uint64_t serve_us;     /* the first report of this loop turn, or 0:
+                                  one clock reading serves them all */
         int64_t  serve_ms;     /* the same on the wall clock */
 };
 
