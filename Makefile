@@ -16,7 +16,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
-	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c
+	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
+	msgpool.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -27,7 +28,7 @@ DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	uuid-dev libssl-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
-	procps
+	procps strace
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
@@ -68,6 +69,16 @@ $(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o
 $(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/isotime.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
+$(BUILD)/test_msgpool: tests/test_msgpool.c $(BUILD)/msgpool.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -Wl,--wrap=malloc -lcmocka -o $@
+
+$(BUILD)/test_output: tests/test_output.c $(BUILD)/output.o $(BUILD)/msgpool.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
+
+# Fault injection for the bats tests (LD_PRELOAD): see the file.
+$(BUILD)/failshim.so: tests/failshim.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $< -o $@ -ldl
+
 $(BUILD)/mockcluster: tests/mockcluster.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< $(LDFLAGS) $(LIBS) -o $@
 
@@ -87,7 +98,7 @@ deps:
 	    --no-install-recommends $$missing >/dev/null; \
 	fi
 
-testbin: all $(UNIT) $(BUILD)/mockcluster
+testbin: all $(UNIT) $(BUILD)/mockcluster $(BUILD)/failshim.so
 
 demo: deps
 	@$(MAKE) -s testbin

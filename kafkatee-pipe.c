@@ -6,6 +6,7 @@
  * is not delivered goes to the dead-letter file.  See kafkatee-pipe(1).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,7 +38,15 @@ void ktp_log(const struct app *a, int level, const char *fmt, ...)
 
 /* --- outcomes ----------------------------------------------------------- */
 
-static void msg_put(struct app *a, struct msg *m);
+/*
+ * Records the error; the loop stops in before_block().  Never acts at
+ * once: it may be called from inside librdkafka (a delivery report).
+ */
+static void app_fatal(struct app *a, const char *why)
+{
+        ktp_log(a, 0, "fatal: %s", why);
+        a->fatal = 1;
+}
 
 enum dl_outcome {
         DL_WRITTEN,
@@ -101,22 +110,84 @@ static void delivery_seen(struct app *a, const struct msg *m)
         }
 }
 
-void app_delivered(struct app *a, struct msg *m, int ok, const char *error)
+/* A message that will not be delivered: counted, then dead-lettered. */
+static void msg_lost(struct app *a, struct msg *m, const char *reason,
+                     const char *error)
 {
         struct dead_record r = {
-                .reason = a->flushing && a->signals ? "shutdown" : "delivery",
-                .message = error, .error = error, .line_no = m->line_no,
-                .raw = m->data + m->value_len, .raw_len = m->raw_len,
+                .reason = reason, .message = error, .error = error,
+                .line_no = m->line_no, .raw = m->data + m->value_len,
+                .raw_len = m->raw_len,
         };
 
-        if (ok) {
-                a->c.delivered++;
-                delivery_seen(a, m);
-        } else {
-                a->c.failed++;
-                lose(a, &r);
+        a->c.failed++;
+        lose(a, &r);
+        msgpool_put(&a->pool, m);
+}
+
+/*
+ * The output's report on m.  Only what the shutdown gave up (purged
+ * after flush.timeout.ms, or never reported) is a "shutdown" loss; an
+ * error of the broker stays a "delivery" failure, signal or not.
+ */
+static void app_delivered(void *opaque, struct msg *m,
+                          enum output_outcome how, const char *error)
+{
+        struct app *a = opaque;
+
+        if (how != OUTPUT_DELIVERED) {
+                msg_lost(a, m, how == OUTPUT_FAILED ? "delivery" :
+                         "shutdown", error);
+                return;
         }
-        msg_put(a, m);
+        /* One clock reading for the reports of a loop turn. */
+        if (a->serve_us == 0) {
+                a->serve_us = mono_us();
+                a->serve_ms = now_ms();
+        }
+        a->c.delivered++;
+        delivery_seen(a, m);
+        msgpool_put(&a->pool, m);
+}
+
+static void output_fatal(void *opaque, const char *why)
+{
+        app_fatal(opaque, why);
+}
+
+static void output_log(void *opaque, int level, const char *text)
+{
+        ktp_log(opaque, level, "%s", text);
+}
+
+static void rdkafka_stats(void *opaque, const char *json, size_t len)
+{
+        struct app *a = opaque;
+        char *copy = strndup(json, len);
+
+        if (copy != NULL) {
+                free(a->st.rdkafka_json);
+                a->st.rdkafka_json = copy;
+        }
+}
+
+static int app_output_open(struct app *a, char *err, size_t errlen)
+{
+        const struct output_opts opts = {
+                .mode = a->to_stdout ? OUTPUT_STDOUT : OUTPUT_KAFKA,
+                .brokers = a->conf.brokers, .topic = a->topic,
+                .props = &a->conf.kafka, .client_id = KTP_NAME,
+                .rdkafka_stats = a->conf.stats_rdkafka,
+                .stats_interval_ms = a->conf.stats_interval_ms,
+        };
+        const struct output_cb cb = {
+                .delivered = app_delivered, .fatal = output_fatal,
+                .rdkafka_stats = rdkafka_stats, .log = output_log,
+                .opaque = a,
+        };
+
+        a->out = output_open(&opts, &cb, a->loop, err, errlen);
+        return a->out != NULL ? 0 : -1;
 }
 
 /* --- input -------------------------------------------------------------- */
@@ -151,65 +222,13 @@ static void marker(struct app *a, const struct kt_event *ev)
         a->in_purge = 0;
 }
 
-/*
- * Blocks of one size are recycled: the spare list grows to the most
- * messages ever in flight, which queue.high.bytes bounds, as it counts
- * whole blocks.  The size follows the largest message so far; blocks of
- * an older size are freed as they come back, larger messages get a
- * block of their own.
- */
-#define BLOCK_ROUND 512
-#define BLOCK_MAX   65536
-
-static void msgs_free(struct app *a)
-{
-        struct msg *m;
-
-        while ((m = a->spare) != NULL) {
-                a->spare = m->next;
-                free(m);
-        }
-}
-
-static struct msg *msg_get(struct app *a, size_t need)
-{
-        size_t room = a->room;
-        struct msg *m;
-
-        if (need > room && sizeof(*m) + need <= BLOCK_MAX) {
-                room = (sizeof(*m) + need + BLOCK_ROUND - 1) / BLOCK_ROUND *
-                       BLOCK_ROUND - sizeof(*m);
-                a->room = room;
-                msgs_free(a);
-        }
-        if (need > room)
-                room = need;
-        if (room == a->room && a->spare != NULL) {
-                m = a->spare;
-                a->spare = m->next;
-        } else if ((m = malloc(sizeof(*m) + room)) == NULL) {
-                return NULL;
-        }
-        m->room = room;
-        return m;
-}
-
-static void msg_put(struct app *a, struct msg *m)
-{
-        if (m->room != a->room) {
-                free(m);
-                return;
-        }
-        m->next = a->spare;
-        a->spare = m;
-}
-
 static struct msg *msg_new(struct app *a, const struct kt_event *ev,
                            const struct line *l)
 {
         /* The line is kept for the dead-letter file only. */
         size_t raw_len = a->conf.dead_letter != NULL ? l->len : 0;
-        struct msg *m = msg_get(a, ev->value_len + raw_len + ev->key_len);
+        struct msg *m = msgpool_get(&a->pool,
+                                    ev->value_len + raw_len + ev->key_len);
 
         if (m == NULL)
                 return NULL;
@@ -229,14 +248,15 @@ static struct msg *msg_new(struct app *a, const struct kt_event *ev,
 
 static int over_high_water(const struct app *a)
 {
-        return a->in_flight >= a->conf.queue_high_messages ||
-               a->in_flight_bytes >= a->conf.queue_high_bytes;
+        return output_in_flight(a->out) >= a->conf.queue_high_messages ||
+               output_in_flight_bytes(a->out) >= a->conf.queue_high_bytes;
 }
 
 static int under_low_water(const struct app *a)
 {
-        return a->in_flight <= a->conf.queue_high_messages / 2 &&
-               a->in_flight_bytes <= a->conf.queue_high_bytes / 2;
+        return output_in_flight(a->out) <= a->conf.queue_high_messages / 2 &&
+               output_in_flight_bytes(a->out) <=
+               a->conf.queue_high_bytes / 2;
 }
 
 uint64_t backpressure_us(const struct app *a)
@@ -249,7 +269,7 @@ static void pause_input(struct app *a)
 {
         if (!a->paused) {
                 ktp_log(a, 2, "backpressure: %lld messages in flight",
-                        (long long)a->in_flight);
+                        (long long)output_in_flight(a->out));
                 a->st.paused_since_us = mono_us();
         }
         a->paused = 1;
@@ -259,18 +279,20 @@ static void pause_input(struct app *a)
 /* Returns 0 when the message went out, 1 when input must pause. */
 static int produce(struct app *a, struct msg *m)
 {
-        int r = output_produce(a, m);
-
-        if (r == 1) {
+        switch (output_produce(a->out, m)) {
+        case OUTPUT_QUEUE_FULL:
                 if (!a->paused)
                         ktp_log(a, 2, "backpressure: librdkafka's queue is "
                                 "full");
                 a->pending = m;
                 pause_input(a);
                 return 1;
-        }
-        if (r == 0)
+        case OUTPUT_TAKEN:
                 a->c.produced++;
+                break;
+        case OUTPUT_REFUSED:
+                break; /* reported failed already */
+        }
         if (over_high_water(a)) {
                 pause_input(a);
                 return 1;
@@ -312,6 +334,24 @@ static int is_pmacct_log(const struct line *l)
         return 0;
 }
 
+/*
+ * A line read that cannot go on, for want of memory or of an id: it
+ * fails (so read = delivered + failed + invalid + skipped still holds),
+ * is dead-lettered, and the run stops.  Returns 1: stop reading.
+ */
+static int line_failed(struct app *a, const struct line *l, const char *why)
+{
+        struct dead_record r = {
+                .reason = "shutdown", .message = why, .line_no = l->no,
+                .raw = l->data, .raw_len = l->len,
+        };
+
+        a->c.failed++;
+        lose(a, &r);
+        app_fatal(a, why);
+        return 1;
+}
+
 static int handle_line(struct app *a, const struct line *l, int64_t ingest)
 {
         struct kt_input in = { .ingest_ms = ingest };
@@ -334,10 +374,8 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 ktp_log(a, 1, "pmacct: %.*s", (int)l->len, l->data);
                 return 0;
         }
-        if (uuid_pool_next(&a->ids, &in.id) == -1) {
-                app_fatal(a, "no randomness for event ids");
-                return 1;
-        }
+        if (uuid_pool_next(&a->ids, &in.id) == -1)
+                return line_failed(a, l, "no randomness for event ids");
         switch (kt_transform_line(a->tf, l->data, l->len, &in, &ev)) {
         case KT_SKIP:
                 a->c.skipped++;
@@ -351,10 +389,8 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 break;
         }
         a->purge_count++;
-        if ((m = msg_new(a, &ev, l)) == NULL) {
-                app_fatal(a, "out of memory");
-                return 1;
-        }
+        if ((m = msg_new(a, &ev, l)) == NULL)
+                return line_failed(a, l, "out of memory");
         m->read_us = a->pump_us;
         if (a->conf.timestamp == CONF_TIMESTAMP_INGEST)
                 m->timestamp_ms = ingest;
@@ -429,7 +465,8 @@ static void stdin_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static void check_done(struct app *a)
 {
-        if (a->flushing && a->in_flight == 0 && a->pending == NULL)
+        if (a->flushing && output_in_flight(a->out) == 0 &&
+            a->pending == NULL)
                 ev_break(a->loop, EVBREAK_ALL);
 }
 
@@ -438,7 +475,7 @@ static void drop_pending(struct app *a, const char *why)
 {
         if (a->pending == NULL)
                 return;
-        app_delivered(a, a->pending, 0, why);
+        msg_lost(a, a->pending, "shutdown", why);
         a->pending = NULL;
 }
 
@@ -491,11 +528,11 @@ static void flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
                 return;
         }
         ktp_log(a, 1, "flush timed out with %lld messages undelivered",
-                (long long)a->in_flight);
+                (long long)output_in_flight(a->out));
         a->gave_up = 1;
         /* The reports of purged messages arrive through the queue. */
-        output_purge(a);
-        output_serve(a);
+        output_purge(a->out);
+        output_serve(a->out);
         check_done(a);
         ev_timer_set(w, 5.0, 0.);
         ev_timer_start(a->loop, w);
@@ -518,21 +555,13 @@ static void begin_flush(struct app *a, long long timeout_ms)
         a->flushing = 1;
         ev_io_stop(a->loop, &a->stdin_w);
         ev_timer_stop(a->loop, &a->drain_w);
-        if (!a->eof) {
-                check_unread(a);
-                drop_held_input(a);
-        }
+        check_unread(a);
+        /* Held lines too at EOF, if a fatal error stopped the pump. */
+        drop_held_input(a);
         ev_timer_set(&a->flush_w, timeout_ms / 1000.0, 0.);
         ev_timer_start(a->loop, &a->flush_w);
-        output_serve(a);
+        output_serve(a->out);
         check_done(a);
-}
-
-void app_fatal(struct app *a, const char *why)
-{
-        ktp_log(a, 0, "fatal: %s", why);
-        a->fatal = 1;
-        begin_flush(a, SHORT_FLUSH_MS);
 }
 
 static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -547,8 +576,10 @@ static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * A Ctrl-C reaches every process of a pmacct pipeline: keep reading what
- * the collector still writes, until EOF or drain.timeout.ms.  A second
- * signal stops reading; a third gives up on the flush.
+ * the collector still writes, until EOF or drain.timeout.ms.  Once
+ * reading has stopped (EOF, drain.timeout.ms, a fatal error) a signal
+ * stops as a second one would: the flush is cut to SHORT_FLUSH_MS.
+ * Any signal after that gives up on the flush.
  */
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -556,8 +587,8 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
         (void)loop;
         (void)revents;
-        a->signals++;
-        if (a->signals == 1 && !a->flushing) {
+        if (a->stop == STOP_NONE && !a->flushing) {
+                a->stop = STOP_DRAIN;
                 ktp_log(a, 1, "signal %d: draining stdin for up to %lld ms",
                         w->signum, a->conf.drain_timeout_ms);
                 ev_timer_set(&a->drain_w, a->conf.drain_timeout_ms / 1000.0,
@@ -565,12 +596,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
                 ev_timer_start(a->loop, &a->drain_w);
                 return;
         }
-        if (a->signals <= 2) {
+        if (a->stop < STOP_NOW) {
+                a->stop = STOP_NOW;
                 ktp_log(a, 1, "signal %d: stopping, flushing for up to %d ms",
                         w->signum, SHORT_FLUSH_MS);
                 begin_flush(a, SHORT_FLUSH_MS);
                 return;
         }
+        a->stop = STOP_GIVE_UP;
         ktp_log(a, 1, "signal %d: giving up on the flush", w->signum);
         begin_flush(a, 0);
 }
@@ -597,7 +630,7 @@ static void check_stall(struct app *a)
 {
         uint64_t now = mono_us();
 
-        if (a->in_flight == 0 && a->pending == NULL) {
+        if (output_in_flight(a->out) == 0 && a->pending == NULL) {
                 a->st.progress_us = now; /* idle is not stalled */
                 return;
         }
@@ -606,7 +639,7 @@ static void check_stall(struct app *a)
                 return;
         a->st.stalled = 1;
         ktp_log(a, 0, "stalled: %lld records in flight, nothing delivered "
-                "for %lld s", (long long)a->in_flight,
+                "for %lld s", (long long)output_in_flight(a->out),
                 (long long)((now - a->st.progress_us) / 1000000));
 }
 
@@ -616,7 +649,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
         (void)loop;
         (void)revents;
-        output_serve(a);
+        output_serve(a->out);
         check_stall(a);
 }
 
@@ -629,8 +662,8 @@ static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
         s->now_ms = now_ms();
         s->uptime_us = mono_us() - a->st.start_us;
         s->c = a->c;
-        s->in_flight = a->in_flight;
-        s->in_flight_bytes = a->in_flight_bytes;
+        s->in_flight = output_in_flight(a->out);
+        s->in_flight_bytes = output_in_flight_bytes(a->out);
         s->backpressure = a->paused;
         s->backpressure_us = backpressure_us(a);
         s->last_delivery_ms = a->st.last_delivery_ms;
@@ -674,12 +707,14 @@ static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
         (void)revents;
         stats_line(&a->c, line, sizeof(line));
         ktp_log(a, 0, "counters: %s in_flight=%lld backpressure=%d", line,
-                (long long)a->in_flight, a->paused);
+                (long long)output_in_flight(a->out), a->paused);
 }
 
 /*
  * Before the loop blocks, after every callback of this turn, delivery
- * reports included: resume input below the low-water mark, or finish.
+ * reports included: stop after a fatal error (recorded wherever it
+ * happened, librdkafka's callbacks included), resume input below the
+ * low-water mark, or finish.
  */
 static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
 {
@@ -687,10 +722,15 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
 
         (void)loop;
         (void)revents;
-        output_serve(a);
-        if (a->paused && !a->flushing && under_low_water(a))
+        output_serve(a->out);
+        if (a->fatal && !a->fatal_handled) {
+                /* Stops reading, or cuts a flush under way short. */
+                a->fatal_handled = 1;
+                begin_flush(a, SHORT_FLUSH_MS);
+        } else if (a->paused && !a->flushing && under_low_water(a))
                 pump(a);
         check_done(a);
+        a->serve_us = 0; /* the next turn reads the clock again */
 }
 
 /* --- set-up --------------------------------------------------------------- */
@@ -788,7 +828,7 @@ static int setup(struct app *a)
         }
         uuid_pool_init(&a->ids);
         if (dl_open(&a->dl, a->conf.dead_letter, err, sizeof(err)) == -1 ||
-            output_open(a, err, sizeof(err)) == -1) {
+            app_output_open(a, err, sizeof(err)) == -1) {
                 ktp_log(NULL, 0, "%s", err);
                 return -1;
         }
@@ -824,18 +864,12 @@ static void watchers_start(struct app *a)
         ev_prepare_start(a->loop, &a->prepare_w);
 }
 
-/* After the producer is gone, messages without a report are lost. */
+/*
+ * After the output is closed (which gave back what had no report as
+ * lost), the message refused with QUEUE_FULL until the end is too.
+ */
 static void account_leftovers(struct app *a)
 {
-        struct msg *m;
-
-        while ((m = a->inflight) != NULL) {
-                a->inflight = m->next;
-                app_delivered(a, m, 0, "no delivery report before exit "
-                              "(outcome unknown)");
-        }
-        a->inflight_tail = NULL;
-        a->in_flight = 0;
         drop_pending(a, "never produced: the queue was full until exit");
 }
 
@@ -862,9 +896,10 @@ static void summary(const struct app *a, int code)
 
 static void teardown(struct app *a)
 {
-        output_close(a);
+        output_close(a->out);
+        a->out = NULL;
         account_leftovers(a);
-        msgs_free(a);
+        msgpool_free(&a->pool);
         if (a->tf != NULL)
                 stats_files_write(a);
         free(a->st.rdkafka_json);
@@ -889,15 +924,38 @@ static void tune_malloc(void)
 #endif
 }
 
+/*
+ * Run with stdin closed, the next descriptor opened (libev's epoll fd)
+ * would be taken for stdin, and libev would abort on it.  Checked before
+ * anything is opened; /dev/null keeps the slot until the error is said,
+ * after the arguments (--help needs no stdin).
+ */
+static int stdin_closed(void)
+{
+        int fd;
+
+        if (fcntl(STDIN_FILENO, F_GETFD) != -1)
+                return 0;
+        fd = open("/dev/null", O_RDONLY); /* the lowest free: 0 */
+        (void)fd;
+        return 1;
+}
+
 int main(int argc, char **argv)
 {
         static struct app app;
-        int r, code;
+        int r, code, no_stdin;
 
+        no_stdin = stdin_closed();
         signal(SIGPIPE, SIG_IGN);
         tune_malloc();
         app.loop = ev_default_loop(EVFLAG_AUTO);
+        msgpool_init(&app.pool);
         r = cli_load(argc, argv, &app.conf);
+        if (r == CLI_RUN && no_stdin) {
+                ktp_log(NULL, 0, "standard input is closed: nothing to read");
+                r = CLI_ERROR;
+        }
         if (r == CLI_RUN)
                 r = setup(&app);
         if (r != CLI_RUN) {
@@ -907,7 +965,7 @@ int main(int argc, char **argv)
         }
         watchers_start(&app);
         ev_run(app.loop, 0);
-        output_serve(&app);
+        output_serve(app.out);
         teardown(&app);
         code = exit_code(&app);
         summary(&app, code);

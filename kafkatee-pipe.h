@@ -13,6 +13,8 @@
 #include "clock.h"
 #include "config.h"
 #include "deadletter.h"
+#include "msgpool.h"
+#include "output.h"
 #include "reader.h"
 #include "stamp.h"
 #include "stats.h"
@@ -26,21 +28,6 @@ enum {
         EXIT_LOST = 3,
 };
 
-/*
- * A message on its way: the event, then the input line (kept only for a
- * dead-letter file), then the key.  librdkafka sends it without a copy,
- * and blocks of one size are recycled (msg_get()): no malloc per record.
- */
-struct msg {
-        struct msg *prev, *next; /* in flight; or the spare list */
-        uint64_t read_us;        /* when its line was read: latency */
-        uint64_t line_no;
-        size_t   value_len, raw_len, key_len;
-        size_t   room;           /* data bytes of the block */
-        int64_t  timestamp_ms;
-        char     data[];
-};
-
 struct stats_state {
         struct latency latency;      /* read to delivery report */
         uint64_t       start_us;
@@ -50,6 +37,14 @@ struct stats_state {
         int64_t        last_delivery_ms;
         int            stalled;
         char          *rdkafka_json; /* librdkafka's latest statistics */
+};
+
+/* How far the stop signals have gone: see signal_cb(). */
+enum stop_level {
+        STOP_NONE,      /* no signal */
+        STOP_DRAIN,     /* reading stdin until EOF or drain.timeout.ms */
+        STOP_NOW,       /* reading stopped, flushing for a short while */
+        STOP_GIVE_UP,   /* the flush given up */
 };
 
 struct app {
@@ -63,51 +58,35 @@ struct app {
         struct ev_loop      *loop;
         char                *topic;
 
-        ev_io     stdin_w, kafka_w;
+        ev_io     stdin_w;
         ev_timer  tick_w, drain_w, flush_w, stats_w;
         ev_signal sigint_w, sigterm_w, sighup_w, sigusr1_w;
         ev_prepare prepare_w;
 
-        rd_kafka_t       *rk;
-        rd_kafka_topic_t *rkt;
-        int               kafka_pipe[2];
+        struct output    *out;      /* NULL until opened */
+        struct msgpool    pool;
         struct msg       *pending;  /* refused with QUEUE_FULL, retried */
-        struct msg       *spare;    /* recycled blocks (msg_get()) */
-        size_t            room;     /* their data bytes */
-        struct msg       *inflight; /* produced, no delivery report yet */
-        struct msg       *inflight_tail;
-        int64_t           in_flight, in_flight_bytes;
 
         int      to_stdout;
         int      paused;     /* stdin watcher stopped for backpressure */
         int      eof;
         int      flushing;   /* no more input will be produced */
-        int      signals;
+        enum stop_level stop; /* the signals so far */
         int      fatal;      /* a fatal runtime error happened */
+        int      fatal_handled; /* ... and before_block() acted on it */
         int      unread;     /* stopped before the end of stdin */
         int      gave_up;    /* flush timed out and the queue was purged */
         uint64_t purge_count;  /* records since the last purge_init */
         int      in_purge;
         unsigned complaints;   /* invalid records reported on stderr */
         uint64_t pump_us;      /* when the lines being handled were read */
-        uint64_t serve_us;     /* when the reports being served arrived */
+        uint64_t serve_us;     /* the first report of this loop turn, or 0:
+                                  one clock reading serves them all */
         int64_t  serve_ms;     /* the same on the wall clock */
 };
 
 void ktp_log(const struct app *a, int level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
-
-/* Output: Kafka, or stdout with --stdout.  See output.c. */
-int output_open(struct app *a, char *err, size_t errlen);
-void output_close(struct app *a);
-/* Produces m: 0 taken (m now belongs to the output), 1 queue full, -1 failed. */
-int output_produce(struct app *a, struct msg *m);
-void output_serve(struct app *a);
-void output_purge(struct app *a);
-
-/* Called by the output for each message's outcome; frees m. */
-void app_delivered(struct app *a, struct msg *m, int ok, const char *error);
-void app_fatal(struct app *a, const char *why);
 
 /* Time spent with stdin stopped by backpressure, the current pause too. */
 uint64_t backpressure_us(const struct app *a);

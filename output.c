@@ -1,14 +1,38 @@
 /*
  * output.c: where events go.  Kafka through librdkafka, served from the
- * event loop (its main queue wakes a pipe), or stdout with --stdout.
+ * event loop (its main queue wakes a pipe), or stdout.  See output.h.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "kafkatee-pipe.h"
+#include <librdkafka/rdkafka.h>
+
+#include "output.h"
+
+struct output {
+        struct output_opts opts;
+        struct output_cb   cb;
+        struct ev_loop    *loop;
+
+        rd_kafka_t       *rk;
+        rd_kafka_topic_t *rkt;
+        int               wake[2];  /* librdkafka's main queue wakes us */
+        ev_io             wake_w;
+
+        struct msg *inflight;       /* produced, no report yet, in order */
+        struct msg *inflight_tail;
+        int64_t     in_flight, in_flight_bytes;
+
+        int  polling;               /* inside rd_kafka_poll() */
+        enum { FATAL_NONE, FATAL_RECORDED, FATAL_REPORTED } fatal;
+        char fatal_why[512];        /* recorded in error_cb(), reported
+                                       after the poll: output_serve() */
+};
 
 /* Defaults that do not lose data; -X and kafka.* settings override them. */
 static const struct {
@@ -17,93 +41,119 @@ static const struct {
         { "acks", "all" },
         { "enable.idempotence", "true" },
         { "log.queue", "true" },
-        { "client.id", KTP_NAME },
 };
 
-/* Appended at the tail: what is dead-lettered in bulk keeps input order. */
-static void inflight_link(struct app *a, struct msg *m)
+static void say(struct output *o, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void say(struct output *o, int level, const char *fmt, ...)
 {
-        m->next = NULL;
-        m->prev = a->inflight_tail;
-        if (a->inflight_tail != NULL)
-                a->inflight_tail->next = m;
-        else
-                a->inflight = m;
-        a->inflight_tail = m;
-        a->in_flight++;
-        a->in_flight_bytes += (int64_t)(sizeof(*m) + m->room);
+        char text[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        o->cb.log(o->cb.opaque, level, text);
 }
 
-static void inflight_unlink(struct app *a, struct msg *m)
+/* Appended at the tail: what is dead-lettered in bulk keeps input order. */
+static void inflight_link(struct output *o, struct msg *m)
+{
+        m->next = NULL;
+        m->prev = o->inflight_tail;
+        if (o->inflight_tail != NULL)
+                o->inflight_tail->next = m;
+        else
+                o->inflight = m;
+        o->inflight_tail = m;
+        o->in_flight++;
+        o->in_flight_bytes += (int64_t)msg_size(m);
+}
+
+static void inflight_unlink(struct output *o, struct msg *m)
 {
         if (m->prev != NULL)
                 m->prev->next = m->next;
         else
-                a->inflight = m->next;
+                o->inflight = m->next;
         if (m->next != NULL)
                 m->next->prev = m->prev;
         else
-                a->inflight_tail = m->prev;
-        a->in_flight--;
-        a->in_flight_bytes -= (int64_t)(sizeof(*m) + m->room);
+                o->inflight_tail = m->prev;
+        o->in_flight--;
+        o->in_flight_bytes -= (int64_t)msg_size(m);
+}
+
+int64_t output_in_flight(const struct output *o)
+{
+        return o != NULL ? o->in_flight : 0;
+}
+
+int64_t output_in_flight_bytes(const struct output *o)
+{
+        return o != NULL ? o->in_flight_bytes : 0;
 }
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                       void *opaque)
 {
-        struct app *a = opaque;
+        struct output *o = opaque;
         struct msg *m = rkm->_private;
+        enum output_outcome how = OUTPUT_FAILED;
         char why[256];
 
         (void)rk;
-        inflight_unlink(a, m);
+        inflight_unlink(o, m);
         if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                app_delivered(a, m, 1, NULL);
+                o->cb.delivered(o->cb.opaque, m, OUTPUT_DELIVERED, NULL);
                 return;
         }
+        if (rkm->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+            rkm->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+                how = OUTPUT_PURGED;
         /* A purged or timed-out request may still have been written. */
         snprintf(why, sizeof(why), "%s%s", rd_kafka_err2str(rkm->err),
                  rd_kafka_message_status(rkm) ==
                  RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED ?
                  " (possibly delivered)" : "");
-        app_delivered(a, m, 0, why);
+        o->cb.delivered(o->cb.opaque, m, how, why);
 }
 
+/* Inside rd_kafka_poll(): only recorded, reported once it returned. */
 static void error_cb(rd_kafka_t *rk, int err, const char *reason,
                      void *opaque)
 {
-        struct app *a = opaque;
-        char buf[512];
+        struct output *o = opaque;
 
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
-                rd_kafka_fatal_error(rk, buf, sizeof(buf));
-                app_fatal(a, buf);
+                if (o->fatal != FATAL_NONE)
+                        return;
+                rd_kafka_fatal_error(rk, o->fatal_why,
+                                     sizeof(o->fatal_why));
+                o->fatal = FATAL_RECORDED;
                 return;
         }
         /* Brokers come back: librdkafka retries, we keep the records. */
-        ktp_log(a, 1, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+        say(o, 1, "kafka: %s: %s", rd_kafka_err2name(err), reason);
 }
 
 /* librdkafka's own statistics, embedded in the stats file. */
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
-        struct app *a = opaque;
-        char *copy = strndup(json, len);
+        struct output *o = opaque;
 
         (void)rk;
-        if (copy != NULL) {
-                free(a->st.rdkafka_json);
-                a->st.rdkafka_json = copy;
-        }
-        return 0;
+        o->cb.rdkafka_stats(o->cb.opaque, json, len);
+        return 0; /* librdkafka frees json */
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf)
 {
-        struct app *a = rd_kafka_opaque(rk);
+        struct output *o = rd_kafka_opaque(rk);
 
-        ktp_log(a, level <= 3 ? 1 : 2, "kafka: %s: %s", fac, buf);
+        say(o, level <= 3 ? 1 : 2, "kafka: %s: %s", fac, buf);
 }
 
 static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
@@ -118,9 +168,11 @@ static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
         return -1;
 }
 
-static rd_kafka_conf_t *kafka_conf(struct app *a, char *err, size_t errlen)
+/* Ours first, then the user's: theirs win. */
+static int set_props(struct output *o, rd_kafka_conf_t *kc, char *err,
+                     size_t errlen)
 {
-        rd_kafka_conf_t *kc = rd_kafka_conf_new();
+        const struct output_opts *op = &o->opts;
         size_t i;
         int r = 0;
 
@@ -128,149 +180,196 @@ static rd_kafka_conf_t *kafka_conf(struct app *a, char *err, size_t errlen)
                                   sizeof(*safe_defaults); i++)
                 r = set_prop(kc, safe_defaults[i].name, safe_defaults[i].value,
                              err, errlen);
-        if (r == 0 && a->conf.stats_rdkafka) {
+        if (r == 0 && op->client_id != NULL)
+                r = set_prop(kc, "client.id", op->client_id, err, errlen);
+        if (r == 0 && op->rdkafka_stats) {
                 char ms[32];
 
-                snprintf(ms, sizeof(ms), "%lld", a->conf.stats_interval_ms);
+                snprintf(ms, sizeof(ms), "%lld", op->stats_interval_ms);
                 r = set_prop(kc, "statistics.interval.ms", ms, err, errlen);
                 rd_kafka_conf_set_stats_cb(kc, stats_cb);
         }
-        if (r == 0 && a->conf.brokers != NULL)
-                r = set_prop(kc, "bootstrap.servers", a->conf.brokers, err,
+        if (r == 0 && op->brokers != NULL)
+                r = set_prop(kc, "bootstrap.servers", op->brokers, err,
                              errlen);
-        for (i = 0; r == 0 && i < a->conf.kafka.n; i++)
-                r = set_prop(kc, a->conf.kafka.v[i].key,
-                             a->conf.kafka.v[i].value, err, errlen);
-        if (r == -1) {
+        for (i = 0; r == 0 && op->props != NULL && i < op->props->n; i++)
+                r = set_prop(kc, op->props->v[i].key, op->props->v[i].value,
+                             err, errlen);
+        return r;
+}
+
+static rd_kafka_conf_t *kafka_conf(struct output *o, char *err, size_t errlen)
+{
+        rd_kafka_conf_t *kc = rd_kafka_conf_new();
+
+        if (set_props(o, kc, err, errlen) == -1) {
                 rd_kafka_conf_destroy(kc);
                 return NULL;
         }
-        rd_kafka_conf_set_opaque(kc, a);
+        rd_kafka_conf_set_opaque(kc, o);
         rd_kafka_conf_set_dr_msg_cb(kc, dr_msg_cb);
         rd_kafka_conf_set_error_cb(kc, error_cb);
         rd_kafka_conf_set_log_cb(kc, log_cb);
         return kc;
 }
 
-static void kafka_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void wake_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-        struct app *a = w->data;
+        struct output *o = w->data;
         char buf[256];
 
         (void)loop;
         (void)revents;
-        while (read(a->kafka_pipe[0], buf, sizeof(buf)) > 0)
+        while (read(o->wake[0], buf, sizeof(buf)) > 0)
                 ;
-        output_serve(a);
+        output_serve(o);
 }
 
 /* librdkafka writes to a pipe when its main queue turns non-empty. */
-static int kafka_wakeup(struct app *a, char *err, size_t errlen)
+static int kafka_wakeup(struct output *o, char *err, size_t errlen)
 {
         rd_kafka_queue_t *q;
 
-        if (pipe2(a->kafka_pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+        if (pipe2(o->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
+                o->wake[0] = o->wake[1] = -1;
                 snprintf(err, errlen, "pipe: %s", strerror(errno));
                 return -1;
         }
-        q = rd_kafka_queue_get_main(a->rk);
-        rd_kafka_queue_io_event_enable(q, a->kafka_pipe[1], "1", 1);
+        q = rd_kafka_queue_get_main(o->rk);
+        rd_kafka_queue_io_event_enable(q, o->wake[1], "1", 1);
         rd_kafka_queue_destroy(q);
         /* Logs to the main queue too, so they are printed from our thread. */
-        rd_kafka_set_log_queue(a->rk, NULL);
-        ev_io_init(&a->kafka_w, kafka_cb, a->kafka_pipe[0], EV_READ);
-        a->kafka_w.data = a;
-        ev_io_start(a->loop, &a->kafka_w);
+        rd_kafka_set_log_queue(o->rk, NULL);
+        ev_io_init(&o->wake_w, wake_cb, o->wake[0], EV_READ);
+        o->wake_w.data = o;
+        ev_io_start(o->loop, &o->wake_w);
         /* The pipe is written only when the queue turns non-empty. */
-        output_serve(a);
+        output_serve(o);
         return 0;
 }
 
-static int kafka_open(struct app *a, char *err, size_t errlen)
+static int kafka_open(struct output *o, char *err, size_t errlen)
 {
-        rd_kafka_conf_t *kc = kafka_conf(a, err, errlen);
+        rd_kafka_conf_t *kc = kafka_conf(o, err, errlen);
         char msg[512];
 
         if (kc == NULL)
                 return -1;
-        if ((a->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, msg,
+        if ((o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, msg,
                                   sizeof(msg))) == NULL) {
                 snprintf(err, errlen, "kafka: %s", msg);
                 rd_kafka_conf_destroy(kc);
                 return -1;
         }
-        if ((a->rkt = rd_kafka_topic_new(a->rk, a->topic, NULL)) == NULL) {
-                snprintf(err, errlen, "topic %s: %s", a->topic,
+        if ((o->rkt = rd_kafka_topic_new(o->rk, o->opts.topic, NULL)) ==
+            NULL) {
+                snprintf(err, errlen, "topic %s: %s", o->opts.topic,
                          rd_kafka_err2str(rd_kafka_last_error()));
                 return -1;
         }
-        return kafka_wakeup(a, err, errlen);
+        return kafka_wakeup(o, err, errlen);
 }
 
-int output_open(struct app *a, char *err, size_t errlen)
+struct output *output_open(const struct output_opts *opts,
+                           const struct output_cb *cb, struct ev_loop *loop,
+                           char *err, size_t errlen)
 {
-        a->kafka_pipe[0] = a->kafka_pipe[1] = -1;
-        if (a->to_stdout)
-                return 0;
-        return kafka_open(a, err, errlen);
+        struct output *o = calloc(1, sizeof(*o));
+
+        if (o == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return NULL;
+        }
+        o->opts = *opts;
+        o->cb = *cb;
+        o->loop = loop;
+        /* Never opened: output_close() must not close fd 0. */
+        o->wake[0] = o->wake[1] = -1;
+        if (opts->mode == OUTPUT_KAFKA && kafka_open(o, err, errlen) == -1) {
+                output_close(o);
+                return NULL;
+        }
+        return o;
 }
 
-void output_close(struct app *a)
+/* Without a producer no report will come: each message is given back. */
+static void give_back_inflight(struct output *o)
 {
-        if (a->to_stdout) {
-                output_serve(a);
+        struct msg *m;
+
+        while ((m = o->inflight) != NULL) {
+                inflight_unlink(o, m);
+                o->cb.delivered(o->cb.opaque, m, OUTPUT_NO_REPORT,
+                                "no delivery report before exit "
+                                "(outcome unknown)");
+        }
+}
+
+void output_close(struct output *o)
+{
+        if (o == NULL)
                 return;
+        if (o->opts.mode == OUTPUT_STDOUT)
+                output_serve(o);
+        if (o->wake[0] != -1)
+                ev_io_stop(o->loop, &o->wake_w);
+        if (o->rkt != NULL)
+                rd_kafka_topic_destroy(o->rkt);
+        if (o->rk != NULL)
+                rd_kafka_destroy(o->rk);
+        if (o->wake[0] != -1) {
+                close(o->wake[0]);
+                close(o->wake[1]);
         }
-        if (a->kafka_pipe[0] != -1)
-                ev_io_stop(a->loop, &a->kafka_w);
-        if (a->rkt != NULL)
-                rd_kafka_topic_destroy(a->rkt);
-        if (a->rk != NULL)
-                rd_kafka_destroy(a->rk);
-        if (a->kafka_pipe[0] != -1) {
-                close(a->kafka_pipe[0]);
-                close(a->kafka_pipe[1]);
-        }
+        give_back_inflight(o);
+        free(o);
+}
+
+static void report_fatal(struct output *o, const char *why)
+{
+        if (o->fatal == FATAL_REPORTED)
+                return;
+        o->fatal = FATAL_REPORTED;
+        o->cb.fatal(o->cb.opaque, why);
 }
 
 /*
  * stdout: an event is delivered once fflush(3) said so; until then it
  * waits in the in-flight list like a Kafka message.
  */
-static void stdout_settle(struct app *a);
-
-static int stdout_produce(struct app *a, struct msg *m)
-{
-        inflight_link(a, m);
-        if (fwrite(m->data, 1, m->value_len, stdout) != m->value_len ||
-            putchar('\n') == EOF)
-                stdout_settle(a);
-        return 0;
-}
-
-static void stdout_settle(struct app *a)
+static void stdout_settle(struct output *o)
 {
         int ok = fflush(stdout) == 0;
         const char *why = ok ? NULL : strerror(errno);
         struct msg *m;
 
-        while ((m = a->inflight) != NULL) {
-                inflight_unlink(a, m);
-                app_delivered(a, m, ok, why);
+        while ((m = o->inflight) != NULL) {
+                inflight_unlink(o, m);
+                o->cb.delivered(o->cb.opaque, m, ok ? OUTPUT_DELIVERED :
+                                OUTPUT_FAILED, why);
         }
-        if (!ok && !a->fatal)
-                app_fatal(a, "cannot write to stdout");
+        if (!ok)
+                report_fatal(o, "cannot write to stdout");
 }
 
-int output_produce(struct app *a, struct msg *m)
+static enum output_taken stdout_produce(struct output *o, struct msg *m)
+{
+        inflight_link(o, m);
+        if (fwrite(m->data, 1, m->value_len, stdout) != m->value_len ||
+            putchar('\n') == EOF)
+                stdout_settle(o);
+        return OUTPUT_TAKEN;
+}
+
+enum output_taken output_produce(struct output *o, struct msg *m)
 {
         rd_kafka_resp_err_t err;
 
-        if (a->to_stdout)
-                return stdout_produce(a, m);
+        if (o->opts.mode == OUTPUT_STDOUT)
+                return stdout_produce(o, m);
         /* No copy: m->data lives until its delivery report frees it. */
         err = rd_kafka_producev(
-                a->rk, RD_KAFKA_V_RKT(a->rkt),
+                o->rk, RD_KAFKA_V_RKT(o->rkt),
                 RD_KAFKA_V_VALUE(m->data, m->value_len),
                 RD_KAFKA_V_KEY(m->key_len ? m->data + m->value_len +
                                                     m->raw_len : NULL,
@@ -278,37 +377,43 @@ int output_produce(struct app *a, struct msg *m)
                 RD_KAFKA_V_TIMESTAMP(m->timestamp_ms),
                 RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                return 1;
+                return OUTPUT_QUEUE_FULL;
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                app_delivered(a, m, 0, rd_kafka_err2str(err));
-                return -1;
+                o->cb.delivered(o->cb.opaque, m, OUTPUT_FAILED,
+                                rd_kafka_err2str(err));
+                return OUTPUT_REFUSED;
         }
-        inflight_link(a, m);
-        return 0;
+        inflight_link(o, m);
+        return OUTPUT_TAKEN;
 }
 
-/* Serves delivery reports, errors and logs: never blocks. */
-void output_serve(struct app *a)
+void output_serve(struct output *o)
 {
-        if (a->to_stdout) {
-                if (a->inflight != NULL)
-                        stdout_settle(a);
+        if (o == NULL)
+                return;
+        if (o->opts.mode == OUTPUT_STDOUT) {
+                if (o->inflight != NULL)
+                        stdout_settle(o);
                 return;
         }
-        if (a->rk == NULL)
-                return;
-        a->serve_us = mono_us();
-        a->serve_ms = now_ms();
-        while (rd_kafka_poll(a->rk, 0) > 0)
+        if (o->polling) {
+                /* librdkafka does not expect its poll to be re-entered. */
+                say(o, 0, "bug: output_serve() called from a librdkafka "
+                    "callback");
+                abort();
+        }
+        o->polling = 1;
+        while (rd_kafka_poll(o->rk, 0) > 0)
                 ;
-        a->serve_us = 0;
+        o->polling = 0;
+        if (o->fatal == FATAL_RECORDED)
+                report_fatal(o, o->fatal_why);
 }
 
-/* Gives up on what is still queued: each comes back as a failed report. */
-void output_purge(struct app *a)
+void output_purge(struct output *o)
 {
-        if (a->rk == NULL)
+        if (o == NULL || o->rk == NULL)
                 return;
-        rd_kafka_purge(a->rk, RD_KAFKA_PURGE_F_QUEUE |
+        rd_kafka_purge(o->rk, RD_KAFKA_PURGE_F_QUEUE |
                                       RD_KAFKA_PURGE_F_INFLIGHT);
 }

@@ -321,3 +321,68 @@ oracle() {
         [ "$status" -eq 1 ]
         [[ "$output" == *"kafka property nnnn"* ]]
 }
+
+# lines N: N small valid records, tags 1..N.
+lines() {
+        awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"event_type\": \"purge\", \"tag\": %d, \"ip_src\": \"10.0.0.1\", \"packets\": 1}\n", i }'
+}
+
+@test "stdin closed: a clear error and exit 1, not a libev abort" {
+        # Not `run ... <&-`: run's own pipe would take the free fd 0.
+        status=0
+        "$KTP" --stdout <&- 2> "$T/err" || status=$?
+        [ "$status" -eq 1 ]
+        grep -q "standard input is closed" "$T/err"
+        "$KTP" -V <&- > /dev/null
+}
+
+@test "setup fails before the output is opened: fd 0 is closed by no one" {
+        command -v strace > /dev/null || skip "no strace"
+        run strace -f -e trace=close -o "$T/trace" "$KTP" -t t < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"no brokers"* ]]
+        if grep -E '(^|[^0-9])close\(0\)' "$T/trace"; then false; fi
+}
+
+# failshim.so (LD_PRELOAD) makes an allocation or RAND_bytes fail; it
+# cannot be preloaded into a sanitizer build.
+shim() {
+        [[ "$KTP" == *asan* ]] && skip "LD_PRELOAD into an ASan build"
+        SHIM=$(dirname "$KTP")/failshim.so
+        [ -f "$SHIM" ] || skip "no $SHIM: make testbin"
+}
+
+@test "no randomness for an event id: that line fails and is dead-lettered, fatal" {
+        shim
+        lines 300 > "$T/in"
+        # 256 ids a draw: the second draw fails, at line 257.
+        LD_PRELOAD=$SHIM FAILSHIM_RAND_OK=1 "$KTP" --stdout \
+                --dead-letter "$T/dead" < "$T/in" > "$T/out" 2> "$T/err" ||
+                [ $? -eq 2 ]
+        counters "$T/err"
+        [ "$exit" -eq 2 ]
+        [ "$read" -eq $((delivered + failed + invalid + skipped)) ]
+        [ "$delivered" -eq 256 ] && [ "$failed" -eq 44 ]
+        [ "$(wc -l < "$T/dead")" -eq 44 ]
+        [ "$(head -n 1 "$T/dead" | jq -r '"\(.line) \(.message)"')" = "257 no randomness for event ids" ]
+        diff <(jq -r .raw "$T/dead") <(sed -n '257,$p' "$T/in")
+}
+
+@test "out of memory for a record: that line fails and is dead-lettered, fatal" {
+        shim
+        {
+                lines 5
+                printf '{"event_type": "purge", "tag": 6, "label": "%s"}\n' \
+                        "$(head -c 102400 /dev/zero | tr '\0' x)"
+                lines 10 | tail -n 5
+        } > "$T/in"
+        # The 100 KB record's block (event + line) is the only malloc that big.
+        LD_PRELOAD=$SHIM FAILSHIM_MALLOC_MIN=150000 "$KTP" --stdout \
+                --dead-letter "$T/dead" < "$T/in" > "$T/out" 2> "$T/err" ||
+                [ $? -eq 2 ]
+        counters "$T/err"
+        [ "$exit" -eq 2 ]
+        [ "$read" -eq 11 ] && [ "$delivered" -eq 5 ] && [ "$failed" -eq 6 ]
+        [ "$(head -n 1 "$T/dead" | jq -r '"\(.line) \(.message)"')" = "6 out of memory" ]
+        diff <(jq -r .raw "$T/dead") <(sed -n '6,$p' "$T/in")
+}

@@ -311,3 +311,72 @@ tags() {
         [[ "$output" == *"delivered=500 invalid=1"* ]]
         [[ "$output" != *"=="* ]]
 }
+
+@test "a fatal error from librdkafka: the loop stops the run, not librdkafka's callback" {
+        mock_start -t t:1
+        # With idempotence, a sequence desync is fatal for the producer.
+        mock_cmd "errors 3 OUT_OF_ORDER_SEQUENCE_NUMBER"
+        # Still reading when it comes: stopping then means a flush.
+        proc_start ktp "$KTP" -b "$BROKERS" -t t --dead-letter "$T/dead"
+        gen 50 | proc_send ktp
+        wait_for_line "$(proc_file ktp err)" 'fatal: '
+        proc_finish ktp 20
+        # output_serve() aborts (134) if called from inside rd_kafka_poll().
+        [ "$PROC_STATUS" -eq 2 ]
+        grep -q 'fatal: .*sequence' "$(proc_file ktp err)"
+        if grep 'bug:' "$(proc_file ktp err)"; then false; fi
+        counters "$(proc_file ktp err)"
+        [ "$((failed + delivered))" -eq 50 ]
+        [ "$failed" -eq "$(wc -l < "$T/dead")" ]
+}
+
+@test "a broker error during the flush after a signal stays a delivery failure" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -X message.timeout.ms=1500 \
+                --dead-letter "$T/dead"
+        gen 20 | proc_send ktp
+        sleep 0.3
+        kill -TERM "$ktp_PID"
+        wait_for_line "$(proc_file ktp err)" 'draining stdin'
+        proc_finish ktp 30
+        [ "$PROC_STATUS" -eq 3 ]
+        counters "$(proc_file ktp err)"
+        [ "$failed" -eq 20 ]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = delivery ]
+        [[ "$(jq -r .error "$T/dead" | sort -u)" == *"timed out"* ]]
+}
+
+@test "what the flush timeout purges is a shutdown loss, signal or not" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        gen 20 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -o flush.timeout.ms=500 \
+                --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        counters <(echo "$output")
+        [ "$failed" -eq 20 ]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = shutdown ]
+        [[ "$(jq -r .error "$T/dead" | sort -u)" == *"Purged"* ]]
+}
+
+@test "two signals during the flush at EOF: the second gives up (man page, SIGNALS)" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o flush.timeout.ms=30000 \
+                --dead-letter "$T/dead"
+        gen 10 | proc_send ktp
+        proc_eof ktp
+        sleep 0.5
+        kill -TERM "$ktp_PID"
+        wait_for_line "$(proc_file ktp err)" 'stopping, flushing for up to 5000 ms'
+        sleep 0.5
+        kill -TERM "$ktp_PID"
+        wait_for_line "$(proc_file ktp err)" 'giving up on the flush'
+        proc_wait ktp 10
+        [ "$PROC_STATUS" -eq 3 ]
+        [ "$(grep -c 'stopping, flushing' "$(proc_file ktp err)")" -eq 1 ]
+        counters "$(proc_file ktp err)"
+        [ "$failed" -eq 10 ]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = shutdown ]
+}

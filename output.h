@@ -1,0 +1,92 @@
+/*
+ * output.h: where events go.  Kafka through librdkafka, served from the
+ * event loop, or stdout.
+ *
+ * Owns: the rd_kafka_t and its topic, the pipe librdkafka writes to when
+ * its main queue turns non-empty and the ev_io watcher on it, and the
+ * list of messages produced but not yet reported (with their count and
+ * bytes).  A message handed to output_produce() belongs to the output
+ * until it comes back, exactly once, through cb.delivered.
+ *
+ * Callbacks run from output_serve(), output_produce() or output_close().
+ * cb.delivered may run inside rd_kafka_poll(): it must not call back
+ * into the output (output_serve() aborts if re-entered that way), only
+ * record.  cb.fatal runs after rd_kafka_poll() returned (librdkafka's
+ * error callback only records it), so it may act; the program still
+ * leaves the stopping to its loop.
+ */
+#ifndef KT_OUTPUT_H
+#define KT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "msgpool.h"
+
+enum output_mode { OUTPUT_KAFKA, OUTPUT_STDOUT };
+
+/* Read by output_open() only: the strings need not outlive it. */
+struct output_opts {
+        enum output_mode     mode;
+        const char          *brokers;   /* NULL: from props */
+        const char          *topic;
+        const struct kvlist *props;     /* librdkafka properties, -X */
+        const char          *client_id; /* the default client.id */
+        int                  rdkafka_stats;  /* librdkafka's statistics */
+        long long            stats_interval_ms;
+};
+
+/* How a message ended. */
+enum output_outcome {
+        OUTPUT_DELIVERED,  /* acknowledged (stdout: written and flushed) */
+        OUTPUT_FAILED,     /* refused, timed out or a write error */
+        OUTPUT_PURGED,     /* given up by output_purge() */
+        OUTPUT_NO_REPORT,  /* still in flight at output_close() */
+};
+
+struct output_cb {
+        /* m comes back to the caller; error is NULL when delivered. */
+        void (*delivered)(void *opaque, struct msg *m,
+                          enum output_outcome outcome, const char *error);
+        /* The output cannot go on (librdkafka's fatal error, stdout). */
+        void (*fatal)(void *opaque, const char *why);
+        /* librdkafka's statistics JSON, when opts.rdkafka_stats. */
+        void (*rdkafka_stats)(void *opaque, const char *json, size_t len);
+        /* level 0 error, 1 warning, 2 info. */
+        void (*log)(void *opaque, int level, const char *text);
+        void *opaque;
+};
+
+/* What output_produce() did with a message. */
+enum output_taken {
+        OUTPUT_TAKEN,       /* it is the output's until cb.delivered */
+        OUTPUT_QUEUE_FULL,  /* not taken: try again after serving */
+        OUTPUT_REFUSED,     /* already reported failed through cb */
+};
+
+struct output;
+
+/* NULL with a message in err. */
+struct output *output_open(const struct output_opts *opts,
+                           const struct output_cb *cb, struct ev_loop *loop,
+                           char *err, size_t errlen);
+/*
+ * Stops the watcher and destroys the producer without waiting; what is
+ * still in flight comes back as OUTPUT_NO_REPORT.  Takes NULL.
+ */
+void output_close(struct output *o);
+
+enum output_taken output_produce(struct output *o, struct msg *m);
+/* Serves delivery reports, errors and logs: never blocks. */
+void output_serve(struct output *o);
+/* Gives up what is queued: each comes back as OUTPUT_PURGED. */
+void output_purge(struct output *o);
+
+int64_t output_in_flight(const struct output *o);
+/* Their blocks' bytes (msg_size()), for queue.high.bytes. */
+int64_t output_in_flight_bytes(const struct output *o);
+
+#endif /* KT_OUTPUT_H */

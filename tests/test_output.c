@@ -1,0 +1,296 @@
+/*
+ * test_output.c: the output against librdkafka's mock cluster, hosted
+ * here on a throwaway handle, and stdout: every message comes back once,
+ * with the outcome that fits, and a fatal error is reported outside
+ * rd_kafka_poll().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "msgpool.h"
+#include "output.h"
+
+#define APIKEY_PRODUCE 0 /* not in the public headers */
+
+struct seen {
+        struct output *o;
+        int outcomes[OUTPUT_NO_REPORT + 1];
+        int fatal, stats;
+        char error[256];
+};
+
+struct fixture {
+        rd_kafka_t             *host; /* hosts the mock cluster */
+        rd_kafka_mock_cluster_t *mc;
+        struct ev_loop         *loop;
+        struct seen             seen;
+};
+
+static void delivered(void *opaque, struct msg *m, enum output_outcome how,
+                      const char *error)
+{
+        struct seen *s = opaque;
+
+        s->outcomes[how]++;
+        if (error != NULL)
+                snprintf(s->error, sizeof(s->error), "%s", error);
+        free(m);
+}
+
+/* What the program did before: act at once, serving included. */
+static void fatal(void *opaque, const char *why)
+{
+        struct seen *s = opaque;
+
+        (void)why;
+        s->fatal++;
+        output_serve(s->o); /* aborts if inside rd_kafka_poll() */
+}
+
+static void rdkafka_stats(void *opaque, const char *json, size_t len)
+{
+        struct seen *s = opaque;
+
+        (void)json;
+        (void)len;
+        s->stats++;
+}
+
+static void log_text(void *opaque, int level, const char *text)
+{
+        (void)opaque;
+        (void)level;
+        (void)text;
+}
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char err[256];
+
+        assert_non_null(f);
+        rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
+        f->host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+        assert_non_null(f->host);
+        f->mc = rd_kafka_mock_cluster_new(f->host, 1);
+        assert_non_null(f->mc);
+        assert_int_equal(rd_kafka_mock_topic_create(f->mc, "t", 1, 1), 0);
+        f->loop = ev_loop_new(EVFLAG_AUTO);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+
+        ev_loop_destroy(f->loop);
+        rd_kafka_mock_cluster_destroy(f->mc);
+        rd_kafka_destroy(f->host);
+        free(f);
+        return 0;
+}
+
+static struct output *open_kafka(struct fixture *f, const struct kvlist *kv)
+{
+        const struct output_opts opts = {
+                .mode = OUTPUT_KAFKA, .topic = "t", .props = kv,
+                .brokers = rd_kafka_mock_cluster_bootstraps(f->mc),
+                .rdkafka_stats = 1, .stats_interval_ms = 100,
+        };
+        const struct output_cb cb = {
+                .delivered = delivered, .fatal = fatal,
+                .rdkafka_stats = rdkafka_stats, .log = log_text,
+                .opaque = &f->seen,
+        };
+        char err[256];
+
+        f->seen.o = output_open(&opts, &cb, f->loop, err, sizeof(err));
+        assert_non_null(f->seen.o);
+        return f->seen.o;
+}
+
+static struct msg *msg(const char *value)
+{
+        struct msg *m = calloc(1, sizeof(*m) + strlen(value));
+
+        assert_non_null(m);
+        m->room = strlen(value);
+        m->value_len = strlen(value);
+        memcpy(m->data, value, m->value_len);
+        return m;
+}
+
+static void tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        (void)loop;
+        (void)w;
+        (void)revents;
+}
+
+/* Runs the loop (the output's watcher) until *until or 10 s. */
+static void run_until(struct fixture *f, const int *until, int want)
+{
+        ev_timer t;
+        time_t end = time(NULL) + 10;
+
+        ev_timer_init(&t, tick, 0.05, 0.05);
+        ev_timer_start(f->loop, &t);
+        while (*until < want && time(NULL) < end)
+                ev_run(f->loop, EVRUN_ONCE);
+        ev_timer_stop(f->loop, &t);
+}
+
+static void test_close_null(void **state)
+{
+        (void)state;
+        output_close(NULL);
+        output_serve(NULL);
+        output_purge(NULL);
+        assert_int_equal(output_in_flight(NULL), 0);
+}
+
+static void test_delivered_and_counted(void **state)
+{
+        struct fixture *f = *state;
+        struct output *o = open_kafka(f, NULL);
+        int i;
+
+        for (i = 0; i < 10; i++)
+                assert_int_equal(output_produce(o, msg("{\"a\":1}")),
+                                 OUTPUT_TAKEN);
+        assert_int_equal(output_in_flight(o), 10);
+        assert_int_equal(output_in_flight_bytes(o),
+                         10 * (int64_t)(sizeof(struct msg) + 7));
+        run_until(f, &f->seen.outcomes[OUTPUT_DELIVERED], 10);
+        assert_int_equal(f->seen.outcomes[OUTPUT_DELIVERED], 10);
+        assert_int_equal(output_in_flight(o), 0);
+        assert_int_equal(output_in_flight_bytes(o), 0);
+        run_until(f, &f->seen.stats, 1);
+        assert_true(f->seen.stats >= 1);
+        output_close(o);
+}
+
+static void test_purged_then_no_report(void **state)
+{
+        struct fixture *f = *state;
+        struct output *o;
+        int i;
+
+        rd_kafka_mock_broker_set_down(f->mc, 1);
+        o = open_kafka(f, NULL);
+        for (i = 0; i < 5; i++)
+                output_produce(o, msg("x"));
+        output_purge(o);
+        run_until(f, &f->seen.outcomes[OUTPUT_PURGED], 5);
+        assert_int_equal(f->seen.outcomes[OUTPUT_PURGED], 5);
+        assert_int_equal(f->seen.outcomes[OUTPUT_FAILED], 0);
+        assert_non_null(strstr(f->seen.error, "urge"));
+        for (i = 0; i < 3; i++)
+                output_produce(o, msg("y"));
+        output_close(o);
+        assert_int_equal(f->seen.outcomes[OUTPUT_NO_REPORT], 3);
+}
+
+/* A fatal error surfaces after rd_kafka_poll(): the callback may serve. */
+static void test_fatal_reported_outside_poll(void **state)
+{
+        struct fixture *f = *state;
+        struct output *o = open_kafka(f, NULL);
+
+        /* With idempotence, a sequence desync is fatal for the producer. */
+        rd_kafka_mock_push_request_errors(
+                f->mc, APIKEY_PRODUCE, 3,
+                RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+        output_produce(o, msg("z"));
+        run_until(f, &f->seen.fatal, 1);
+        assert_int_equal(f->seen.fatal, 1);
+        output_serve(o);
+        assert_int_equal(f->seen.fatal, 1); /* reported once */
+        output_close(o);
+        assert_int_equal(f->seen.outcomes[OUTPUT_DELIVERED] +
+                         f->seen.outcomes[OUTPUT_FAILED] +
+                         f->seen.outcomes[OUTPUT_NO_REPORT], 1);
+}
+
+static void test_bad_property(void **state)
+{
+        struct fixture *f = *state;
+        struct kv v = { (char *)"no.such.property", (char *)"1" };
+        const struct kvlist kv = { &v, 1 };
+        const struct output_opts opts = {
+                .mode = OUTPUT_KAFKA, .topic = "t", .props = &kv,
+        };
+        const struct output_cb cb = { delivered, fatal, rdkafka_stats,
+                                      log_text, &f->seen };
+        char err[256] = "";
+
+        assert_null(output_open(&opts, &cb, f->loop, err, sizeof(err)));
+        assert_non_null(strstr(err, "no.such.property"));
+}
+
+static void test_stdout(void **state)
+{
+        struct fixture *f = *state;
+        const struct output_opts opts = { .mode = OUTPUT_STDOUT };
+        const struct output_cb cb = { delivered, fatal, rdkafka_stats,
+                                      log_text, &f->seen };
+        char err[256], path[] = "/tmp/test_output.XXXXXX", buf[64] = "";
+        struct output *o;
+        FILE *fp;
+        int saved;
+
+        close(mkstemp(path));
+        fflush(stdout);
+        saved = dup(STDOUT_FILENO);
+        assert_non_null(freopen(path, "w", stdout));
+        o = output_open(&opts, &cb, f->loop, err, sizeof(err));
+        assert_non_null(o);
+        output_produce(o, msg("one"));
+        output_produce(o, msg("two"));
+        assert_int_equal(output_in_flight(o), 2);
+        output_serve(o);
+        assert_int_equal(f->seen.outcomes[OUTPUT_DELIVERED], 2);
+        output_close(o);
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO); /* cmocka reports on stdout */
+        close(saved);
+        assert_non_null(fp = fopen(path, "r"));
+        assert_int_equal(fread(buf, 1, sizeof(buf) - 1, fp), 8);
+        assert_string_equal(buf, "one\ntwo\n");
+        fclose(fp);
+        unlink(path);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_close_null),
+                cmocka_unit_test_setup_teardown(test_delivered_and_counted,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_purged_then_no_report,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_fatal_reported_outside_poll, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bad_property, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_stdout, setup,
+                                                teardown),
+        };
+
+        return cmocka_run_group_tests_name("output", tests, NULL, NULL);
+}
