@@ -165,3 +165,10 @@ teardown() {
                 "$(proc_file ktp err)"
         [ "$(jq -r .raw "$T/dead.1")" = bad1 ]
 }
+
+@test "stdout and dead-letter file both full: nothing counted delivered, exit 2" {
+        head -n 3 "$ROOT/examples/samples/pmacctd-lo-json.jsonl" > "$T/in"
+        run bash -c "'$KTP' --stdout --dead-letter /dev/full < '$T/in' > /dev/full"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"delivered=0 invalid=0 failed=2 skipped=1"* ]]
+}
