@@ -101,7 +101,8 @@ static void test_errors(void **state)
         conf_free(&c);
 }
 
-int main(void)
+/* An argument runs only the tests whose names match it (* and ? work). */
+int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_options_set_keys),
@@ -110,5 +111,7 @@ int main(void)
                 cmocka_unit_test(test_errors),
         };
 
+        if (argc > 1)
+                cmocka_set_test_filter(argv[1]);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

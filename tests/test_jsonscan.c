@@ -966,7 +966,8 @@ static void test_transform_line_differential(void **state)
         assert_int_equal(failures, 0);
 }
 
-int main(void)
+/* An argument runs only the tests whose names match it (* and ? work). */
+int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_invalid_not_json, cleanup),
@@ -985,5 +986,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_transform_line_differential, cleanup),
         };
 
+        if (argc > 1)
+                cmocka_set_test_filter(argv[1]);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -220,7 +220,8 @@ static void test_over_block_max(void **state)
         sim_free(&s);
 }
 
-int main(void)
+/* An argument runs only the tests whose names match it (* and ? work). */
+int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_recycled),
@@ -234,5 +235,7 @@ int main(void)
                 cmocka_unit_test(test_over_block_max),
         };
 
+        if (argc > 1)
+                cmocka_set_test_filter(argv[1]);
         return cmocka_run_group_tests_name("msgpool", tests, NULL, NULL);
 }

@@ -490,7 +490,8 @@ static void test_sample_nfacctd_arrival(void **state)
         done(t);
 }
 
-int main(void)
+/* An argument runs only the tests whose names match it (* and ? work). */
+int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_sample_pmacctd_utc_plus_1, cleanup),
@@ -500,5 +501,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_sample_nfacctd_arrival, cleanup),
         };
 
+        if (argc > 1)
+                cmocka_set_test_filter(argv[1]);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

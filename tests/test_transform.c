@@ -1083,7 +1083,8 @@ static void test_large_record(void **state)
         done(t);
 }
 
-int main(void)
+/* An argument runs only the tests whose names match it (* and ? work). */
+int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_readme_example_exact, cleanup),
@@ -1125,5 +1126,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_large_record, cleanup),
         };
 
+        if (argc > 1)
+                cmocka_set_test_filter(argv[1]);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
