@@ -15,7 +15,7 @@
  *
  * A loss (invalid or failed) goes to the dead-letter file when there is
  * one; when there is none, or it cannot be written, it is reported
- * through cb.log (the first MAX_REPORTS, then one line saying the rest
+ * through cb.log (the first 100, then one line saying the rest
  * is in the summary).  A dead-letter write that fails is reported
  * through cb.fatal, once; the file is not written again.
  *

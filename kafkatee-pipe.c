@@ -46,12 +46,12 @@ static void app_fatal(struct app *a, const char *why)
         a->fatal = 1;
 }
 
-static void account_fatal(void *opaque, const char *why)
+static void app_account_fatal(void *opaque, const char *why)
 {
         app_fatal(opaque, why);
 }
 
-static void account_log(void *opaque, int level, const char *text)
+static void app_account_log(void *opaque, int level, const char *text)
 {
         ktp_log(opaque, level, "%s", text);
 }
@@ -59,7 +59,8 @@ static void account_log(void *opaque, int level, const char *text)
 static int app_account_open(struct app *a, char *err, size_t errlen)
 {
         const struct account_cb cb = {
-                .log = account_log, .fatal = account_fatal, .opaque = a,
+                .log = app_account_log, .fatal = app_account_fatal,
+                .opaque = a,
         };
 
         return account_open(&a->acc, a->conf.dead_letter,
