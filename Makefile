@@ -17,7 +17,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
-	msgpool.c
+	msgpool.c account.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -71,6 +71,11 @@ $(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/isotime.o
 
 $(BUILD)/test_msgpool: tests/test_msgpool.c $(BUILD)/msgpool.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -Wl,--wrap=malloc -lcmocka -o $@
+
+$(BUILD)/test_account: tests/test_account.c $(BUILD)/account.o \
+		$(BUILD)/deadletter.o $(BUILD)/stats.o $(BUILD)/isotime.o \
+		$(BUILD)/clock.o $(BUILD)/jsonscan.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
 
 $(BUILD)/test_output: tests/test_output.c $(BUILD)/output.o $(BUILD)/msgpool.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@

@@ -18,8 +18,6 @@
 #include "cli.h"
 #include "kafkatee-pipe.h"
 
-/* Invalid records reported one by one on stderr before going quiet. */
-#define MAX_COMPLAINTS 100
 /* Timeout of the flush after a second signal. */
 #define SHORT_FLUSH_MS 5000
 
@@ -48,80 +46,37 @@ static void app_fatal(struct app *a, const char *why)
         a->fatal = 1;
 }
 
-enum dl_outcome {
-        DL_WRITTEN,
-        DL_NONE,   /* no dead-letter file, or it failed before */
-        DL_FAILED, /* it fails now */
-};
-
-static enum dl_outcome dead_letter(struct app *a, const struct dead_record *r)
+static void app_account_fatal(void *opaque, const char *why)
 {
-        if (!dl_usable(&a->dl))
-                return DL_NONE;
-        if (dl_write(&a->dl, r) == -1)
-                return DL_FAILED;
-        a->c.dead_lettered++;
-        return DL_WRITTEN;
+        app_fatal(opaque, why);
 }
 
-/* Without a working dead-letter file, stderr is a lost record's trace. */
-static void complain(struct app *a, const struct dead_record *r)
+static void app_account_log(void *opaque, int level, const char *text)
 {
-        if (++a->complaints > MAX_COMPLAINTS) {
-                if (a->complaints == MAX_COMPLAINTS + 1)
-                        ktp_log(a, 1, "more records lost: see the summary");
-                return;
-        }
-        ktp_log(a, 1, "stdin:%llu: %s: %s", (unsigned long long)r->line_no,
-                r->reason, r->message);
+        ktp_log(opaque, level, "%s", text);
 }
 
-/*
- * A dead-letter file that cannot be written is fatal (EXIT STATUS in the
- * man page): the record in hand and every later loss go to stderr.
- */
-static void lose(struct app *a, const struct dead_record *r)
+static int app_account_open(struct app *a, char *err, size_t errlen)
 {
-        enum dl_outcome o = dead_letter(a, r);
-        char why[768];
+        const struct account_cb cb = {
+                .log = app_account_log, .fatal = app_account_fatal,
+                .opaque = a,
+        };
 
-        if (o != DL_WRITTEN || a->conf.verbosity >= 2)
-                complain(a, r);
-        if (o != DL_FAILED)
-                return;
-        snprintf(why, sizeof(why), "cannot write to dead-letter file %s: "
-                 "%s; lost records are reported here from now on",
-                 a->dl.path, strerror(a->dl.error));
-        app_fatal(a, why);
-}
-
-static void delivery_seen(struct app *a, const struct msg *m)
-{
-        /* Reports come in batches: one clock reading serves a batch. */
-        uint64_t now = a->serve_us != 0 ? a->serve_us : mono_us();
-
-        if (m->read_us != 0 && now >= m->read_us)
-                latency_add(&a->st.latency, now - m->read_us);
-        a->st.progress_us = now;
-        a->st.last_delivery_ms = a->serve_us != 0 ? a->serve_ms : now_ms();
-        if (a->st.stalled) {
-                a->st.stalled = 0;
-                ktp_log(a, 1, "delivering again");
-        }
+        return account_open(&a->acc, a->conf.dead_letter,
+                            a->conf.verbosity >= 2, &cb, err, errlen);
 }
 
 /* A message that will not be delivered: counted, then dead-lettered. */
-static void msg_lost(struct app *a, struct msg *m, const char *reason,
+static void msg_lost(struct app *a, struct msg *m, enum loss_reason reason,
                      const char *error)
 {
-        struct dead_record r = {
-                .reason = reason, .message = error, .error = error,
+        const struct lost_line l = {
                 .line_no = m->line_no, .raw = m->data + m->value_len,
                 .raw_len = m->raw_len,
         };
 
-        a->c.failed++;
-        lose(a, &r);
+        account_failed(&a->acc, reason, &l, error, error);
         msgpool_put(&a->pool, m);
 }
 
@@ -136,8 +91,8 @@ static void app_delivered(void *opaque, struct msg *m,
         struct app *a = opaque;
 
         if (how != OUTPUT_DELIVERED) {
-                msg_lost(a, m, how == OUTPUT_FAILED ? "delivery" :
-                         "shutdown", error);
+                msg_lost(a, m, how == OUTPUT_FAILED ? LOSS_DELIVERY :
+                         LOSS_SHUTDOWN, error);
                 return;
         }
         /* One clock reading for the reports of a loop turn. */
@@ -145,8 +100,11 @@ static void app_delivered(void *opaque, struct msg *m,
                 a->serve_us = mono_us();
                 a->serve_ms = now_ms();
         }
-        a->c.delivered++;
-        delivery_seen(a, m);
+        account_delivered(&a->acc, m->read_us, a->serve_us, a->serve_ms);
+        if (a->st.stalled) {
+                a->st.stalled = 0;
+                ktp_log(a, 1, "delivering again");
+        }
         msgpool_put(&a->pool, m);
 }
 
@@ -191,36 +149,6 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
 }
 
 /* --- input -------------------------------------------------------------- */
-
-static void invalid(struct app *a, const struct line *l, const char *why)
-{
-        struct dead_record r = {
-                .reason = l->too_long ? "too_long" : "invalid",
-                .message = why, .line_no = l->no, .raw = l->data,
-                .raw_len = l->len, .truncated = l->too_long,
-        };
-
-        a->c.invalid++;
-        lose(a, &r);
-}
-
-/* pmacct frames each purge: check it printed what we read. */
-static void marker(struct app *a, const struct kt_event *ev)
-{
-        if (ev->marker == KT_MARKER_PURGE_INIT) {
-                a->in_purge = 1;
-                a->purge_count = 0;
-                return;
-        }
-        if (a->in_purge && ev->purged_entries >= 0 &&
-            (uint64_t)ev->purged_entries != a->purge_count) {
-                a->c.purge_mismatches++;
-                ktp_log(a, 1, "pmacct purge: %lld records announced, "
-                        "%llu read", (long long)ev->purged_entries,
-                        (unsigned long long)a->purge_count);
-        }
-        a->in_purge = 0;
-}
 
 static struct msg *msg_new(struct app *a, const struct kt_event *ev,
                            const struct line *l)
@@ -288,7 +216,7 @@ static int produce(struct app *a, struct msg *m)
                 pause_input(a);
                 return 1;
         case OUTPUT_TAKEN:
-                a->c.produced++;
+                account_produced(&a->acc);
                 break;
         case OUTPUT_REFUSED:
                 break; /* reported failed already */
@@ -341,13 +269,11 @@ static int is_pmacct_log(const struct line *l)
  */
 static int line_failed(struct app *a, const struct line *l, const char *why)
 {
-        struct dead_record r = {
-                .reason = "shutdown", .message = why, .line_no = l->no,
-                .raw = l->data, .raw_len = l->len,
+        const struct lost_line ll = {
+                .line_no = l->no, .raw = l->data, .raw_len = l->len,
         };
 
-        a->c.failed++;
-        lose(a, &r);
+        account_failed(&a->acc, LOSS_SHUTDOWN, &ll, why, NULL);
         app_fatal(a, why);
         return 1;
 }
@@ -358,19 +284,18 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         struct kt_event ev;
         struct msg *m;
 
-        a->c.read++;
+        account_read(&a->acc);
         /* Nothing to lose in a blank line: counted, not forwarded. */
         if (!l->too_long && is_blank(l)) {
-                a->c.skipped++;
+                account_skipped(&a->acc);
                 return 0;
         }
         if (l->too_long) {
-                a->purge_count++;
-                invalid(a, l, "line longer than line.max");
+                account_invalid(&a->acc, l, "line longer than line.max");
                 return 0;
         }
         if (is_pmacct_log(l)) {
-                a->c.skipped++;
+                account_skipped(&a->acc);
                 ktp_log(a, 1, "pmacct: %.*s", (int)l->len, l->data);
                 return 0;
         }
@@ -378,17 +303,15 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 return line_failed(a, l, "no randomness for event ids");
         switch (kt_transform_line(a->tf, l->data, l->len, &in, &ev)) {
         case KT_SKIP:
-                a->c.skipped++;
-                marker(a, &ev);
+                account_skipped(&a->acc);
+                account_marker(&a->acc, &ev);
                 return 0;
         case KT_INVALID:
-                a->purge_count++;
-                invalid(a, l, kt_transform_error(a->tf));
+                account_invalid(&a->acc, l, kt_transform_error(a->tf));
                 return 0;
         case KT_EVENT:
                 break;
         }
-        a->purge_count++;
         if ((m = msg_new(a, &ev, l)) == NULL)
                 return line_failed(a, l, "out of memory");
         m->read_us = a->pump_us;
@@ -475,7 +398,7 @@ static void drop_pending(struct app *a, const char *why)
 {
         if (a->pending == NULL)
                 return;
-        msg_lost(a, a->pending, "shutdown", why);
+        msg_lost(a, a->pending, LOSS_SHUTDOWN, why);
         a->pending = NULL;
 }
 
@@ -487,15 +410,14 @@ static void drop_held_input(struct app *a)
 
         drop_pending(a, "stopped before producing");
         while (lr_next(&a->lr, 1, &l)) {
-                struct dead_record r = {
-                        .reason = "shutdown",
-                        .message = "stopped before producing",
+                const struct lost_line ll = {
                         .line_no = l.no, .raw = l.data, .raw_len = l.len,
                         .truncated = l.too_long,
                 };
-                a->c.read++;
-                a->c.failed++;
-                lose(a, &r);
+
+                account_read(&a->acc);
+                account_failed(&a->acc, LOSS_SHUTDOWN, &ll,
+                               "stopped before producing", NULL);
                 n++;
         }
         if (n > 0)
@@ -612,17 +534,10 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
         struct app *a = w->data;
-        char why[768];
 
         (void)loop;
         (void)revents;
-        if (dl_reopen(&a->dl) == -1) {
-                snprintf(why, sizeof(why), "cannot reopen dead-letter file "
-                         "%s: %s", a->dl.path, strerror(errno));
-                app_fatal(a, why);
-                return;
-        }
-        ktp_log(a, 2, "SIGHUP: dead-letter file reopened");
+        account_reopen(&a->acc);
 }
 
 /* Records wait, yet nothing was delivered for stall.timeout.ms. */
@@ -631,16 +546,17 @@ static void check_stall(struct app *a)
         uint64_t now = mono_us();
 
         if (output_in_flight(a->out) == 0 && a->pending == NULL) {
-                a->st.progress_us = now; /* idle is not stalled */
+                account_idle(&a->acc, now); /* idle is not stalled */
                 return;
         }
         if (a->st.stalled || a->conf.stall_timeout_ms == 0 ||
-            now - a->st.progress_us < (uint64_t)a->conf.stall_timeout_ms * 1000)
+            now - account_progress_us(&a->acc) <
+            (uint64_t)a->conf.stall_timeout_ms * 1000)
                 return;
         a->st.stalled = 1;
         ktp_log(a, 0, "stalled: %lld records in flight, nothing delivered "
                 "for %lld s", (long long)output_in_flight(a->out),
-                (long long)((now - a->st.progress_us) / 1000000));
+                (long long)((now - account_progress_us(&a->acc)) / 1000000));
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -661,14 +577,14 @@ static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
         s->topic = a->topic;
         s->now_ms = now_ms();
         s->uptime_us = mono_us() - a->st.start_us;
-        s->c = a->c;
+        s->c = *account_counters(&a->acc);
         s->in_flight = output_in_flight(a->out);
         s->in_flight_bytes = output_in_flight_bytes(a->out);
         s->backpressure = a->paused;
         s->backpressure_us = backpressure_us(a);
-        s->last_delivery_ms = a->st.last_delivery_ms;
+        s->last_delivery_ms = account_last_delivery_ms(&a->acc);
         s->stalled = a->st.stalled;
-        s->latency = &a->st.latency;
+        s->latency = account_latency(&a->acc);
         s->peak_rss_kib = peak_rss_kib();
         s->rdkafka_json = a->st.rdkafka_json;
 }
@@ -705,7 +621,7 @@ static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
         (void)loop;
         (void)revents;
-        stats_line(&a->c, line, sizeof(line));
+        stats_line(account_counters(&a->acc), line, sizeof(line));
         ktp_log(a, 0, "counters: %s in_flight=%lld backpressure=%d", line,
                 (long long)output_in_flight(a->out), a->paused);
 }
@@ -827,7 +743,7 @@ static int setup(struct app *a)
                 return -1;
         }
         uuid_pool_init(&a->ids);
-        if (dl_open(&a->dl, a->conf.dead_letter, err, sizeof(err)) == -1 ||
+        if (app_account_open(a, err, sizeof(err)) == -1 ||
             app_output_open(a, err, sizeof(err)) == -1) {
                 ktp_log(NULL, 0, "%s", err);
                 return -1;
@@ -860,7 +776,8 @@ static void watchers_start(struct app *a)
         ev_signal_start(a->loop, &a->sigusr1_w);
         if (a->conf.stats_file != NULL || a->conf.metrics_file != NULL)
                 ev_timer_start(a->loop, &a->stats_w);
-        a->st.start_us = a->st.progress_us = mono_us();
+        a->st.start_us = mono_us();
+        account_idle(&a->acc, a->st.start_us);
         ev_prepare_start(a->loop, &a->prepare_w);
 }
 
@@ -875,9 +792,11 @@ static void account_leftovers(struct app *a)
 
 static int exit_code(const struct app *a)
 {
+        const struct counters *c = account_counters(&a->acc);
+
         if (a->fatal)
                 return EXIT_FATAL;
-        if (a->c.failed > 0 || a->c.invalid > 0 || a->unread)
+        if (c->failed > 0 || c->invalid > 0 || a->unread)
                 return EXIT_LOST;
         return EXIT_DELIVERED;
 }
@@ -889,7 +808,7 @@ static void summary(const struct app *a, int code)
         /* -q keeps quiet only when there is nothing to say. */
         if (a->conf.verbosity == 0 && code == 0)
                 return;
-        stats_line(&a->c, line, sizeof(line));
+        stats_line(account_counters(&a->acc), line, sizeof(line));
         fprintf(stderr, KTP_NAME ": summary: %s exit=%d peak_rss=%lluKiB\n",
                 line, code, (unsigned long long)peak_rss_kib());
 }
@@ -903,7 +822,7 @@ static void teardown(struct app *a)
         if (a->tf != NULL)
                 stats_files_write(a);
         free(a->st.rdkafka_json);
-        dl_close(&a->dl);
+        account_close(&a->acc);
         lr_free(&a->lr);
         kt_transform_free(a->tf);
         free(a->topic);

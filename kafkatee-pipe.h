@@ -10,9 +10,9 @@
 #include <ev.h>
 #include <librdkafka/rdkafka.h>
 
+#include "account.h"
 #include "clock.h"
 #include "config.h"
-#include "deadletter.h"
 #include "msgpool.h"
 #include "output.h"
 #include "reader.h"
@@ -29,12 +29,9 @@ enum {
 };
 
 struct stats_state {
-        struct latency latency;      /* read to delivery report */
         uint64_t       start_us;
         uint64_t       paused_since_us;
         uint64_t       backpressure_us; /* total, up to the last resume */
-        uint64_t       progress_us;  /* last delivery, or idle */
-        int64_t        last_delivery_ms;
         int            stalled;
         char          *rdkafka_json; /* librdkafka's latest statistics */
 };
@@ -52,8 +49,7 @@ struct app {
         struct kt_transform *tf;
         struct uuid_pool     ids;
         struct line_reader   lr;
-        struct deadletter    dl;
-        struct counters      c;
+        struct account       acc;   /* where every line read ends */
         struct stats_state   st;
         struct ev_loop      *loop;
         char                *topic;
@@ -76,9 +72,6 @@ struct app {
         int      fatal_handled; /* ... and before_block() acted on it */
         int      unread;     /* stopped before the end of stdin */
         int      gave_up;    /* flush timed out and the queue was purged */
-        uint64_t purge_count;  /* records since the last purge_init */
-        int      in_purge;
-        unsigned complaints;   /* invalid records reported on stderr */
         uint64_t pump_us;      /* when the lines being handled were read */
         uint64_t serve_us;     /* the first report of this loop turn, or 0:
                                   one clock reading serves them all */

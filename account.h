@@ -1,0 +1,164 @@
+/*
+ * account.h: the last stage of the data path, where every line read ends.
+ *
+ * Owns: the counters, the dead-letter file (deadletter.h), the reports of
+ * lost records on stderr and their rate limit, the check of pmacct's
+ * purge markers, the latency from reading a line to its delivery report
+ * and the time of the last delivery.
+ *
+ * The invariant it keeps: read = delivered + failed + invalid + skipped,
+ * once every line read has had its outcome.  A line is counted read by
+ * account_read(), then ends in exactly one of account_skipped(),
+ * account_invalid(), account_delivered() or account_failed() (a line
+ * produced is counted by account_produced() too, on its way).  The
+ * module counts what it is told: the caller gives each line one outcome.
+ *
+ * A loss (invalid or failed) goes to the dead-letter file when there is
+ * one; when there is none, or it cannot be written, it is reported
+ * through cb.log (the first 100, then one line saying the rest
+ * is in the summary).  A dead-letter write that fails is reported
+ * through cb.fatal, once; the file is not written again.
+ *
+ * The callbacks run inside the calls above, which may run inside
+ * librdkafka (a delivery report): they must only record.
+ */
+#ifndef KT_ACCOUNT_H
+#define KT_ACCOUNT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deadletter.h"
+#include "reader.h"
+#include "stats.h"
+#include "transform.h"
+
+/* Why a line was not delivered: the dead-letter file's "reason". */
+enum loss_reason {
+        LOSS_INVALID,  /* not a record the transform accepts */
+        LOSS_TOO_LONG, /* longer than line.max */
+        LOSS_DELIVERY, /* Kafka (or stdout) refused it or timed out */
+        LOSS_SHUTDOWN, /* given up by the stop, or for want of memory */
+};
+
+/* "invalid", "too_long", "delivery", "shutdown": see kafkatee-pipe(1). */
+const char *loss_reason_name(enum loss_reason reason);
+
+struct account_cb {
+        /* level 0 error, 1 warning, 2 info; the caller filters. */
+        void (*log)(void *opaque, int level, const char *text);
+        /* The run cannot go on as documented: a dead-letter write failed. */
+        void (*fatal)(void *opaque, const char *why);
+        void *opaque;
+};
+
+/* The fields are the module's: read them through the functions below. */
+struct account {
+        struct counters   c;
+        struct deadletter dl;
+        struct account_cb cb;
+        int               report_all; /* dead-lettered losses too (-vv) */
+        unsigned          reports;    /* losses reported through cb.log */
+        int               in_purge;   /* between purge_init and _close */
+        uint64_t          purge_base; /* read - skipped at purge_init */
+        struct latency    latency;    /* read to delivery report */
+        uint64_t          progress_us;      /* last delivery, or idle */
+        int64_t           last_delivery_ms; /* 0: none yet */
+};
+
+/*
+ * dead_letter: the file's path, or NULL for none.  report_all: every
+ * loss goes to cb.log, dead-lettered or not.  Returns 0, or -1 with a
+ * message in err.  An account never opened (all zero) may be closed.
+ */
+int account_open(struct account *acc, const char *dead_letter,
+                 int report_all, const struct account_cb *cb, char *err,
+                 size_t errlen);
+/* Closes the dead-letter file; the counters stay readable. */
+void account_close(struct account *acc);
+/* SIGHUP: opens the dead-letter file again (logrotate moved it). */
+void account_reopen(struct account *acc);
+
+/* The outcomes of a line.  The counting ones are the hot path. */
+static inline void account_read(struct account *acc)
+{
+        acc->c.read++;
+}
+
+/* Blank lines, pmacct's log lines and markers: nothing lost. */
+static inline void account_skipped(struct account *acc)
+{
+        acc->c.skipped++;
+}
+
+/* Handed to the output: its outcome comes later. */
+static inline void account_produced(struct account *acc)
+{
+        acc->c.produced++;
+}
+
+/* Not a record (invalid, or too_long when l->too_long): lost. */
+void account_invalid(struct account *acc, const struct line *l,
+                     const char *why);
+/*
+ * Delivered.  read_us: when its line was read (0: unknown, no latency);
+ * now_us and now_ms: the monotonic and the wall clock, read by the
+ * caller once for a batch of reports.
+ */
+void account_delivered(struct account *acc, uint64_t read_us,
+                       uint64_t now_us, int64_t now_ms);
+
+/* A line that was read and will not be delivered. */
+struct lost_line {
+        uint64_t    line_no;
+        const char *raw;      /* the input line, or what was kept of it */
+        size_t      raw_len;
+        int         truncated; /* raw holds only its first bytes */
+};
+
+/*
+ * Failed: message says why; error is librdkafka's error name, or NULL
+ * (both go to the dead-letter record as they are).
+ */
+void account_failed(struct account *acc, enum loss_reason reason,
+                    const struct lost_line *l, const char *message,
+                    const char *error);
+
+/*
+ * A marker line (after account_skipped()): checks that pmacct's
+ * purge_close announced as many records as were read since its
+ * purge_init, else counts a purge mismatch and says so.
+ */
+void account_marker(struct account *acc, const struct kt_event *ev);
+
+/* Nothing waits for a report at now_us: idle is progress, not a stall. */
+static inline void account_idle(struct account *acc, uint64_t now_us)
+{
+        acc->progress_us = now_us;
+}
+
+static inline const struct counters *account_counters(
+        const struct account *acc)
+{
+        return &acc->c;
+}
+
+static inline const struct latency *account_latency(
+        const struct account *acc)
+{
+        return &acc->latency;
+}
+
+/* The last delivery, or idle, on the monotonic clock. */
+static inline uint64_t account_progress_us(const struct account *acc)
+{
+        return acc->progress_us;
+}
+
+/* The last delivery on the wall clock; 0: none yet. */
+static inline int64_t account_last_delivery_ms(const struct account *acc)
+{
+        return acc->last_delivery_ms;
+}
+
+#endif /* KT_ACCOUNT_H */
