@@ -110,16 +110,8 @@ static int64_t ref_time_ms(const struct member *v, int64_t offset_s)
                         f[i] = dot[1 + i];
                 frac_ms = atoi(f);
         }
-        if (strchr(buf, '-')) {
-                struct tm tm;
-                memset(&tm, 0, sizeof tm);
-                assert_int_equal(sscanf(buf, "%d-%d-%d %d:%d:%d", &tm.tm_year,
-                                        &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                                        &tm.tm_min, &tm.tm_sec), 6);
-                tm.tm_year -= 1900;
-                tm.tm_mon -= 1;
-                return ((int64_t)timegm(&tm) - offset_s) * 1000 + frac_ms;
-        }
+        if (strchr(buf, '-')) /* ms_of() reads up to the seconds */
+                return ms_of(buf) - offset_s * 1000 + frac_ms;
         long long s = 0;
         assert_int_equal(sscanf(buf, "%lld", &s), 1);
         return (int64_t)s * 1000 + frac_ms;
