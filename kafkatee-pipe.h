@@ -8,7 +8,6 @@
 #include <stdio.h>
 
 #include <ev.h>
-#include <librdkafka/rdkafka.h>
 
 #include "account.h"
 #include "clock.h"
