@@ -120,7 +120,7 @@ test:
 	@pkg-config --exists cmocka $(PKGS) && echo '#include <ev.h>' | \
 	  $(CC) -E - >/dev/null 2>&1 || { echo "make test needs the headers \
 	of cmocka, libev and $(PKGS): make deps installs them"; exit 1; }
-	@$(MAKE) -s all $(UNIT)
+	@$(MAKE) -s all $(UNIT) $(BUILD)/failshim.so
 	@BUILD=$(BUILD) sh tests/run.sh quick
 
 # Every test: unit, bats end to end (mock cluster, faults, real Kafka),
