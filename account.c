@@ -102,32 +102,33 @@ static void lose(struct account *acc, const struct dead_record *r)
         fatal(acc, why);
 }
 
-void account_invalid(struct account *acc, const struct line *l,
-                     const char *why)
-{
-        struct dead_record r = {
-                .reason = loss_reason_name(l->too_long ? LOSS_TOO_LONG
-                                                       : LOSS_INVALID),
-                .message = why, .line_no = l->no, .raw = l->data,
-                .raw_len = l->len, .truncated = l->too_long,
-        };
-
-        acc->c.invalid++;
-        lose(acc, &r);
-}
-
-void account_failed(struct account *acc, enum loss_reason reason,
-                    const struct lost_line *l, const char *message,
-                    const char *error)
+static void lose_line(struct account *acc, enum loss_reason reason,
+                      const struct line *l, const char *message,
+                      const char *error)
 {
         struct dead_record r = {
                 .reason = loss_reason_name(reason), .message = message,
-                .error = error, .line_no = l->line_no, .raw = l->raw,
-                .raw_len = l->raw_len, .truncated = l->truncated,
+                .error = error, .line_no = l->no, .raw = l->data,
+                .raw_len = l->len, .truncated = l->too_long,
         };
 
-        acc->c.failed++;
         lose(acc, &r);
+}
+
+void account_invalid(struct account *acc, const struct line *l,
+                     const char *why)
+{
+        acc->c.invalid++;
+        lose_line(acc, l->too_long ? LOSS_TOO_LONG : LOSS_INVALID, l, why,
+                  NULL);
+}
+
+void account_failed(struct account *acc, enum loss_reason reason,
+                    const struct line *l, const char *message,
+                    const char *error)
+{
+        acc->c.failed++;
+        lose_line(acc, reason, l, message, error);
 }
 
 void account_delivered(struct account *acc, uint64_t read_us,

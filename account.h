@@ -108,20 +108,13 @@ void account_invalid(struct account *acc, const struct line *l,
 void account_delivered(struct account *acc, uint64_t read_us,
                        uint64_t now_us, int64_t now_ms);
 
-/* A line that was read and will not be delivered. */
-struct lost_line {
-        uint64_t    line_no;
-        const char *raw;      /* the input line, or what was kept of it */
-        size_t      raw_len;
-        int         truncated; /* raw holds only its first bytes */
-};
-
 /*
- * Failed: message says why; error is librdkafka's error name, or NULL
+ * Failed: l is the line as read (or what was kept of it); message says
+ * why; error is librdkafka's error name, or NULL
  * (both go to the dead-letter record as they are).
  */
 void account_failed(struct account *acc, enum loss_reason reason,
-                    const struct lost_line *l, const char *message,
+                    const struct line *l, const char *message,
                     const char *error);
 
 /*

@@ -46,12 +46,13 @@ static void app_fatal(struct app *a, const char *why)
         a->fatal = 1;
 }
 
-static void app_account_fatal(void *opaque, const char *why)
+/* The fatal and log callbacks of the modules (account, output). */
+static void module_fatal(void *opaque, const char *why)
 {
         app_fatal(opaque, why);
 }
 
-static void app_account_log(void *opaque, int level, const char *text)
+static void module_log(void *opaque, int level, const char *text)
 {
         ktp_log(opaque, level, "%s", text);
 }
@@ -59,7 +60,7 @@ static void app_account_log(void *opaque, int level, const char *text)
 static int app_account_open(struct app *a, char *err, size_t errlen)
 {
         const struct account_cb cb = {
-                .log = app_account_log, .fatal = app_account_fatal,
+                .log = module_log, .fatal = module_fatal,
                 .opaque = a,
         };
 
@@ -71,9 +72,9 @@ static int app_account_open(struct app *a, char *err, size_t errlen)
 static void msg_lost(struct app *a, struct msg *m, enum loss_reason reason,
                      const char *error)
 {
-        const struct lost_line l = {
-                .line_no = m->line_no, .raw = m->data + m->value_len,
-                .raw_len = m->raw_len,
+        const struct line l = {
+                .data = m->data + m->value_len, .len = m->raw_len,
+                .no = m->line_no,
         };
 
         account_failed(&a->acc, reason, &l, error, error);
@@ -108,16 +109,6 @@ static void app_delivered(void *opaque, struct msg *m,
         msgpool_put(&a->pool, m);
 }
 
-static void output_fatal(void *opaque, const char *why)
-{
-        app_fatal(opaque, why);
-}
-
-static void output_log(void *opaque, int level, const char *text)
-{
-        ktp_log(opaque, level, "%s", text);
-}
-
 static void rdkafka_stats(void *opaque, const char *json, size_t len)
 {
         struct app *a = opaque;
@@ -139,8 +130,8 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
                 .stats_interval_ms = a->conf.stats_interval_ms,
         };
         const struct output_cb cb = {
-                .delivered = app_delivered, .fatal = output_fatal,
-                .rdkafka_stats = rdkafka_stats, .log = output_log,
+                .delivered = app_delivered, .fatal = module_fatal,
+                .rdkafka_stats = rdkafka_stats, .log = module_log,
                 .opaque = a,
         };
 
@@ -269,11 +260,7 @@ static int is_pmacct_log(const struct line *l)
  */
 static int line_failed(struct app *a, const struct line *l, const char *why)
 {
-        const struct lost_line ll = {
-                .line_no = l->no, .raw = l->data, .raw_len = l->len,
-        };
-
-        account_failed(&a->acc, LOSS_SHUTDOWN, &ll, why, NULL);
+        account_failed(&a->acc, LOSS_SHUTDOWN, l, why, NULL);
         app_fatal(a, why);
         return 1;
 }
@@ -410,13 +397,8 @@ static void drop_held_input(struct app *a)
 
         drop_pending(a, "stopped before producing");
         while (lr_next(&a->lr, 1, &l)) {
-                const struct lost_line ll = {
-                        .line_no = l.no, .raw = l.data, .raw_len = l.len,
-                        .truncated = l.too_long,
-                };
-
                 account_read(&a->acc);
-                account_failed(&a->acc, LOSS_SHUTDOWN, &ll,
+                account_failed(&a->acc, LOSS_SHUTDOWN, &l,
                                "stopped before producing", NULL);
                 n++;
         }

@@ -63,14 +63,6 @@ static struct line text_line(const char *text, uint64_t no)
         return l;
 }
 
-static struct lost_line lost(const char *text, uint64_t no)
-{
-        struct lost_line l = { .line_no = no, .raw = text,
-                               .raw_len = strlen(text) };
-
-        return l;
-}
-
 static void assert_invariant(const struct counters *c)
 {
         assert_int_equal(c->read, c->delivered + c->failed + c->invalid +
@@ -92,7 +84,7 @@ static void test_counting(void **state)
         struct account acc;
         struct heard h;
         struct line bad = text_line("x", 2);
-        struct lost_line gone = lost("{}", 4);
+        struct line gone = text_line("{}", 4);
         const struct counters *c = account_counters(&acc);
         int i;
 
@@ -187,8 +179,8 @@ static void write_each_reason(struct account *acc)
 {
         struct line bad = text_line("not json", 1);
         struct line cut = text_line("{\"a\": 1", 2);
-        struct lost_line late = lost("{\"b\": 2}", 3);
-        struct lost_line left = lost("{\"c\": 3}", 4);
+        struct line late = text_line("{\"b\": 2}", 3);
+        struct line left = text_line("{\"c\": 3}", 4);
 
         cut.too_long = 1;
         account_invalid(acc, &bad, "not JSON");
@@ -343,7 +335,7 @@ static void test_dead_letter_fails(void **state)
         struct account acc;
         struct heard h;
         struct line bad = text_line("x", 1);
-        struct lost_line gone = lost("{}", 2);
+        struct line gone = text_line("{}", 2);
 
         (void)state;
         open_account(&acc, &h, "/dev/full", 0);
