@@ -346,6 +346,11 @@ int conf_each_item(const char *list, int (*fn)(void *arg, const char *item),
         return r;
 }
 
+static int has_datacenter(const struct conf *c)
+{
+        return c->datacenter != NULL && *c->datacenter != '\0';
+}
+
 /*
  * The value of the variable at t ("%{stream}"), its length in *n; *n is 0
  * when t starts no variable.  NULL for a datacenter that is not set.
@@ -362,8 +367,7 @@ static const char *topic_variable(const struct conf *c, const char *t,
         }
         if (strncmp(t, dc, sizeof(dc) - 1) == 0) {
                 *n = sizeof(dc) - 1;
-                return c->datacenter != NULL && *c->datacenter != '\0' ?
-                       c->datacenter : NULL;
+                return has_datacenter(c) ? c->datacenter : NULL;
         }
         return NULL;
 }
@@ -375,8 +379,8 @@ char *conf_topic(const struct conf *c, char *err, size_t errlen)
         size_t len = 0, n, vlen;
 
         if (tmpl == NULL)
-                tmpl = c->datacenter != NULL && *c->datacenter != '\0' ?
-                       "%{datacenter}.%{stream}" : "%{stream}";
+                tmpl = has_datacenter(c) ? "%{datacenter}.%{stream}"
+                                         : "%{stream}";
         for (; *tmpl != '\0'; tmpl += n) {
                 value = topic_variable(c, tmpl, &n);
                 if (n == 0) {
