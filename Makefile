@@ -5,7 +5,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BUILD   ?= build
 CC      ?= cc
-PKGS     = rdkafka json-c uuid libcrypto
+PKGS     = rdkafka json-c uuid libcrypto libpcre2-8
 # -Werror only where the compiler is known (check, CI): a newer compiler's
 # new warning must not stop a user's build.
 CWARN   ?= -Wall -Wextra
@@ -28,7 +28,7 @@ DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	uuid-dev libssl-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
-	procps strace
+	procps strace libpcre2-dev json-schema-test-suite python3-jsonschema
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
