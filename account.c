@@ -14,6 +14,7 @@
 static const char *const reason_names[] = {
         [LOSS_INVALID] = "invalid",
         [LOSS_TOO_LONG] = "too_long",
+        [LOSS_SCHEMA] = "schema",
         [LOSS_DELIVERY] = "delivery",
         [LOSS_SHUTDOWN] = "shutdown",
 };
@@ -118,9 +119,15 @@ static void lose_line(struct account *acc, enum loss_reason reason,
 void account_invalid(struct account *acc, const struct line *l,
                      const char *why)
 {
+        account_invalid_as(acc, l->too_long ? LOSS_TOO_LONG : LOSS_INVALID,
+                           l, why);
+}
+
+void account_invalid_as(struct account *acc, enum loss_reason reason,
+                        const struct line *l, const char *why)
+{
         acc->c.invalid++;
-        lose_line(acc, l->too_long ? LOSS_TOO_LONG : LOSS_INVALID, l, why,
-                  NULL);
+        lose_line(acc, reason, l, why, NULL);
 }
 
 void account_failed(struct account *acc, enum loss_reason reason,

@@ -9,7 +9,9 @@
 
 #include "config.h"
 
-enum key_type { K_STRING, K_NUMBER, K_CHOICE };
+/* K_PATH: a string; relative in a config file, it is taken from the
+ * file's directory (the file and its schemas travel together). */
+enum key_type { K_STRING, K_NUMBER, K_CHOICE, K_PATH };
 
 struct key {
         const char   *name;
@@ -33,6 +35,7 @@ static const char *const bool_names[] = { "false", "true", NULL };
 
 #define STR(n, f) { n, K_STRING, offsetof(struct conf, f), 0, 0, NULL }
 #define NUM(n, f, lo, hi) { n, K_NUMBER, offsetof(struct conf, f), lo, hi, NULL }
+#define PATH(n, f) { n, K_PATH, offsetof(struct conf, f), 0, 0, NULL }
 #define CHOICE(n, f, c) { n, K_CHOICE, offsetof(struct conf, f), 0, 0, c }
 
 static const struct key keys[] = {
@@ -43,6 +46,7 @@ static const struct key keys[] = {
         STR("datacenter", datacenter),
         STR("domain", domain),
         STR("deadletter.file", dead_letter),
+        PATH("schema.dir", schema_dir),
         CHOICE("output", output, output_names),
         STR("key", key),
         CHOICE("timestamp", timestamp, timestamp_names),
@@ -133,7 +137,7 @@ void conf_free(struct conf *c)
         size_t i;
 
         for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
-                if (keys[i].type == K_STRING)
+                if (keys[i].type == K_STRING || keys[i].type == K_PATH)
                         free(*(char **)((char *)c + keys[i].offset));
         for (i = 0; i < sizeof(prefixed) / sizeof(*prefixed); i++)
                 kvlist_free((struct kvlist *)((char *)c +
@@ -219,6 +223,18 @@ static int set_number(const struct key *k, long long *field,
         return 0;
 }
 
+/* value as a K_PATH: taken from base (a directory) unless absolute. */
+static char *path_from(const char *base, const char *value)
+{
+        char *p;
+
+        if (base == NULL || value[0] == '/' || value[0] == '\0')
+                return strdup(value);
+        if (asprintf(&p, "%s/%s", base, value) == -1)
+                return NULL;
+        return p;
+}
+
 static int set_known(struct conf *c, const struct key *k, const char *value,
                      char *err, size_t errlen)
 {
@@ -229,7 +245,9 @@ static int set_known(struct conf *c, const struct key *k, const char *value,
                 return set_number(k, field, value, err, errlen);
         if (k->type == K_CHOICE)
                 return set_choice(k, field, value, err, errlen);
-        if ((dup = strdup(value)) == NULL) {
+        dup = k->type == K_PATH ? path_from(c->base_dir, value)
+                                : strdup(value);
+        if (dup == NULL) {
                 snprintf(err, errlen, "out of memory");
                 return -1;
         }
@@ -300,6 +318,18 @@ static int conf_line(struct conf *c, char *line, char *err, size_t errlen)
         return conf_set(c, key, trim(eq + 1), err, errlen);
 }
 
+/* The directory of path: "." for a bare name. */
+static char *dir_of(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+
+        if (slash == NULL)
+                return strdup(".");
+        if (slash == path)
+                return strdup("/");
+        return strndup(path, (size_t)(slash - path));
+}
+
 int conf_read_file(struct conf *c, const char *path, char *err,
                    size_t errlen)
 {
@@ -310,6 +340,11 @@ int conf_read_file(struct conf *c, const char *path, char *err,
 
         if (fp == NULL) {
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        if ((c->base_dir = dir_of(path)) == NULL) {
+                snprintf(err, errlen, "out of memory");
+                fclose(fp);
                 return -1;
         }
         while (r == 0 && getline(&line, &cap, fp) != -1) {
@@ -323,6 +358,8 @@ int conf_read_file(struct conf *c, const char *path, char *err,
         }
         free(line);
         fclose(fp);
+        free(c->base_dir);
+        c->base_dir = NULL;
         return r;
 }
 

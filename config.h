@@ -36,6 +36,7 @@ struct conf {
         char *timezone, *key;
         char *dt_fields, *drop, *keep, *integer, *time; /* comma lists */
         char *stats_file, *metrics_file;
+        char *schema_dir;       /* schema.dir: validation on when set */
         enum conf_output      output;
         enum conf_timestamp   timestamp;   /* the Kafka timestamp */
         enum conf_dt_fallback dt_fallback;
@@ -48,6 +49,7 @@ struct conf {
         struct kvlist rename;   /* field.rename.FROM = TO */
         struct kvlist constant; /* field.const.NAME = VALUE */
         int verbosity;          /* -q: 0, default 1, -v: 2 and more */
+        char *base_dir;         /* while a file is read: its directory */
 };
 
 void conf_init(struct conf *c);

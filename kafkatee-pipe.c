@@ -265,11 +265,35 @@ static int line_failed(struct app *a, const struct line *l, const char *why)
         return 1;
 }
 
+/*
+ * The validate stage: 1 when the event may go on.  Else the line has its
+ * outcome and *rc is handle_line()'s return.
+ */
+static int event_valid(struct app *a, const struct line *l,
+                       const struct kt_event *ev, int *rc)
+{
+        struct kt_schema_error e;
+
+        *rc = 0;
+        switch (validator_check(a->val, ev->value, ev->value_len, &e)) {
+        case V_VALID:
+                return 1;
+        case V_INVALID:
+                account_invalid_as(&a->acc, LOSS_SCHEMA, l, e.message);
+                return 0;
+        case V_NOMEM:
+                break;
+        }
+        *rc = line_failed(a, l, "out of memory");
+        return 0;
+}
+
 static int handle_line(struct app *a, const struct line *l, int64_t ingest)
 {
         struct kt_input in = { .ingest_ms = ingest };
         struct kt_event ev;
         struct msg *m;
+        int rc;
 
         account_read(&a->acc);
         /* Nothing to lose in a blank line: counted, not forwarded. */
@@ -299,6 +323,8 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         case KT_EVENT:
                 break;
         }
+        if (a->val != NULL && !event_valid(a, l, &ev, &rc))
+                return rc;
         if ((m = msg_new(a, &ev, l)) == NULL)
                 return line_failed(a, l, "out of memory");
         m->read_us = a->pump_us;
@@ -720,6 +746,12 @@ static int setup(struct app *a)
         }
         if (build_transform(a) == -1)
                 return -1;
+        if (a->conf.schema_dir != NULL &&
+            (a->val = validator_open(a->conf.schema_dir, a->conf.schema,
+                                     V_MODE_FAST, err, sizeof(err))) == NULL) {
+                ktp_log(NULL, 0, "schema.dir: %s", err);
+                return -1;
+        }
         if (lr_init(&a->lr, (size_t)a->conf.line_max) == -1) {
                 ktp_log(NULL, 0, "out of memory");
                 return -1;
@@ -807,6 +839,7 @@ static void teardown(struct app *a)
         account_close(&a->acc);
         lr_free(&a->lr);
         kt_transform_free(a->tf);
+        validator_close(a->val);
         free(a->topic);
         conf_free(&a->conf);
 }

@@ -18,6 +18,7 @@
 #include "stamp.h"
 #include "stats.h"
 #include "transform.h"
+#include "validate.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -46,6 +47,7 @@ enum stop_level {
 struct app {
         struct conf          conf;
         struct kt_transform *tf;
+        struct validator    *val;   /* NULL: no schema.dir */
         struct uuid_pool     ids;
         struct line_reader   lr;
         struct account       acc;   /* where every line read ends */

@@ -92,4 +92,41 @@ int kt_schema_validate_scalar(const struct kt_schema *s,
                               const struct kt_scalar *v, const char *pointer,
                               struct kt_schema_error *e);
 
+/*
+ * What the per-member path of validate.c asks of an object schema.
+ */
+
+/* A member's name, unescaped. */
+struct kt_name {
+        const char *p;
+        size_t      len;
+};
+
+/*
+ * 1 when the names of an object and the checks of its members' values
+ * against kt_schema_member()'s subschemas decide s for it: s (its $ref
+ * followed) is a boolean schema, or uses no keyword that looks at the
+ * object whole (enum, const, allOf, anyOf, oneOf, not, if, a dependency
+ * given as a schema) .  Keywords of other types do not matter.
+ */
+int kt_schema_flat_object(const struct kt_schema *s);
+
+/*
+ * The keywords of s that look only at an object's names: type (does it
+ * allow an object), required, propertyNames, min/maxProperties,
+ * dependencies given as arrays.  0 when they pass, 1 when not.
+ */
+int kt_schema_check_names(const struct kt_schema *s,
+                          const struct kt_name *names, size_t n);
+
+/*
+ * The subschemas that member name's value must pass in an object against
+ * s: its properties entry and the patternProperties it matches, or else
+ * additionalProperties.  Up to max into subs; returns how many, or -1
+ * when the name alone fails (additionalProperties false, or a false
+ * subschema), or -2 when there are more than max.
+ */
+int kt_schema_member(const struct kt_schema *s, const char *name, size_t len,
+                     const struct kt_schema **subs, int max);
+
 #endif /* KT_SCHEMA_H */

@@ -1,8 +1,11 @@
 #!/bin/sh
-# run.sh [SECONDS]: builds the libFuzzer target for the transform and the
-# line reader, runs the big generated seeds once, then fuzzes for SECONDS
-# (60 by default).  Prints TAP; exits non-zero on a build failure or any
-# finding.  Everything else goes to logs under ${BUILD:-build}/fuzz/.
+# run.sh [SECONDS]: builds the libFuzzer targets: the transform with the
+# line reader, and the validator's two paths.  Runs the transform's big
+# generated seeds once, then fuzzes the transform for SECONDS (60 by
+# default) and the validator for half of that, from seeds made of the
+# JSON-Schema-Test-Suite's draft-07 cases when it is installed.  Prints
+# TAP; exits non-zero on a build failure or any finding.  Everything else
+# goes to logs under ${BUILD:-build}/fuzz/.
 #
 # rm -rf ${BUILD:-build}/fuzz starts from the seeds again.  One run at a
 # time in a BUILD directory: concurrent runs share its logs.
@@ -12,13 +15,18 @@ build=${BUILD:-build}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 work=$build/fuzz
 bin=$build/fuzz_transform
+vbin=$build/fuzz_validate
 log=$work/fuzz.log
+vlog=$work/fuzz-validate.log
+suite=${KT_SCHEMA_SUITE:-/usr/share/json-schema-test-suite}/tests/draft7
 
-echo "1..1"
+echo "1..2"
+target=fuzz_transform
+n=1
 
 # fail WHY [FILE]: the TAP verdict, with the head of FILE's report.
 fail() {
-	echo "not ok 1 - fuzz_transform: $1"
+	echo "not ok $n - $target: $1"
 	if [ -n "${2:-}" ]; then
 		start=$(grep -n -E 'FUZZ PROPERTY|ERROR: |runtime error' \
 		    "$2" | head -n 1 | cut -d: -f1)
@@ -53,6 +61,17 @@ build() {
 	    reader.c \
 	    $(pkg-config --libs json-c) -o "$bin" >"$work/build.log" 2>&1 ||
 	    fail "build failed" "$work/build.log"
+	# Coverage of the validator's modules only.
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
+	    -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore \
+	    -std=c11 -D_GNU_SOURCE -Wall -Wextra \
+	    -I. $(pkg-config --cflags json-c libpcre2-8) \
+	    tests/fuzz/fuzz_validate.c validate.c schema.c formats.c \
+	    jsonwalk.c jsonscan.c \
+	    $(pkg-config --libs json-c libpcre2-8) -o "$vbin" \
+	    >"$work/build-validate.log" 2>&1 ||
+	    fail "build failed" "$work/build-validate.log"
 }
 
 # repeat N STRING: STRING N times, no newline.
@@ -110,34 +129,66 @@ run_big() {
 	fail "finding on big seed $seed" "$work/big.log"
 }
 
-fuzz() {
-	cp tests/fuzz/corpus/* "$work/corpus/" || exit 1
+# run_fuzzer BIN LOG SECONDS ARGS...: one bounded run, failing on a
+# finding.
+run_fuzzer() {
+	b=$1 l=$2 t=$3
+	shift 3
 	start=$(date +%s)
-	"$bin" -max_total_time="$secs" -max_len=131072 -timeout=20 \
-	    -rss_limit_mb=2048 -print_final_stats=1 \
-	    -dict=tests/fuzz/transform.dict \
-	    -artifact_prefix="$work/artifacts/" "$work/corpus" \
-	    >"$log" 2>&1
+	"$b" -max_total_time="$t" -timeout=20 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$@" \
+	    >"$l" 2>&1
 	rc=$?
 	took=$(($(date +%s) - start))
 	if [ "$rc" -ne 0 ]; then
-		crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" |
+		crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$l" |
 		    tail -n 1)
 		fail "finding after ${took} s: ${crash:-no artifact} (exit $rc)" \
-		    "$log"
+		    "$l"
 	fi
 }
 
+fuzz() {
+	cp tests/fuzz/corpus/* "$work/corpus/" || exit 1
+	run_fuzzer "$bin" "$log" "$secs" -max_len=131072 \
+	    -dict=tests/fuzz/transform.dict "$work/corpus"
+}
+
+# report LOG: the TAP line of a run that found nothing.
 report() {
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-	cov=$(grep -E '^#[0-9]+.*cov:' "$log" | tail -n 1 |
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$1")
+	cov=$(grep -E '^#[0-9]+.*cov:' "$1" | tail -n 1 |
 	    sed 's/^#[0-9]* *[A-Z]* *//; s/ lim:.*//; s/ exec.*//')
-	echo "ok 1 - fuzz_transform ${runs:-?} runs in ${took} s"
-	echo "# $cov; log $log"
+	echo "ok $n - $target ${runs:-?} runs in ${took} s"
+	echo "# $cov; log $1"
+}
+
+# The validator's seeds: each group of the suite's draft-07 cases as a
+# schema line and its data lines, plus the project's own.
+validate_seeds() {
+	mkdir -p "$work/vcorpus" || exit 1
+	cp tests/fuzz/corpus-validate/* "$work/vcorpus/" || exit 1
+	[ -d "$suite" ] && command -v python3 >/dev/null || return 0
+	python3 - "$suite" "$work/vcorpus" <<'PY' || fail "cannot make seeds"
+import glob, json, os, sys
+for f in glob.glob(os.path.join(sys.argv[1], "*.json")):
+    base = os.path.basename(f)[:-5]
+    for i, group in enumerate(json.load(open(f))):
+        lines = [json.dumps(group["schema"])]
+        lines += [json.dumps(t["data"]) for t in group["tests"]]
+        with open(os.path.join(sys.argv[2], "suite-%s-%d" % (base, i)),
+                  "w") as out:
+            out.write("\n".join(lines) + "\n")
+PY
 }
 
 build
 big_seeds
 run_big
 fuzz
-report
+report "$log"
+target=fuzz_validate
+n=2
+validate_seeds
+run_fuzzer "$vbin" "$vlog" $((secs / 2)) -max_len=16384 "$work/vcorpus"
+report "$vlog"

@@ -1,0 +1,64 @@
+/*
+ * jsonwalk.h: walking JSON text that is already known to be valid.
+ *
+ * The events the transform writes are strict JSON by construction (the
+ * scanner checked every byte it copies), so reading them again needs no
+ * checks: a walk only finds where each member's name and value start and
+ * end, without allocating.  The validator reads events this way, and
+ * builds json-c documents from them (kt_walk_to_json) with every number
+ * kept exact: json-c itself clamps an integer beyond 64 bits to the
+ * nearest limit, which would hide "bytes": 184467440737095516150 from a
+ * "maximum".
+ *
+ * Precondition everywhere: the text is one valid JSON value (RFC 8259),
+ * as kt_json_check() accepts it.  Pure: no I/O, no globals.
+ */
+#ifndef KT_JSONWALK_H
+#define KT_JSONWALK_H
+
+#include <stddef.h>
+
+#include "schema.h"
+
+/* A value in the text. */
+struct kt_wval {
+        enum kt_jkind kind;
+        const char   *p;       /* a string: its inside, without quotes; */
+        size_t        len;     /* else the value's text, brackets included */
+        int           escaped; /* a string holding an escape sequence */
+};
+
+/* A walk over the members of an object or the items of an array. */
+struct kt_walk {
+        const char *p, *end;
+};
+
+/* Starts a walk over v (KT_J_OBJECT or KT_J_ARRAY). */
+void kt_walk_begin(struct kt_walk *w, const struct kt_wval *v);
+
+/*
+ * The next member: 1 with *name (a KT_J_STRING) and *value, 0 at the end.
+ * For an array, use kt_walk_next_item.
+ */
+int kt_walk_next_member(struct kt_walk *w, struct kt_wval *name,
+                        struct kt_wval *value);
+int kt_walk_next_item(struct kt_walk *w, struct kt_wval *value);
+
+/* The value that starts at text[0..len), leading space allowed. */
+void kt_walk_value(const char *text, size_t len, struct kt_wval *v);
+
+/*
+ * A string's inside, unescaped into out (room for len bytes: it never
+ * grows); returns its length.  A lone surrogate becomes U+FFFD.
+ */
+size_t kt_json_unescape(const char *s, size_t len, char *out);
+
+/*
+ * *out: a json-c document of v (NULL is json-c's null): numbers that fit
+ * 64 bits as json-c integers, other numbers as doubles that keep their
+ * text (json_object_new_double_s), so that json_object_to_json_string
+ * gives the number as it was written.  0, or -1 when out of memory.
+ */
+int kt_walk_to_json(const struct kt_wval *v, struct json_object **out);
+
+#endif /* KT_JSONWALK_H */
