@@ -28,6 +28,8 @@ suite() {
         printf '== %s\n' "$name"
         "$@" >"$logdir/$name.tap" 2>"$logdir/$name.err"
         rc=$?
+        # cmocka 1.1.5 writes a skip as "not ok N # SKIP": TAP's "ok".
+        sed -i 's/^not ok \([0-9]* # SKIP\)/ok \1/' "$logdir/$name.tap"
         ok=$(grep -c '^ok ' "$logdir/$name.tap")
         bad=$(grep -c '^not ok ' "$logdir/$name.tap")
         skip=$(grep -ci '^ok .*# skip' "$logdir/$name.tap")
