@@ -17,7 +17,8 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
-	msgpool.c account.c validate.c jsonwalk.c schema.c formats.c
+	msgpool.c account.c validate.c jsonwalk.c schema.c formats.c \
+	errevent.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -59,6 +60,14 @@ $(BUILD)/test_names: tests/test_names.c $(BUILD)/names.o
 
 $(BUILD)/test_jsonwalk: tests/test_jsonwalk.c $(BUILD)/jsonwalk.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
+
+$(BUILD)/test_errevent: tests/test_errevent.c $(BUILD)/errevent.o \
+		$(BUILD)/isotime.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
+
+$(BUILD)/test_validate: tests/test_validate.c $(BUILD)/validate.o \
+		$(BUILD)/jsonwalk.o $(BUILD)/schema.o $(BUILD)/formats.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@

@@ -47,6 +47,9 @@ static const struct key keys[] = {
         STR("domain", domain),
         STR("deadletter.file", dead_letter),
         PATH("schema.dir", schema_dir),
+        STR("error.topic", error_topic),
+        STR("error.stream", error_stream),
+        STR("error.schema", error_schema),
         CHOICE("output", output, output_names),
         STR("key", key),
         CHOICE("timestamp", timestamp, timestamp_names),
@@ -90,6 +93,8 @@ void conf_init(struct conf *c)
         static const struct { const char *key, *value; } defaults[] = {
                 { "stream", "netflow" },
                 { "schema", "/netflow/flow/1.0.0" },
+                { "error.stream", "kafkatee-pipe.error.validation" },
+                { "error.schema", "/error/1.0.0" },
                 { "output", "kafka" },
                 { "timestamp", "dt" },
                 { "dt.fields", "timestamp_start, timestamp_arrival, "

@@ -37,6 +37,7 @@ struct conf {
         char *dt_fields, *drop, *keep, *integer, *time; /* comma lists */
         char *stats_file, *metrics_file;
         char *schema_dir;       /* schema.dir: validation on when set */
+        char *error_topic, *error_stream, *error_schema; /* error events */
         enum conf_output      output;
         enum conf_timestamp   timestamp;   /* the Kafka timestamp */
         enum conf_dt_fallback dt_fallback;

@@ -1,0 +1,260 @@
+/*
+ * tests/test_validate.c: the validate stage (validate.h).  The fast,
+ * per-member path and the general one must give the same verdict on
+ * every event, whatever the order of the names, the nesting or the
+ * escapes; the fast path must decide flat records alone.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "validate.h"
+
+#ifndef SCHEMA_DIR
+#define SCHEMA_DIR "tests/schemas"
+#endif
+
+#define META "\"meta\": {\"id\": \"b95453ad-00af-4662-b3e8-03b56e6564f0\", " \
+             "\"dt\": \"2026-11-23T08:33:20.731Z\"}"
+
+struct pair {
+        struct validator *fast, *general;
+};
+
+static struct pair open_file(void)
+{
+        struct pair p;
+        char err[512];
+
+        p.fast = validator_open(SCHEMA_DIR, "/test/flat/1.0.0", V_MODE_FAST,
+                                err, sizeof(err));
+        if (p.fast == NULL)
+                fail_msg("%s", err);
+        p.general = validator_open(SCHEMA_DIR, "/test/flat/1.0.0",
+                                   V_MODE_GENERAL, err, sizeof(err));
+        assert_non_null(p.general);
+        return p;
+}
+
+static struct pair open_text(const char *schema)
+{
+        struct json_object *doc = json_tokener_parse(schema);
+        struct pair p;
+        char err[512];
+
+        assert_non_null(doc);
+        p.fast = validator_open_doc(doc, V_MODE_FAST, err, sizeof(err));
+        if (p.fast == NULL)
+                fail_msg("%s", err);
+        p.general = validator_open_doc(doc, V_MODE_GENERAL, err, sizeof(err));
+        assert_non_null(p.general);
+        json_object_put(doc);
+        return p;
+}
+
+static void close_pair(struct pair *p)
+{
+        validator_close(p->fast);
+        validator_close(p->general);
+}
+
+/* Both paths agree on event; returns the verdict; *e from the fast one. */
+static enum v_verdict check(struct pair *p, const char *event,
+                            struct kt_schema_error *e)
+{
+        struct kt_schema_error eg;
+        enum v_verdict rf = validator_check(p->fast, event, strlen(event), e);
+        enum v_verdict rg = validator_check(p->general, event, strlen(event),
+                                            &eg);
+
+        if (rf != rg)
+                fail_msg("paths disagree on %s: fast %d, general %d", event,
+                         rf, rg);
+        if (rf == V_INVALID)
+                assert_string_equal(e->message, eg.message);
+        return rf;
+}
+
+static void expect(struct pair *p, const char *event, enum v_verdict want,
+                   const char *pointer)
+{
+        struct kt_schema_error e;
+
+        assert_int_equal(check(p, event, &e), want);
+        if (want == V_INVALID && pointer != NULL)
+                assert_string_equal(e.pointer, pointer);
+}
+
+static void test_missing_schema(void **state)
+{
+        char err[512];
+
+        (void)state;
+        assert_null(validator_open(SCHEMA_DIR, "/test/none/1.0.0",
+                                   V_MODE_FAST, err, sizeof(err)));
+        assert_non_null(strstr(err, "test/none/1.0.0.json"));
+}
+
+static void test_flat_records(void **state)
+{
+        struct pair p = open_file();
+        unsigned long long general;
+
+        (void)state;
+        expect(&p, "{" META ", \"port_src\": 443, \"bytes\": 60}", V_VALID,
+               NULL);
+        /* the same names again: the remembered shape */
+        expect(&p, "{" META ", \"port_src\": 80, \"bytes\": 1}", V_VALID,
+               NULL);
+        general = validator_general_count(p.fast);
+        assert_int_equal(general, 0);
+        expect(&p, "{" META ", \"port_src\": 65536, \"bytes\": 60}",
+               V_INVALID, "/port_src");
+        expect(&p, "{" META ", \"port_src\": 80, \"bytes\": -1}", V_INVALID,
+               "/bytes");
+        expect(&p, "{" META ", \"port_src\": 80, \"bytesytes\": 60}",
+               V_INVALID, NULL);
+        expect(&p, "{" META ", \"port_src\": 80}", V_INVALID, NULL);
+        expect(&p, "{\"meta\": {\"id\": \"x\", \"dt\": "
+               "\"2026-11-23T08:33:20.731Z\"}, \"bytes\": 1}", V_INVALID,
+               "/meta/id");
+        expect(&p, "{" META ", \"ip_src\": \"::1\", \"bytes\": 1}", V_VALID,
+               NULL);
+        expect(&p, "{" META ", \"ip_src\": \"10.0.0.256\", \"bytes\": 1}",
+               V_INVALID, "/ip_src");
+        /* invalid events take the general path for their message only */
+        assert_int_equal(validator_general_count(p.fast), general + 5);
+        close_pair(&p);
+}
+
+/* u64 counters: exact at 2^64 - 1, beyond json-c's clamping. */
+static void test_big_numbers(void **state)
+{
+        struct pair p = open_file();
+
+        (void)state;
+        expect(&p, "{" META ", \"bytes\": 18446744073709551615}", V_VALID,
+               NULL);
+        expect(&p, "{" META ", \"bytes\": 18446744073709551616}", V_INVALID,
+               "/bytes");
+        expect(&p, "{" META ", \"bytes\": 184467440737095516150}",
+               V_INVALID, "/bytes");
+        expect(&p, "{" META ", \"bytes\": 1.0}", V_VALID, NULL);
+        expect(&p, "{" META ", \"bytes\": 1.5}", V_INVALID, "/bytes");
+        close_pair(&p);
+}
+
+/* Names in another order, fewer, more: the shape is learnt again. */
+static void test_shapes_change(void **state)
+{
+        static const struct {
+                const char    *event;
+                enum v_verdict want;
+        } seq[] = {
+                { "{" META ", \"bytes\": 1, \"port_src\": 2}", V_VALID },
+                { "{\"bytes\": 1, " META ", \"port_src\": 2}", V_VALID },
+                { "{\"bytes\": 1, " META "}", V_VALID },
+                { "{\"bytes\": 1}", V_INVALID },
+                { "{\"bytes\": 1, " META ", \"port_src\": 2, \"x\": 1}",
+                  V_INVALID },
+                { "{\"bytes\": 1, " META ", \"port_src\": 2}", V_VALID },
+                { "{}", V_INVALID },
+                { "{\"bytes\": 1, " META ", \"port_src\": -2}", V_INVALID },
+                { "{\"bytes\": 1, " META ", \"port_src\": 2}", V_VALID },
+        };
+        struct pair p = open_file();
+
+        (void)state;
+        for (int round = 0; round < 2; round++)
+                for (size_t i = 0; i < sizeof(seq) / sizeof(*seq); i++)
+                        expect(&p, seq[i].event, seq[i].want, NULL);
+        close_pair(&p);
+}
+
+/* Strings are checked unescaped: length in code points, the pattern. */
+static void test_escapes(void **state)
+{
+        struct pair p = open_file();
+
+        (void)state;
+        expect(&p, "{" META ", \"bytes\": 1, \"label\": \"\\u0061bc\"}",
+               V_VALID, NULL);
+        expect(&p, "{" META ", \"bytes\": 1, \"label\": \"ab\\u0041\"}",
+               V_INVALID, "/label");
+        expect(&p, "{" META ", \"bytes\": 1, \"label\": \"abcd\"}",
+               V_INVALID, "/label");
+        close_pair(&p);
+}
+
+/* What the fast path cannot decide alone, the general path does. */
+static void test_undecided(void **state)
+{
+        struct pair p = open_text(
+                "{\"properties\": {\"a\": {\"type\": \"array\", \"items\": "
+                "{\"type\": \"integer\"}}, \"o\": {\"properties\": {\"x\": "
+                "{\"type\": \"integer\"}}, \"not\": {\"required\": "
+                "[\"y\"]}}}}");
+
+        (void)state;
+        expect(&p, "{\"a\": [1, 2], \"o\": {\"x\": 1}}", V_VALID, NULL);
+        expect(&p, "{\"a\": [1, \"2\"], \"o\": {\"x\": 1}}", V_INVALID,
+               "/a/1");
+        expect(&p, "{\"a\": [], \"o\": {\"x\": 1, \"y\": 2}}", V_INVALID,
+               "/o");
+        /* twins in a nested object: json-c keeps the last one */
+        expect(&p, "{\"o\": {\"x\": \"s\", \"x\": 1}}", V_VALID, NULL);
+        expect(&p, "{\"o\": {\"x\": 1, \"x\": \"s\"}}", V_INVALID, NULL);
+        close_pair(&p);
+}
+
+/* Objects nested deeper than the fast path keeps shapes for. */
+static void test_deep_nesting(void **state)
+{
+        struct pair p = open_text(
+                "{\"definitions\": {\"n\": {\"type\": \"object\", "
+                "\"properties\": {\"n\": {\"$ref\": \"#/definitions/n\"}, "
+                "\"v\": {\"type\": \"integer\"}}}}, \"$ref\": "
+                "\"#/definitions/n\"}");
+        char event[4096], *q = event;
+        int depth;
+
+        (void)state;
+        for (depth = 0; depth < 20; depth++)
+                q += sprintf(q, "{\"v\": %d, \"n\": ", depth);
+        q += sprintf(q, "{\"v\": 1}");
+        for (depth = 0; depth < 20; depth++)
+                *q++ = '}';
+        *q = '\0';
+        expect(&p, event, V_VALID, NULL);
+        strcpy(strstr(event, "{\"v\": 1}"), "{\"v\": \"x\"}");
+        for (depth = 0; depth < 20; depth++)
+                strcat(event, "}");
+        expect(&p, event, V_INVALID, NULL);
+        close_pair(&p);
+}
+
+/* An argument runs only the tests whose names match it (* and ? work). */
+int main(int argc, char **argv)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_missing_schema),
+                cmocka_unit_test(test_flat_records),
+                cmocka_unit_test(test_big_numbers),
+                cmocka_unit_test(test_shapes_change),
+                cmocka_unit_test(test_escapes),
+                cmocka_unit_test(test_undecided),
+                cmocka_unit_test(test_deep_nesting),
+        };
+
+        if (argc > 1)
+                cmocka_set_test_filter(argv[1]);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
