@@ -98,6 +98,20 @@ EOF
         [ -z "$output" ]
 }
 
+@test "schema: a record of every primitive, and the encode_as_array forms, are valid" {
+        # tests/all-primitives.jsonl: one record with each primitive that
+        # pmacct's print plugin writes in JSON (src/plugin_cmn_json.c of
+        # 1.7.7 and of its master), one with the array and map forms.
+        events "$ROOT/tests/all-primitives.jsonl" "$T/all"
+        [ "$(wc -l < "$T/all")" -eq 2 ]
+        oracle /netflow/flow/1.0.0 "$T/all"
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        # The first covers every property of the schema, and no more.
+        diff <(head -n 1 "$T/all" | jq -r 'keys[]') \
+                <(jq -r '.properties | keys[]' "$SCHEMAS/netflow/flow/1.0.0.json")
+}
+
 @test "schema: a \$ref to /fragment/common/1.0.0 resolves under the schema dir" {
         cp -R "$SCHEMAS" "$T/s"
         cp -R "$ROOT/tests/schemas/." "$T/s"
