@@ -214,3 +214,33 @@ EOF
 2		additionalProperties
 3	/raw_event	type" ]
 }
+
+@test "schema: the oracle's formats pass the JSON-Schema-Test-Suite's cases" {
+        suite=/usr/share/json-schema-test-suite/tests/draft7/optional/format
+        [ -d "$suite" ] || skip "json-schema-test-suite missing: make deps"
+        run "$PY" - "$ROOT/tests/schema_oracle.py" "$suite" <<'PY'
+import importlib.util, json, sys
+from jsonschema import Draft7Validator
+spec = importlib.util.spec_from_file_location("oracle", sys.argv[1])
+oracle = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(oracle)
+fc = oracle.format_checker()
+for name in ("date-time", "date", "time", "ipv4", "ipv6"):
+    run = passed = 0
+    with open("%s/%s.json" % (sys.argv[2], name)) as f:
+        groups = json.load(f)
+    for group in groups:
+        v = Draft7Validator(group["schema"], format_checker=fc)
+        for test in group["tests"]:
+            run += 1
+            if v.is_valid(test["data"]) == test["valid"]:
+                passed += 1
+            else:
+                print("FAIL %s: %s" % (name, test["description"]))
+    print("%s: %d run, %d passed" % (name, run, passed))
+PY
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" != *FAIL* ]]
+        [[ "$output" == *"date-time: "[1-9]*" run"* ]]
+}
