@@ -29,7 +29,8 @@ DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	uuid-dev libssl-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
-	procps strace libpcre2-dev json-schema-test-suite python3-jsonschema
+	procps strace libpcre2-dev json-schema-test-suite python3-jsonschema \
+	python3-rfc3339
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
