@@ -93,7 +93,6 @@ void conf_init(struct conf *c)
         static const struct { const char *key, *value; } defaults[] = {
                 { "stream", "netflow" },
                 { "schema", "/netflow/flow/1.0.0" },
-                { "error.stream", "kafkatee-pipe.error.validation" },
                 { "error.schema", "/error/1.0.0" },
                 { "output", "kafka" },
                 { "timestamp", "dt" },
