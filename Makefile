@@ -17,7 +17,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
-	msgpool.c account.c
+	msgpool.c account.c route.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -54,16 +54,20 @@ $(TRANSFORM_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/%.c tests/ttest.h \
 	$(CC) $(ALL_CFLAGS) -I. $< $(BUILD)/ttest.o $(TRANSFORM_OBJS) \
 	  $(LDFLAGS) $(TEST_LDFLAGS) -lcmocka -ljson-c -o $@
 
+$(BUILD)/test_route: tests/test_route.c $(BUILD)/route.o $(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
 $(BUILD)/test_names: tests/test_names.c $(BUILD)/names.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
-$(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
+$(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o $(BUILD)/route.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
-$(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o
+$(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o \
+		$(BUILD)/route.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/isotime.o

@@ -16,6 +16,7 @@ static const char *const reason_names[] = {
         [LOSS_TOO_LONG] = "too_long",
         [LOSS_DELIVERY] = "delivery",
         [LOSS_SHUTDOWN] = "shutdown",
+        [LOSS_ROUTE] = "route",
 };
 
 const char *loss_reason_name(enum loss_reason reason)
@@ -121,6 +122,13 @@ void account_invalid(struct account *acc, const struct line *l,
         acc->c.invalid++;
         lose_line(acc, l->too_long ? LOSS_TOO_LONG : LOSS_INVALID, l, why,
                   NULL);
+}
+
+void account_invalid_reason(struct account *acc, enum loss_reason reason,
+                            const struct line *l, const char *why)
+{
+        acc->c.invalid++;
+        lose_line(acc, reason, l, why, NULL);
 }
 
 void account_failed(struct account *acc, enum loss_reason reason,
