@@ -223,6 +223,97 @@ static void test_shared_fields(void **state)
         done(&x);
 }
 
+/* Code point cp in UTF-8 at out: the test's own encoder. */
+static size_t utf8(char *out, unsigned cp)
+{
+        unsigned char *o = (unsigned char *)out;
+
+        if (cp < 0x80)
+                return o[0] = (unsigned char)cp, 1;
+        if (cp < 0x800)
+                return o[0] = (unsigned char)(0xc0 | cp >> 6),
+                       o[1] = (unsigned char)(0x80 | (cp & 0x3f)), 2;
+        if (cp < 0x10000)
+                return o[0] = (unsigned char)(0xe0 | cp >> 12),
+                       o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)),
+                       o[2] = (unsigned char)(0x80 | (cp & 0x3f)), 3;
+        o[0] = (unsigned char)(0xf0 | cp >> 18);
+        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+        o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 4;
+}
+
+/*
+ * A random JSON string's inside (text, UTF-8, escapes, \u and surrogate
+ * pairs) at json, and what it means at want.  Returns want's length.
+ */
+static size_t random_string(char *json, char *want, unsigned *seed)
+{
+        static const struct {
+                const char *json, *want;
+        } pieces[] = {
+                { "a", "a" }, { ".", "." }, { " ", " " }, { "/", "/" },
+                { "\xc3\xa9", "\xc3\xa9" }, { "\xf0\x9f\x98\x80",
+                "\xf0\x9f\x98\x80" }, { "\\\"", "\"" }, { "\\\\", "\\" },
+                { "\\/", "/" }, { "\\b", "\b" }, { "\\f", "\f" },
+                { "\\n", "\n" }, { "\\r", "\r" }, { "\\t", "\t" },
+        };
+        const size_t n = sizeof(pieces) / sizeof(*pieces);
+        size_t jl = 0, wl = 0, i, k, count = (size_t)rand_r(seed) % 12;
+        unsigned cp;
+
+        for (i = 0; i < count; i++) {
+                if (rand_r(seed) % 3 != 0) {
+                        k = (size_t)rand_r(seed) % n;
+                        jl += (size_t)sprintf(json + jl, "%s",
+                                              pieces[k].json);
+                        wl += (size_t)sprintf(want + wl, "%s",
+                                              pieces[k].want);
+                        continue;
+                }
+                cp = (unsigned)rand_r(seed) % 0x10ffff + 1;
+                if (cp >= 0xd800 && cp < 0xe000)
+                        cp = 0xfffd; /* a lone surrogate's stand-in */
+                wl += utf8(want + wl, cp);
+                if (cp < 0x10000)
+                        jl += (size_t)sprintf(json + jl, rand_r(seed) % 2 ?
+                                              "\\u%04X" : "\\u%04x", cp);
+                else
+                        jl += (size_t)sprintf(json + jl, "\\u%04x\\u%04X",
+                                              0xd800 + ((cp - 0x10000) >> 10),
+                                              0xdc00 + ((cp - 0x10000) &
+                                                        0x3ff));
+        }
+        json[jl] = want[wl] = '\0';
+        return wl;
+}
+
+/*
+ * Unescaping, on random strings.  Not json-c as the oracle: 0.16 turns
+ * some valid pairs, such as \ud936\udc20 (U+5D820), into U+FFFD.
+ */
+static void test_unescape_random(void **state)
+{
+        char inner[512], want[512], json[600];
+        struct fixture x;
+        unsigned seed = 10;
+        size_t len;
+        int i;
+
+        (void)state;
+        compile(&x, "t", "%{field:a}");
+        for (i = 0; i < 5000; i++) {
+                len = random_string(inner, want, &seed);
+                snprintf(json, sizeof(json), "{\"a\": \"%s\"}", inner);
+                line(&x, json);
+                assert_non_null(expand(&x, &x.key));
+                assert_int_equal(strlen(x.buf), len);
+                assert_memory_equal(x.buf, want, len);
+        }
+        done(&x);
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -233,6 +324,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_unusable_values),
                 cmocka_unit_test(test_topic_names),
                 cmocka_unit_test(test_shared_fields),
+                cmocka_unit_test(test_unescape_random),
         };
 
         if (argc > 1)
