@@ -17,8 +17,8 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
-	msgpool.c account.c validate.c jsonwalk.c schema.c formats.c \
-	errevent.c
+	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
+	formats.c errevent.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -56,6 +56,9 @@ $(TRANSFORM_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/%.c tests/ttest.h \
 	$(CC) $(ALL_CFLAGS) -I. $< $(BUILD)/ttest.o $(TRANSFORM_OBJS) \
 	  $(LDFLAGS) $(TEST_LDFLAGS) -lcmocka -ljson-c -o $@
 
+$(BUILD)/test_route: tests/test_route.c $(BUILD)/route.o $(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
 $(BUILD)/test_names: tests/test_names.c $(BUILD)/names.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
@@ -73,10 +76,11 @@ $(BUILD)/test_validate: tests/test_validate.c $(BUILD)/validate.o \
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
-$(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o
+$(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o $(BUILD)/route.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
-$(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o
+$(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o \
+		$(BUILD)/route.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/isotime.o

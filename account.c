@@ -17,6 +17,7 @@ static const char *const reason_names[] = {
         [LOSS_SCHEMA] = "schema",
         [LOSS_DELIVERY] = "delivery",
         [LOSS_SHUTDOWN] = "shutdown",
+        [LOSS_ROUTE] = "route",
 };
 
 const char *loss_reason_name(enum loss_reason reason)
@@ -119,12 +120,12 @@ static void lose_line(struct account *acc, enum loss_reason reason,
 void account_invalid(struct account *acc, const struct line *l,
                      const char *why)
 {
-        account_invalid_as(acc, l->too_long ? LOSS_TOO_LONG : LOSS_INVALID,
-                           l, why);
+        account_invalid_reason(acc, l->too_long ? LOSS_TOO_LONG
+                                                : LOSS_INVALID, l, why);
 }
 
-void account_invalid_as(struct account *acc, enum loss_reason reason,
-                        const struct line *l, const char *why)
+void account_invalid_reason(struct account *acc, enum loss_reason reason,
+                            const struct line *l, const char *why)
 {
         acc->c.invalid++;
         lose_line(acc, reason, l, why, NULL);

@@ -39,11 +39,15 @@ enum loss_reason {
         LOSS_TOO_LONG, /* longer than line.max */
         LOSS_DELIVERY, /* Kafka (or stdout) refused it or timed out */
         LOSS_SHUTDOWN, /* given up by the stop, or for want of memory */
+        LOSS_ROUTE,    /* its topic or key cannot be made (route.h) */
         LOSS_SCHEMA,   /* an event that its stream's schema refuses */
 };
 
-/* "invalid", "too_long", "delivery", "shutdown", "schema": see
- * kafkatee-pipe(1). */
+/*
+ * "invalid", "too_long", "delivery", "shutdown", "route",
+ * "schema": see
+ * kafkatee-pipe(1).
+ */
 const char *loss_reason_name(enum loss_reason reason);
 
 struct account_cb {
@@ -102,9 +106,10 @@ static inline void account_produced(struct account *acc)
 /* Not a record (invalid, or too_long when l->too_long): lost. */
 void account_invalid(struct account *acc, const struct line *l,
                      const char *why);
-/* Invalid for a reason of its own (LOSS_SCHEMA). */
-void account_invalid_as(struct account *acc, enum loss_reason reason,
-                        const struct line *l, const char *why);
+/* Invalid for another reason than the transform's (LOSS_ROUTE,
+ * LOSS_SCHEMA). */
+void account_invalid_reason(struct account *acc, enum loss_reason reason,
+                            const struct line *l, const char *why);
 /*
  * Delivered.  read_us: when its line was read (0: unknown, no latency);
  * now_us and now_ms: the monotonic and the wall clock, read by the

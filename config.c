@@ -70,6 +70,7 @@ static const struct key keys[] = {
         NUM("drain.timeout.ms", drain_timeout_ms, 0, 86400000),
         NUM("queue.high.messages", queue_high_messages, 2, 10000000),
         NUM("queue.high.bytes", queue_high_bytes, 4096, 1LL << 40),
+        NUM("topic.max", topic_max, 1, CONF_TOPICS_LIMIT),
 };
 
 /* Old names, still accepted (deprecated in kafkatee-pipe(1)). */
@@ -86,6 +87,7 @@ static const struct {
         { "kafka.", offsetof(struct conf, kafka) },
         { "field.rename.", offsetof(struct conf, rename) },
         { "field.const.", offsetof(struct conf, constant) },
+        { "header.", offsetof(struct conf, header) },
 };
 
 void conf_init(struct conf *c)
@@ -112,6 +114,7 @@ void conf_init(struct conf *c)
                 { "stats.interval.ms", "10000" },
                 { "stats.rdkafka", "false" },
                 { "stall.timeout.ms", "60000" },
+                { "topic.max", "64" },
         };
         char err[256];
         size_t i;
@@ -124,7 +127,7 @@ void conf_init(struct conf *c)
                         abort(); /* a bad default is a bug */
 }
 
-static void kvlist_free(struct kvlist *l)
+void conf_kvlist_free(struct kvlist *l)
 {
         size_t i;
 
@@ -144,7 +147,7 @@ void conf_free(struct conf *c)
                 if (keys[i].type == K_STRING || keys[i].type == K_PATH)
                         free(*(char **)((char *)c + keys[i].offset));
         for (i = 0; i < sizeof(prefixed) / sizeof(*prefixed); i++)
-                kvlist_free((struct kvlist *)((char *)c +
+                conf_kvlist_free((struct kvlist *)((char *)c +
                                               prefixed[i].offset));
 }
 
@@ -392,65 +395,123 @@ static int has_datacenter(const struct conf *c)
         return c->datacenter != NULL && *c->datacenter != '\0';
 }
 
-/*
- * The value of the variable at t ("%{stream}"), its length in *n; *n is 0
- * when t starts no variable.  NULL for a datacenter that is not set.
- */
-static const char *topic_variable(const struct conf *c, const char *t,
-                                  size_t *n)
+void conf_route_vars(const struct conf *c, struct route_vars *v)
 {
-        static const char stream[] = "%{stream}", dc[] = "%{datacenter}";
-
-        *n = 0;
-        if (strncmp(t, stream, sizeof(stream) - 1) == 0) {
-                *n = sizeof(stream) - 1;
-                return c->stream != NULL ? c->stream : "";
-        }
-        if (strncmp(t, dc, sizeof(dc) - 1) == 0) {
-                *n = sizeof(dc) - 1;
-                return has_datacenter(c) ? c->datacenter : NULL;
-        }
-        return NULL;
+        v->schema = c->schema;
+        v->stream = c->stream != NULL ? c->stream : "";
+        v->datacenter = c->datacenter;
+        v->domain = c->domain;
 }
 
-char *conf_topic(const struct conf *c, char *err, size_t errlen)
+/* With fields, the fixed text must fit in a topic name, or none would. */
+static int topic_text_ok(const struct route_tmpl *t, char *err,
+                         size_t errlen)
 {
-        const char *tmpl = c->topic, *value;
-        char buf[CONF_TOPIC_MAX + 1], *topic;
-        size_t len = 0, n, vlen;
+        size_t i, j, fixed = 0;
+        const struct route_part *p;
+
+        for (i = 0; i < t->n; i++) {
+                p = &t->part[i];
+                if (p->type != ROUTE_TEXT)
+                        continue;
+                fixed += p->len;
+                for (j = 0; t->n_fields > 0 && j < p->len; j++) {
+                        if (route_topic_legal(p->text + j, 1) ||
+                            p->text[j] == '.')
+                                continue;
+                        snprintf(err, errlen, "topic: '%c' cannot be in a "
+                                 "Kafka topic name ([a-zA-Z0-9._-])",
+                                 p->text[j] >= 0x20 ? p->text[j] : '?');
+                        return -1;
+                }
+        }
+        if (fixed > CONF_TOPIC_MAX) {
+                snprintf(err, errlen, "topic: longer than %d characters, "
+                         "Kafka's limit", CONF_TOPIC_MAX);
+                return -1;
+        }
+        if (t->n == 0) {
+                snprintf(err, errlen, "topic: empty");
+                return -1;
+        }
+        return 0;
+}
+
+int conf_topic_compile(const struct conf *c, struct route_tmpl *t,
+                       struct route_fields *f, char *err, size_t errlen)
+{
+        const char *tmpl = c->topic;
+        struct route_vars v;
 
         if (tmpl == NULL)
                 tmpl = has_datacenter(c) ? "%{datacenter}.%{stream}"
                                          : "%{stream}";
-        for (; *tmpl != '\0'; tmpl += n) {
-                value = topic_variable(c, tmpl, &n);
-                if (n == 0) {
-                        value = tmpl; /* a character of its own */
-                        vlen = n = 1;
-                } else if (value == NULL) {
-                        snprintf(err, errlen, "topic: %%{datacenter} "
-                                 "without a datacenter setting");
-                        return NULL;
-                } else {
-                        vlen = strlen(value);
-                }
-                /* Counted before copying: buf is never overrun. */
-                if (vlen > sizeof(buf) - 1 - len) {
-                        snprintf(err, errlen, "topic: longer than %d "
-                                 "characters, Kafka's limit", CONF_TOPIC_MAX);
-                        return NULL;
-                }
-                memcpy(buf + len, value, vlen);
-                len += vlen;
+        conf_route_vars(c, &v);
+        if (route_compile(t, ROUTE_TOPIC, "topic", tmpl, &v, f, err,
+                          errlen) == -1 ||
+            topic_text_ok(t, err, errlen) == -1) {
+                route_tmpl_free(t);
+                return -1;
         }
-        if (len == 0) {
-                snprintf(err, errlen, "topic: empty");
-                return NULL;
-        }
-        buf[len] = '\0';
-        if ((topic = strdup(buf)) == NULL)
+        return 0;
+}
+
+char *conf_topic(const struct conf *c, char *err, size_t errlen)
+{
+        struct route_tmpl t;
+        struct route_fields f = { NULL, 0 };
+        char *topic = NULL;
+
+        if (conf_topic_compile(c, &t, &f, err, errlen) == 0 &&
+            (topic = route_label(&t, &f)) == NULL)
                 snprintf(err, errlen, "out of memory");
+        route_tmpl_free(&t);
+        route_fields_free(&f);
         return topic;
+}
+
+/* One header's value, expanded: a string to free, or NULL. */
+static char *header_value(const struct kv *h, const struct route_vars *v,
+                          char *err, size_t errlen)
+{
+        struct route_tmpl t;
+        struct route_fields f = { NULL, 0 };
+        char what[128], *value = NULL;
+
+        snprintf(what, sizeof(what), "header.%.100s", h->key);
+        if (route_compile(&t, ROUTE_HEADER, what, h->value, v, &f, err,
+                          errlen) == 0 &&
+            (value = route_label(&t, &f)) == NULL)
+                snprintf(err, errlen, "out of memory");
+        route_tmpl_free(&t);
+        route_fields_free(&f);
+        return value;
+}
+
+int conf_headers(const struct conf *c, struct kvlist *out, char *err,
+                 size_t errlen)
+{
+        struct route_vars v;
+        size_t i;
+        char *value;
+
+        memset(out, 0, sizeof(*out));
+        conf_route_vars(c, &v);
+        for (i = 0; i < c->header.n; i++) {
+                if ((value = header_value(&c->header.v[i], &v, err,
+                                          errlen)) == NULL) {
+                        conf_kvlist_free(out);
+                        return -1;
+                }
+                if (kvlist_set(out, c->header.v[i].key, value) == -1) {
+                        free(value);
+                        conf_kvlist_free(out);
+                        snprintf(err, errlen, "out of memory");
+                        return -1;
+                }
+                free(value);
+        }
+        return 0;
 }
 
 int conf_has_brokers(const struct conf *c)

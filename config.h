@@ -9,11 +9,21 @@
 
 #include <stddef.h>
 
+#include "route.h"
+
 #define KTP_NAME    "kafkatee-pipe"
 #define KTP_VERSION "0.1.0"
 
 /* Kafka refuses longer topic names (and librdkafka with them). */
-#define CONF_TOPIC_MAX 249
+#define CONF_TOPIC_MAX ROUTE_TOPIC_MAX
+
+/*
+ * topic.max's ceiling.  Each topic costs librdkafka a handle, metadata
+ * and per-partition queues and batches: a template over a field with
+ * many values (an address) would open thousands.  The default, 64,
+ * covers routing by exporter or by tag at one site.
+ */
+#define CONF_TOPICS_LIMIT 4096
 
 /* The choice keys, parsed once: each value is its name's index. */
 enum conf_output { CONF_OUTPUT_KAFKA, CONF_OUTPUT_STDOUT };
@@ -46,9 +56,11 @@ struct conf {
         long long flush_timeout_ms, drain_timeout_ms;
         long long queue_high_messages, queue_high_bytes;
         long long stats_interval_ms, stall_timeout_ms;
+        long long topic_max;    /* distinct topics a run produces to */
         struct kvlist kafka;    /* kafka.PROP: librdkafka properties */
         struct kvlist rename;   /* field.rename.FROM = TO */
         struct kvlist constant; /* field.const.NAME = VALUE */
+        struct kvlist header;   /* header.NAME = VALUE: Kafka headers */
         int verbosity;          /* -q: 0, default 1, -v: 2 and more */
         char *base_dir;         /* while a file is read: its directory */
 };
@@ -65,11 +77,33 @@ int conf_read_file(struct conf *c, const char *path, char *err,
                    size_t errlen);
 
 /*
- * The topic template expanded ("%{datacenter}.%{stream}" by default), a
- * string to free; NULL with a message in err when it is empty, longer
- * than CONF_TOPIC_MAX, or names a datacenter that is not set.
+ * The topic template ("%{datacenter}.%{stream}" by default) compiled
+ * (route.h), its field names appended to f.  -1 with a message in err
+ * when it is empty, its fixed text is longer than CONF_TOPIC_MAX, it
+ * names a datacenter that is not set or an unknown placeholder, or, with
+ * fields, its fixed text holds a character no topic name may.
+ */
+int conf_topic_compile(const struct conf *c, struct route_tmpl *t,
+                       struct route_fields *f, char *err, size_t errlen);
+
+/*
+ * The topic template expanded, a string to free: the topic, or with
+ * %{field:NAME} placeholders the template (route_label()).  NULL with a
+ * message in err, as conf_topic_compile().
  */
 char *conf_topic(const struct conf *c, char *err, size_t errlen);
+
+/* The placeholders' values fixed for the run, from c. */
+void conf_route_vars(const struct conf *c, struct route_vars *v);
+
+/*
+ * The header.NAME values expanded (%{schema}, %{stream}, %{datacenter},
+ * %{domain}), in out (to kvlist_free... through conf_kvlist_free()).
+ * -1 with a message in err ("header.x: unknown placeholder %{y}").
+ */
+int conf_headers(const struct conf *c, struct kvlist *out, char *err,
+                 size_t errlen);
+void conf_kvlist_free(struct kvlist *l);
 
 /* Whether the settings name Kafka brokers (or a mock cluster). */
 int conf_has_brokers(const struct conf *c);

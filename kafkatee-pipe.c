@@ -124,7 +124,9 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
 {
         const struct output_opts opts = {
                 .mode = a->to_stdout ? OUTPUT_STDOUT : OUTPUT_KAFKA,
-                .brokers = a->conf.brokers, .topic = a->topic,
+                .brokers = a->conf.brokers,
+                .topic = a->rt.topic.n_fields == 0 ? a->topic : NULL,
+                .topic_max = a->conf.topic_max, .headers = &a->rt.headers,
                 .props = &a->conf.kafka, .client_id = KTP_NAME,
                 .rdkafka_stats = a->conf.stats_rdkafka,
                 .stats_interval_ms = a->conf.stats_interval_ms,
@@ -157,6 +159,7 @@ static struct msg *msg_new(struct app *a, const struct kt_event *ev,
         m->raw_len = raw_len;
         m->key_len = ev->key_len;
         m->timestamp_ms = ev->timestamp_ms;
+        m->topic = 0;
         memcpy(m->data, ev->value, ev->value_len);
         memcpy(m->data + ev->value_len, l->data, raw_len);
         if (ev->key_len > 0)
@@ -279,7 +282,7 @@ static int event_valid(struct app *a, const struct line *l,
         case V_VALID:
                 return 1;
         case V_INVALID:
-                account_invalid_as(&a->acc, LOSS_SCHEMA, l, e.message);
+                account_invalid_reason(&a->acc, LOSS_SCHEMA, l, e.message);
                 return 0;
         case V_NOMEM:
                 break;
@@ -288,11 +291,48 @@ static int event_valid(struct app *a, const struct line *l,
         return 0;
 }
 
+/*
+ * The record's topic (id) and key from the templates with fields: a
+ * field that cannot make them, or one topic more than topic.max, makes
+ * the record invalid ("route").  Returns -1 then, accounted.
+ */
+static int route_event(struct app *a, struct kt_event *ev,
+                       const struct line *l, uint32_t *topic)
+{
+        struct routing *r = &a->rt;
+        long n;
+        int id;
+
+        *topic = 0;
+        if (r->topic.n_fields > 0) {
+                if ((n = route_expand(&r->topic, &r->fields, ev->fields,
+                                      &r->topic_buf, &r->topic_cap, r->err,
+                                      sizeof(r->err))) == -1 ||
+                    (id = output_topic(a->out, r->topic_buf, (size_t)n,
+                                       r->err, sizeof(r->err))) == -1)
+                        goto invalid;
+                *topic = (uint32_t)id;
+        }
+        if (r->key.n > 0) {
+                if ((n = route_expand(&r->key, &r->fields, ev->fields,
+                                      &r->key_buf, &r->key_cap, r->err,
+                                      sizeof(r->err))) == -1)
+                        goto invalid;
+                ev->key = r->key_buf;
+                ev->key_len = (size_t)n;
+        }
+        return 0;
+invalid:
+        account_invalid_reason(&a->acc, LOSS_ROUTE, l, r->err);
+        return -1;
+}
+
 static int handle_line(struct app *a, const struct line *l, int64_t ingest)
 {
         struct kt_input in = { .ingest_ms = ingest };
         struct kt_event ev;
         struct msg *m;
+        uint32_t topic;
         int rc;
 
         account_read(&a->acc);
@@ -325,8 +365,11 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         }
         if (a->val != NULL && !event_valid(a, l, &ev, &rc))
                 return rc;
+        if (route_event(a, &ev, l, &topic) == -1)
+                return 0;
         if ((m = msg_new(a, &ev, l)) == NULL)
                 return line_failed(a, l, "out of memory");
+        m->topic = topic;
         m->read_us = a->pump_us;
         if (a->conf.timestamp == CONF_TIMESTAMP_INGEST)
                 m->timestamp_ms = ingest;
@@ -680,6 +723,12 @@ static int apply_list(struct kt_transform *t, const char *list,
         return conf_each_item(list, add_each, &x);
 }
 
+/* key = FIELD names a field; with a placeholder it is a template. */
+static int is_template(const char *key)
+{
+        return strstr(key, "%{") != NULL;
+}
+
 static int build_rules(struct kt_transform *t, const struct conf *c)
 {
         size_t i;
@@ -698,9 +747,59 @@ static int build_rules(struct kt_transform *t, const struct conf *c)
                 if (kt_transform_constant(t, c->constant.v[i].key,
                                           c->constant.v[i].value) == -1)
                         return -1;
-        if (c->key != NULL && kt_transform_set_key(t, c->key) == -1)
+        if (c->key != NULL && !is_template(c->key) &&
+            kt_transform_set_key(t, c->key) == -1)
                 return -1;
         return 0;
+}
+
+/* The templates' fields, captured in the order of their list. */
+static int capture_fields(struct app *a)
+{
+        size_t i;
+
+        for (i = 0; i < a->rt.fields.n; i++) {
+                if (kt_transform_capture(a->tf, a->rt.fields.name[i]) !=
+                    (int)i) {
+                        ktp_log(NULL, 0, "%s", kt_transform_error(a->tf));
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/*
+ * The topic, the key template and the headers.  The domain's default,
+ * the host name, is set first: %{domain} is the envelope's meta.domain.
+ */
+static int build_routing(struct app *a, char *err, size_t errlen)
+{
+        struct conf *c = &a->conf;
+        struct route_vars v;
+
+        if (c->domain == NULL &&
+            conf_set(c, "domain", stamp_hostname(), err, errlen) == -1)
+                return -1;
+        conf_route_vars(c, &v);
+        if ((a->topic = conf_topic(c, err, errlen)) == NULL ||
+            conf_topic_compile(c, &a->rt.topic, &a->rt.fields, err,
+                               errlen) == -1)
+                return -1;
+        if (c->key != NULL && is_template(c->key) &&
+            route_compile(&a->rt.key, ROUTE_KEY, "key", c->key, &v,
+                          &a->rt.fields, err, errlen) == -1)
+                return -1;
+        return conf_headers(c, &a->rt.headers, err, errlen);
+}
+
+static void routing_free(struct routing *r)
+{
+        route_tmpl_free(&r->topic);
+        route_tmpl_free(&r->key);
+        route_fields_free(&r->fields);
+        conf_kvlist_free(&r->headers);
+        free(r->topic_buf);
+        free(r->key_buf);
 }
 
 static int build_transform(struct app *a)
@@ -727,7 +826,7 @@ static int build_transform(struct app *a)
                 ktp_log(NULL, 0, "%s", kt_transform_error(a->tf));
                 return -1;
         }
-        return 0;
+        return capture_fields(a);
 }
 
 static int setup(struct app *a)
@@ -740,7 +839,7 @@ static int setup(struct app *a)
                         "config file (or --stdout)");
                 return -1;
         }
-        if ((a->topic = conf_topic(&a->conf, err, sizeof(err))) == NULL) {
+        if (build_routing(a, err, sizeof(err)) == -1) {
                 ktp_log(NULL, 0, "%s", err);
                 return -1;
         }
@@ -841,6 +940,7 @@ static void teardown(struct app *a)
         kt_transform_free(a->tf);
         validator_close(a->val);
         free(a->topic);
+        routing_free(&a->rt);
         conf_free(&a->conf);
 }
 

@@ -15,6 +15,7 @@
 #include "msgpool.h"
 #include "output.h"
 #include "reader.h"
+#include "route.h"
 #include "stamp.h"
 #include "stats.h"
 #include "transform.h"
@@ -36,6 +37,20 @@ struct stats_state {
         char          *rdkafka_json; /* librdkafka's latest statistics */
 };
 
+/*
+ * Where a record goes: the topic and key templates with %{field:NAME}
+ * (route.h), expanded per record into the buffers, and the headers.
+ */
+struct routing {
+        struct route_tmpl   topic;  /* no fields: every record to topic 0 */
+        struct route_tmpl   key;    /* no parts: key = FIELD, or none */
+        struct route_fields fields; /* the transform's capture slots */
+        struct kvlist       headers; /* header.NAME values, expanded */
+        char               *topic_buf, *key_buf;
+        size_t              topic_cap, key_cap;
+        char                err[256];
+};
+
 /* How far the stop signals have gone: see signal_cb(). */
 enum stop_level {
         STOP_NONE,      /* no signal */
@@ -53,7 +68,8 @@ struct app {
         struct account       acc;   /* where every line read ends */
         struct stats_state   st;
         struct ev_loop      *loop;
-        char                *topic;
+        char                *topic; /* or its template: the label */
+        struct routing       rt;
 
         ev_io     stdin_w;
         ev_timer  tick_w, drain_w, flush_w, stats_w;

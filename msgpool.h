@@ -30,6 +30,7 @@ struct msg {
         size_t   value_len, raw_len, key_len;
         size_t   room;           /* data bytes of the block */
         int64_t  timestamp_ms;
+        uint32_t topic;          /* output_topic()'s id */
         char     data[];
 };
 

@@ -14,13 +14,26 @@
 
 #include "output.h"
 
+/* A topic produced to, and its librdkafka handle (NULL on stdout). */
+struct out_topic {
+        char             *name;
+        size_t            len;
+        uint32_t          hash;
+        rd_kafka_topic_t *rkt;
+};
+
 struct output {
         struct output_opts opts;
         struct output_cb   cb;
         struct ev_loop    *loop;
 
         rd_kafka_t       *rk;
-        rd_kafka_topic_t *rkt;
+        struct out_topic *topics;   /* by id: opts.topic is 0 */
+        size_t            n_topics, max_topics;
+        uint32_t         *slot;     /* topic id + 1 by hash, or 0 */
+        size_t            n_slots;  /* a power of two, >= 2 max_topics */
+        size_t            last;     /* the last topic looked up */
+        rd_kafka_headers_t *headers; /* opts.headers, copied per message */
         int               wake[2];  /* librdkafka's main queue wakes us */
         ev_io             wake_w;
 
@@ -248,6 +261,128 @@ static int kafka_wakeup(struct output *o, char *err, size_t errlen)
         return 0;
 }
 
+/* FNV-1a: topic names are short, and looked up per record. */
+static uint32_t topic_hash(const char *s, size_t len)
+{
+        uint32_t h = 2166136261u;
+        size_t i;
+
+        for (i = 0; i < len; i++)
+                h = (h ^ (unsigned char)s[i]) * 16777619u;
+        return h;
+}
+
+/* The table of topics, sized once: opening one never moves the others. */
+static int topics_init(struct output *o, char *err, size_t errlen)
+{
+        o->max_topics = o->opts.topic_max > 0 ? (size_t)o->opts.topic_max : 1;
+        for (o->n_slots = 4; o->n_slots < 2 * o->max_topics; o->n_slots *= 2)
+                ;
+        o->topics = calloc(o->max_topics, sizeof(*o->topics));
+        o->slot = calloc(o->n_slots, sizeof(*o->slot));
+        if (o->topics == NULL || o->slot == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+static int topic_is(const struct out_topic *t, const char *name, size_t len)
+{
+        return t->len == len && memcmp(t->name, name, len) == 0;
+}
+
+/* Opens topic name as the next id, its slot s. */
+static int topic_add(struct output *o, const char *name, size_t len,
+                     uint32_t h, size_t s, char *err, size_t errlen)
+{
+        struct out_topic *t = &o->topics[o->n_topics];
+
+        if (o->n_topics == o->max_topics) {
+                snprintf(err, errlen, "topic \"%.*s\" would be topic %zu: "
+                         "more than topic.max", (int)(len > 64 ? 64 : len),
+                         name, o->max_topics + 1);
+                return -1;
+        }
+        if ((t->name = strndup(name, len)) == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        if (o->rk != NULL &&
+            (t->rkt = rd_kafka_topic_new(o->rk, t->name, NULL)) == NULL) {
+                snprintf(err, errlen, "topic %s: %s", t->name,
+                         rd_kafka_err2str(rd_kafka_last_error()));
+                free(t->name);
+                t->name = NULL;
+                return -1;
+        }
+        t->len = len;
+        t->hash = h;
+        o->slot[s] = (uint32_t)++o->n_topics;
+        o->last = o->n_topics - 1;
+        return (int)o->last;
+}
+
+int output_topic(struct output *o, const char *name, size_t len, char *err,
+                 size_t errlen)
+{
+        uint32_t h;
+        size_t s;
+
+        if (o->n_topics > 0 && topic_is(&o->topics[o->last], name, len))
+                return (int)o->last;
+        h = topic_hash(name, len);
+        for (s = h & (o->n_slots - 1); o->slot[s] != 0;
+             s = (s + 1) & (o->n_slots - 1)) {
+                if (o->topics[o->slot[s] - 1].hash == h &&
+                    topic_is(&o->topics[o->slot[s] - 1], name, len)) {
+                        o->last = o->slot[s] - 1;
+                        return (int)o->last;
+                }
+        }
+        return topic_add(o, name, len, h, s, err, errlen);
+}
+
+const char *output_topic_name(const struct output *o, int id)
+{
+        return id >= 0 && (size_t)id < o->n_topics ? o->topics[id].name
+                                                    : NULL;
+}
+
+static void topics_free(struct output *o)
+{
+        size_t i;
+
+        for (i = 0; o->topics != NULL && i < o->n_topics; i++) {
+                if (o->topics[i].rkt != NULL)
+                        rd_kafka_topic_destroy(o->topics[i].rkt);
+                free(o->topics[i].name);
+        }
+        free(o->topics);
+        free(o->slot);
+}
+
+/* opts.headers, built once; each message gets a copy (librdkafka's). */
+static int headers_build(struct output *o, char *err, size_t errlen)
+{
+        const struct kvlist *h = o->opts.headers;
+        size_t i;
+
+        if (h == NULL || h->n == 0)
+                return 0;
+        o->headers = rd_kafka_headers_new(h->n);
+        for (i = 0; i < h->n; i++) {
+                if (rd_kafka_header_add(o->headers, h->v[i].key, -1,
+                                        h->v[i].value, -1) !=
+                    RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        snprintf(err, errlen, "header.%s: refused by "
+                                 "librdkafka", h->v[i].key);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 static int kafka_open(struct output *o, char *err, size_t errlen)
 {
         rd_kafka_conf_t *kc = kafka_conf(o, err, errlen);
@@ -261,12 +396,8 @@ static int kafka_open(struct output *o, char *err, size_t errlen)
                 rd_kafka_conf_destroy(kc);
                 return -1;
         }
-        if ((o->rkt = rd_kafka_topic_new(o->rk, o->opts.topic, NULL)) ==
-            NULL) {
-                snprintf(err, errlen, "topic %s: %s", o->opts.topic,
-                         rd_kafka_err2str(rd_kafka_last_error()));
+        if (headers_build(o, err, errlen) == -1)
                 return -1;
-        }
         return kafka_wakeup(o, err, errlen);
 }
 
@@ -285,10 +416,16 @@ struct output *output_open(const struct output_opts *opts,
         o->loop = loop;
         /* Never opened: output_close() must not close fd 0. */
         o->wake[0] = o->wake[1] = -1;
-        if (opts->mode == OUTPUT_KAFKA && kafka_open(o, err, errlen) == -1) {
+        if (topics_init(o, err, errlen) == -1 ||
+            (opts->mode == OUTPUT_KAFKA && kafka_open(o, err, errlen) == -1) ||
+            (opts->topic != NULL && output_topic(o, opts->topic,
+                                                 strlen(opts->topic), err,
+                                                 errlen) == -1)) {
                 output_close(o);
                 return NULL;
         }
+        o->opts.topic = NULL; /* the caller's: topics[0].name now */
+        o->opts.headers = NULL;
         return o;
 }
 
@@ -313,8 +450,9 @@ void output_close(struct output *o)
                 output_serve(o);
         if (o->wake[0] != -1)
                 ev_io_stop(o->loop, &o->wake_w);
-        if (o->rkt != NULL)
-                rd_kafka_topic_destroy(o->rkt);
+        topics_free(o);
+        if (o->headers != NULL)
+                rd_kafka_headers_destroy(o->headers);
         if (o->rk != NULL)
                 rd_kafka_destroy(o->rk);
         if (o->wake[0] != -1) {
@@ -361,21 +499,45 @@ static enum output_taken stdout_produce(struct output *o, struct msg *m)
         return OUTPUT_TAKEN;
 }
 
+/*
+ * No copy: m->data lives until its delivery report frees it.  The
+ * headers are the message's once produced (RD_KAFKA_V_HEADERS), so each
+ * gets its own copy; without headers the call is as it was.
+ */
+static rd_kafka_resp_err_t kafka_produce(struct output *o, struct msg *m)
+{
+        rd_kafka_topic_t *rkt = o->topics[m->topic].rkt;
+        const char *key = m->key_len ? m->data + m->value_len + m->raw_len
+                                     : NULL;
+        rd_kafka_headers_t *h;
+        rd_kafka_resp_err_t err;
+
+        if (o->headers == NULL)
+                return rd_kafka_producev(
+                        o->rk, RD_KAFKA_V_RKT(rkt),
+                        RD_KAFKA_V_VALUE(m->data, m->value_len),
+                        RD_KAFKA_V_KEY(key, m->key_len),
+                        RD_KAFKA_V_TIMESTAMP(m->timestamp_ms),
+                        RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
+        h = rd_kafka_headers_copy(o->headers);
+        err = rd_kafka_producev(
+                o->rk, RD_KAFKA_V_RKT(rkt),
+                RD_KAFKA_V_VALUE(m->data, m->value_len),
+                RD_KAFKA_V_KEY(key, m->key_len),
+                RD_KAFKA_V_TIMESTAMP(m->timestamp_ms),
+                RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+                rd_kafka_headers_destroy(h);
+        return err;
+}
+
 enum output_taken output_produce(struct output *o, struct msg *m)
 {
         rd_kafka_resp_err_t err;
 
         if (o->opts.mode == OUTPUT_STDOUT)
                 return stdout_produce(o, m);
-        /* No copy: m->data lives until its delivery report frees it. */
-        err = rd_kafka_producev(
-                o->rk, RD_KAFKA_V_RKT(o->rkt),
-                RD_KAFKA_V_VALUE(m->data, m->value_len),
-                RD_KAFKA_V_KEY(m->key_len ? m->data + m->value_len +
-                                                    m->raw_len : NULL,
-                               m->key_len),
-                RD_KAFKA_V_TIMESTAMP(m->timestamp_ms),
-                RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
+        err = kafka_produce(o, m);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 return OUTPUT_QUEUE_FULL;
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -2,7 +2,9 @@
  * output.h: where events go.  Kafka through librdkafka, served from the
  * event loop, or stdout.
  *
- * Owns: the rd_kafka_t and its topic, the pipe librdkafka writes to when
+ * Owns: the rd_kafka_t and its topics (one rd_kafka_topic_t each, found
+ * by name through a hash, up to opts.topic_max), the headers every
+ * message carries, the pipe librdkafka writes to when
  * its main queue turns non-empty and the ev_io watcher on it, and the
  * list of messages produced but not yet reported (with their count and
  * bytes).  A message handed to output_produce() belongs to the output
@@ -32,7 +34,9 @@ enum output_mode { OUTPUT_KAFKA, OUTPUT_STDOUT };
 struct output_opts {
         enum output_mode     mode;
         const char          *brokers;   /* NULL: from props */
-        const char          *topic;
+        const char          *topic;     /* topic 0, or NULL: none yet */
+        long long            topic_max; /* distinct topics; < 1: 1 */
+        const struct kvlist *headers;   /* Kafka headers, or NULL */
         const struct kvlist *props;     /* librdkafka properties, -X */
         const char          *client_id; /* the default client.id */
         int                  rdkafka_stats;  /* librdkafka's statistics */
@@ -78,6 +82,19 @@ struct output *output_open(const struct output_opts *opts,
  * still in flight comes back as OUTPUT_NO_REPORT.  Takes NULL.
  */
 void output_close(struct output *o);
+
+/*
+ * The id of topic name (len bytes, not NUL-terminated), opened on first
+ * use; a message goes to topic m->topic.  The last one looked up is
+ * checked first, then a hash: no allocation once a topic is open.
+ * Returns -1 with a message in err when it would be topic
+ * opts.topic_max + 1, or librdkafka refused it.  Any named topic (an
+ * error topic too) is produced to with the same reports and accounting.
+ */
+int output_topic(struct output *o, const char *name, size_t len, char *err,
+                 size_t errlen);
+/* Topic id's name, or NULL. */
+const char *output_topic_name(const struct output *o, int id);
 
 enum output_taken output_produce(struct output *o, struct msg *m);
 /* Serves delivery reports, errors and logs: never blocks. */

@@ -51,6 +51,7 @@ struct rule {
         unsigned flags;
         unsigned roles;  /* ROLE_*: fields the transform looks at */
         int      dt_rank; /* position in the dt sources, or -1 */
+        int      capture; /* slot in captured, or -1 */
         struct time_memo memo;
 };
 
@@ -100,6 +101,8 @@ struct kt_transform {
         uint16_t            rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
         struct kt_tok       role_event_type, role_purged, role_key; /* values */
         struct dt_hit      *dt_hit; /* each dt source in the line */
+        struct kt_value    *captured; /* kt_transform_capture()'s fields */
+        size_t              n_captured;
         int                 keeping;  /* an allowlist is in force */
         int                 renaming; /* output names may collide */
         struct constant    *consts;
@@ -328,6 +331,7 @@ void kt_transform_free(struct kt_transform *t)
         free(t->rules);
         free(t->consts);
         free(t->dt_hit);
+        free(t->captured);
         free(t->schema);
         free(t->stream);
         free(t->domain);
@@ -432,6 +436,7 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         r = &t->rules[t->n_rules];
         memset(r, 0, sizeof(*r));
         r->dt_rank = -1;
+        r->capture = -1;
         kt_iso_memo_init(&r->memo.iso);
         r->name = strdup(name);
         if (r->name == NULL)
@@ -584,6 +589,26 @@ int kt_transform_set_key(struct kt_transform *t, const char *field)
         for (i = 0; i < t->n_rules; i++)
                 t->rules[i].roles &= ~(unsigned)ROLE_KEY;
         return add_role(t, field, ROLE_KEY);
+}
+
+int kt_transform_capture(struct kt_transform *t, const char *field)
+{
+        struct kt_value *v;
+        struct rule *r;
+
+        if (check_name(t, field) == -1)
+                return -1;
+        v = realloc(t->captured, (t->n_captured + 1) * sizeof(*v));
+        if (v == NULL)
+                return fail(t, "out of memory");
+        t->captured = v;
+        if ((r = rule_for(t, field)) == NULL)
+                return fail(t, "out of memory or too many field rules");
+        if (r->capture < 0) {
+                memset(&t->captured[t->n_captured], 0, sizeof(*v));
+                r->capture = (int)t->n_captured++;
+        }
+        return r->capture;
 }
 
 /* --- the line ------------------------------------------------------------ */
@@ -907,6 +932,23 @@ static int check_duplicates_sorted(struct kt_transform *t)
         return 0;
 }
 
+/* A captured field's value, as kt_value says. */
+static void capture(const struct kt_transform *t, struct kt_value *c,
+                    const struct kt_tok *v)
+{
+        c->p = t->js + v->start;
+        c->len = (size_t)(v->end - v->start);
+        switch (v->type) {
+        case KT_TOK_STRING: c->type = KT_VALUE_STRING; return;
+        case KT_TOK_OBJECT: c->type = KT_VALUE_OBJECT; return;
+        case KT_TOK_ARRAY: c->type = KT_VALUE_ARRAY; return;
+        default: break;
+        }
+        c->type = *c->p == 't' ? KT_VALUE_TRUE :
+                  *c->p == 'f' ? KT_VALUE_FALSE :
+                  *c->p == 'n' ? KT_VALUE_NULL : KT_VALUE_NUMBER;
+}
+
 /* Notes where the fields the transform looks at are. */
 static void note_roles(struct kt_transform *t, struct rule *r,
                        const struct kt_tok *k, const struct kt_tok *v)
@@ -919,6 +961,8 @@ static void note_roles(struct kt_transform *t, struct rule *r,
                 t->role_purged = *v;
         if (r->roles & ROLE_KEY)
                 t->role_key = *v;
+        if (r->capture >= 0)
+                capture(t, &t->captured[r->capture], v);
         if (r->dt_rank >= 0 &&
             (h = &t->dt_hit[r->dt_rank])->state == DT_ABSENT) {
                 h->rule = r;
@@ -1050,6 +1094,8 @@ static int start_line(struct kt_transform *t, const char *line)
         t->rank = RANK_NONE;
         t->role_event_type.type = t->role_purged.type = 0;
         t->role_key.type = 0;
+        for (i = 0; i < t->n_captured; i++)
+                t->captured[i].type = KT_VALUE_ABSENT;
         for (i = 0; i < t->n_dt_sources; i++)
                 t->dt_hit[i].state = DT_ABSENT;
         kt_dups_reset(&t->dups, line);
@@ -1093,6 +1139,8 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
                 return KT_INVALID;
         put_envelope(t, in, dt, dt_iso);
         set_key(t, ev);
+        ev->fields = t->captured;
+        ev->n_fields = t->n_captured;
         ev->value = t->out;
         ev->value_len = t->out_len;
         ev->timestamp_ms = dt;

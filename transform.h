@@ -39,6 +39,21 @@ enum kt_status {
 
 enum kt_marker { KT_MARKER_NONE, KT_MARKER_PURGE_INIT, KT_MARKER_PURGE_CLOSE };
 
+/*
+ * A captured input field (kt_transform_capture()), as it is in the line:
+ * a string's content between its quotes, still escaped; a number's text.
+ */
+enum kt_value_type {
+        KT_VALUE_ABSENT, KT_VALUE_STRING, KT_VALUE_NUMBER, KT_VALUE_TRUE,
+        KT_VALUE_FALSE, KT_VALUE_NULL, KT_VALUE_OBJECT, KT_VALUE_ARRAY
+};
+
+struct kt_value {
+        enum kt_value_type type;
+        const char        *p;
+        size_t             len;
+};
+
 /* The outcome of one line.  Pointers stay valid until the next call. */
 struct kt_event {
         const char    *value;      /* the enveloped JSON event */
@@ -48,6 +63,8 @@ struct kt_event {
         int64_t        timestamp_ms; /* event time: the Kafka timestamp */
         enum kt_marker marker;     /* set with KT_SKIP */
         int64_t        purged_entries; /* purge_close's count, or -1 */
+        const struct kt_value *fields; /* the captured, by slot */
+        size_t         n_fields;
 };
 
 /* What the event time falls back to when no dt source field has a time. */
@@ -82,6 +99,13 @@ int kt_transform_time(struct kt_transform *t, const char *field);
 int kt_transform_constant(struct kt_transform *t, const char *field,
                           const char *json);
 int kt_transform_set_key(struct kt_transform *t, const char *field);
+/*
+ * Captures input field's value (before renames; dropped fields too) in
+ * the event's fields, in slot order: returns its slot (the same for the
+ * same name), or -1.  What routes a record (route.h) is captured during
+ * the one pass over the line, as the key is.
+ */
+int kt_transform_capture(struct kt_transform *t, const char *field);
 
 /*
  * Transforms one line (no newline; it may hold any byte, NUL included).

@@ -22,7 +22,9 @@
 # skips latency), BENCH_JQ_RECORDS (100000, or "all": jq+kcat runs on the
 # first that many records of the same input, as jq's envelope costs about
 # half a millisecond a record), BENCH_OUT (bench/RESULTS.md), BENCH_KEEP
-# (0; 1 keeps the work directory), TMPDIR.
+# (0; 1 keeps the work directory), BENCH_KTP_ARGS (more arguments for
+# kafkatee-pipe's measured runs, split at spaces: an A/B of a setting,
+# e.g. "-o header.a=b"), TMPDIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +43,7 @@ OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 JQ_N=${BENCH_JQ_RECORDS:-100000}
 KCAT_TIMEOUT=${KCAT_TIMEOUT:-60}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-900} # one measured run, seconds
+read -ra KTP_ARGS <<< "${BENCH_KTP_ARGS:-}"
 
 case $N in '' | *[!0-9]* | 0) echo "usage: bench/run.sh [N]  (N > 0)" >&2; exit 2 ;; esac
 case $JQ_N in all) JQ_N=$N ;; '' | *[!0-9]* | 0) echo "bench: BENCH_JQ_RECORDS: a count or all" >&2; exit 2 ;; esac
@@ -56,6 +59,7 @@ GEN=$BUILD/bench-gen
 LAT=$BUILD/bench-lat
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ktp-bench.XXXXXX")
 NOTES=() # lines for the "Notes" section of RESULTS.md
+[ -z "${BENCH_KTP_ARGS:-}" ] || NOTES+=("kafkatee-pipe's measured runs had BENCH_KTP_ARGS: \`$BENCH_KTP_ARGS\`")
 
 # ---------------------------------------------------------------- cleanup
 
@@ -215,7 +219,7 @@ run_one() {
 	ktp)
 		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
 			"$KTP" -b "$b" -t "$topic" -o dt.timezone=UTC -o domain=bench \
-			<"$INPUT" 2>"$d/err" || rc=$?
+			"${KTP_ARGS[@]}" <"$INPUT" 2>"$d/err" || rc=$?
 		;;
 	jq)
 		set +e

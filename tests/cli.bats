@@ -386,3 +386,58 @@ shim() {
         [ "$(head -n 1 "$T/dead" | jq -r '"\(.line) \(.message)"')" = "6 out of memory" ]
         diff <(jq -r .raw "$T/dead") <(sed -n '6,$p' "$T/in")
 }
+
+@test "routing: unknown placeholders and %{field:...} in a header are start-up errors, exit 1" {
+        run "$KTP" --stdout -t 'nf.%{peer}' </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"topic: unknown placeholder %{peer}"* ]]
+        run "$KTP" --stdout -o 'key=%{field:a}.%{nope}' </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"key: unknown placeholder %{nope}"* ]]
+        run "$KTP" --stdout -o 'header.x=%{field:tag}' </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"header.x: %{field:...} in a header"* ]]
+        run "$KTP" --stdout -o 'header.x=%{datacenter}' </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"header.x: %{datacenter} without a datacenter"* ]]
+        run "$KTP" --stdout -t 'a/%{field:tag}' </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"topic: '/' cannot be in a Kafka topic name"* ]]
+        run "$KTP" --stdout -o topic.max=0 </dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"topic.max: '0' is not a number from 1 to 4096"* ]]
+}
+
+@test "routing on --stdout: an absent field, a bad name, topic.max: dead-lettered as route, exit 3" {
+        printf '%s\n' '{"tag": 1, "peer_ip_src": "10.0.0.1"}' '{"tag": 2}' \
+                '{"tag": 3, "peer_ip_src": null}' \
+                '{"tag": 4, "peer_ip_src": "2001:db8::1"}' \
+                '{"tag": 5, "peer_ip_src": "10.0.0.2"}' \
+                '{"tag": 6, "peer_ip_src": "10.0.0.3"}' \
+                '{"tag": 7, "peer_ip_src": "10.0.0.1"}' > "$T/in"
+        "$KTP" --stdout -t 'nf.%{field:peer_ip_src}' -o topic.max=2 \
+                --dead-letter "$T/dead" --metrics-file "$T/m.prom" \
+                < "$T/in" > "$T/out" 2> "$T/err" || :
+        counters "$T/err"
+        [ "$exit" -eq 3 ] && [ "$invalid" -eq 4 ] && [ "$delivered" -eq 3 ]
+        [ "$(jq -r .tag "$T/out" | paste -sd,)" = 1,5,7 ]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = route ]
+        [ "$(jq -r .raw "$T/dead" | jq -r .tag | paste -sd,)" = 2,3,4,6 ]
+        jq -r .message "$T/dead" > "$T/why"
+        grep -qx 'topic field peer_ip_src is absent' "$T/why"
+        grep -qx 'topic field peer_ip_src is null' "$T/why"
+        grep -q '^topic "nf.2001:db8::1": not a Kafka topic name' "$T/why"
+        grep -qx 'topic "nf.10.0.0.3" would be topic 3: more than topic.max' "$T/why"
+        # The metrics' topic label is the template: there are several.
+        grep -qxF 'kafkatee_pipe_read_total{stream="netflow",topic="nf.%{field:peer_ip_src}"} 7' "$T/m.prom"
+}
+
+@test "key = FIELD still names a field; headers are not printed on --stdout" {
+        echo '{"tag": 1, "k": "%{x}"}' |
+                "$KTP" --stdout -q -o key=k -o 'header.content-type=application/json' \
+                -o 'header.schema=%{schema}' > "$T/out"
+        [ "$(jq -c 'del(.meta, .dt)' "$T/out")" = \
+                '{"$schema":"/netflow/flow/1.0.0","tag":1,"k":"%{x}"}' ]
+        [ "$(wc -l < "$T/out")" -eq 1 ]
+        ! grep -q application/json "$T/out"
+}

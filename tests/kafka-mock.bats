@@ -380,3 +380,44 @@ tags() {
         [ "$failed" -eq 10 ]
         [ "$(jq -r .reason "$T/dead" | sort -u)" = shutdown ]
 }
+
+@test "routing: records go to the topic their field names; absent field and topic.max dead-lettered" {
+        mock_start -t nf.10.0.0.1:1 -t nf.10.0.0.2:1
+        # gen's ip_src is 10.0.<i%7>.<...>: route by a field of our own.
+        gen 40 | jq -c '.peer_ip_src = (if .tag % 2 == 0 then "10.0.0.1"
+                        else "10.0.0.2" end)
+                | if .tag % 10 == 3 then del(.peer_ip_src) else . end' > "$T/in"
+        echo '{"tag": 41, "peer_ip_src": "10.0.0.3"}' >> "$T/in"
+        "$KTP" -b "$BROKERS" -t 'nf.%{field:peer_ip_src}' -o topic.max=2 \
+                --dead-letter "$T/dead" < "$T/in" 2> "$T/err" || :
+        counters "$T/err"
+        [ "$exit" -eq 3 ] && [ "$delivered" -eq 36 ] && [ "$invalid" -eq 5 ]
+        for ip in 10.0.0.1 10.0.0.2; do
+                consume_values "nf.$ip" > "$T/$ip"
+                [ "$(jq -r .peer_ip_src "$T/$ip" | sort -u)" = "$ip" ]
+        done
+        [ "$(wc -l < "$T/10.0.0.1")" -eq 20 ] && [ "$(wc -l < "$T/10.0.0.2")" -eq 16 ]
+        diff <(jq .tag "$T/in" | awk '$1 % 10 != 3 && $1 != 41' | sort -n) \
+                <(cat "$T/10.0.0.1" "$T/10.0.0.2" | jq .tag | sort -n)
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = route ]
+        [ "$(jq -r 'select(.message == "topic field peer_ip_src is absent") | .raw' \
+                "$T/dead" | jq .tag | paste -sd,)" = 3,13,23,33 ]
+        jq -r .message "$T/dead" | grep -qx 'topic "nf.10.0.0.3" would be topic 3: more than topic.max'
+}
+
+@test "a key of two fields and a literal; headers seen by the consumer" {
+        mock_start -t flows:3
+        gen 300 | "$KTP" -b "$BROKERS" -t flows -o 'key=%{field:ip_src}:%{field:port_src}/x' \
+                -o 'header.content-type=application/json' -o 'header.schema=%{schema}' \
+                -o 'header.stream=%{stream}' 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 300 ] && [ "$exit" -eq 0 ]
+        timeout "$KCAT_TIMEOUT" kcat -C -b "$BROKERS" -t flows -o beginning -e -q \
+                -f '%k\t%h\t%s\n' > "$T/msgs"
+        [ "$(wc -l < "$T/msgs")" -eq 300 ]
+        cut -f1,3 "$T/msgs" | jq -R 'split("\t") as [$k, $v] | ($v | fromjson) as $e
+                | $k == "\($e.ip_src):\($e.port_src)/x"' | sort -u > "$T/same"
+        [ "$(cat "$T/same")" = true ]
+        [ "$(cut -f2 "$T/msgs" | sort -u)" = \
+                'content-type=application/json,schema=/netflow/flow/1.0.0,stream=netflow' ]
+}

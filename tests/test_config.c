@@ -230,9 +230,13 @@ static void test_topic(void **state)
         assert_non_null(t = conf_topic(&c, err, 256));
         assert_string_equal(t, "eqiad.netflow");
         free(t);
-        assert_non_null(t = topic_of(&c, "%{x}.%{stream}%", err));
-        assert_string_equal(t, "%{x}.netflow%");
+        /* A % that opens no placeholder is text; an unknown one is an
+         * error naming it (it was taken as text before issue 10). */
+        assert_non_null(t = topic_of(&c, "%x.%{stream}%", err));
+        assert_string_equal(t, "%x.netflow%");
         free(t);
+        assert_null(topic_of(&c, "%{x}.%{stream}", err));
+        assert_string_equal(err, "topic: unknown placeholder %{x}");
         assert_null(topic_of(&c, "", err));
         assert_string_equal(err, "topic: empty");
         assert_int_equal(conf_set(&c, "datacenter", "", err, 256), 0);
@@ -271,6 +275,91 @@ static void test_topic_length(void **state)
         assert_int_equal(conf_set(&c, "stream", big, err, 256), 0);
         assert_null(topic_of(&c, "%{stream}.%{stream}", err));
         assert_non_null(strstr(err, "longer than"));
+        conf_free(&c);
+}
+
+/* %{field:NAME}: kept in the label, its name in the fields. */
+static void test_topic_fields(void **state)
+{
+        struct route_fields f = { NULL, 0 };
+        struct route_tmpl t;
+        struct conf c;
+        char err[256], *s;
+
+        (void)state;
+        conf_init(&c);
+        assert_non_null(s = topic_of(&c, "%{stream}.%{field:peer_ip_src}",
+                                     err));
+        assert_string_equal(s, "netflow.%{field:peer_ip_src}");
+        free(s);
+        assert_int_equal(conf_topic_compile(&c, &t, &f, err, 256), 0);
+        assert_int_equal(t.n_fields, 1);
+        assert_int_equal(f.n, 1);
+        assert_string_equal(f.name[0], "peer_ip_src");
+        route_tmpl_free(&t);
+        route_fields_free(&f);
+        /* Text around fields that no topic name may hold. */
+        assert_null(topic_of(&c, "a b.%{field:x}", err));
+        assert_string_equal(err, "topic: ' ' cannot be in a Kafka topic "
+                            "name ([a-zA-Z0-9._-])");
+        assert_null(topic_of(&c, "x.%{field:}", err));
+        assert_string_equal(err, "topic: unknown placeholder %{field:}");
+        assert_null(topic_of(&c, "x.%{field:a", err));
+        assert_string_equal(err, "topic: unterminated placeholder "
+                            "%{field:a");
+        assert_null(topic_of(&c, "%{schema}", err));
+        assert_string_equal(err, "topic: unknown placeholder %{schema}");
+        conf_free(&c);
+}
+
+static void test_topic_max(void **state)
+{
+        struct conf c;
+        char err[256];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(c.topic_max, 64);
+        assert_int_equal(conf_set(&c, "topic.max", "0", err, 256), -1);
+        assert_int_equal(conf_set(&c, "topic.max", "4097", err, 256), -1);
+        assert_int_equal(conf_set(&c, "topic.max", "2", err, 256), 0);
+        assert_int_equal(c.topic_max, 2);
+        conf_free(&c);
+}
+
+static void test_headers(void **state)
+{
+        struct kvlist h;
+        struct conf c;
+        char err[256];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(read_conf(&c, "header.content-type = "
+                                   "application/json\n"
+                                   "header.schema = %{schema}\n"
+                                   "header.where = %{datacenter}.%{stream}"
+                                   "@%{domain}\n", err), 0);
+        assert_int_equal(conf_set(&c, "datacenter", "eqiad", err, 256), 0);
+        assert_int_equal(conf_set(&c, "domain", "h.example", err, 256), 0);
+        assert_int_equal(conf_headers(&c, &h, err, 256), 0);
+        assert_int_equal(h.n, 3);
+        assert_string_equal(h.v[0].key, "content-type");
+        assert_string_equal(h.v[0].value, "application/json");
+        assert_string_equal(h.v[1].value, "/netflow/flow/1.0.0");
+        assert_string_equal(h.v[2].value, "eqiad.netflow@h.example");
+        conf_kvlist_free(&h);
+        assert_int_equal(conf_set(&c, "header.", "x", err, 256), -1);
+        assert_string_equal(err, "header.: a name must follow 'header.'");
+        assert_int_equal(conf_set(&c, "header.bad", "%{nope}", err, 256), 0);
+        assert_int_equal(conf_headers(&c, &h, err, 256), -1);
+        assert_string_equal(err, "header.bad: unknown placeholder %{nope}");
+        assert_int_equal(conf_set(&c, "header.bad", "%{field:tag}", err,
+                                  256), 0);
+        assert_int_equal(conf_headers(&c, &h, err, 256), -1);
+        assert_string_equal(err, "header.bad: %{field:...} in a header: "
+                            "its value is fixed for the run");
+        assert_int_equal(h.n, 0);
         conf_free(&c);
 }
 
@@ -326,6 +415,9 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_list_items),
                 cmocka_unit_test(test_topic),
                 cmocka_unit_test(test_topic_length),
+                cmocka_unit_test(test_topic_fields),
+                cmocka_unit_test(test_topic_max),
+                cmocka_unit_test(test_headers),
                 cmocka_unit_test(test_has_brokers),
         };
 

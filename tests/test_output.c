@@ -276,6 +276,50 @@ static void test_stdout(void **state)
         unlink(path);
 }
 
+/*
+ * Topics by name: the fixed one is 0, a name gets the same id again,
+ * topic_max bounds them, and a second named topic (an error topic) is
+ * produced to with the same reports.
+ */
+static void test_topics(void **state)
+{
+        struct fixture *f = *state;
+        const struct output_opts opts = {
+                .mode = OUTPUT_KAFKA, .topic = "t", .topic_max = 3,
+                .brokers = rd_kafka_mock_cluster_bootstraps(f->mc),
+        };
+        const struct output_cb cb = {
+                .delivered = delivered, .fatal = fatal,
+                .rdkafka_stats = rdkafka_stats, .log = log_text,
+                .opaque = &f->seen,
+        };
+        char err[256];
+        struct output *o;
+        struct msg *m;
+
+        assert_int_equal(rd_kafka_mock_topic_create(f->mc, "u", 1, 1), 0);
+        o = f->seen.o = output_open(&opts, &cb, f->loop, err, sizeof(err));
+        assert_non_null(o);
+        assert_int_equal(output_topic(o, "t", 1, err, sizeof(err)), 0);
+        /* Names are counted, not NUL-terminated: "uv", 1 is "u". */
+        assert_int_equal(output_topic(o, "uv", 1, err, sizeof(err)), 1);
+        assert_int_equal(output_topic(o, "v", 1, err, sizeof(err)), 2);
+        assert_int_equal(output_topic(o, "u", 1, err, sizeof(err)), 1);
+        assert_string_equal(output_topic_name(o, 2), "v");
+        assert_null(output_topic_name(o, 3));
+        assert_int_equal(output_topic(o, "w", 1, err, sizeof(err)), -1);
+        assert_string_equal(err, "topic \"w\" would be topic 4: more than "
+                            "topic.max");
+        assert_int_equal(output_topic(o, "t", 1, err, sizeof(err)), 0);
+        m = msg("to u");
+        m->topic = 1;
+        assert_int_equal(output_produce(o, m), OUTPUT_TAKEN);
+        assert_int_equal(output_produce(o, msg("to t")), OUTPUT_TAKEN);
+        run_until(f, &f->seen.outcomes[OUTPUT_DELIVERED], 2);
+        assert_int_equal(f->seen.outcomes[OUTPUT_DELIVERED], 2);
+        output_close(o);
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -290,6 +334,8 @@ int main(int argc, char **argv)
                 cmocka_unit_test_setup_teardown(test_bad_property, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_stdout, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_topics, setup,
                                                 teardown),
         };
 
