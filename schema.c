@@ -1658,6 +1658,152 @@ static char *file_for(const struct kt_schema_set *set, const char *uri)
         return NULL;
 }
 
+static char *slurp(const char *path, size_t *n)
+{
+        FILE *f = fopen(path, "rb");
+        char *buf = NULL, *p;
+        size_t cap = 0, got;
+
+        *n = 0;
+        if (f == NULL)
+                return NULL;
+        do {
+                if (*n + 4096 + 1 > cap) {
+                        cap = (cap + 4096) * 2;
+                        if ((p = realloc(buf, cap)) == NULL)
+                                break;
+                        buf = p;
+                }
+                got = fread(buf + *n, 1, cap - *n - 1, f);
+                *n += got;
+        } while (got > 0);
+        if (ferror(f) || buf == NULL || *n + 1 > cap) {
+                free(buf);
+                buf = NULL;
+        } else {
+                buf[*n] = '\0';
+        }
+        fclose(f);
+        return buf;
+}
+
+/* Where byte off of buf is, as "line L, column C" into out. */
+static void line_col(const char *buf, size_t off, char *out, size_t sz)
+{
+        size_t line = 1, col = 1;
+
+        for (size_t i = 0; i < off; i++, col++)
+                if (buf[i] == '\n') {
+                        line++;
+                        col = 0;
+                }
+        snprintf(out, sz, "line %zu, column %zu", line, col);
+}
+
+/* 1 when the integer literal s[0..n) (sign, digits) fits 64 bits. */
+static int int_fits(const char *s, size_t n)
+{
+        int neg = s[0] == '-';
+        const char *lim = neg ? "9223372036854775808" :
+                          "18446744073709551615";
+        size_t d = n - (size_t)neg;
+
+        if (d != strlen(lim))
+                return d < strlen(lim);
+        return memcmp(s + neg, lim, d) <= 0;
+}
+
+/*
+ * json-c 0.16 saturates an integer beyond int64/uint64 (ERANGE is
+ * ignored); with ".0" it keeps the literal as a double with its text,
+ * which the validator reads exactly.  s[0..n) copied so; NULL: no memory.
+ */
+static char *widen_ints(const char *s, size_t n, size_t *outn)
+{
+        char *o = malloc(n + n / 10 + 2), *p = o;
+        int in_str = 0;
+
+        for (size_t i = 0; o != NULL && i < n;) {
+                size_t j = i;
+
+                if (in_str || (s[i] != '-' && (s[i] < '0' || s[i] > '9'))) {
+                        if (s[i] == '"')
+                                in_str = !in_str;
+                        else if (in_str && s[i] == '\\' && i + 1 < n)
+                                *p++ = s[i++];
+                        *p++ = s[i++];
+                        continue;
+                }
+                for (j = i + 1; j < n && s[j] >= '0' && s[j] <= '9'; j++)
+                        ;
+                memcpy(p, s + i, j - i);
+                p += j - i;
+                if ((j == n || strchr(".eE", s[j]) == NULL) &&
+                    !int_fits(s + i, j - i)) {
+                        memcpy(p, ".0", 2);
+                        p += 2;
+                }
+                for (i = j; i < n && strchr(".eE+-0123456789", s[i]); i++)
+                        *p++ = s[i];
+        }
+        if (o != NULL)
+                *p = '\0';
+        *outn = (size_t)(p - o);
+        return o;
+}
+
+struct json_object *kt_schema_parse(const char *text, size_t len, char *err,
+                                    size_t errlen)
+{
+        struct json_tokener *tok = json_tokener_new_ex(64);
+        struct json_object *o = NULL;
+        size_t n, end;
+        char *buf = widen_ints(text, len, &n), at[64];
+
+        if (buf == NULL || tok == NULL || n > INT32_MAX - 1) {
+                snprintf(err, errlen, "out of memory");
+                goto out;
+        }
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        /* with its NUL: json-c sees a top-level number end */
+        o = json_tokener_parse_ex(tok, buf, (int)n + 1);
+        end = json_tokener_get_parse_end(tok);
+        while (o != NULL && end < n && strchr(" \t\r\n", buf[end]))
+                end++;
+        if (o == NULL || end < n) {
+                line_col(buf, end, at, sizeof(at));
+                snprintf(err, errlen, "%s: %s", at, o == NULL ?
+                         json_tokener_error_desc(json_tokener_get_error(tok))
+                         : "more after the JSON value");
+                json_object_put(o);
+                o = NULL;
+        }
+out:
+        json_tokener_free(tok);
+        free(buf);
+        return o;
+}
+
+/* A schema file, parsed strictly (RFC 8259: no trailing comma...). */
+static struct json_object *read_json(const char *path, char *why,
+                                     size_t wl)
+{
+        struct json_object *o;
+        char msg[512];
+        size_t n;
+        char *buf = slurp(path, &n);
+
+        if (buf == NULL) {
+                snprintf(why, wl, "%s: %s", path, strerror(errno ? errno :
+                                                           ENOMEM));
+                return NULL;
+        }
+        if ((o = kt_schema_parse(buf, n, msg, sizeof(msg))) == NULL)
+                snprintf(why, wl, "%s: %s", path, msg);
+        free(buf);
+        return o;
+}
+
 /* Reads the document at uri (no fragment); 0, or -1 with why. */
 static int doc_load(struct kt_schema_set *set, const char *uri,
                     struct where *w, char *why, size_t wl)
@@ -1683,8 +1829,7 @@ static int doc_load(struct kt_schema_set *set, const char *uri,
                 free(path);
                 return -1;
         }
-        if ((root = json_object_from_file(path)) == NULL) {
-                snprintf(why, wl, "%s: %s", path, json_util_get_last_err());
+        if ((root = read_json(path, why, wl)) == NULL) {
                 free(path);
                 return -1;
         }

@@ -59,6 +59,18 @@ const struct kt_schema *kt_schema_compile(struct kt_schema_set *set,
                                           const char *base, char *err,
                                           size_t errlen);
 
+/*
+ * JSON text parsed as the validator wants it: strictly (RFC 8259, as far
+ * as json-c's strict mode goes), the whole text one value, and integers
+ * beyond 64 bits kept exact (json-c 0.16 alone saturates them to
+ * INT64_MIN / UINT64_MAX: 18446744073709551616 would pass a maximum of
+ * 18446744073709551615).  Schema files are read so; use it for the
+ * documents given to kt_schema_compile() and kt_schema_validate() too.
+ * NULL with a message ("line 3, column 7: unexpected character").
+ */
+struct json_object *kt_schema_parse(const char *text, size_t len, char *err,
+                                    size_t errlen);
+
 /* Why an instance is not valid: the first failure found. */
 struct kt_schema_error {
         char keyword[32];  /* the failing keyword: "maximum", "required" */
