@@ -36,21 +36,34 @@
 
 /* Numbers. */
 
-/* A plain integer of up to 19 digits: the common case, no strtod. */
-static int num_plain(const char *s, size_t n, struct kt_num *x)
+/*
+ * A plain integer that fits 64 bits: the common case, no strtod.  Up to
+ * 19 digits cannot overflow, so their loop has no check (about 1 ns).
+ */
+static inline int num_plain(const char *s, size_t n, struct kt_num *x)
 {
         size_t i = n > 0 && s[0] == '-';
         uint64_t v = 0;
 
-        if (i == n || n - i > 19)
+        if (i == n || n - i > 20)
                 return -1;
         x->neg = (unsigned char)i;
-        for (; i < n; i++) {
-                unsigned d = (unsigned char)s[i] - '0';
+        if (n - i <= 19) {
+                for (; i < n; i++) {
+                        unsigned d = (unsigned char)s[i] - '0';
 
-                if (d > 9)
-                        return -1;
-                v = v * 10 + d;
+                        if (d > 9)
+                                return -1;
+                        v = v * 10 + d;
+                }
+        } else {
+                for (; i < n; i++) {
+                        unsigned d = (unsigned char)s[i] - '0';
+
+                        if (d > 9 || __builtin_mul_overflow(v, 10, &v) ||
+                            __builtin_add_overflow(v, d, &v))
+                                return -1;
+                }
         }
         x->integral = x->exact = x->dec = 1;
         x->mag = x->sig = v;
@@ -70,12 +83,15 @@ static void num_digits(const char *s, size_t n, size_t *i, struct kt_num *x,
 {
         for (; *i < n && s[*i] >= '0' && s[*i] <= '9'; (*i)++) {
                 unsigned v = (unsigned)(s[*i] - '0');
+                uint64_t m;
 
                 if (v != 0)
                         d->last_nz = d->total;
                 d->total++;
-                if (d->dropped == 0 && x->sig <= (UINT64_MAX - v) / 10) {
-                        x->sig = x->sig * 10 + v;
+                if (d->dropped == 0 &&
+                    !__builtin_mul_overflow(x->sig, 10, &m) &&
+                    !__builtin_add_overflow(m, v, &m)) {
+                        x->sig = m;
                         continue;
                 }
                 if (v != 0)
@@ -335,6 +351,9 @@ enum has {
 
 struct kt_schema {
         unsigned                has;   /* enum has */
+        int                     nat;   /* nat_lo..nat_hi alone are valid */
+        int                     str;   /* string keywords alone */
+        uint64_t                nat_lo, nat_hi;
         unsigned                types; /* 1 << enum kt_jkind, T_INTEGER */
         const struct kt_schema *ref;   /* $ref: the rest is ignored */
         struct bound            min, max, exmin, exmax, mult;
@@ -699,6 +718,14 @@ static int check_type(const struct kt_schema *s, const struct val *v,
                     describe(v, d, sizeof(d)), t);
 }
 
+/* kt_num_cmp(), with the common case (two naturals below 2^64) inline. */
+static inline int num_cmp(const struct kt_num *a, const struct kt_num *b)
+{
+        if (a->exact & b->exact & !a->neg & !b->neg)
+                return (a->mag > b->mag) - (a->mag < b->mag);
+        return kt_num_cmp(a, b);
+}
+
 /* From kt_num_cmp(): NaN (2) is neither in range nor equal. */
 static int below(int r)
 {
@@ -716,18 +743,18 @@ static int check_number(const struct kt_schema *s, const struct val *v,
         unsigned has = s->has;
         char d[80];
 
-        if ((has & HAS_MIN) && below(kt_num_cmp(&v->num, &s->min.n)))
+        if ((has & HAS_MIN) && below(num_cmp(&v->num, &s->min.n)))
                 return fail(c, "minimum", "%s is less than the minimum %s",
                             describe(v, d, sizeof(d)), s->min.text);
-        if ((has & HAS_MAX) && above(kt_num_cmp(&v->num, &s->max.n)))
+        if ((has & HAS_MAX) && above(num_cmp(&v->num, &s->max.n)))
                 return fail(c, "maximum",
                             "%s is greater than the maximum %s",
                             describe(v, d, sizeof(d)), s->max.text);
-        if ((has & HAS_EXMIN) && kt_num_cmp(&v->num, &s->exmin.n) != 1)
+        if ((has & HAS_EXMIN) && num_cmp(&v->num, &s->exmin.n) != 1)
                 return fail(c, "exclusiveMinimum",
                             "%s is not greater than %s",
                             describe(v, d, sizeof(d)), s->exmin.text);
-        if ((has & HAS_EXMAX) && kt_num_cmp(&v->num, &s->exmax.n) != -1)
+        if ((has & HAS_EXMAX) && num_cmp(&v->num, &s->exmax.n) != -1)
                 return fail(c, "exclusiveMaximum", "%s is not less than %s",
                             describe(v, d, sizeof(d)), s->exmax.text);
         if ((has & HAS_MULT) && !kt_num_multiple(&v->num, &s->mult.n))
@@ -938,20 +965,13 @@ static int check_deps(const struct kt_schema *s, const struct val *v,
         return 0;
 }
 
+/* Members first, then the counts and required names, the order of
+ * validate.c's one pass (kt_schema_object_end), so both report alike. */
 static int check_object(const struct kt_schema *s, const struct val *v,
                         struct ctx *c)
 {
         size_t n = (size_t)json_object_object_length(v->obj);
 
-        if (n < s->min_props)
-                return fail(c, "minProperties",
-                            "%zu properties, fewer than %zu", n, s->min_props);
-        if (n > s->max_props)
-                return fail(c, "maxProperties",
-                            "%zu properties, more than %zu", n, s->max_props);
-        if (check_required(v->obj, s->req, s->n_req, c, "required") ||
-            check_deps(s, v, c))
-                return 1;
         json_object_object_foreach(v->obj, k, m) {
                 size_t kl = strlen(k);
                 int r;
@@ -962,7 +982,14 @@ static int check_object(const struct kt_schema *s, const struct val *v,
                 if (r)
                         return 1;
         }
-        return 0;
+        if (n < s->min_props)
+                return fail(c, "minProperties",
+                            "%zu properties, fewer than %zu", n, s->min_props);
+        if (n > s->max_props)
+                return fail(c, "maxProperties",
+                            "%zu properties, more than %zu", n, s->max_props);
+        return check_required(v->obj, s->req, s->n_req, c, "required") ||
+               check_deps(s, v, c);
 }
 
 static int check_comb(const struct kt_schema *s, const struct val *v,
@@ -1057,15 +1084,56 @@ int kt_schema_validate(const struct kt_schema *s,
                        struct json_object *instance,
                        struct kt_schema_error *e)
 {
+        return kt_schema_validate_at(s, instance, "", e);
+}
+
+int kt_schema_validate_at(const struct kt_schema *s,
+                          struct json_object *instance, const char *pointer,
+                          struct kt_schema_error *e)
+{
         struct ctx c;
         struct val v;
 
         c.e = e;
-        c.base = "";
+        c.base = pointer != NULL ? pointer : "";
         c.nsegs = 0;
         c.depth = 0;
         val_of_json(instance, &v);
         return check(s, &v, &c);
+}
+
+/* check_string() without a report, for the fast path. */
+static int string_ok(const struct kt_schema *s, const char *p, size_t n)
+{
+        unsigned has = s->has;
+
+        if (has & (HAS_MINLEN | HAS_MAXLEN)) {
+                size_t cp = utf8_count(p, n);
+
+                if (cp < s->min_len || cp > s->max_len)
+                        return 0;
+        }
+        if ((has & HAS_FORMAT) && !kt_format_ok(s->format, p, n))
+                return 0;
+        return !(has & HAS_PATTERN) || regex_match(&s->pattern, p, n);
+}
+
+/* A natural number written as plain digits, into *v; else -1. */
+static inline int natural(const char *s, size_t n, uint64_t *v)
+{
+        uint64_t x = 0;
+
+        if (n == 0 || n > 19)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                unsigned d = (unsigned char)s[i] - '0';
+
+                if (d > 9)
+                        return -1;
+                x = x * 10 + d;
+        }
+        *v = x;
+        return 0;
 }
 
 int kt_schema_validate_scalar(const struct kt_schema *s,
@@ -1074,6 +1142,21 @@ int kt_schema_validate_scalar(const struct kt_schema *s,
 {
         struct ctx c;
         struct val v;
+        uint64_t n;
+
+        while (s->ref != NULL)
+                s = s->ref;
+        if (s->has == 0)
+                return 0;
+        /* ports, counters: an integer type with a range, about 3 ns */
+        if (s->nat && sv->kind == KT_J_NUMBER &&
+            natural(sv->text, sv->len, &n) == 0 && n >= s->nat_lo &&
+            n <= s->nat_hi)
+                return 0;
+        /* addresses, times: a string with a format (the rest reports) */
+        if (s->str && sv->kind == KT_J_STRING &&
+            string_ok(s, sv->text, sv->len))
+                return 0;
 
         c.e = e;
         c.base = pointer != NULL ? pointer : "";
@@ -1088,7 +1171,8 @@ int kt_schema_validate_scalar(const struct kt_schema *s,
         case KT_J_NUMBER:
                 v.text = sv->text;
                 v.tlen = sv->len;
-                kt_num_parse(sv->text, sv->len, &v.num);
+                if (num_plain(sv->text, sv->len, &v.num) != 0)
+                        kt_num_parse(sv->text, sv->len, &v.num);
                 break;
         case KT_J_STRING:
                 v.str = sv->text;
@@ -2613,6 +2697,31 @@ static struct doc *doc_of(const struct kt_schema_set *set,
         return NULL;
 }
 
+/*
+ * The fast paths of kt_schema_validate_scalar(): a node of an integer or
+ * number type with at most a minimum and a maximum, exact, accepts every
+ * natural number of that range by its digits alone; a node of a string
+ * type with only string keywords checks them without the walk.
+ */
+static void nat_range(struct kt_schema *s)
+{
+        s->str = (s->has & HAS_TYPE) && (s->types & 1u << KT_J_STRING) &&
+                 (s->has & ~(unsigned)(HAS_TYPE | HAS_STRING)) == 0 &&
+                 s->ref == NULL;
+        s->nat = 0;
+        if ((s->has & ~(unsigned)(HAS_TYPE | HAS_MIN | HAS_MAX)) != 0 ||
+            !(s->has & HAS_TYPE) || s->ref != NULL ||
+            !(s->types & (T_INTEGER | 1u << KT_J_NUMBER)))
+                return;
+        if ((s->has & HAS_MIN) && !s->min.n.exact)
+                return;
+        if ((s->has & HAS_MAX) && (!s->max.n.exact || s->max.n.neg))
+                return;
+        s->nat_lo = (s->has & HAS_MIN) && !s->min.n.neg ? s->min.n.mag : 0;
+        s->nat_hi = (s->has & HAS_MAX) ? s->max.n.mag : UINT64_MAX;
+        s->nat = s->nat_lo <= s->nat_hi;
+}
+
 /* What is checked once everything is compiled. */
 static int finish(struct kt_schema_set *set)
 {
@@ -2635,6 +2744,8 @@ static int finish(struct kt_schema_set *set)
                            "a loop of $refs that never reaches a schema");
                 return -1;
         }
+        for (struct kt_schema *s = set->nodes; s != NULL; s = s->next)
+                nat_range(s);
         return 0;
 }
 
@@ -2712,4 +2823,110 @@ const struct kt_schema *kt_schema_compile(struct kt_schema_set *set,
                 return load_end(set, load_error(set, NULL, NULL, NULL,
                                                 "out of memory"));
         return load_end(set, compile(set, d, doc, d->uri));
+}
+
+/* The one-pass check of a flat object (validate.c). */
+
+const struct kt_schema *kt_schema_deref(const struct kt_schema *s)
+{
+        while (s->ref != NULL)
+                s = s->ref;
+        return s;
+}
+
+enum kt_schema_shape kt_schema_shape(const struct kt_schema *s)
+{
+        s = kt_schema_deref(s);
+        if (s->has == 0)
+                return KT_SHAPE_ANY;
+        if (s->has & HAS_FALSE)
+                return KT_SHAPE_NONE;
+        if ((s->has & ~(unsigned)(HAS_TYPE | HAS_OBJECT)) != 0 ||
+            s->n_deps > 0)
+                return KT_SHAPE_OTHER;
+        if ((s->has & HAS_TYPE) && !(s->types & 1u << KT_J_OBJECT))
+                return KT_SHAPE_OTHER;
+        return KT_SHAPE_OBJECT;
+}
+
+static void ctx_at(struct ctx *c, struct kt_schema_error *e,
+                   const char *name, size_t len)
+{
+        c->e = e;
+        c->base = "";
+        c->nsegs = 0;
+        c->depth = 0;
+        if (name != NULL)
+                push_key(c, name, len);
+}
+
+int kt_schema_member(const struct kt_schema *s, const char *name,
+                     size_t len, const struct kt_schema **out, size_t max,
+                     struct kt_schema_error *e)
+{
+        const struct kt_schema *ps;
+        struct ctx c;
+        struct val kv;
+        size_t k = 0;
+
+        s = kt_schema_deref(s);
+        ctx_at(&c, e, name, len);
+        if ((ps = prop_find(s, name, len)) != NULL && k++ < max)
+                out[k - 1] = ps;
+        for (size_t i = 0; i < s->n_pprops; i++)
+                if (regex_match(&s->pprops[i].re, name, len) && k++ < max)
+                        out[k - 1] = s->pprops[i].s;
+        if (k == 0 && s->add_props != NULL) {
+                if (s->add_props->has & HAS_FALSE)
+                        return -fail(&c, "additionalProperties",
+                                     "the property is not allowed");
+                if (k++ < max)
+                        out[0] = s->add_props;
+        }
+        if (s->prop_names == NULL)
+                return (int)k;
+        memset(&kv, 0, sizeof(kv));
+        kv.kind = KT_J_STRING;
+        kv.str = name;
+        kv.len = len;
+        return check(s->prop_names, &kv, &c) ? -1 : (int)k;
+}
+
+size_t kt_schema_n_required(const struct kt_schema *s)
+{
+        return kt_schema_deref(s)->n_req;
+}
+
+const char *kt_schema_required(const struct kt_schema *s, size_t i,
+                               size_t *len)
+{
+        s = kt_schema_deref(s);
+        *len = s->req[i].len;
+        return s->req[i].s;
+}
+
+int kt_schema_object_end(const struct kt_schema *s, size_t members,
+                         const unsigned char *seen,
+                         struct kt_schema_error *e)
+{
+        struct ctx c;
+
+        s = kt_schema_deref(s);
+        ctx_at(&c, e, NULL, 0);
+        if (members < s->min_props)
+                return fail(&c, "minProperties",
+                            "%zu properties, fewer than %zu", members,
+                            s->min_props);
+        if (members > s->max_props)
+                return fail(&c, "maxProperties",
+                            "%zu properties, more than %zu", members,
+                            s->max_props);
+        for (size_t i = 0; i < s->n_req; i++) {
+                if (seen[i])
+                        continue;
+                push_key(&c, s->req[i].s, s->req[i].len);
+                return fail(&c, "required",
+                            "the required property is missing");
+        }
+        return 0;
 }

@@ -588,6 +588,11 @@ static void test_scalar_agrees(void **state)
                 " \"else\": {\"type\": \"integer\"}}",
                 "{\"$ref\": \"#/definitions/p\", \"definitions\": {\"p\": "
                 "{\"maximum\": 18446744073709551615}}}",
+                "{\"type\": \"number\", \"minimum\": -5, \"maximum\": 10.5}",
+                "{\"type\": \"integer\", \"maximum\": -1}",
+                "{\"type\": [\"integer\", \"string\"], \"minimum\": 1, "
+                "\"maxLength\": 1, \"pattern\": \"^[a-z1]\"}",
+                "{\"type\": \"string\", \"format\": \"ipv6\", \"minLength\": 4}",
         };
         static const char *const values[] = {
                 "0", "-0", "1", "1.0", "1.5", "-1", "-1.5", "-2", "65535",
@@ -634,6 +639,89 @@ static void test_scalar_no_allocation(void **state)
         assert_int_equal(MALLOCS, before);
 }
 
+/* validate.c's way: member by member, then the object's end. */
+static int one_pass(const struct kt_schema *s, struct json_object *o)
+{
+        const struct kt_schema *subs[4];
+        unsigned char seen[8] = { 0 };
+        char ptr[256];
+        size_t len, nreq = kt_schema_n_required(s);
+        int n;
+
+        assert_true(nreq <= sizeof(seen));
+        json_object_object_foreach(o, k, m) {
+                struct kt_scalar v;
+
+                for (size_t i = 0; i < nreq; i++)
+                        if (strcmp(kt_schema_required(s, i, &len), k) == 0)
+                                seen[i] = 1;
+                if ((n = kt_schema_member(s, k, strlen(k), subs, 4, &E)) < 0)
+                        return 0;
+                assert_true(n <= 4);
+                snprintf(ptr, sizeof(ptr), "/%s", k);
+                for (int i = 0; i < n; i++) {
+                        if (scalar_of(json_object_to_json_string(m), m,
+                                      &v) == 0 ?
+                            kt_schema_validate_scalar(subs[i], &v, ptr, &E) :
+                            kt_schema_validate_at(subs[i], m, ptr, &E))
+                                return 0;
+                }
+        }
+        return kt_schema_object_end(s, (size_t)json_object_object_length(o),
+                                    seen, &E) == 0;
+}
+
+/* The one-pass interface agrees with kt_schema_validate(). */
+static void test_one_pass(void **state)
+{
+        static const char *const records[] = {
+                "{\"bytes\": 1, \"port_src\": 443}",
+                "{\"bytes\": 1, \"port_src\": 443, \"ip_src\": \"192.0.2.1\", "
+                "\"meta\": {\"stream\": \"s\"}, \"x_a\": \"b\"}",
+                "{\"bytesytes\": 1, \"port_src\": 443}",
+                "{\"bytes\": -1, \"port_src\": 443}",
+                "{\"bytes\": 1, \"port_src\": 70000}",
+                "{\"bytes\": 1}",
+                "{\"bytes\": 1, \"port_src\": 1, \"meta\": {}}",
+                "{\"bytes\": 1, \"port_src\": 1, \"x_a\": 1}",
+                "{\"bytes\": 1, \"port_src\": 1, \"ip_src\": \"1.2.3\"}",
+                "{\"bytes\": 1, \"port_src\": 1, \"x_1\": \"\", \"x_2\": \"\", "
+                "\"x_3\": \"\", \"x_4\": \"\", \"x_5\": \"\"}",
+        };
+        const struct kt_schema *s = mk(
+                "{\"type\": \"object\", \"required\": [\"bytes\", \"port_src\"], "
+                "\"properties\": {\"bytes\": {\"type\": \"integer\", \"minimum\":"
+                " 0}, \"port_src\": {\"type\": \"integer\", \"minimum\": 0, "
+                "\"maximum\": 65535}, \"ip_src\": {\"type\": \"string\", "
+                "\"format\": \"ipv4\"}, \"meta\": {\"type\": \"object\", "
+                "\"required\": [\"stream\"]}}, \"patternProperties\": "
+                "{\"^x_\": {\"type\": \"string\"}}, \"additionalProperties\": "
+                "false, \"maxProperties\": 6}");
+        int seen[2] = { 0, 0 };
+
+        (void)state;
+        assert_int_equal(kt_schema_shape(s), KT_SHAPE_OBJECT);
+        assert_int_equal(kt_schema_shape(mk("{\"allOf\": [{}]}")),
+                         KT_SHAPE_OTHER);
+        assert_int_equal(kt_schema_shape(mk("true")), KT_SHAPE_ANY);
+        assert_int_equal(kt_schema_shape(mk("false")), KT_SHAPE_NONE);
+        for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+                struct json_object *o = parse(records[i]);
+                struct kt_schema_error e1;
+                int dom = kt_schema_validate(s, o, &e1) == 0;
+
+                if (one_pass(s, o) != dom)
+                        fail_msg("%s: one pass %d, DOM %d", records[i],
+                                 !dom, dom);
+                /* the same first failure */
+                if (!dom)
+                        assert_string_equal(E.message, e1.message);
+                seen[dom]++;
+                json_object_put(o);
+        }
+        assert_int_equal(seen[1], 2);
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -655,6 +743,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test_teardown(test_scalar_agrees, teardown),
                 cmocka_unit_test_teardown(test_scalar_no_allocation,
                                           teardown),
+                cmocka_unit_test_teardown(test_one_pass, teardown),
         };
 
         if (argc > 1)
