@@ -145,6 +145,10 @@ static void num_strtold(const char *s, size_t n, struct kt_num *x)
 {
         char buf[128], *p = buf;
 
+        if (n == 0) {
+                x->ld = NAN; /* no number: in no range */
+                return;
+        }
         if (n >= sizeof(buf) && (p = malloc(n + 1)) == NULL) {
                 x->ld = x->neg ? -HUGE_VALL : HUGE_VALL;
                 return;
@@ -635,8 +639,8 @@ static const char *describe(const struct val *v, char *buf, size_t sz)
                 return v->boolean ? "true" : "false";
         case KT_J_NUMBER:
                 if (v->text != NULL)
-                        snprintf(buf, sz, "%.*s", utf8_cut(v->text, v->tlen, 40),
-                                 v->text);
+                        snprintf(buf, sz, "%.*s",
+                                 utf8_cut(v->text, v->tlen, 40), v->text);
                 else
                         snprintf(buf, sz, "%s%" PRIu64,
                                  v->num.neg ? "-" : "", v->num.mag);
@@ -2294,7 +2298,7 @@ static int kw_const(struct cc *c, const struct keyword *kw,
 }
 
 static int regex_compile(struct cc *c, const char *kw, const char *key,
-                         const char *src, struct regex *re)
+                         const char *src, size_t len, struct regex *re)
 {
         /* Close to ECMA-262: \d \w ASCII only (no UCP), $ only at the
          * end, \u escapes, an unset back reference matches empty. */
@@ -2304,8 +2308,8 @@ static int regex_compile(struct cc *c, const char *kw, const char *key,
         PCRE2_UCHAR msg[256];
         int code;
 
-        re->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
-                                 opts, &code, &off, NULL);
+        re->code = pcre2_compile((PCRE2_SPTR)src, len, opts, &code, &off,
+                                 NULL);
         if (re->code == NULL) {
                 pcre2_get_error_message(code, msg, sizeof(msg));
                 load_error(c->set, c->doc, c->obj, key,
@@ -2328,7 +2332,9 @@ static int kw_pattern(struct cc *c, const struct keyword *kw,
                 return bad(c, kw, "a string");
         c->s->has |= HAS_PATTERN;
         return regex_compile(c, "pattern", kw->name,
-                             json_object_get_string(v), &c->s->pattern);
+                             json_object_get_string(v),
+                             (size_t)json_object_get_string_len(v),
+                             &c->s->pattern);
 }
 
 static int kw_format(struct cc *c, const struct keyword *kw,
@@ -2402,7 +2408,8 @@ static int kw_pprops(struct cc *c, const struct keyword *kw,
                                           "not a schema"), -1;
                 s->n_pprops++;
                 if (regex_compile(c, "patternProperties", kw->name, k,
-                                  &p->re) || (p->s = sub(c, ps)) == NULL)
+                                  strlen(k), &p->re) ||
+                    (p->s = sub(c, ps)) == NULL)
                         return -1;
         }
         return 0;

@@ -581,8 +581,8 @@ static void test_scalar_agrees(void **state)
                 "{\"type\": [\"number\", \"null\"], \"exclusiveMinimum\": "
                 "-1.5, \"multipleOf\": 0.5}",
                 "{\"enum\": [1, \"1\", true, null]}",
-                "{\"anyOf\": [{\"type\": \"string\", \"pattern\": \"^[a-z]+$\"},"
-                " {\"const\": 0}], \"not\": {\"maxLength\": 1}}",
+                "{\"anyOf\": [{\"type\": \"string\", \"pattern\": "
+                "\"^[a-z]+$\"}, {\"const\": 0}], \"not\": {\"maxLength\": 1}}",
                 "{\"oneOf\": [{\"format\": \"ipv4\"}, {\"format\": \"ipv6\"}]}",
                 "{\"if\": {\"type\": \"string\"}, \"then\": {\"minLength\": 2},"
                 " \"else\": {\"type\": \"integer\"}}",
@@ -592,7 +592,8 @@ static void test_scalar_agrees(void **state)
                 "{\"type\": \"integer\", \"maximum\": -1}",
                 "{\"type\": [\"integer\", \"string\"], \"minimum\": 1, "
                 "\"maxLength\": 1, \"pattern\": \"^[a-z1]\"}",
-                "{\"type\": \"string\", \"format\": \"ipv6\", \"minLength\": 4}",
+                "{\"type\": \"string\", \"format\": \"ipv6\", "
+                "\"minLength\": 4}",
         };
         static const char *const values[] = {
                 "0", "-0", "1", "1.0", "1.5", "-1", "-1.5", "-2", "65535",
@@ -689,9 +690,10 @@ static void test_one_pass(void **state)
                 "\"x_3\": \"\", \"x_4\": \"\", \"x_5\": \"\"}",
         };
         const struct kt_schema *s = mk(
-                "{\"type\": \"object\", \"required\": [\"bytes\", \"port_src\"], "
-                "\"properties\": {\"bytes\": {\"type\": \"integer\", \"minimum\":"
-                " 0}, \"port_src\": {\"type\": \"integer\", \"minimum\": 0, "
+                "{\"type\": \"object\", \"required\": [\"bytes\", "
+                "\"port_src\"], \"properties\": {\"bytes\": {\"type\": "
+                "\"integer\", \"minimum\": 0}, \"port_src\": {\"type\": "
+                "\"integer\", \"minimum\": 0, "
                 "\"maximum\": 65535}, \"ip_src\": {\"type\": \"string\", "
                 "\"format\": \"ipv4\"}, \"meta\": {\"type\": \"object\", "
                 "\"required\": [\"stream\"]}}, \"patternProperties\": "
