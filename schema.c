@@ -71,10 +71,15 @@ static inline int num_plain(const char *s, size_t n, struct kt_num *x)
         return 0;
 }
 
+__extension__ typedef unsigned __int128 u128;
+
+#define SIG_DIGITS 38 /* 10^38 < 2^128: what dec_cmp() can scale */
+
 /* The digits of s[*i..n) into x->sig while they fit; counts them. */
 struct digits {
         long     total;   /* digits seen */
         long     last_nz; /* index of the last non-zero digit, or -1 */
+        long     nsig;    /* digits in sig (leading zeros aside) */
         long     dropped; /* digits after sig was full */
 };
 
@@ -83,15 +88,13 @@ static void num_digits(const char *s, size_t n, size_t *i, struct kt_num *x,
 {
         for (; *i < n && s[*i] >= '0' && s[*i] <= '9'; (*i)++) {
                 unsigned v = (unsigned)(s[*i] - '0');
-                uint64_t m;
 
                 if (v != 0)
                         d->last_nz = d->total;
                 d->total++;
-                if (d->dropped == 0 &&
-                    !__builtin_mul_overflow(x->sig, 10, &m) &&
-                    !__builtin_add_overflow(m, v, &m)) {
-                        x->sig = m;
+                if (d->dropped == 0 && d->nsig < SIG_DIGITS) {
+                        x->sig = x->sig * 10 + v;
+                        d->nsig += x->sig != 0;
                         continue;
                 }
                 if (v != 0)
@@ -118,7 +121,7 @@ static long num_exponent(const char *s, size_t n, size_t *i)
 /* From the decimal form: is it an integer below 2^64, and which. */
 static void num_exact(struct kt_num *x)
 {
-        uint64_t m = x->sig;
+        u128 m = x->sig;
         int e = x->exp10;
 
         x->exact = 0;
@@ -130,14 +133,11 @@ static void num_exact(struct kt_num *x)
         }
         if (m == 0)
                 e = 0;
-        for (; e > 0; e--) {
-                if (m > UINT64_MAX / 10)
-                        return;
+        for (; e > 0 && m <= UINT64_MAX; e--)
                 m *= 10;
-        }
-        if (e < 0)
+        if (e != 0 || m > UINT64_MAX)
                 return;
-        x->mag = m;
+        x->mag = (uint64_t)m;
         x->exact = 1;
 }
 
@@ -163,7 +163,7 @@ static void num_strtold(const char *s, size_t n, struct kt_num *x)
 /* RFC 8259 number text; 0, or -1 when it is not that grammar. */
 static int num_general(const char *s, size_t n, struct kt_num *x)
 {
-        struct digits d = { 0, -1, 0 };
+        struct digits d = { 0, -1, 0, 0 };
         size_t i = n > 0 && s[0] == '-';
         long nint, nfrac = 0, e = 0;
 
@@ -218,16 +218,45 @@ static long double num_ld(const struct kt_num *x)
         return x->neg ? -(long double)x->mag : (long double)x->mag;
 }
 
+static int ndigits(u128 v)
+{
+        int n = 1;
+
+        for (; v >= 10; v /= 10)
+                n++;
+        return n;
+}
+
+/* |a| against |b|, two non-zero decimals: exact. */
+static int dec_cmp(const struct kt_num *a, const struct kt_num *b)
+{
+        int da = ndigits(a->sig), db = ndigits(b->sig);
+        long oa = da + (long)a->exp10, ob = db + (long)b->exp10;
+        u128 x = a->sig, y = b->sig;
+
+        if (oa != ob) /* orders of magnitude */
+                return oa < ob ? -1 : 1;
+        for (; da < db; da++)
+                x *= 10;
+        for (; db < da; db++)
+                y *= 10;
+        return (x > y) - (x < y);
+}
+
+/* Exact when both have at most 38 significant digits. */
 int kt_num_cmp(const struct kt_num *a, const struct kt_num *b)
 {
-        if (a->exact && b->exact) {
-                int an = a->neg && a->mag != 0, bn = b->neg && b->mag != 0;
+        if (a->dec && b->dec) {
+                int az = a->sig == 0, bz = b->sig == 0;
+                int an = a->neg && !az, bn = b->neg && !bz, r;
 
                 if (an != bn)
                         return an ? -1 : 1;
-                if (a->mag == b->mag)
-                        return 0;
-                return (a->mag < b->mag) != an ? -1 : 1;
+                if (az || bz)
+                        return az && bz ? 0 : az ? (bn ? 1 : -1) :
+                               (an ? -1 : 1);
+                r = dec_cmp(a, b);
+                return an ? -r : r;
         }
         long double x = num_ld(a), y = num_ld(b);
 
@@ -237,8 +266,6 @@ int kt_num_cmp(const struct kt_num *a, const struct kt_num *b)
                 return 1;
         return x == y ? 0 : 2;
 }
-
-__extension__ typedef unsigned __int128 u128;
 
 /* 10^k mod m, m > 0. */
 static uint64_t pow10_mod(long k, uint64_t m)
@@ -277,8 +304,9 @@ int kt_num_multiple(const struct kt_num *a, const struct kt_num *b)
 {
         if (a->exact && b->exact)
                 return b->mag != 0 && a->mag % b->mag == 0;
-        if (a->dec && b->dec)
-                return dec_multiple(a->sig, a->exp10, b->sig, b->exp10);
+        if (a->dec && b->dec && a->sig <= UINT64_MAX && b->sig <= UINT64_MAX)
+                return dec_multiple((uint64_t)a->sig, a->exp10,
+                                    (uint64_t)b->sig, b->exp10);
         /* over 19 significant digits: the nearest long doubles */
         long double q = num_ld(a) / num_ld(b);
 

@@ -1,8 +1,8 @@
 /*
  * schemanum.h: JSON numbers as the validator compares them, from their
- * text: exact for integers that fit 64 bits (u64 counters), exact for
- * decimals of up to 19 significant digits in multipleOf, long double
- * beyond that.  Shared by schema.c and its tests; not for other modules.
+ * text: comparisons exact for every number of up to 38 significant
+ * digits (the integers of 64 bits, u64 counters, and what just overflows
+ * them), multipleOf for up to 19; long double beyond that.  Shared by schema.c and its tests; not for other modules.
  */
 #ifndef KT_SCHEMANUM_H
 #define KT_SCHEMANUM_H
@@ -14,9 +14,9 @@ struct kt_num {
         unsigned char neg;      /* a minus sign (also on -0) */
         unsigned char integral; /* no fractional part: 1.0 is one */
         unsigned char exact;    /* |value| == mag, an integer < 2^64 */
-        unsigned char dec;      /* |value| == sig * 10^exp10 exactly */
+        unsigned char dec;      /* |value| == sig * 10^exp10, sig < 10^38 */
         uint64_t      mag;
-        uint64_t      sig;
+        __extension__ unsigned __int128 sig;
         int           exp10;
         long double   ld;       /* the value when !exact */
 };

@@ -640,6 +640,153 @@ static void test_scalar_no_allocation(void **state)
         assert_int_equal(MALLOCS, before);
 }
 
+/* A decimal as the oracle sees it: sign, 0.D * 10^e, D trimmed. */
+struct dec {
+        int  neg;
+        char d[64];
+        int  e;
+};
+
+static void dec_of(const char *t, struct dec *x)
+{
+        int seen_point = 0, lead = 1, n = 0, e = 0;
+
+        memset(x, 0, sizeof(*x));
+        x->neg = *t == '-';
+        t += x->neg;
+        for (; *t != '\0' && *t != 'e' && *t != 'E'; t++) {
+                if (*t == '.') {
+                        seen_point = 1;
+                        continue;
+                }
+                if (lead && *t == '0') {
+                        if (seen_point)
+                                e--; /* 0.00D */
+                        continue;
+                }
+                lead = 0;
+                x->d[n++] = *t;
+                if (!seen_point)
+                        e++;
+        }
+        if (*t != '\0')
+                e += atoi(t + 1);
+        while (n > 0 && x->d[n - 1] == '0')
+                x->d[--n] = '\0';
+        x->e = n ? e : 0;
+        if (n == 0)
+                x->neg = 0;
+}
+
+static int dec_cmp(const struct dec *a, const struct dec *b)
+{
+        int r;
+
+        if (a->neg != b->neg)
+                return a->neg ? -1 : 1;
+        if (a->d[0] == '\0' || b->d[0] == '\0')
+                r = (a->d[0] != '\0') - (b->d[0] != '\0');
+        else if (a->e != b->e)
+                r = a->e < b->e ? -1 : 1;
+        else
+                r = strcmp(a->d, b->d);
+        r = r < 0 ? -1 : r > 0;
+        return a->neg ? -r : r;
+}
+
+/* Random JSON number text, up to 38 significant digits. */
+static void rand_number(unsigned *seed, char *out)
+{
+        int i = rand_r(seed) % 4 == 0 ? 0 : 1 + rand_r(seed) % 38;
+        int f = rand_r(seed) % 2 ? 1 + rand_r(seed) % (38 - (i ? i : 1)
+                                                      + 1) : 0;
+        char *p = out;
+
+        if (rand_r(seed) % 3 == 0)
+                *p++ = '-';
+        if (i == 0)
+                *p++ = '0';
+        for (int k = 0; k < i; k++)
+                *p++ = (char)('0' + (k == 0 ? 1 + rand_r(seed) % 9 :
+                                     rand_r(seed) % 3 ? rand_r(seed) % 10 : 0));
+        if (f > 0)
+                *p++ = '.';
+        for (int k = 0; k < f; k++)
+                *p++ = (char)('0' + (rand_r(seed) % 2 ? rand_r(seed) % 10 : 0));
+        if (rand_r(seed) % 3 == 0)
+                p += sprintf(p, "%s%s%d", rand_r(seed) % 2 ? "e" : "E",
+                             rand_r(seed) % 2 ? "-" : rand_r(seed) % 2 ?
+                             "+" : "", rand_r(seed) % 40);
+        *p = '\0';
+}
+
+/* The same value written another way: 0.De<e>. */
+static void respell(const struct dec *x, char *out)
+{
+        if (x->d[0] == '\0')
+                sprintf(out, "0.0e7");
+        else
+                sprintf(out, "%s0.%se%d", x->neg ? "-" : "", x->d, x->e);
+}
+
+/* Numbers compare exactly, against a decimal oracle, on both paths. */
+static void test_numbers_oracle(void **state)
+{
+        unsigned seed = 10;
+        char b[96], x[96], js[160];
+        struct dec db, dx;
+
+        (void)state;
+        for (int i = 0; i < 150; i++) {
+                const struct kt_schema *mn, *ex, *co;
+
+                rand_number(&seed, b);
+                dec_of(b, &db);
+                snprintf(js, sizeof(js), "{\"minimum\": %s}", b);
+                mn = mk(js);
+                snprintf(js, sizeof(js), "{\"exclusiveMaximum\": %s}", b);
+                ex = mk(js);
+                snprintf(js, sizeof(js), "{\"const\": %s}", b);
+                co = mk(js);
+                for (int j = 0; j < 40; j++) {
+                        if (j == 0)
+                                respell(&db, x);
+                        else
+                                rand_number(&seed, x);
+                        dec_of(x, &dx);
+                        if (valid(mn, x) != (dec_cmp(&dx, &db) >= 0) ||
+                            valid(ex, x) != (dec_cmp(&dx, &db) < 0) ||
+                            valid(co, x) != (dec_cmp(&dx, &db) == 0))
+                                fail_msg("%s against %s: oracle says %d", x,
+                                         b, dec_cmp(&dx, &db));
+                }
+                teardown(NULL);
+        }
+}
+
+/* integer: no fractional part, by the oracle. */
+static void test_integer_oracle(void **state)
+{
+        const struct kt_schema *s = mk("{\"type\": \"integer\"}");
+        unsigned seed = 7;
+        char x[96];
+        struct dec d;
+        int seen[2] = { 0, 0 };
+
+        (void)state;
+        for (int j = 0; j < 5000; j++) {
+                int integral;
+
+                rand_number(&seed, x);
+                dec_of(x, &d);
+                integral = d.d[0] == '\0' || (int)strlen(d.d) <= d.e;
+                if (valid(s, x) != integral)
+                        fail_msg("%s: oracle says %d", x, integral);
+                seen[integral]++;
+        }
+        assert_true(seen[0] > 500 && seen[1] > 500);
+}
+
 /* validate.c's way: member by member, then the object's end. */
 static int one_pass(const struct kt_schema *s, struct json_object *o)
 {
@@ -746,6 +893,8 @@ int main(int argc, char **argv)
                 cmocka_unit_test_teardown(test_scalar_no_allocation,
                                           teardown),
                 cmocka_unit_test_teardown(test_one_pass, teardown),
+                cmocka_unit_test_teardown(test_numbers_oracle, teardown),
+                cmocka_unit_test_teardown(test_integer_oracle, teardown),
         };
 
         if (argc > 1)
