@@ -1155,15 +1155,19 @@ static inline int natural(const char *s, size_t n, uint64_t *v)
 {
         uint64_t x = 0;
 
-        if (n == 0 || n > 19)
-                return -1;
-        for (size_t i = 0; i < n; i++) {
-                unsigned d = (unsigned char)s[i] - '0';
+        unsigned d;
 
-                if (d > 9)
+        if (n == 0 || n > 20)
+                return -1;
+        for (size_t i = 0; i < n && i < 19; i++) {
+                if ((d = (unsigned char)s[i] - '0') > 9)
                         return -1;
                 x = x * 10 + d;
         }
+        if (n == 20 && ((d = (unsigned char)s[19] - '0') > 9 ||
+                        __builtin_mul_overflow(x, 10, &x) ||
+                        __builtin_add_overflow(x, d, &x)))
+                return -1; /* past 2^64 - 1 */
         *v = x;
         return 0;
 }

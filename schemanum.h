@@ -2,7 +2,8 @@
  * schemanum.h: JSON numbers as the validator compares them, from their
  * text: comparisons exact for every number of up to 38 significant
  * digits (the integers of 64 bits, u64 counters, and what just overflows
- * them), multipleOf for up to 19; long double beyond that.  Shared by schema.c and its tests; not for other modules.
+ * them), multipleOf for up to 19; long double beyond that.  Shared by
+ * schema.c and its tests; not for other modules.
  */
 #ifndef KT_SCHEMANUM_H
 #define KT_SCHEMANUM_H

@@ -590,6 +590,9 @@ static void test_scalar_agrees(void **state)
                 "{\"maximum\": 18446744073709551615}}}",
                 "{\"type\": \"number\", \"minimum\": -5, \"maximum\": 10.5}",
                 "{\"type\": \"integer\", \"maximum\": -1}",
+                "{\"type\": \"integer\", \"minimum\": 0}",
+                "{\"type\": \"integer\", \"minimum\": 2, \"maximum\": "
+                "18446744073709551614}",
                 "{\"type\": [\"integer\", \"string\"], \"minimum\": 1, "
                 "\"maxLength\": 1, \"pattern\": \"^[a-z1]\"}",
                 "{\"type\": \"string\", \"format\": \"ipv6\", "
@@ -598,7 +601,8 @@ static void test_scalar_agrees(void **state)
         static const char *const values[] = {
                 "0", "-0", "1", "1.0", "1.5", "-1", "-1.5", "-2", "65535",
                 "65536", "1e2", "1E+2", "2.5e-1", "18446744073709551615",
-                "18446744073709551616", "-9223372036854775809", "1e400",
+                "18446744073709551614", "18446744073709551616",
+                "99999999999999999999", "-9223372036854775809", "1e400",
                 "\"\"", "\"a\"", "\"ab\"", "\"AB\"", "\"1\"",
                 "\"192.0.2.1\"", "\"2001:db8::1\"", "\"::ffff:192.0.2.1\"",
                 "true", "false", "null",
