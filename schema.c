@@ -366,6 +366,14 @@ struct bound {
         char         *text;
 };
 
+/* A member name the object keywords know: its schema, its required. */
+struct nslot {
+        const struct name      *name; /* NULL: an empty slot */
+        uint32_t                hash;
+        const struct kt_schema *s;    /* properties' entry, or NULL */
+        long                    req;  /* index in required, or -1 */
+};
+
 /* The keywords present, so that a check skips what is absent. */
 enum has {
         HAS_FALSE = 1u << 0,  HAS_TYPE = 1u << 1,    HAS_MIN = 1u << 2,
@@ -411,6 +419,8 @@ struct kt_schema {
         size_t                  n_req;
         struct dep             *deps;
         size_t                  n_deps;
+        struct nslot           *names;  /* properties and required, hashed */
+        size_t                  n_names; /* a power of 2, or 0 */
         size_t                  min_props, max_props;
         /* combinators */
         struct subs             all_of, any_of, one_of;
@@ -924,14 +934,47 @@ static int check_array(const struct kt_schema *s, const struct val *v,
         return fail(c, "contains", "no item matches the schema of contains");
 }
 
+/* Names are short and differ at their ends: a few bytes will do (as
+ * names.h's kt_name_hash; FNV over every byte was a quarter of a
+ * member's check). */
+static uint32_t name_hash(const char *k, size_t n)
+{
+        uint32_t h = (uint32_t)n * 2654435761u;
+
+        if (n > 0)
+                h ^= (unsigned char)k[0] * 40503u ^
+                     (unsigned char)k[n - 1] * 9973u ^
+                     (unsigned char)k[n / 2] * 331u ^
+                     (unsigned char)k[n / 3] * 13u;
+        return h ^ h >> 9;
+}
+
+/* The slot of name k in s->names, or NULL. */
+static const struct nslot *name_find(const struct kt_schema *s,
+                                     const char *k, size_t n)
+{
+        uint32_t h = name_hash(k, n);
+        size_t mask = s->n_names - 1;
+
+        if (s->n_names == 0)
+                return NULL;
+        for (size_t i = h & mask;; i = (i + 1) & mask) {
+                const struct nslot *e = &s->names[i];
+
+                if (e->name == NULL)
+                        return NULL;
+                if (e->hash == h && e->name->len == n &&
+                    memcmp(e->name->s, k, n) == 0)
+                        return e;
+        }
+}
+
 static const struct kt_schema *prop_find(const struct kt_schema *s,
                                          const char *k, size_t n)
 {
-        for (size_t i = 0; i < s->n_props; i++)
-                if (s->props[i].name.len == n &&
-                    memcmp(s->props[i].name.s, k, n) == 0)
-                        return s->props[i].s;
-        return NULL;
+        const struct nslot *e = name_find(s, k, n);
+
+        return e != NULL ? e->s : NULL;
 }
 
 /* One member against properties, patternProperties and the rest. */
@@ -1134,11 +1177,22 @@ int kt_schema_validate_at(const struct kt_schema *s,
         return check(s, &v, &c);
 }
 
-/* check_string() without a report, for the fast path. */
+/*
+ * check() of a string without a report, for the fast path: its type, its
+ * string keywords, and anyOf of such schemas (an address: ipv4 or ipv6).
+ */
 static int string_ok(const struct kt_schema *s, const char *p, size_t n)
 {
         unsigned has = s->has;
 
+        if ((has & HAS_TYPE) && !(s->types & 1u << KT_J_STRING))
+                return 0;
+        for (size_t i = 0; i < s->any_of.n; i++) {
+                if (string_ok(kt_schema_deref(s->any_of.v[i]), p, n))
+                        break;
+                if (i + 1 == s->any_of.n)
+                        return 0;
+        }
         if (has & (HAS_MINLEN | HAS_MAXLEN)) {
                 size_t cp = utf8_count(p, n);
 
@@ -1189,7 +1243,7 @@ int kt_schema_validate_scalar(const struct kt_schema *s,
             natural(sv->text, sv->len, &n) == 0 && n >= s->nat_lo &&
             n <= s->nat_hi)
                 return 0;
-        /* addresses, times: a string with a format (the rest reports) */
+        /* addresses, times: a string with formats (the walk reports) */
         if (s->str && sv->kind == KT_J_STRING &&
             string_ok(s, sv->text, sv->len))
                 return 0;
@@ -1414,6 +1468,7 @@ static void node_free(struct kt_schema *s)
                 names_free(s->deps[i].req, s->deps[i].n_req);
         }
         free(s->deps);
+        free(s->names);
         free(s->all_of.v);
         free(s->any_of.v);
         free(s->one_of.v);
@@ -2472,11 +2527,17 @@ static int kw_required(struct cc *c, const struct keyword *kw,
                        struct json_object *v)
 {
         int r = names_of(v, &c->s->req, &c->s->n_req);
+        const struct name *q = c->s->req;
 
         c->s->has |= HAS_OBJECT;
         if (r == -2)
                 return oom(c);
-        return r ? bad(c, kw, "an array of strings") : 0;
+        for (size_t i = 0; r == 0 && i < c->s->n_req; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (q[i].len == q[j].len &&
+                            memcmp(q[i].s, q[j].s, q[i].len) == 0)
+                                r = -1;
+        return r ? bad(c, kw, "an array of distinct strings") : 0;
 }
 
 static int kw_deps(struct cc *c, const struct keyword *kw,
@@ -2736,17 +2797,70 @@ static struct doc *doc_of(const struct kt_schema_set *set,
         return NULL;
 }
 
+static struct nslot *name_slot(struct kt_schema *s, const struct name *nm)
+{
+        uint32_t h = name_hash(nm->s, nm->len);
+        size_t mask = s->n_names - 1, i;
+
+        for (i = h & mask; s->names[i].name != NULL; i = (i + 1) & mask)
+                if (s->names[i].name->len == nm->len &&
+                    memcmp(s->names[i].name->s, nm->s, nm->len) == 0)
+                        return &s->names[i];
+        s->names[i].name = nm;
+        s->names[i].hash = h;
+        s->names[i].req = -1;
+        return &s->names[i];
+}
+
+/* s->names: properties and required names, for one lookup a member. */
+static int names_index(struct kt_schema *s)
+{
+        size_t n = 4, i;
+
+        if (s->names != NULL || s->n_props + s->n_req == 0)
+                return 0;
+        while (n < 2 * (s->n_props + s->n_req))
+                n *= 2;
+        if ((s->names = calloc(n, sizeof(*s->names))) == NULL)
+                return -1;
+        s->n_names = n;
+        for (i = 0; i < s->n_props; i++)
+                name_slot(s, &s->props[i].name)->s = s->props[i].s;
+        for (i = 0; i < s->n_req; i++) /* distinct (kw_required) */
+                name_slot(s, &s->req[i])->req = (long)i;
+        return 0;
+}
+
 /*
  * The fast paths of kt_schema_validate_scalar(): a node of an integer or
  * number type with at most a minimum and a maximum, exact, accepts every
  * natural number of that range by its digits alone; a node of a string
- * type with only string keywords checks them without the walk.
+ * type with only string keywords (and anyOf of such) checks them without
+ * the walk.
  */
+static int str_only(const struct kt_schema *s)
+{
+        return s->ref == NULL &&
+               (s->has & ~(unsigned)(HAS_TYPE | HAS_STRING)) == 0;
+}
+
+/* A string schema string_ok() decides alone. */
+static int str_fast(const struct kt_schema *s)
+{
+        if (!(s->has & HAS_TYPE) || !(s->types & 1u << KT_J_STRING) ||
+            s->ref != NULL ||
+            (s->has & ~(unsigned)(HAS_TYPE | HAS_STRING | HAS_COMB)) ||
+            s->all_of.n || s->one_of.n || s->not_ || s->if_)
+                return 0;
+        for (size_t i = 0; i < s->any_of.n; i++)
+                if (!str_only(kt_schema_deref(s->any_of.v[i])))
+                        return 0;
+        return 1;
+}
+
 static void nat_range(struct kt_schema *s)
 {
-        s->str = (s->has & HAS_TYPE) && (s->types & 1u << KT_J_STRING) &&
-                 (s->has & ~(unsigned)(HAS_TYPE | HAS_STRING)) == 0 &&
-                 s->ref == NULL;
+        s->str = str_fast(s);
         s->nat = 0;
         if ((s->has & ~(unsigned)(HAS_TYPE | HAS_MIN | HAS_MAX)) != 0 ||
             !(s->has & HAS_TYPE) || s->ref != NULL ||
@@ -2783,8 +2897,13 @@ static int finish(struct kt_schema_set *set)
                            "a loop of $refs that never reaches a schema");
                 return -1;
         }
-        for (struct kt_schema *s = set->nodes; s != NULL; s = s->next)
+        for (struct kt_schema *s = set->nodes; s != NULL; s = s->next) {
                 nat_range(s);
+                if (names_index(s) != 0) {
+                        load_error(set, NULL, NULL, NULL, "out of memory");
+                        return -1;
+                }
+        }
         return 0;
 }
 
@@ -2901,17 +3020,21 @@ static void ctx_at(struct ctx *c, struct kt_schema_error *e,
 
 int kt_schema_member(const struct kt_schema *s, const char *name,
                      size_t len, const struct kt_schema **out, size_t max,
-                     struct kt_schema_error *e)
+                     unsigned char *seen, struct kt_schema_error *e)
 {
-        const struct kt_schema *ps;
+        const struct nslot *ns;
         struct ctx c;
         struct val kv;
         size_t k = 0;
 
         s = kt_schema_deref(s);
         ctx_at(&c, e, name, len);
-        if ((ps = prop_find(s, name, len)) != NULL && k++ < max)
-                out[k - 1] = ps;
+        if ((ns = name_find(s, name, len)) != NULL) {
+                if (ns->req >= 0 && seen != NULL)
+                        seen[ns->req] = 1;
+                if (ns->s != NULL && k++ < max)
+                        out[0] = ns->s;
+        }
         for (size_t i = 0; i < s->n_pprops; i++)
                 if (regex_match(&s->pprops[i].re, name, len) && k++ < max)
                         out[k - 1] = s->pprops[i].s;

@@ -147,11 +147,13 @@ enum kt_schema_shape kt_schema_shape(const struct kt_schema *s);
  * else additionalProperties.  Fills up to max of them into out and
  * returns how many apply (0: any value; more than max: call again with
  * room); -1 with e filled when the member is refused (additionalProperties
- * false, or propertyNames).
+ * false, or propertyNames).  seen (kt_schema_n_required() bytes, zeroed
+ * for each object; or NULL): seen[i] = 1 when name is required name i.
+ * One hash lookup for properties and required.
  */
 int kt_schema_member(const struct kt_schema *s, const char *name,
                      size_t len, const struct kt_schema **out, size_t max,
-                     struct kt_schema_error *e);
+                     unsigned char *seen, struct kt_schema_error *e);
 
 /* s's required names: how many, and the i-th (not NUL-safe: len). */
 size_t kt_schema_n_required(const struct kt_schema *s);
@@ -160,7 +162,7 @@ const char *kt_schema_required(const struct kt_schema *s, size_t i,
 
 /*
  * After the members: minProperties, maxProperties (members: how many the
- * object has) and required (seen[i]: required name i was there; NULL
+ * object has) and required (seen: as kt_schema_member() filled it; NULL
  * when s has none).  0, or 1 with e filled as kt_schema_validate() does.
  */
 int kt_schema_object_end(const struct kt_schema *s, size_t members,

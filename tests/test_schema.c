@@ -474,7 +474,9 @@ static void test_load_errors(void **state)
         refused("{\"type\": \"int\"}", "(schema): #/type: type must be a "
                 "type name");
         refused("{\"required\": [1]}", "(schema): #/required: required "
-                "must be an array of strings");
+                "must be an array of distinct strings");
+        refused("{\"required\": [\"a\", \"b\", \"a\"]}", "(schema): "
+                "#/required: required must be an array of distinct strings");
         refused("{\"items\": [{}, 3]}", "(schema): #/items: item 1 is not "
                 "a schema");
         refused("{\"anyOf\": []}", "(schema): #/anyOf: anyOf must be a "
@@ -597,6 +599,13 @@ static void test_scalar_agrees(void **state)
                 "\"maxLength\": 1, \"pattern\": \"^[a-z1]\"}",
                 "{\"type\": \"string\", \"format\": \"ipv6\", "
                 "\"minLength\": 4}",
+                "{\"type\": \"string\", \"anyOf\": [{\"format\": \"ipv4\"}, "
+                "{\"$ref\": \"#/definitions/6\"}], \"definitions\": {\"6\": "
+                "{\"format\": \"ipv6\"}}}",
+                "{\"type\": \"string\", \"anyOf\": [{\"type\": \"integer\"}, "
+                "{\"maxLength\": 1}], \"pattern\": \"^.$\"}",
+                "{\"type\": [\"string\", \"null\"], \"anyOf\": "
+                "[{\"type\": \"null\"}, {\"minLength\": 2}]}",
         };
         static const char *const values[] = {
                 "0", "-0", "1", "1.0", "1.5", "-1", "-1.5", "-2", "65535",
@@ -801,13 +810,13 @@ static int one_pass(const struct kt_schema *s, struct json_object *o)
         int n;
 
         assert_true(nreq <= sizeof(seen));
+        assert_string_equal(kt_schema_required(s, 1, &len), "port_src");
+        assert_int_equal(len, 8);
         json_object_object_foreach(o, k, m) {
                 struct kt_scalar v;
 
-                for (size_t i = 0; i < nreq; i++)
-                        if (strcmp(kt_schema_required(s, i, &len), k) == 0)
-                                seen[i] = 1;
-                if ((n = kt_schema_member(s, k, strlen(k), subs, 4, &E)) < 0)
+                n = kt_schema_member(s, k, strlen(k), subs, 4, seen, &E);
+                if (n < 0)
                         return 0;
                 assert_true(n <= 4);
                 snprintf(ptr, sizeof(ptr), "/%s", k);
