@@ -31,8 +31,9 @@ struct kt_schema;        /* one compiled (sub)schema */
 
 /*
  * dir: where "/a/b/1.0.0" resolves, to dir/a/b/1.0.0.json (the layout of
- * Wikimedia's schema repositories); NULL for none.  NULL when out of
- * memory.
+ * Wikimedia's schema repositories; dir/a/b/1.0.0 when there is no .json)
+ * and where a relative $ref is taken against the referring document's
+ * URI ("../common/1.0.0"); NULL for none.  NULL when out of memory.
  */
 struct kt_schema_set *kt_schema_set_new(const char *dir);
 void kt_schema_set_free(struct kt_schema_set *set);
@@ -48,7 +49,9 @@ int kt_schema_set_map(struct kt_schema_set *set, const char *prefix,
  * The schema at uri ("/netflow/flow/1.0.0"), loaded and compiled on first
  * use with every schema its $refs reach.  NULL with a message in err
  * naming the file and, for a schema error, the JSON pointer of the
- * keyword at fault.
+ * keyword at fault: "DIR/x/1.0.0.json: #/properties/a/maximun: unknown
+ * keyword "maximun" (...)".  After a failed load the set refuses every
+ * later one with the same message (its nodes are half made): free it.
  */
 const struct kt_schema *kt_schema_load(struct kt_schema_set *set,
                                        const char *uri, char *err,
@@ -114,7 +117,8 @@ struct kt_scalar {
  * kt_schema_validate() for a scalar: 0 valid, 1 with e filled (pointer:
  * the JSON pointer of the value, copied into e->pointer).  No allocation;
  * a plain natural number against an integer range, or a string against
- * string keywords only, skips the general walk (3-20 ns a call).
+ * string keywords only, skips the general walk (a port: about 5 ns; an
+ * ipv4 address against anyOf ipv4/ipv6: 15-35 ns, on a busy 2-core VM).
  */
 int kt_schema_validate_scalar(const struct kt_schema *s,
                               const struct kt_scalar *v, const char *pointer,
@@ -146,8 +150,8 @@ enum kt_schema_shape kt_schema_shape(const struct kt_schema *s);
  * its properties entry and the patternProperties whose regex matches it,
  * else additionalProperties.  Fills up to max of them into out and
  * returns how many apply (0: any value; more than max: call again with
- * room); -1 with e filled when the member is refused (additionalProperties
- * false, or propertyNames).  seen (kt_schema_n_required() bytes, zeroed
+ * room); -1 with e filled (pointer "/name": s checks the root) when the
+ * member is refused (additionalProperties false, or propertyNames).  seen (kt_schema_n_required() bytes, zeroed
  * for each object; or NULL): seen[i] = 1 when name is required name i.
  * One hash lookup for properties and required.
  */
