@@ -11,6 +11,12 @@
 #include "names.h"
 #include "validate.h"
 
+/* A member's name, unescaped. */
+struct v_name {
+        const char *p;
+        size_t      len;
+};
+
 /* The subschemas one member's value may have to pass (kt_schema_member). */
 #define V_MAX_SUBS 4
 
@@ -45,11 +51,13 @@ struct validator {
         struct kt_schema_set   *set;
         const struct kt_schema *root;
         enum v_mode             mode;
-        int                     flat;    /* the root is kt_schema_flat_object */
+        int                     flat;    /* the root's shape is an object's */
         struct v_shape          shapes[V_SHAPES];
         unsigned long           clock;   /* shape uses */
-        struct kt_name         *names;   /* kt_schema_check_names()'s */
+        struct v_name          *names;   /* the names of the shape learnt */
         size_t                  names_cap;
+        unsigned char          *seen;    /* kt_schema_member()'s */
+        size_t                  seen_cap;
         char                   *scratch; /* an unescaped string */
         size_t                  scratch_cap;
         unsigned long long      general; /* events that took that path */
@@ -80,7 +88,8 @@ struct validator *validator_open(const char *dir, const char *uri,
                 validator_close(v);
                 return NULL;
         }
-        v->flat = kt_schema_flat_object(v->root);
+        v->flat = kt_schema_shape(v->root) == KT_SHAPE_OBJECT;
+        v->root = kt_schema_deref(v->root);
         return v;
 }
 
@@ -97,7 +106,8 @@ struct validator *validator_open_doc(struct json_object *schema,
                 validator_close(v);
                 return NULL;
         }
-        v->flat = kt_schema_flat_object(v->root);
+        v->flat = kt_schema_shape(v->root) == KT_SHAPE_OBJECT;
+        v->root = kt_schema_deref(v->root);
         return v;
 }
 
@@ -112,6 +122,7 @@ void validator_close(struct validator *v)
                 free(v->shapes[i].slot);
         }
         free(v->names);
+        free(v->seen);
         free(v->scratch);
         kt_schema_set_free(v->set);
         free(v);
@@ -224,7 +235,7 @@ static int shape_add(struct v_shape *sh, size_t i, const struct kt_wval *name)
 }
 
 /* Twin names: only the general path knows which one counts. */
-static int has_twins(const struct kt_name *names, size_t n)
+static int has_twins(const struct v_name *names, size_t n)
 {
         size_t i, j;
 
@@ -256,13 +267,39 @@ static int shape_names(struct validator *v, const struct v_shape *sh)
         return 0;
 }
 
+/* The names' verdict: kt_schema_member() then kt_schema_object_end(). */
+static int shape_judge(struct validator *v, struct v_shape *sh)
+{
+        struct kt_schema_error e;
+        struct v_slot *sl;
+        size_t i, n_req = kt_schema_n_required(sh->s);
+        int n, ok = 1;
+
+        if (grow(&v->seen, &v->seen_cap, n_req + 1, 1) == -1)
+                return -1;
+        memset(v->seen, 0, n_req + 1);
+        for (i = 0; i < sh->n; i++) {
+                sl = &sh->slot[i];
+                n = kt_schema_member(sh->s, v->names[i].p, v->names[i].len,
+                                     sl->subs, V_MAX_SUBS, v->seen, &e);
+                sl->n_subs = n < 0 ? 0 : n;
+                if (n == -1)
+                        ok = 0;
+                if (n > V_MAX_SUBS)
+                        sh->general = 1;
+        }
+        if (kt_schema_object_end(sh->s, sh->n, v->seen, &e) != 0)
+                ok = 0;
+        sh->names_ok = ok;
+        return 0;
+}
+
 /* Looks up, for each name of obj, what its value must pass. */
 static int shape_learn(struct validator *v, struct v_shape *sh,
                        const struct kt_schema *s, const struct kt_wval *obj)
 {
         struct kt_walk w;
         struct kt_wval name, value;
-        struct v_slot *sl;
         size_t i;
 
         sh->s = s;
@@ -274,17 +311,8 @@ static int shape_learn(struct validator *v, struct v_shape *sh,
         if (shape_names(v, sh) == -1)
                 goto nomem;
         sh->general = has_twins(v->names, sh->n);
-        sh->names_ok = kt_schema_check_names(s, v->names, sh->n) == 0;
-        for (i = 0; i < sh->n; i++) {
-                sl = &sh->slot[i];
-                sl->n_subs = kt_schema_member(s, v->names[i].p,
-                                              v->names[i].len, sl->subs,
-                                              V_MAX_SUBS);
-                if (sl->n_subs == -1)
-                        sh->names_ok = 0;
-                if (sl->n_subs == -2)
-                        sh->general = 1;
-        }
+        if (shape_judge(v, sh) == -1)
+                goto nomem;
         return 0;
 nomem:
         sh->s = NULL;
@@ -314,6 +342,26 @@ static enum fast fast_scalar(struct validator *v, const struct kt_schema *s,
                                                              : FAST_INVALID;
 }
 
+/* An object value against one subschema. */
+static enum fast fast_nested(struct validator *v, const struct kt_schema *s,
+                             const struct kt_wval *value, int depth)
+{
+        switch (kt_schema_shape(s)) {
+        case KT_SHAPE_ANY:
+                return FAST_VALID;
+        case KT_SHAPE_NONE:
+                return FAST_INVALID;
+        case KT_SHAPE_OBJECT:
+                if (depth < V_MAX_DEPTH)
+                        return fast_object(v, kt_schema_deref(s), value,
+                                           depth + 1);
+                break;
+        case KT_SHAPE_OTHER:
+                break;
+        }
+        return FAST_UNDECIDED;
+}
+
 /* A member's value against the subschemas of its slot. */
 static enum fast fast_value(struct validator *v, const struct v_slot *sl,
                             const struct kt_wval *value, int depth)
@@ -326,17 +374,14 @@ static enum fast fast_value(struct validator *v, const struct v_slot *sl,
                         return FAST_UNDECIDED;
                 if (value->kind != KT_J_OBJECT)
                         r = fast_scalar(v, sl->subs[i], value);
-                else if (depth < V_MAX_DEPTH &&
-                         kt_schema_flat_object(sl->subs[i]))
-                        r = fast_object(v, sl->subs[i], value, depth + 1);
                 else
-                        return FAST_UNDECIDED;
+                        r = fast_nested(v, sl->subs[i], value, depth);
         }
         return r;
 }
 
 /*
- * An object against s, kt_schema_flat_object(s): the names as the shape
+ * An object against s, of KT_SHAPE_OBJECT: the names as the shape
  * says (learnt again where they differ), each value as its slot says.
  */
 static enum fast walk_object(struct validator *v, struct v_shape *sh,
