@@ -139,6 +139,23 @@ void account_failed(struct account *acc, enum loss_reason reason,
         lose_line(acc, reason, l, message, error);
 }
 
+void account_error_outcome(struct account *acc, int delivered,
+                           uint64_t line_no, const char *error)
+{
+        struct dead_record r = { .reason = "error_event", .line_no = line_no };
+        char message[512];
+
+        if (delivered) {
+                acc->c.error_delivered++;
+                return;
+        }
+        acc->c.error_failed++;
+        snprintf(message, sizeof(message), "its error event was not "
+                 "delivered: %s", error != NULL ? error : "unknown error");
+        r.message = message;
+        report(acc, &r);
+}
+
 void account_delivered(struct account *acc, uint64_t read_us,
                        uint64_t now_us, int64_t now_ms)
 {

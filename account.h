@@ -110,6 +110,26 @@ void account_invalid(struct account *acc, const struct line *l,
  * LOSS_SCHEMA). */
 void account_invalid_reason(struct account *acc, enum loss_reason reason,
                             const struct line *l, const char *why);
+/* An event the schema refused: invalid, reason schema (LOSS_SCHEMA). */
+static inline void account_schema_invalid(struct account *acc)
+{
+        acc->c.schema_invalid++;
+}
+
+/* Its error event was handed to the output (error.topic). */
+static inline void account_error_produced(struct account *acc)
+{
+        acc->c.error_produced++;
+}
+
+/*
+ * The error event of line line_no was delivered, or not (error: why):
+ * not a loss of the line, which was dead-lettered when it was refused,
+ * but said on stderr within the limit of loss reports.
+ */
+void account_error_outcome(struct account *acc, int delivered,
+                           uint64_t line_no, const char *error);
+
 /*
  * Delivered.  read_us: when its line was read (0: unknown, no latency);
  * now_us and now_ms: the monotonic and the wall clock, read by the

@@ -111,6 +111,22 @@ void kt_walk_value(const char *text, size_t len, struct kt_wval *v)
         read_value(skip_ws(text, end), end, v);
 }
 
+void kt_walk_document(const char *text, size_t len, struct kt_wval *v)
+{
+        const char *end = text + len, *p = skip_ws(text, end);
+
+        while (end > p && kt_js_is_ws(end[-1]))
+                end--;
+        if (p == end || (*p != '{' && *p != '[')) {
+                kt_walk_value(text, len, v);
+                return;
+        }
+        v->kind = *p == '{' ? KT_J_OBJECT : KT_J_ARRAY;
+        v->p = p;
+        v->len = (size_t)(end - p);
+        v->escaped = 0;
+}
+
 void kt_walk_begin(struct kt_walk *w, const struct kt_wval *v)
 {
         w->end = v->p + v->len - 1; /* the closing bracket */

@@ -17,6 +17,7 @@
 #define KT_JSONWALK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schema.h"
 
@@ -27,6 +28,23 @@ struct kt_wval {
         size_t        len;     /* else the value's text, brackets included */
         int           escaped; /* a string holding an escape sequence */
 };
+
+/*
+ * A member of an event, as an index of it: what the transform writes
+ * while it writes the event (transform.h), or what a walk finds.  The
+ * members of an object value may follow it in the index: its children.
+ */
+struct kt_member {
+        const char   *name, *value; /* value: as kt_wval's p */
+        uint32_t      name_len, value_len;
+        unsigned char kind;     /* enum kt_jkind */
+        unsigned char escaped;  /* 0, 1, or KT_ESCAPES_UNKNOWN */
+        int16_t       children; /* an object: the index entries after it
+                                 * that are its members and theirs; -1:
+                                 * not in the index (walk its text) */
+};
+
+#define KT_ESCAPES_UNKNOWN 2
 
 /* A walk over the members of an object or the items of an array. */
 struct kt_walk {
@@ -46,6 +64,10 @@ int kt_walk_next_item(struct kt_walk *w, struct kt_wval *value);
 
 /* The value that starts at text[0..len), leading space allowed. */
 void kt_walk_value(const char *text, size_t len, struct kt_wval *v);
+
+/* The same when text[0..len) is that value whole (a document): a
+ * container's end is not looked for. */
+void kt_walk_document(const char *text, size_t len, struct kt_wval *v);
 
 /*
  * A string's inside, unescaped into out (room for len bytes: it never

@@ -278,7 +278,8 @@ static int event_valid(struct app *a, const struct line *l,
         struct kt_schema_error e;
 
         *rc = 0;
-        switch (validator_check(a->val, ev->value, ev->value_len, &e)) {
+        switch (validator_check(a->val, ev->value, ev->value_len, ev->index,
+                                ev->n_index, &e)) {
         case V_VALID:
                 return 1;
         case V_INVALID:
@@ -851,6 +852,7 @@ static int setup(struct app *a)
                 ktp_log(NULL, 0, "schema.dir: %s", err);
                 return -1;
         }
+        kt_transform_set_index(a->tf, a->val != NULL);
         if (lr_init(&a->lr, (size_t)a->conf.line_max) == -1) {
                 ktp_log(NULL, 0, "out of memory");
                 return -1;

@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What a message carries: its line's event, or an error event about it
+ * (the line's outcome is then already counted). */
+enum msg_kind { MSG_EVENT, MSG_ERROR_EVENT };
+
 /*
  * A message on its way: the event, then the input line (kept only for a
  * dead-letter file), then the key.  librdkafka sends it without a copy.
@@ -31,6 +35,7 @@ struct msg {
         size_t   room;           /* data bytes of the block */
         int64_t  timestamp_ms;
         uint32_t topic;          /* output_topic()'s id */
+        enum msg_kind kind;
         char     data[];
 };
 

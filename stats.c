@@ -139,6 +139,10 @@ static void add_counters(json_object *o, const struct counters *c)
         add_u64(o, "skipped", c->skipped);
         add_u64(o, "dead_lettered", c->dead_lettered);
         add_u64(o, "purge_mismatches", c->purge_mismatches);
+        add_u64(o, "schema_invalid", c->schema_invalid);
+        add_u64(o, "error_events_produced", c->error_produced);
+        add_u64(o, "error_events_delivered", c->error_delivered);
+        add_u64(o, "error_events_failed", c->error_failed);
 }
 
 static json_object *stats_json(const struct stats_snapshot *s)
@@ -236,6 +240,18 @@ static void metric_counters(FILE *fp, const struct stats_snapshot *s)
         metric(fp, s, "purge_mismatches_total", "counter",
                "pmacct purges whose count differs from what was read.",
                (double)c->purge_mismatches);
+        metric(fp, s, "schema_invalid_total", "counter",
+               "Events the schema refused (counted in invalid too).",
+               (double)c->schema_invalid);
+        metric(fp, s, "error_events_produced_total", "counter",
+               "Error events handed to the output (error.topic).",
+               (double)c->error_produced);
+        metric(fp, s, "error_events_delivered_total", "counter",
+               "Error events acknowledged by Kafka.",
+               (double)c->error_delivered);
+        metric(fp, s, "error_events_failed_total", "counter",
+               "Error events whose delivery failed.",
+               (double)c->error_failed);
 }
 
 /*

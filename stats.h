@@ -17,6 +17,10 @@
 struct counters {
         uint64_t read, produced, delivered, failed, invalid, skipped;
         uint64_t dead_lettered, purge_mismatches;
+        /* Refused by the schema: not lost, but events of their own, not
+         * counted above (error.topic). */
+        uint64_t schema_invalid;
+        uint64_t error_produced, error_delivered, error_failed;
 };
 
 /* Log-linear buckets: 8 per power of two from 1 us up to about 2^37 us. */

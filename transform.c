@@ -125,6 +125,9 @@ struct kt_transform {
         char               *out;
         size_t              out_len, out_cap;
         const char         *js; /* the line being worked on */
+        int                 indexing; /* kt_transform_set_index() */
+        struct kt_member   *index;    /* the event's members, written */
+        size_t              n_index, index_cap;
 
         char err[256];
 };
@@ -339,6 +342,7 @@ void kt_transform_free(struct kt_transform *t)
         kt_shape_free(&t->shape);
         kt_names_free(&t->out_names);
         free(t->out);
+        free(t->index);
         free(t);
 }
 
@@ -350,6 +354,10 @@ void kt_transform_free(struct kt_transform *t)
 #define ENV_DOMAIN  "\", \"domain\": \""
 #define ENV_DT      "\"}, \"dt\": \""
 #define ENV_END     "\""
+/* Where meta's object starts in ENV_STREAM, and the envelope's members in
+ * the index: $schema, meta, its four, dt. */
+#define ENV_META_OFFSET (sizeof("\", \"meta\": ") - 1)
+#define KT_ENV_MEMBERS 7
 
 static int replace_escaped(struct kt_transform *t, char **dst, const char *s)
 {
@@ -580,6 +588,11 @@ int kt_transform_add_dt_source(struct kt_transform *t, const char *field)
         return 0;
 }
 
+void kt_transform_set_index(struct kt_transform *t, int on)
+{
+        t->indexing = on;
+}
+
 int kt_transform_set_key(struct kt_transform *t, const char *field)
 {
         size_t i;
@@ -682,9 +695,84 @@ static inline int room(struct kt_transform *t, size_t n)
 }
 
 /* A time in ISO-8601, through the memo of its source. */
-static void put_iso(struct kt_transform *t, int64_t ms, struct kt_iso_memo *m)
+static const char *put_iso(struct kt_transform *t, int64_t ms,
+                           struct kt_iso_memo *m)
 {
-        put(t, kt_iso_memo_format(m, ms), KT_ISO_LEN);
+        const char *iso = kt_iso_memo_format(m, ms);
+
+        put(t, iso, KT_ISO_LEN);
+        return iso;
+}
+
+/* --- the member index (kt_transform_set_index) ------------------------- */
+
+/* Room for one more entry: 0, or -1 when out of memory (noted). */
+static int index_room(struct kt_transform *t)
+{
+        struct kt_member *m;
+        size_t cap;
+
+        if (t->n_index < t->index_cap)
+                return 0;
+        cap = t->index_cap ? t->index_cap * 2 : 64;
+        if ((m = realloc(t->index, cap * sizeof(*m))) == NULL)
+                return fail(t, "out of memory");
+        t->index = m;
+        t->index_cap = cap;
+        return 0;
+}
+
+static void index_set(struct kt_member *m, const char *name, size_t name_len,
+                      enum kt_jkind kind, const char *value, size_t len)
+{
+        m->name = name;
+        m->name_len = (uint32_t)name_len;
+        m->value = value;
+        m->value_len = (uint32_t)len;
+        m->kind = (unsigned char)kind;
+        m->escaped = kind == KT_J_STRING ? KT_ESCAPES_UNKNOWN : 0;
+        m->children = kind == KT_J_OBJECT ? -1 : 0;
+}
+
+/* A member written, its value value[0..len) of kind. */
+static int index_add(struct kt_transform *t, const char *name,
+                     size_t name_len, enum kt_jkind kind, const char *value,
+                     size_t len)
+{
+        if (!t->indexing)
+                return 0;
+        if (index_room(t) == -1)
+                return -1;
+        index_set(&t->index[t->n_index++], name, name_len, kind, value, len);
+        return 0;
+}
+
+/* The kind of the JSON value text p (a token or a constant's JSON). */
+static enum kt_jkind kind_of(const char *p)
+{
+        switch (*p) {
+        case '"': return KT_J_STRING;
+        case '{': return KT_J_OBJECT;
+        case '[': return KT_J_ARRAY;
+        case 't': case 'f': return KT_J_BOOLEAN;
+        case 'n': return KT_J_NULL;
+        default: return KT_J_NUMBER;
+        }
+}
+
+/* A member whose value is the line's token v, as it is. */
+static int index_tok(struct kt_transform *t, const char *name,
+                     size_t name_len, const struct kt_tok *v)
+{
+        const char *p = t->js + v->start;
+
+        if (!t->indexing)
+                return 0;
+        if (v->type == KT_TOK_STRING)
+                return index_add(t, name, name_len, KT_J_STRING, p,
+                                 (size_t)(v->end - v->start));
+        return index_add(t, name, name_len, kind_of(p), p,
+                         (size_t)(v->end - v->start));
 }
 
 /* ", "name": " */
@@ -722,7 +810,10 @@ static int put_integer(struct kt_transform *t, const struct kt_tok *k,
                               memcmp(s + 1, "9223372036854775808", 19) <= 0
                                   : digits < 20 ||
                               memcmp(s, "18446744073709551615", 20) <= 0)))) {
-                return put_field(t, name, name_len, s, (size_t)len);
+                if (put_field(t, name, name_len, s, (size_t)len) == -1)
+                        return -1;
+                return index_add(t, name, name_len, KT_J_NUMBER, s,
+                                 (size_t)len);
         }
         return fail(t, "field %.*s: not an integer: %.*s", k->end - k->start,
                     t->js + k->start, len > 40 ? 40 : len, s);
@@ -734,6 +825,7 @@ static int put_time(struct kt_transform *t, struct rule *r,
                     const char *name, size_t name_len)
 {
         struct dt_hit *h = r->dt_rank >= 0 ? &t->dt_hit[r->dt_rank] : NULL;
+        const char *iso;
         int64_t ms;
         enum kt_time st;
 
@@ -749,9 +841,9 @@ static int put_time(struct kt_transform *t, struct rule *r,
                 return -1;
         put_name(t, name, name_len);
         PUTS(t, "\"");
-        put_iso(t, ms, &r->memo.iso);
+        iso = put_iso(t, ms, &r->memo.iso);
         PUTS(t, "\"");
-        return 0;
+        return index_add(t, name, name_len, KT_J_STRING, iso, KT_ISO_LEN);
 }
 
 /*
@@ -838,15 +930,18 @@ static int put_member(struct kt_transform *t, struct rule *r,
                 return -1;
         if (r == NULL || !(r->rename || (r->flags & (RULE_TIME |
                                                       RULE_INTEGER))))
-                return put_plain(t, k, v);
+                return put_plain(t, k, v) == -1 ? -1 :
+                       index_tok(t, name, name_len, v);
         if (flush_run(t) == -1)
                 return -1;
         if (r->flags & RULE_TIME)
                 return put_time(t, r, k, v, name, name_len);
         if (r->flags & RULE_INTEGER)
                 return put_integer(t, k, v, name, name_len);
-        return put_field(t, name, name_len, t->js + outer_start(v),
-                         (size_t)(outer_end(v) - outer_start(v)));
+        if (put_field(t, name, name_len, t->js + outer_start(v),
+                      (size_t)(outer_end(v) - outer_start(v))) == -1)
+                return -1;
+        return index_tok(t, name, name_len, v);
 }
 
 static struct rule *find_rule(const struct kt_transform *t,
@@ -1030,27 +1125,69 @@ static int event_time(struct kt_transform *t, const struct kt_input *in,
         return 0;
 }
 
+/* The envelope's entries, in the room start_line() left at the front. */
+static void index_envelope(struct kt_transform *t, const struct kt_input *in,
+                           const char *meta_dt, const char *event_dt,
+                           size_t meta_at, size_t meta_len)
+{
+        struct kt_member *m = t->index;
+
+        index_set(&m[0], "$schema", 7, KT_J_STRING, t->schema,
+                  t->schema_len);
+        index_set(&m[1], "meta", 4, KT_J_OBJECT, t->out + meta_at, meta_len);
+        m[1].children = 4;
+        index_set(&m[2], "stream", 6, KT_J_STRING, t->stream,
+                  t->stream_len);
+        index_set(&m[3], "id", 2, KT_J_STRING, in->id, KT_UUID_LEN);
+        m[3].escaped = 0;
+        index_set(&m[4], "dt", 2, KT_J_STRING, meta_dt, KT_ISO_LEN);
+        m[4].escaped = 0;
+        index_set(&m[5], "domain", 6, KT_J_STRING, t->domain,
+                  t->domain_len);
+        index_set(&m[6], "dt", 2, KT_J_STRING, event_dt, KT_ISO_LEN);
+        m[6].escaped = 0;
+}
+
 /* In front of the members: the room was left at the start. */
 static void put_envelope(struct kt_transform *t, const struct kt_input *in,
                          int64_t dt, struct kt_iso_memo *dt_iso)
 {
         size_t end = t->out_len;
 
+        const char *meta_dt, *event_dt;
+        size_t meta_at, meta_end;
+
         t->out_len = 0;
         PUTS(t, ENV_SCHEMA);
         put(t, t->schema, t->schema_len);
+        meta_at = t->out_len + ENV_META_OFFSET;
         PUTS(t, ENV_STREAM);
         put(t, t->stream, t->stream_len);
         PUTS(t, ENV_ID);
         put(t, in->id, KT_UUID_LEN);
         PUTS(t, ENV_META_DT);
-        put_iso(t, in->ingest_ms, &t->ingest_iso);
+        meta_dt = put_iso(t, in->ingest_ms, &t->ingest_iso);
         PUTS(t, ENV_DOMAIN);
         put(t, t->domain, t->domain_len);
+        meta_end = t->out_len + 2; /* "} */
         PUTS(t, ENV_DT);
-        put_iso(t, dt, dt_iso);
+        event_dt = put_iso(t, dt, dt_iso);
         PUTS(t, ENV_END);
         t->out_len = end;
+        if (t->indexing)
+                index_envelope(t, in, meta_dt, event_dt, meta_at,
+                               meta_end - meta_at);
+}
+
+static int index_constant(struct kt_transform *t, const struct constant *c)
+{
+        enum kt_jkind kind = kind_of(c->json);
+
+        if (kind == KT_J_STRING)
+                return index_add(t, c->name, c->name_len, kind, c->json + 1,
+                                 c->json_len - 2);
+        return index_add(t, c->name, c->name_len, kind, c->json,
+                         c->json_len);
 }
 
 static int put_constants(struct kt_transform *t)
@@ -1066,6 +1203,8 @@ static int put_constants(struct kt_transform *t)
                         return -1;
                 put_name(t, c->name, c->name_len);
                 put(t, c->json, c->json_len);
+                if (index_constant(t, c) == -1)
+                        return -1;
         }
         PUTS(t, "}");
         return 0;
@@ -1103,6 +1242,12 @@ static int start_line(struct kt_transform *t, const char *line)
         kt_names_reset(&t->out_names);
         t->run_start = -1;
         t->out_len = 0;
+        t->n_index = 0;
+        for (i = 0; t->indexing && i < KT_ENV_MEMBERS; i++) {
+                if (index_room(t) == -1)
+                        return -1;
+                t->n_index++;
+        }
         if (room(t, t->env_len) == -1)
                 return -1;
         t->out_len = t->env_len;
@@ -1141,6 +1286,8 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
         set_key(t, ev);
         ev->fields = t->captured;
         ev->n_fields = t->n_captured;
+        ev->index = t->indexing ? t->index : NULL;
+        ev->n_index = t->n_index;
         ev->value = t->out;
         ev->value_len = t->out_len;
         ev->timestamp_ms = dt;

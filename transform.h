@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "isotime.h"
+#include "jsonwalk.h"
 
 /* Length of a textual UUID, without its terminating NUL. */
 #define KT_UUID_LEN 36
@@ -65,6 +66,8 @@ struct kt_event {
         int64_t        purged_entries; /* purge_close's count, or -1 */
         const struct kt_value *fields; /* the captured, by slot */
         size_t         n_fields;
+        const struct kt_member *index; /* kt_transform_set_index(), or NULL */
+        size_t         n_index;
 };
 
 /* What the event time falls back to when no dt source field has a time. */
@@ -99,6 +102,13 @@ int kt_transform_time(struct kt_transform *t, const char *field);
 int kt_transform_constant(struct kt_transform *t, const char *field,
                           const char *json);
 int kt_transform_set_key(struct kt_transform *t, const char *field);
+/*
+ * on: each event comes with the index of its members as they were
+ * written (jsonwalk.h), for the validator: the envelope's first, meta's
+ * four as its children, then the line's and the constants, each value
+ * pointing at the bytes that were copied (or at the time written).
+ */
+void kt_transform_set_index(struct kt_transform *t, int on);
 /*
  * Captures input field's value (before renames; dropped fields too) in
  * the event's fields, in slot order: returns its slot (the same for the

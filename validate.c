@@ -20,9 +20,14 @@ struct v_name {
 /* The subschemas one member's value may have to pass (kt_schema_member). */
 #define V_MAX_SUBS 4
 
-/* What an object with the same names as the last one needs: pmacct
- * prints the same names line after line, so the names are looked up
- * and checked once, not per record. */
+/*
+ * What an object with the names of one seen before needs: pmacct prints
+ * the same names line after line (a few sets of them: a zero time is left
+ * out), so the names are looked up and judged once per set, not per
+ * record.  Each slot remembers the last value that passed: flow records
+ * repeat most of their values (the envelope, the protocol, the exporter),
+ * and the same bytes pass the same subschemas again.
+ */
 struct v_shape {
         const struct kt_schema *s;     /* the object schema; NULL: free */
         char                   *text;  /* the names as written, end to end */
@@ -31,21 +36,32 @@ struct v_shape {
                 size_t                  start, len;   /* in text */
                 const struct kt_schema *subs[V_MAX_SUBS];
                 int                     n_subs;
+                char                   *memo;  /* the value that passed */
+                size_t                  memo_len, memo_cap;
+                int                     memo_kind; /* -1: none */
+                unsigned                hits, misses; /* of the memo */
         } *slot;
         size_t                  n, cap;
         int                     names_ok;   /* the names pass */
         int                     general;    /* only the general path can */
-        int                     busy;       /* its object is being walked */
+        int                     busy;       /* its object is being checked */
         unsigned long           used;       /* for the choice of a victim */
 };
 
-#define V_SHAPES 4
+/* Shapes kept: the sets of names of the event and of meta. */
+#define V_SHAPES 8
 
 /* Objects nested deeper go to the general path. */
 #define V_MAX_DEPTH 8
 
 /* The fast path's verdict: or it leaves the event to the general path. */
 enum fast { FAST_VALID, FAST_INVALID, FAST_UNDECIDED, FAST_NOMEM };
+
+/* Members found by a walk, one array per depth. */
+struct v_walked {
+        struct kt_member *m;
+        size_t            n, cap;
+};
 
 struct validator {
         struct kt_schema_set   *set;
@@ -54,6 +70,7 @@ struct validator {
         int                     flat;    /* the root's shape is an object's */
         struct v_shape          shapes[V_SHAPES];
         unsigned long           clock;   /* shape uses */
+        struct v_walked         walked[V_MAX_DEPTH + 1];
         struct v_name          *names;   /* the names of the shape learnt */
         size_t                  names_cap;
         unsigned char          *seen;    /* kt_schema_member()'s */
@@ -77,6 +94,12 @@ static struct validator *validator_new(const char *dir, enum v_mode mode,
         return v;
 }
 
+static void validator_ready(struct validator *v)
+{
+        v->flat = kt_schema_shape(v->root) == KT_SHAPE_OBJECT;
+        v->root = kt_schema_deref(v->root);
+}
+
 struct validator *validator_open(const char *dir, const char *uri,
                                  enum v_mode mode, char *err, size_t errlen)
 {
@@ -88,8 +111,7 @@ struct validator *validator_open(const char *dir, const char *uri,
                 validator_close(v);
                 return NULL;
         }
-        v->flat = kt_schema_shape(v->root) == KT_SHAPE_OBJECT;
-        v->root = kt_schema_deref(v->root);
+        validator_ready(v);
         return v;
 }
 
@@ -106,9 +128,18 @@ struct validator *validator_open_doc(struct json_object *schema,
                 validator_close(v);
                 return NULL;
         }
-        v->flat = kt_schema_shape(v->root) == KT_SHAPE_OBJECT;
-        v->root = kt_schema_deref(v->root);
+        validator_ready(v);
         return v;
+}
+
+static void shape_free(struct v_shape *sh)
+{
+        size_t i;
+
+        for (i = 0; i < sh->cap; i++)
+                free(sh->slot[i].memo);
+        free(sh->slot);
+        free(sh->text);
 }
 
 void validator_close(struct validator *v)
@@ -117,10 +148,10 @@ void validator_close(struct validator *v)
 
         if (v == NULL)
                 return;
-        for (i = 0; i < V_SHAPES; i++) {
-                free(v->shapes[i].text);
-                free(v->shapes[i].slot);
-        }
+        for (i = 0; i < V_SHAPES; i++)
+                shape_free(&v->shapes[i]);
+        for (i = 0; i <= V_MAX_DEPTH; i++)
+                free(v->walked[i].m);
         free(v->names);
         free(v->seen);
         free(v->scratch);
@@ -168,69 +199,45 @@ static int grow(void *pp, size_t *cap, size_t need, size_t size)
         return 0;
 }
 
-/* The shape kept for s, or the one it may replace; NULL when all are
- * busy (objects nested deeper than there are shapes). */
-static struct v_shape *shape_for(struct validator *v,
-                                 const struct kt_schema *s)
+/* The entries of the members of an object, in m[0..n): the next one. */
+static inline size_t next_member(const struct kt_member *m, size_t i)
 {
-        struct v_shape *victim = NULL, *sh;
-        size_t i;
-
-        v->clock++;
-        for (i = 0; i < V_SHAPES; i++) {
-                sh = &v->shapes[i];
-                if (sh->s == s && !sh->busy) {
-                        sh->used = v->clock;
-                        return sh;
-                }
-                if (!sh->busy && (victim == NULL || sh->used < victim->used))
-                        victim = sh;
-        }
-        if (victim == NULL)
-                return NULL;
-        victim->s = NULL;
-        victim->n = 0;
-        victim->used = v->clock;
-        return victim;
+        return i + 1 + (m[i].children > 0 ? (size_t)m[i].children : 0);
 }
 
-/* Is member i of the shape named name (as written)? */
-static int shape_has(const struct v_shape *sh, size_t i,
-                     const struct kt_wval *name)
+/* Does sh hold the names of m[0..n)? */
+static int shape_is(const struct v_shape *sh, const struct kt_member *m,
+                    size_t n)
 {
-        return i < sh->n && sh->slot[i].len == name->len &&
-               kt_same_bytes(sh->text + sh->slot[i].start, name->p,
-                             name->len);
+        size_t i, k;
+
+        for (i = k = 0; i < n; i = next_member(m, i), k++)
+                if (k >= sh->n || sh->slot[k].len != m[i].name_len ||
+                    !kt_same_bytes(sh->text + sh->slot[k].start, m[i].name,
+                                   m[i].name_len))
+                        return 0;
+        return k == sh->n;
 }
 
-/* name's content, unescaped if it needs to be (into v->scratch). */
-static int unescaped(struct validator *v, const struct kt_wval *w,
-                     const char **p, size_t *len)
+static int shape_add(struct v_shape *sh, size_t k, const struct kt_member *m)
 {
-        if (!w->escaped) {
-                *p = w->p;
-                *len = w->len;
-                return 0;
-        }
-        if (grow(&v->scratch, &v->scratch_cap, w->len + 1, 1) == -1)
-                return -1;
-        *len = kt_json_unescape(w->p, w->len, v->scratch);
-        *p = v->scratch;
-        return 0;
-}
+        size_t old = sh->cap;
 
-/* Appends name's raw bytes to sh's text as slot i. */
-static int shape_add(struct v_shape *sh, size_t i, const struct kt_wval *name)
-{
-        if (grow(&sh->slot, &sh->cap, i + 1, sizeof(*sh->slot)) == -1 ||
-            grow(&sh->text, &sh->text_cap, sh->text_len + name->len + 1,
+        if (grow(&sh->slot, &sh->cap, k + 1, sizeof(*sh->slot)) == -1 ||
+            grow(&sh->text, &sh->text_cap, sh->text_len + m->name_len + 1,
                  1) == -1)
                 return -1;
-        memcpy(sh->text + sh->text_len, name->p, name->len);
-        sh->slot[i].start = sh->text_len;
-        sh->slot[i].len = name->len;
-        sh->text_len += name->len;
-        sh->n = i + 1;
+        for (; old < sh->cap; old++) {
+                sh->slot[old].memo = NULL;
+                sh->slot[old].memo_cap = 0;
+        }
+        memcpy(sh->text + sh->text_len, m->name, m->name_len);
+        sh->slot[k].start = sh->text_len;
+        sh->slot[k].len = m->name_len;
+        sh->slot[k].memo_kind = -1;
+        sh->slot[k].hits = sh->slot[k].misses = 0;
+        sh->text_len += m->name_len;
+        sh->n = k + 1;
         return 0;
 }
 
@@ -294,19 +301,17 @@ static int shape_judge(struct validator *v, struct v_shape *sh)
         return 0;
 }
 
-/* Looks up, for each name of obj, what its value must pass. */
+/* Learns the names of m[0..n) into sh, for s. */
 static int shape_learn(struct validator *v, struct v_shape *sh,
-                       const struct kt_schema *s, const struct kt_wval *obj)
+                       const struct kt_schema *s, const struct kt_member *m,
+                       size_t n)
 {
-        struct kt_walk w;
-        struct kt_wval name, value;
-        size_t i;
+        size_t i, k;
 
         sh->s = s;
         sh->n = sh->text_len = 0;
-        kt_walk_begin(&w, obj);
-        for (i = 0; kt_walk_next_member(&w, &name, &value); i++)
-                if (shape_add(sh, i, &name) == -1)
+        for (i = k = 0; i < n; i = next_member(m, i), k++)
+                if (shape_add(sh, k, &m[i]) == -1)
                         goto nomem;
         if (shape_names(v, sh) == -1)
                 goto nomem;
@@ -320,42 +325,164 @@ nomem:
         return -1;
 }
 
-static enum fast fast_object(struct validator *v, const struct kt_schema *s,
-                             const struct kt_wval *obj, int depth);
-
-/* A scalar value against one subschema. */
-static enum fast fast_scalar(struct validator *v, const struct kt_schema *s,
-                             const struct kt_wval *value)
+/*
+ * The shape of s with the names of m[0..n), learnt if need be; NULL when
+ * out of memory or every shape is busy (objects nested deeper than there
+ * are shapes).
+ */
+static struct v_shape *shape_for(struct validator *v,
+                                 const struct kt_schema *s,
+                                 const struct kt_member *m, size_t n)
 {
-        struct kt_scalar sc = { .kind = value->kind };
-        struct kt_schema_error e;
+        struct v_shape *victim = NULL, *sh;
+        size_t i;
 
-        if (value->kind == KT_J_STRING) {
-                if (unescaped(v, value, &sc.text, &sc.len) == -1)
+        v->clock++;
+        for (i = 0; i < V_SHAPES; i++) {
+                sh = &v->shapes[i];
+                if (sh->busy)
+                        continue;
+                if (sh->s == s && shape_is(sh, m, n)) {
+                        sh->used = v->clock;
+                        return sh;
+                }
+                if (victim == NULL || sh->used < victim->used)
+                        victim = sh;
+        }
+        if (victim == NULL || shape_learn(v, victim, s, m, n) == -1)
+                return NULL;
+        victim->used = v->clock;
+        return victim;
+}
+
+/* m's content, unescaped if it needs to be (into v->scratch). */
+static int unescaped(struct validator *v, const struct kt_member *m,
+                     const char **p, size_t *len)
+{
+        *p = m->value;
+        *len = m->value_len;
+        if (m->escaped == 0 || (m->escaped == KT_ESCAPES_UNKNOWN &&
+                                memchr(m->value, '\\', m->value_len) == NULL))
+                return 0;
+        if (grow(&v->scratch, &v->scratch_cap, m->value_len + 1, 1) == -1)
+                return -1;
+        *len = kt_json_unescape(m->value, m->value_len, v->scratch);
+        *p = v->scratch;
+        return 0;
+}
+
+/*
+ * A value that never repeats (meta.id, a byte count) would only pay for
+ * the compare and the copy: after MEMO_TRIAL values, a slot whose memo
+ * hit fewer than one in MEMO_RATIO times stops keeping one.  (callgrind,
+ * 50,000 bench-gen records: the copies were 600 Ir a record.)
+ */
+#define MEMO_TRIAL 256
+#define MEMO_RATIO 8
+
+static inline int memo_hit(struct v_slot *sl, const struct kt_member *m)
+{
+        if (sl->memo_kind == m->kind && sl->memo_len == m->value_len &&
+            kt_same_bytes(sl->memo, m->value, m->value_len)) {
+                sl->hits++;
+                return 1;
+        }
+        sl->misses++;
+        return 0;
+}
+
+static void memo_keep(struct v_slot *sl, const struct kt_member *m)
+{
+        if (sl->misses > MEMO_TRIAL && sl->hits * MEMO_RATIO < sl->misses) {
+                sl->memo_kind = -2; /* never again: see MEMO_TRIAL */
+                return;
+        }
+        if (grow(&sl->memo, &sl->memo_cap, m->value_len + 1, 1) == -1) {
+                sl->memo_kind = -1; /* only a shortcut */
+                return;
+        }
+        memcpy(sl->memo, m->value, m->value_len);
+        sl->memo_len = m->value_len;
+        sl->memo_kind = m->kind;
+}
+
+/* A scalar value against the subschemas of its slot. */
+static enum fast fast_scalar(struct validator *v, struct v_slot *sl,
+                             const struct kt_member *m)
+{
+        struct kt_scalar sc = { .kind = (enum kt_jkind)m->kind };
+        struct kt_schema_error e;
+        int i;
+
+        if (sl->memo_kind != -2 && memo_hit(sl, m))
+                return FAST_VALID;
+        if (m->kind == KT_J_STRING) {
+                if (unescaped(v, m, &sc.text, &sc.len) == -1)
                         return FAST_NOMEM;
         } else {
-                sc.text = value->p;
-                sc.len = value->len;
-                sc.boolean = value->kind == KT_J_BOOLEAN && *value->p == 't';
+                sc.text = m->value;
+                sc.len = m->value_len;
+                sc.boolean = m->kind == KT_J_BOOLEAN && *m->value == 't';
         }
-        return kt_schema_validate_scalar(s, &sc, "", &e) == 0 ? FAST_VALID
-                                                             : FAST_INVALID;
+        for (i = 0; i < sl->n_subs; i++)
+                if (kt_schema_validate_scalar(sl->subs[i], &sc, "", &e) != 0)
+                        return FAST_INVALID;
+        if (sl->memo_kind != -2)
+                memo_keep(sl, m);
+        return FAST_VALID;
+}
+
+static enum fast fast_object(struct validator *v, const struct kt_schema *s,
+                             const struct kt_member *m, size_t n, int depth);
+
+/* The members of the object value m, walked into v->walked[depth]. */
+static int walk_members(struct validator *v, const struct kt_wval *obj,
+                        int depth)
+{
+        struct v_walked *wd = &v->walked[depth];
+        struct kt_walk w;
+        struct kt_wval name, value;
+        struct kt_member *e;
+
+        wd->n = 0;
+        kt_walk_begin(&w, obj);
+        while (kt_walk_next_member(&w, &name, &value)) {
+                if (grow(&wd->m, &wd->cap, wd->n + 1, sizeof(*wd->m)) == -1)
+                        return -1;
+                e = &wd->m[wd->n++];
+                e->name = name.p;
+                e->name_len = (uint32_t)name.len;
+                e->value = value.p;
+                e->value_len = (uint32_t)value.len;
+                e->kind = (unsigned char)value.kind;
+                e->escaped = (unsigned char)value.escaped;
+                e->children = -1;
+        }
+        return 0;
 }
 
 /* An object value against one subschema. */
 static enum fast fast_nested(struct validator *v, const struct kt_schema *s,
-                             const struct kt_wval *value, int depth)
+                             const struct kt_member *m, int depth)
 {
+        struct kt_wval obj = { KT_J_OBJECT, m->value, m->value_len, 0 };
+
         switch (kt_schema_shape(s)) {
         case KT_SHAPE_ANY:
                 return FAST_VALID;
         case KT_SHAPE_NONE:
                 return FAST_INVALID;
         case KT_SHAPE_OBJECT:
-                if (depth < V_MAX_DEPTH)
-                        return fast_object(v, kt_schema_deref(s), value,
+                if (depth >= V_MAX_DEPTH)
+                        break;
+                s = kt_schema_deref(s);
+                if (m->children >= 0)
+                        return fast_object(v, s, m + 1, (size_t)m->children,
                                            depth + 1);
-                break;
+                if (walk_members(v, &obj, depth + 1) == -1)
+                        return FAST_NOMEM;
+                return fast_object(v, s, v->walked[depth + 1].m,
+                                   v->walked[depth + 1].n, depth + 1);
         case KT_SHAPE_OTHER:
                 break;
         }
@@ -363,86 +490,83 @@ static enum fast fast_nested(struct validator *v, const struct kt_schema *s,
 }
 
 /* A member's value against the subschemas of its slot. */
-static enum fast fast_value(struct validator *v, const struct v_slot *sl,
-                            const struct kt_wval *value, int depth)
+static enum fast fast_value(struct validator *v, struct v_slot *sl,
+                            const struct kt_member *m, int depth)
 {
         enum fast r = FAST_VALID;
         int i;
 
-        for (i = 0; i < sl->n_subs && r == FAST_VALID; i++) {
-                if (value->kind == KT_J_ARRAY)
-                        return FAST_UNDECIDED;
-                if (value->kind != KT_J_OBJECT)
-                        r = fast_scalar(v, sl->subs[i], value);
-                else
-                        r = fast_nested(v, sl->subs[i], value, depth);
-        }
+        if (m->kind == KT_J_ARRAY)
+                return sl->n_subs == 0 ? FAST_VALID : FAST_UNDECIDED;
+        if (m->kind != KT_J_OBJECT)
+                return fast_scalar(v, sl, m);
+        for (i = 0; i < sl->n_subs && r == FAST_VALID; i++)
+                r = fast_nested(v, sl->subs[i], m, depth);
         return r;
 }
 
-/*
- * An object against s, of KT_SHAPE_OBJECT: the names as the shape
- * says (learnt again where they differ), each value as its slot says.
- */
-static enum fast walk_object(struct validator *v, struct v_shape *sh,
-                             const struct kt_wval *obj, int depth)
+static enum fast fast_members(struct validator *v, struct v_shape *sh,
+                              const struct kt_member *m, size_t n, int depth)
 {
-        struct kt_walk w;
-        struct kt_wval name, value;
         enum fast r;
-        size_t i;
+        size_t i, k;
 
-        kt_walk_begin(&w, obj);
-        for (i = 0; kt_walk_next_member(&w, &name, &value); i++) {
-                if (!shape_has(sh, i, &name) &&
-                    shape_learn(v, sh, sh->s, obj) == -1)
-                        return FAST_NOMEM;
-                if (sh->general)
-                        return FAST_UNDECIDED;
-                if ((r = fast_value(v, &sh->slot[i], &value, depth)) !=
-                    FAST_VALID)
-                        return r;
-        }
-        if (i != sh->n && shape_learn(v, sh, sh->s, obj) == -1)
-                return FAST_NOMEM;
         if (sh->general)
                 return FAST_UNDECIDED;
-        return sh->names_ok ? FAST_VALID : FAST_INVALID;
+        if (!sh->names_ok)
+                return FAST_INVALID;
+        for (i = k = 0; i < n; i = next_member(m, i), k++)
+                if ((r = fast_value(v, &sh->slot[k], &m[i], depth)) !=
+                    FAST_VALID)
+                        return r;
+        return FAST_VALID;
 }
 
+/* An object, its members m[0..n), against s of KT_SHAPE_OBJECT. */
 static enum fast fast_object(struct validator *v, const struct kt_schema *s,
-                             const struct kt_wval *obj, int depth)
+                             const struct kt_member *m, size_t n, int depth)
 {
-        struct v_shape *sh = shape_for(v, s);
+        struct v_shape *sh = shape_for(v, s, m, n);
         enum fast r;
 
         if (sh == NULL)
                 return FAST_UNDECIDED;
-        if (sh->s == NULL && shape_learn(v, sh, s, obj) == -1)
-                return FAST_NOMEM;
         sh->busy = 1;
-        r = walk_object(v, sh, obj, depth);
+        r = fast_members(v, sh, m, n, depth);
         sh->busy = 0;
         return r;
 }
 
-enum v_verdict validator_check(struct validator *v, const char *event,
-                               size_t len, struct kt_schema_error *e)
+/* The fast path's verdict on a whole event. */
+static enum fast fast_event(struct validator *v, const char *event,
+                            size_t len, const struct kt_member *index,
+                            size_t n_index)
 {
         struct kt_wval top;
 
+        if (index != NULL)
+                return fast_object(v, v->root, index, n_index, 0);
+        kt_walk_document(event, len, &top);
+        if (top.kind != KT_J_OBJECT)
+                return FAST_UNDECIDED;
+        if (walk_members(v, &top, 0) == -1)
+                return FAST_NOMEM;
+        return fast_object(v, v->root, v->walked[0].m, v->walked[0].n, 0);
+}
+
+enum v_verdict validator_check(struct validator *v, const char *event,
+                               size_t len, const struct kt_member *index,
+                               size_t n_index, struct kt_schema_error *e)
+{
         if (v->mode == V_MODE_FAST && v->flat) {
-                kt_walk_value(event, len, &top);
-                if (top.kind == KT_J_OBJECT) {
-                        switch (fast_object(v, v->root, &top, 0)) {
-                        case FAST_VALID:
-                                return V_VALID;
-                        case FAST_NOMEM:
-                                return V_NOMEM;
-                        case FAST_INVALID: /* its message: the general path */
-                        case FAST_UNDECIDED:
-                                break;
-                        }
+                switch (fast_event(v, event, len, index, n_index)) {
+                case FAST_VALID:
+                        return V_VALID;
+                case FAST_NOMEM:
+                        return V_NOMEM;
+                case FAST_INVALID: /* its message: the general path */
+                case FAST_UNDECIDED:
+                        break;
                 }
         }
         return check_general(v, event, len, e);

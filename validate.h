@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "jsonwalk.h"
 #include "schema.h"
 
 struct validator;
@@ -41,10 +42,12 @@ void validator_close(struct validator *v);
 
 /*
  * Checks event[0..len), one valid JSON value (the transform's output).
- * V_INVALID fills *e.
+ * index[0..n_index): its members as the transform wrote them, or NULL:
+ * the fast path walks the event.  V_INVALID fills *e.
  */
 enum v_verdict validator_check(struct validator *v, const char *event,
-                               size_t len, struct kt_schema_error *e);
+                               size_t len, const struct kt_member *index,
+                               size_t n_index, struct kt_schema_error *e);
 
 /* How many events took the general path (for the stats and the tests). */
 unsigned long long validator_general_count(const struct validator *v);
