@@ -2200,9 +2200,16 @@ static int kw_annotation(struct cc *c, const struct keyword *kw,
                 return 0;
         if (!json_object_is_type(v, json_type_string))
                 return bad(c, kw, "a string");
+        /* http or https (Wikimedia's), with or without the empty "#" */
         u = json_object_get_string(v);
-        if (strcmp(u, "http://json-schema.org/draft-07/schema#") != 0 &&
-            strcmp(u, "http://json-schema.org/draft-07/schema") != 0)
+        if (strncmp(u, "https:", 6) == 0)
+                u += 6;
+        else if (strncmp(u, "http:", 5) == 0)
+                u += 5;
+        else
+                return bad(c, kw, "draft-07's URI (or absent)");
+        if (strcmp(u, "//json-schema.org/draft-07/schema#") != 0 &&
+            strcmp(u, "//json-schema.org/draft-07/schema") != 0)
                 return bad(c, kw, "draft-07's URI (or absent)");
         return 0;
 }

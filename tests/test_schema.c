@@ -500,6 +500,10 @@ static void test_load_errors(void **state)
         refused("{\"properties\": 3}", "(schema): #/properties: properties "
                 "must be an object of schemas");
         refused("{\"not\": 3}", "(schema): #/not: not must be a schema");
+        refused("{\"$schema\": \"ftp://json-schema.org/draft-07/schema\"}",
+                "(schema): #/$schema: $schema must be draft-07's URI");
+        mk("{\"$schema\": \"https://json-schema.org/draft-07/schema#\"}");
+        mk("{\"$schema\": \"http://json-schema.org/draft-07/schema\"}");
         /* annotations are fine */
         mk("{\"title\": \"t\", \"description\": \"d\", \"examples\": [1], "
            "\"default\": 2, \"$comment\": \"c\", \"readOnly\": true, "
