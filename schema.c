@@ -31,6 +31,7 @@
 #include <pcre2.h>
 
 #include "formats.h"
+#include "names.h" /* kt_same_bytes */
 #include "schema.h"
 #include "schemanum.h"
 
@@ -946,7 +947,9 @@ static uint32_t name_hash(const char *k, size_t n)
                      (unsigned char)k[n - 1] * 9973u ^
                      (unsigned char)k[n / 2] * 331u ^
                      (unsigned char)k[n / 3] * 13u;
-        return h ^ h >> 9;
+        h ^= h >> 15; /* the low bits index: mix the high ones in */
+        h *= 0x85ebca6bu;
+        return h ^ h >> 13;
 }
 
 /* The slot of name k in s->names, or NULL. */
@@ -964,7 +967,7 @@ static const struct nslot *name_find(const struct kt_schema *s,
                 if (e->name == NULL)
                         return NULL;
                 if (e->hash == h && e->name->len == n &&
-                    memcmp(e->name->s, k, n) == 0)
+                    kt_same_bytes(e->name->s, k, n))
                         return e;
         }
 }
@@ -2200,9 +2203,16 @@ static int kw_annotation(struct cc *c, const struct keyword *kw,
                 return 0;
         if (!json_object_is_type(v, json_type_string))
                 return bad(c, kw, "a string");
+        /* http or https (Wikimedia's), with or without the empty "#" */
         u = json_object_get_string(v);
-        if (strcmp(u, "http://json-schema.org/draft-07/schema#") != 0 &&
-            strcmp(u, "http://json-schema.org/draft-07/schema") != 0)
+        if (strncmp(u, "https:", 6) == 0)
+                u += 6;
+        else if (strncmp(u, "http:", 5) == 0)
+                u += 5;
+        else
+                return bad(c, kw, "draft-07's URI (or absent)");
+        if (strcmp(u, "//json-schema.org/draft-07/schema#") != 0 &&
+            strcmp(u, "//json-schema.org/draft-07/schema") != 0)
                 return bad(c, kw, "draft-07's URI (or absent)");
         return 0;
 }
@@ -3018,17 +3028,47 @@ static void ctx_at(struct ctx *c, struct kt_schema_error *e,
                 push_key(c, name, len);
 }
 
+/* propertyNames' check of name, without a report. */
+static int quiet_name(const struct kt_schema *pn, const char *name,
+                      size_t len)
+{
+        struct ctx c;
+        struct val kv;
+
+        ctx_at(&c, NULL, NULL, 0);
+        memset(&kv, 0, sizeof(kv));
+        kv.kind = KT_J_STRING;
+        kv.str = name;
+        kv.len = len;
+        return check(pn, &kv, &c);
+}
+
+/* Why kt_schema_member() refuses name, in e; -1. */
+static int member_refused(const struct kt_schema *s, const char *name,
+                          size_t len, struct kt_schema_error *e)
+{
+        struct ctx c;
+        struct val kv;
+
+        ctx_at(&c, e, name, len);
+        if (s->add_props != NULL && (s->add_props->has & HAS_FALSE))
+                return -fail(&c, "additionalProperties",
+                             "the property is not allowed");
+        memset(&kv, 0, sizeof(kv));
+        kv.kind = KT_J_STRING;
+        kv.str = name;
+        kv.len = len;
+        return -check(s->prop_names, &kv, &c);
+}
+
 int kt_schema_member(const struct kt_schema *s, const char *name,
                      size_t len, const struct kt_schema **out, size_t max,
                      unsigned char *seen, struct kt_schema_error *e)
 {
         const struct nslot *ns;
-        struct ctx c;
-        struct val kv;
         size_t k = 0;
 
         s = kt_schema_deref(s);
-        ctx_at(&c, e, name, len);
         if ((ns = name_find(s, name, len)) != NULL) {
                 if (ns->req >= 0 && seen != NULL)
                         seen[ns->req] = 1;
@@ -3040,18 +3080,14 @@ int kt_schema_member(const struct kt_schema *s, const char *name,
                         out[k - 1] = s->pprops[i].s;
         if (k == 0 && s->add_props != NULL) {
                 if (s->add_props->has & HAS_FALSE)
-                        return -fail(&c, "additionalProperties",
-                                     "the property is not allowed");
+                        return member_refused(s, name, len, e);
                 if (k++ < max)
                         out[0] = s->add_props;
         }
-        if (s->prop_names == NULL)
-                return (int)k;
-        memset(&kv, 0, sizeof(kv));
-        kv.kind = KT_J_STRING;
-        kv.str = name;
-        kv.len = len;
-        return check(s->prop_names, &kv, &c) ? -1 : (int)k;
+        if (s->prop_names != NULL &&
+            quiet_name(s->prop_names, name, len))
+                return member_refused(s, name, len, e);
+        return (int)k;
 }
 
 size_t kt_schema_n_required(const struct kt_schema *s)

@@ -500,6 +500,10 @@ static void test_load_errors(void **state)
         refused("{\"properties\": 3}", "(schema): #/properties: properties "
                 "must be an object of schemas");
         refused("{\"not\": 3}", "(schema): #/not: not must be a schema");
+        refused("{\"$schema\": \"ftp://json-schema.org/draft-07/schema\"}",
+                "(schema): #/$schema: $schema must be draft-07's URI");
+        mk("{\"$schema\": \"https://json-schema.org/draft-07/schema#\"}");
+        mk("{\"$schema\": \"http://json-schema.org/draft-07/schema\"}");
         /* annotations are fine */
         mk("{\"title\": \"t\", \"description\": \"d\", \"examples\": [1], "
            "\"default\": 2, \"$comment\": \"c\", \"readOnly\": true, "
@@ -884,6 +888,29 @@ static void test_one_pass(void **state)
         assert_int_equal(seen[1], 2);
 }
 
+/* kt_schema_member: propertyNames refuses; more schemas than room. */
+static void test_member(void **state)
+{
+        const struct kt_schema *s;
+
+        (void)state;
+        s = mk("{\"propertyNames\": {\"maxLength\": 3}, \"properties\": "
+               "{\"ab\": {}}, \"patternProperties\": {\"a\": {}, \"b\": "
+               "{}}}");
+        {
+                const struct kt_schema *out[1];
+
+                assert_int_equal(kt_schema_member(s, "abcd", 4, out, 1, NULL,
+                                                  &E), -1);
+                assert_string_equal(E.message, "/abcd: \"abcd\" is longer "
+                                    "than 3 characters (maxLength)");
+                assert_int_equal(kt_schema_member(s, "ab", 2, out, 1, NULL,
+                                                  &E), 3);
+                assert_int_equal(kt_schema_member(s, "c", 1, out, 1, NULL,
+                                                  &E), 0);
+        }
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -906,6 +933,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test_teardown(test_scalar_no_allocation,
                                           teardown),
                 cmocka_unit_test_teardown(test_one_pass, teardown),
+                cmocka_unit_test_teardown(test_member, teardown),
                 cmocka_unit_test_teardown(test_numbers_oracle, teardown),
                 cmocka_unit_test_teardown(test_integer_oracle, teardown),
         };
