@@ -470,6 +470,40 @@ char *conf_topic(const struct conf *c, char *err, size_t errlen)
         return topic;
 }
 
+char *conf_error_topic(const struct conf *c, char *err, size_t errlen)
+{
+        struct route_tmpl t;
+        struct route_fields f = { NULL, 0 };
+        struct route_vars v;
+        char *topic = NULL;
+
+        memset(&t, 0, sizeof(t));
+        conf_route_vars(c, &v);
+        if (route_compile(&t, ROUTE_TOPIC, "error.topic", c->error_topic, &v,
+                          &f, err, errlen) == -1)
+                goto out;
+        if (t.n_fields > 0) {
+                snprintf(err, errlen, "error.topic: %%{field:...} is not "
+                         "allowed: error events go to one topic");
+                goto out;
+        }
+        if ((topic = route_label(&t, &f)) == NULL) {
+                snprintf(err, errlen, "out of memory");
+                goto out;
+        }
+        if (!route_topic_legal(topic, strlen(topic))) {
+                snprintf(err, errlen, "error.topic: '%s' is not a topic name "
+                         "Kafka takes ([a-zA-Z0-9._-], 1 to %d bytes)",
+                         topic, ROUTE_TOPIC_MAX);
+                free(topic);
+                topic = NULL;
+        }
+out:
+        route_tmpl_free(&t);
+        route_fields_free(&f);
+        return topic;
+}
+
 /* One header's value, expanded: a string to free, or NULL. */
 static char *header_value(const struct kv *h, const struct route_vars *v,
                           char *err, size_t errlen)

@@ -93,6 +93,10 @@ int conf_topic_compile(const struct conf *c, struct route_tmpl *t,
  */
 char *conf_topic(const struct conf *c, char *err, size_t errlen);
 
+/* error.topic expanded (set: c->error_topic != NULL), as conf_topic(); a
+ * %{field:...} is refused. */
+char *conf_error_topic(const struct conf *c, char *err, size_t errlen);
+
 /* The placeholders' values fixed for the run, from c. */
 void conf_route_vars(const struct conf *c, struct route_vars *v);
 

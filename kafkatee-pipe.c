@@ -77,7 +77,10 @@ static void msg_lost(struct app *a, struct msg *m, enum loss_reason reason,
                 .no = m->line_no,
         };
 
-        account_failed(&a->acc, reason, &l, error, error);
+        if (m->kind == MSG_ERROR_EVENT)
+                account_error_outcome(&a->acc, 0, m->line_no, error);
+        else
+                account_failed(&a->acc, reason, &l, error, error);
         msgpool_put(&a->pool, m);
 }
 
@@ -101,7 +104,11 @@ static void app_delivered(void *opaque, struct msg *m,
                 a->serve_us = mono_us();
                 a->serve_ms = now_ms();
         }
-        account_delivered(&a->acc, m->read_us, a->serve_us, a->serve_ms);
+        if (m->kind == MSG_ERROR_EVENT)
+                account_error_outcome(&a->acc, 1, m->line_no, NULL);
+        else
+                account_delivered(&a->acc, m->read_us, a->serve_us,
+                                  a->serve_ms);
         if (a->st.stalled) {
                 a->st.stalled = 0;
                 ktp_log(a, 1, "delivering again");
@@ -126,7 +133,9 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
                 .mode = a->to_stdout ? OUTPUT_STDOUT : OUTPUT_KAFKA,
                 .brokers = a->conf.brokers,
                 .topic = a->rt.topic.n_fields == 0 ? a->topic : NULL,
-                .topic_max = a->conf.topic_max, .headers = &a->rt.headers,
+                .topic_max = a->conf.topic_max +
+                             (a->conf.error_topic != NULL),
+                .headers = &a->rt.headers,
                 .props = &a->conf.kafka, .client_id = KTP_NAME,
                 .rdkafka_stats = a->conf.stats_rdkafka,
                 .stats_interval_ms = a->conf.stats_interval_ms,
@@ -160,6 +169,7 @@ static struct msg *msg_new(struct app *a, const struct kt_event *ev,
         m->key_len = ev->key_len;
         m->timestamp_ms = ev->timestamp_ms;
         m->topic = 0;
+        m->kind = MSG_EVENT;
         memcpy(m->data, ev->value, ev->value_len);
         memcpy(m->data + ev->value_len, l->data, raw_len);
         if (ev->key_len > 0)
@@ -210,7 +220,10 @@ static int produce(struct app *a, struct msg *m)
                 pause_input(a);
                 return 1;
         case OUTPUT_TAKEN:
-                account_produced(&a->acc);
+                if (m->kind == MSG_EVENT)
+                        account_produced(&a->acc);
+                else
+                        account_error_produced(&a->acc);
                 break;
         case OUTPUT_REFUSED:
                 break; /* reported failed already */
@@ -269,6 +282,44 @@ static int line_failed(struct app *a, const struct line *l, const char *why)
 }
 
 /*
+ * The error event of a refused event, to error.topic (errevent.h).  Its
+ * line is already counted and dead-lettered: only its own outcome is
+ * left (account_error_outcome).  Returns handle_line()'s value.
+ */
+static int produce_error_event(struct app *a, const struct line *l,
+                               const struct kt_event *refused,
+                               const char *message)
+{
+        struct errevent_in in = {
+                .event = refused->value, .event_len = refused->value_len,
+                .message = message, .now_ms = now_ms(),
+        };
+        struct kt_event ev = { .timestamp_ms = in.now_ms };
+        const struct line none = { .data = "", .no = l->no };
+        struct msg *m;
+        size_t len;
+        char *text;
+
+        if (uuid_pool_next(&a->ids, &in.id) == -1 ||
+            (text = errevent_build(&a->errconf, &in, &len)) == NULL) {
+                account_error_outcome(&a->acc, 0, l->no, "out of memory");
+                return 0;
+        }
+        ev.value = text;
+        ev.value_len = len;
+        m = msg_new(a, &ev, &none);
+        free(text);
+        if (m == NULL) {
+                account_error_outcome(&a->acc, 0, l->no, "out of memory");
+                return 0;
+        }
+        m->topic = (uint32_t)a->error_topic;
+        m->kind = MSG_ERROR_EVENT;
+        m->read_us = a->pump_us;
+        return produce(a, m);
+}
+
+/*
  * The validate stage: 1 when the event may go on.  Else the line has its
  * outcome and *rc is handle_line()'s return.
  */
@@ -284,6 +335,9 @@ static int event_valid(struct app *a, const struct line *l,
                 return 1;
         case V_INVALID:
                 account_invalid_reason(&a->acc, LOSS_SCHEMA, l, e.message);
+                account_schema_invalid(&a->acc);
+                if (a->error_topic >= 0)
+                        *rc = produce_error_event(a, l, ev, e.message);
                 return 0;
         case V_NOMEM:
                 break;
@@ -830,6 +884,43 @@ static int build_transform(struct app *a)
         return capture_fields(a);
 }
 
+/*
+ * error.topic: opened beside the topic, and what every error event
+ * shares.  With --stdout the name is still checked, but nothing is
+ * produced there: stdout holds the stream's events only.
+ */
+static int error_events_open(struct app *a, char *err, size_t errlen)
+{
+        struct errevent_conf *c = &a->errconf;
+        char *topic;
+        int id = -1;
+
+        a->error_topic = -1;
+        if (a->conf.error_topic == NULL)
+                return 0;
+        if ((topic = conf_error_topic(&a->conf, err, errlen)) == NULL)
+                return -1;
+        if (!a->to_stdout)
+                id = output_topic(a->out, topic, strlen(topic), err, errlen);
+        free(topic);
+        if (!a->to_stdout && id == -1)
+                return -1;
+        if (a->conf.error_stream == NULL &&
+            asprintf(&a->error_stream, "%s.error", a->conf.stream) == -1) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        c->schema = a->conf.error_schema;
+        c->stream = a->conf.error_stream ? a->conf.error_stream
+                                         : a->error_stream;
+        c->domain = a->conf.domain ? a->conf.domain : stamp_hostname();
+        c->emitter_id = KTP_NAME "/" KTP_VERSION;
+        c->errored_schema_uri = a->conf.schema;
+        c->errored_stream_name = a->conf.stream;
+        a->error_topic = id;
+        return 0;
+}
+
 static int setup(struct app *a)
 {
         char err[512];
@@ -853,13 +944,19 @@ static int setup(struct app *a)
                 return -1;
         }
         kt_transform_set_index(a->tf, a->val != NULL);
+        if (a->conf.error_topic != NULL && a->val == NULL) {
+                ktp_log(NULL, 0, "error.topic: error events come from "
+                        "validation: set schema.dir");
+                return -1;
+        }
         if (lr_init(&a->lr, (size_t)a->conf.line_max) == -1) {
                 ktp_log(NULL, 0, "out of memory");
                 return -1;
         }
         uuid_pool_init(&a->ids);
         if (app_account_open(a, err, sizeof(err)) == -1 ||
-            app_output_open(a, err, sizeof(err)) == -1) {
+            app_output_open(a, err, sizeof(err)) == -1 ||
+            error_events_open(a, err, sizeof(err)) == -1) {
                 ktp_log(NULL, 0, "%s", err);
                 return -1;
         }
@@ -941,6 +1038,7 @@ static void teardown(struct app *a)
         lr_free(&a->lr);
         kt_transform_free(a->tf);
         validator_close(a->val);
+        free(a->error_stream);
         free(a->topic);
         routing_free(&a->rt);
         conf_free(&a->conf);

@@ -20,6 +20,7 @@
 #include "stats.h"
 #include "transform.h"
 #include "validate.h"
+#include "errevent.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -63,6 +64,9 @@ struct app {
         struct conf          conf;
         struct kt_transform *tf;
         struct validator    *val;   /* NULL: no schema.dir */
+        struct errevent_conf errconf; /* error events, when error_topic */
+        char                *error_stream; /* errconf.stream */
+        int                  error_topic;  /* output_topic()'s, or -1 */
         struct uuid_pool     ids;
         struct line_reader   lr;
         struct account       acc;   /* where every line read ends */

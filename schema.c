@@ -2001,12 +2001,15 @@ static int doc_load(struct kt_schema_set *set, const char *uri,
                 path = pj;
                 pj = NULL;
         }
-        free(pj);
         if (!is_file(path)) {
-                snprintf(why, wl, "%s: %s", path, strerror(ENOENT));
+                /* the layout says DIR/a/b/1.0.0.json: name that file */
+                snprintf(why, wl, "%s: %s", pj != NULL ? pj : path,
+                         strerror(ENOENT));
+                free(pj);
                 free(path);
                 return -1;
         }
+        free(pj);
         if ((root = read_json(path, why, wl)) == NULL) {
                 free(path);
                 return -1;

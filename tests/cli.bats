@@ -441,3 +441,84 @@ shim() {
         [ "$(wc -l < "$T/out")" -eq 1 ]
         ! grep -q application/json "$T/out"
 }
+
+@test "validation: --stdout prints the valid events; the refused are invalid, dead-lettered with reason schema" {
+        broken_records "$SAMPLES/pmacctd-lo-json.jsonl" > "$T/in"
+        "$KTP" --stdout -o schema.dir="$ROOT/examples/schemas" \
+                --dead-letter "$T/dead" < "$T/in" > "$T/out" 2> "$T/err" || :
+        counters "$T/err"
+        [ "$exit" -eq 3 ] && [ "$delivered" -eq 2 ] && [ "$invalid" -eq 4 ]
+        [ "$(wc -l < "$T/out")" -eq 2 ]
+        [ "$(jq -r .message "$T/dead")" = "$BROKEN_MESSAGES" ]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = schema ]
+        # without a dead-letter file, stderr says the same
+        "$KTP" --stdout -o schema.dir="$ROOT/examples/schemas" < "$T/in" \
+                > /dev/null 2> "$T/err" || :
+        [ "$(grep -o 'schema: .*' "$T/err")" = "$(sed 's/^/schema: /' <<< "$BROKEN_MESSAGES")" ]
+}
+
+@test "validation: a relative schema.dir is taken from the config file's directory" {
+        mkdir -p "$T/etc" "$T/elsewhere"
+        cp -r "$ROOT/examples/schemas" "$T/etc/my-schemas"
+        printf 'output = stdout\nschema.dir = my-schemas\n' > "$T/etc/p.conf"
+        cd "$T/elsewhere"
+        "$KTP" -c ../etc/p.conf < "$SAMPLES/pmacctd-lo-json.jsonl" > "$T/out" 2> "$T/err"
+        [ "$(wc -l < "$T/out")" -eq 60 ]
+        # on the command line it is taken from the working directory
+        run "$KTP" --stdout -o schema.dir=my-schemas < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"my-schemas/netflow/flow/1.0.0"* ]]
+}
+
+@test "validation: schema mistakes are start-up errors (exit 1) that say where" {
+        mkdir -p "$T/s/netflow/flow"
+        f=$T/s/netflow/flow/1.0.0.json
+        run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"$T/s/netflow/flow/1.0.0"* ]]
+        echo '{"type": "object", "properties": {"bytes": {"maximun": 3}}}' > "$f"
+        run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *'#/properties/bytes/maximun: unknown keyword "maximun"'* ]]
+        echo '{"type": "object", "properties": {"ip": {"format": "email"}}}' > "$f"
+        run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *email* ]]
+        echo '{"type": "object",' > "$f"
+        run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"1.0.0.json"* ]]
+        echo '{"properties": {"a": {"pattern": "(("}}}' > "$f"
+        run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *pattern* ]]
+        echo '{"$ref": "/fragment/none/1.0.0"}' > "$f"
+        run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"fragment/none/1.0.0"* ]]
+}
+
+@test "validation: error.topic needs schema.dir, and takes no record fields" {
+        run "$KTP" --stdout -o error.topic=errors < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"error.topic"*"schema.dir"* ]]
+        run "$KTP" --stdout -o schema.dir="$ROOT/examples/schemas" \
+                -o 'error.topic=e.%{field:ip_src}' < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"error.topic"*"field"* ]]
+        run "$KTP" --stdout -o schema.dir="$ROOT/examples/schemas" \
+                -o 'error.topic=bad topic' < /dev/null
+        [ "$status" -eq 1 ]
+        run "$KTP" --stdout -o schema.dir="$ROOT/examples/schemas" \
+                -o 'error.topic=%{stream}.error' < /dev/null
+        [ "$status" -eq 0 ]
+}
+
+@test "validation: the metrics and stats files count refused events" {
+        broken_records "$SAMPLES/pmacctd-lo-json.jsonl" > "$T/in"
+        "$KTP" --stdout -o schema.dir="$ROOT/examples/schemas" \
+                -o stats.file="$T/stats.json" -o metrics.file="$T/m.prom" \
+                < "$T/in" > /dev/null 2>&1 || :
+        [ "$(jq .schema_invalid "$T/stats.json")" -eq 4 ]
+        grep -q '^kafkatee_pipe_schema_invalid_total{.*} 4$' "$T/m.prom"
+}

@@ -421,3 +421,42 @@ tags() {
         [ "$(cut -f2 "$T/msgs" | sort -u)" = \
                 'content-type=application/json,schema=/netflow/flow/1.0.0,stream=netflow' ]
 }
+
+@test "validation: refused events become error events on error.topic, valid against the shipped error schema" {
+        mock_start -t netflow:1 -t netflow.error:1
+        broken_records "$SAMPLES/pmacctd-lo-json.jsonl" > "$T/in"
+        "$KTP" -b "$BROKERS" -t netflow -o schema.dir="$ROOT/examples/schemas" \
+                -o error.topic=netflow.error --dead-letter "$T/dead" \
+                -o stats.file="$T/stats.json" < "$T/in" 2> "$T/err" || :
+        counters "$T/err"
+        [ "$exit" -eq 3 ] && [ "$delivered" -eq 2 ] && [ "$invalid" -eq 4 ]
+        [ "$(consume_values netflow | wc -l)" -eq 2 ]
+        consume_values netflow.error > "$T/errors"
+        [ "$(jq -r .message "$T/errors")" = "$BROKEN_MESSAGES" ]
+        [ "$(jq -r .message "$T/dead")" = "$BROKEN_MESSAGES" ]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = schema ]
+        "$ROOT/tests/schema_oracle.py" "$ROOT/examples/schemas" /error/1.0.0 \
+                "$T/errors"
+        # raw_event is the refused event, as it would have been produced
+        jq -r .raw_event "$T/errors" > "$T/raw"
+        [ "$(jq -r '.bytesytes' "$T/raw" | head -1)" = 60 ]
+        [ "$(jq -c '[.errored_schema_uri, .errored_stream_name, .error_type,
+                .meta.stream]' "$T/errors" | sort -u)" = \
+                '["/netflow/flow/1.0.0","netflow","validation","netflow.error"]' ]
+        [ "$(jq -c '[.schema_invalid, .error_events_produced,
+                .error_events_delivered, .error_events_failed]' \
+                "$T/stats.json")" = '[4,4,4,0]' ]
+}
+
+@test "validation: an error topic that fails says so per record; the lines stay dead-lettered" {
+        mock_start -t netflow:1 -t netflow.error:1
+        mock_cmd "topic_error netflow.error TOPIC_AUTHORIZATION_FAILED"
+        broken_records "$SAMPLES/pmacctd-lo-json.jsonl" > "$T/in"
+        "$KTP" -b "$BROKERS" -t netflow -o schema.dir="$ROOT/examples/schemas" \
+                -o error.topic=netflow.error -X message.timeout.ms=3000 \
+                --dead-letter "$T/dead" < "$T/in" 2> "$T/err" || :
+        counters "$T/err"
+        [ "$exit" -eq 3 ] && [ "$delivered" -eq 2 ] && [ "$invalid" -eq 4 ]
+        [ "$(grep -c 'error_event: its error event was not delivered' "$T/err")" -eq 4 ]
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = schema ]
+}

@@ -42,3 +42,24 @@ timed_rss() {
         shift
         /usr/bin/time -f '%M' -o "$out" "$@"
 }
+
+# broken_records SAMPLE: the sample's first record, then the same broken
+# on purpose as issue 10 lists (a glued key, a negative counter, a port
+# over 65535, a required field missing), then the record again.
+broken_records() {
+        local l
+
+        l=$(grep -m1 '"event_type": "purge"' "$1")
+        printf '%s\n' "$l"
+        printf '%s\n' "$l" | sed 's/"bytes"/"bytesytes"/'
+        printf '%s\n' "$l" | sed 's/"packets": [0-9]*/"packets": -1/'
+        printf '%s\n' "$l" | sed 's/"port_dst": [0-9]*/"port_dst": 70000/'
+        printf '%s\n' "$l" | sed 's/"ip_src": "[^"]*", //'
+        printf '%s\n' "$l"
+}
+
+# The messages of broken_records' four, in order.
+BROKEN_MESSAGES='/bytesytes: the property is not allowed (additionalProperties)
+/packets: -1 is less than the minimum 0 (minimum)
+/port_dst: 70000 is greater than the maximum 65535 (maximum)
+/ip_src: the required property is missing (required)'

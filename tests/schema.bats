@@ -52,6 +52,23 @@ broken() {
         [ "$(wc -l < "$T/ev")" -eq 1 ]
         oracle /netflow/flow/1.0.0 "$T/ev"
         [ "$status" -eq 1 ]
+        refused_too "$(cut -f2 <<< "$output")"
+}
+
+# refused_too POINTER: the pipe's own validator (schema.dir on) refuses
+# $T/in too, at POINTER or inside it (it names the member itself where
+# python names the object: additionalProperties, required).
+refused_too() {
+        local c_ptr
+
+        rm -f "$T/dead"
+        "$KTP" -c "$ROOT/examples/netflow.conf" --stdout -o dt.timezone=UTC \
+                -o deadletter.file="$T/dead" < "$T/in" > "$T/ev2" 2> /dev/null ||
+                [ $? -eq 3 ]
+        [ ! -s "$T/ev2" ]
+        [ "$(jq -r .reason "$T/dead")" = schema ]
+        c_ptr=$(jq -r .message "$T/dead" | cut -d: -f1)
+        [[ "$c_ptr" == "$1"* ]]
 }
 
 @test "schema: the shipped schemas are draft-07, \$id their path, examples valid" {
@@ -113,6 +130,9 @@ EOF
         # 1.7.7 and of its master), one with the array and map forms.
         unchecked "$ROOT/tests/all-primitives.jsonl" "$T/all"
         [ "$(wc -l < "$T/all")" -eq 2 ]
+        # the pipe's own validator lets them all through as well
+        events "$ROOT/tests/all-primitives.jsonl" "$T/all-checked"
+        diff <(jq -c 'del(.meta)' "$T/all") <(jq -c 'del(.meta)' "$T/all-checked")
         oracle /netflow/flow/1.0.0 "$T/all"
         [ "$status" -eq 0 ]
         [ -z "$output" ]

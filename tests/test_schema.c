@@ -516,7 +516,7 @@ static void test_load_files(void **state)
 {
         (void)state;
         loaded("/nope/1.0.0", "schema /nope/1.0.0: " DIR
-               "/nope/1.0.0: No such file or directory");
+               "/nope/1.0.0.json: No such file or directory");
         loaded("/bad/syntax", "schema /bad/syntax: " DIR "/bad/syntax.json: ");
         assert_non_null(strstr(ERR, "unexpected character"));
         loaded("/bad/keyword", DIR "/bad/keyword.json: #/properties/a/"

@@ -51,6 +51,8 @@ static void known_snapshot(struct stats_snapshot *s, struct latency *l)
         static const struct counters c = {
                 .read = 10, .produced = 7, .delivered = 6, .failed = 1,
                 .invalid = 2, .skipped = 1, .dead_lettered = 3,
+                .schema_invalid = 1, .error_produced = 1,
+                .error_delivered = 1,
         };
         int i;
 
@@ -171,7 +173,7 @@ static void test_label_escaping(void **state)
                 "seconds{stream=\"a\\\"b\\\\c\",topic=\"line\\nbreak\","
                 "quantile=\"0.5\"} 0.002000\n"));
         /* No raw newline left in a value: as many lines as without. */
-        assert_int_equal(count_lines(text), 43);
+        assert_int_equal(count_lines(text), 55);
         free(text);
         text = render(&s, STATS_JSON);
         assert_non_null(strstr(text, "\"stream\":\"a\\\"b\\\\c\","
@@ -208,6 +210,26 @@ static const char expected_prometheus[] =
 "differs from what was read.\n"
 "# TYPE kafkatee_pipe_purge_mismatches_total counter\n"
 "kafkatee_pipe_purge_mismatches_total{stream=\"netflow\","
+"topic=\"eqiad.netflow\"} 0\n"
+"# HELP kafkatee_pipe_schema_invalid_total Events the schema refused "
+"(counted in invalid too).\n"
+"# TYPE kafkatee_pipe_schema_invalid_total counter\n"
+"kafkatee_pipe_schema_invalid_total{stream=\"netflow\","
+"topic=\"eqiad.netflow\"} 1\n"
+"# HELP kafkatee_pipe_error_events_produced_total Error events handed to "
+"the output (error.topic).\n"
+"# TYPE kafkatee_pipe_error_events_produced_total counter\n"
+"kafkatee_pipe_error_events_produced_total{stream=\"netflow\","
+"topic=\"eqiad.netflow\"} 1\n"
+"# HELP kafkatee_pipe_error_events_delivered_total Error events "
+"acknowledged by Kafka.\n"
+"# TYPE kafkatee_pipe_error_events_delivered_total counter\n"
+"kafkatee_pipe_error_events_delivered_total{stream=\"netflow\","
+"topic=\"eqiad.netflow\"} 1\n"
+"# HELP kafkatee_pipe_error_events_failed_total Error events whose "
+"delivery failed.\n"
+"# TYPE kafkatee_pipe_error_events_failed_total counter\n"
+"kafkatee_pipe_error_events_failed_total{stream=\"netflow\","
 "topic=\"eqiad.netflow\"} 0\n"
 "# HELP kafkatee_pipe_in_flight Events produced and not yet reported.\n"
 "# TYPE kafkatee_pipe_in_flight gauge\n"
@@ -250,7 +272,7 @@ static void test_render_prometheus(void **state)
         known_snapshot(&s, l);
         text = render(&s, STATS_PROMETHEUS);
         assert_string_equal(text, expected_prometheus);
-        assert_int_equal(count_lines(text), 43);
+        assert_int_equal(count_lines(text), 55);
         free(text);
         free(l);
 }
@@ -259,7 +281,9 @@ static const char expected_json[] =
 "{\"time\":\"2026-11-23T08:33:53.123Z\",\"stream\":\"netflow\","
 "\"topic\":\"eqiad.netflow\",\"uptime_s\":90.5,\"read\":10,\"produced\":7,"
 "\"delivered\":6,\"failed\":1,\"invalid\":2,\"skipped\":1,"
-"\"dead_lettered\":3,\"purge_mismatches\":0,\"in_flight\":2,"
+"\"dead_lettered\":3,\"purge_mismatches\":0,\"schema_invalid\":1,"
+"\"error_events_produced\":1,\"error_events_delivered\":1,"
+"\"error_events_failed\":0,\"in_flight\":2,"
 "\"in_flight_bytes\":1024,\"backpressure\":true,\"backpressure_s\":1.25,"
 "\"last_delivery\":\"2026-11-23T08:33:53.000Z\",\"stalled\":false,"
 "\"latency_ms\":{\"count\":6,\"sum\":12.0,\"p50\":2.0,\"p90\":2.0,"
