@@ -523,14 +523,14 @@ static void test_load_files(void **state)
                "maximun: unknown keyword \"maximun\"");
         loaded("/bad/ref", DIR "/bad/ref.json: #/properties/a/$ref: cannot "
                "resolve \"/fragment/missing/1.0.0\": " DIR "/fragment/"
-               "missing/1.0.0: No such file or directory");
+               "missing/1.0.0.json: No such file or directory");
         /* a failed set stays failed: its nodes are half made */
         assert_null(kt_schema_load(SETS[N_SETS - 1], "/event/1.0.0", ERR,
                                    sizeof(ERR)));
         assert_string_equal(strstr(ERR, "bad/ref.json"), "bad/ref.json: "
                             "#/properties/a/$ref: cannot resolve \"/fragment"
                             "/missing/1.0.0\": " DIR "/fragment/missing/"
-                            "1.0.0: No such file or directory");
+                            "1.0.0.json: No such file or directory");
 }
 
 /* $ref under the schema directory, absolute and relative. */
