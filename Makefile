@@ -69,9 +69,11 @@ $(BUILD)/test_errevent: tests/test_errevent.c $(BUILD)/errevent.o \
 		$(BUILD)/isotime.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
-$(BUILD)/test_validate: tests/test_validate.c $(BUILD)/validate.o \
-		$(BUILD)/jsonwalk.o $(BUILD)/schema.o $(BUILD)/formats.o
-	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
+$(BUILD)/test_validate: tests/test_validate.c tests/indexcheck.h \
+		$(BUILD)/validate.o $(BUILD)/jsonwalk.o $(BUILD)/schema.o \
+		$(BUILD)/formats.o $(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
+	  -lcmocka -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@

@@ -16,6 +16,8 @@
 
 #include <json-c/json.h>
 
+#include "indexcheck.h"
+#include "transform.h"
 #include "validate.h"
 
 #ifndef SCHEMA_DIR
@@ -242,6 +244,119 @@ static void test_deep_nesting(void **state)
         close_pair(&p);
 }
 
+/* A transform as examples/netflow.conf makes it, indexing its events. */
+static struct kt_transform *netflow_transform(void)
+{
+        static const char *const times[] = {
+                "timestamp_start", "timestamp_end", "timestamp_arrival",
+                "stamp_inserted", "stamp_updated",
+        };
+        struct kt_transform *t = kt_transform_new();
+
+        assert_non_null(t);
+        assert_int_equal(kt_transform_set_envelope(t, "/netflow/flow/1.0.0",
+                                                   "netflow", "test.example"),
+                         0);
+        for (size_t i = 0; i < sizeof(times) / sizeof(*times); i++)
+                assert_int_equal(kt_transform_time(t, times[i]), 0);
+        for (size_t i = 0; i < 3; i++)
+                assert_int_equal(kt_transform_add_dt_source(t, times[i * 2]),
+                                 0);
+        assert_int_equal(kt_transform_integer(t, "tcp_flags"), 0);
+        kt_transform_set_index(t, 1);
+        return t;
+}
+
+/*
+ * The shipped samples, and records broken from them, through the
+ * transform and the shipped schema: the index says what the event says,
+ * and the index, a walk and the general path give one verdict.
+ */
+static void test_index_of_samples(void **state)
+{
+        static const char *const files[] = {
+                "examples/samples/pmacctd-lo-json.jsonl",
+                "examples/samples/nfacctd-ipfix-epoch.jsonl",
+        };
+        static const char *const breaks[][2] = {
+                { "\"bytes\"", "\"bytesytes\"" },
+                { "\"port_dst\": ", "\"port_dst\": 9" },
+                { "\"tag\": ", "\"tag\": -" },
+                { "\"ip_dst\": \"", "\"ip_dst\": \"x" },
+        };
+        struct kt_transform *t = netflow_transform();
+        struct kt_input in = { "b95453ad-00af-4662-b3e8-03b56e6564f0",
+                               1795422800123LL };
+        struct validator *v[2];
+        unsigned long long seen[2] = { 0, 0 };
+        char err[512], line[4096], why[1024];
+
+        (void)state;
+        v[0] = validator_open("examples/schemas", "/netflow/flow/1.0.0",
+                              V_MODE_FAST, err, sizeof(err));
+        v[1] = validator_open("examples/schemas", "/netflow/flow/1.0.0",
+                              V_MODE_GENERAL, err, sizeof(err));
+        assert_non_null(v[0]);
+        assert_non_null(v[1]);
+        for (size_t f = 0; f < 2; f++) {
+                FILE *fp = fopen(files[f], "r");
+
+                assert_non_null(fp);
+                while (fgets(line, sizeof(line), fp) != NULL) {
+                        line[strcspn(line, "\n")] = '\0';
+                        for (size_t b = 0; b <= 4; b++) {
+                                char copy[4096], *at;
+                                struct kt_event ev;
+                                struct kt_schema_error e[3];
+                                enum v_verdict r[3];
+
+                                snprintf(copy, sizeof(copy), "%s", line);
+                                if (b > 0) {
+                                        if ((at = strstr(copy, breaks[b - 1][0]))
+                                            == NULL)
+                                                continue;
+                                        snprintf(at, sizeof(copy) -
+                                                 (size_t)(at - copy), "%s%s",
+                                                 breaks[b - 1][1],
+                                                 strstr(line, breaks[b - 1][0]) +
+                                                 strlen(breaks[b - 1][0]));
+                                }
+                                if (kt_transform_line(t, copy, strlen(copy),
+                                                      &in, &ev) != KT_EVENT)
+                                        continue;
+                                if (kt_index_check(ev.value, ev.value_len,
+                                                   ev.index, ev.n_index, why,
+                                                   sizeof(why)) == -1)
+                                        fail_msg("%s: %s", copy, why);
+                                r[0] = validator_check(v[0], ev.value,
+                                                       ev.value_len, ev.index,
+                                                       ev.n_index, &e[0]);
+                                r[1] = validator_check(v[0], ev.value,
+                                                       ev.value_len, NULL, 0,
+                                                       &e[1]);
+                                r[2] = validator_check(v[1], ev.value,
+                                                       ev.value_len, NULL, 0,
+                                                       &e[2]);
+                                assert_int_equal(r[0], r[2]);
+                                assert_int_equal(r[1], r[2]);
+                                if (r[0] != (b == 0 ? V_VALID : V_INVALID))
+                                        fail_msg("%s: %s", copy, r[0] ==
+                                                 V_INVALID ? e[0].message
+                                                           : "valid");
+                                seen[b > 0]++;
+                        }
+                }
+                fclose(fp);
+        }
+        /* both files' 180 records, each broken three or four ways (the
+         * nfacctd sample has no tag) */
+        assert_true(seen[0] == 180);
+        assert_true(seen[1] >= 3 * 180);
+        validator_close(v[0]);
+        validator_close(v[1]);
+        kt_transform_free(t);
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -253,6 +368,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_escapes),
                 cmocka_unit_test(test_undecided),
                 cmocka_unit_test(test_deep_nesting),
+                cmocka_unit_test(test_index_of_samples),
         };
 
         if (argc > 1)

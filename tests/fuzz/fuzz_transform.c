@@ -19,6 +19,7 @@
 #include "reader.h"
 #include "jsonscan.h"
 #include "transform.h"
+#include "../indexcheck.h"
 
 #define SCHEMA	  "/netflow/flow/1.0.0"
 #define STREAM	  "netflow"
@@ -194,6 +195,8 @@ static struct kt_transform *build(kt_local_to_utc_fn fn)
 static void setup(void)
 {
 	tf[TZ_FIXED] = build(fixed_fn);
+	/* one of them indexes its events (the validator's input) */
+	kt_transform_set_index(tf[TZ_FIXED], 1);
 	tf[TZ_EU] = build(eu_fn);
 	kt_transform_set_dt_fallback(tf[TZ_EU], KT_DT_REJECT);
 	tf[TZ_NONE] = build(NULL);
@@ -371,6 +374,18 @@ static const struct member *find(const struct member *m, long n,
 
 /* --- running the transform ------------------------------------------------ */
 
+/* An event's member index says what the event says (indexcheck.h). */
+static void check_index(const struct kt_event *ev)
+{
+	char why[1024];
+
+	if (ev->index == NULL)
+		return;
+	if (kt_index_check(ev->value, ev->value_len, ev->index, ev->n_index,
+	    why, sizeof(why)) == -1)
+		violated("index", "%s", why);
+}
+
 static void run(struct kt_transform *t, const char *line, size_t len,
     struct outcome *o)
 {
@@ -384,6 +399,7 @@ static void run(struct kt_transform *t, const char *line, size_t len,
 	if (o->st == KT_EVENT) {
 		o->value = xmalloc(ev.value_len);
 		memcpy(o->value, ev.value, ev.value_len);
+		check_index(&ev);
 	}
 	o->key = ev.key;
 	o->key_len = ev.key_len;
