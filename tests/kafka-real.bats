@@ -75,3 +75,20 @@ teardown_file() {
         kafka_consume killed | jq -r .tag > "$T/tags"
         diff <(seq 4000) "$T/tags"
 }
+
+@test "real Kafka: refused events reach error.topic as error events; the valid ones their topic" {
+        kafka_create_topic eqiad.netflow.v 1
+        kafka_create_topic eqiad.netflow.error 1
+        broken_records "$ROOT/examples/samples/nfacctd-ipfix-epoch.jsonl" > "$T/in"
+        "$KTP" -c "$ROOT/examples/netflow.conf" -b "$KAFKA_BROKERS" \
+                -t eqiad.netflow.v -o 'error.topic=%{datacenter}.%{stream}.error' \
+                --dead-letter "$T/dead" < "$T/in" 2> "$T/err" || :
+        counters "$T/err"
+        [ "$exit" -eq 3 ] && [ "$delivered" -eq 2 ] && [ "$invalid" -eq 4 ]
+        [ "$(kafka_consume eqiad.netflow.v | wc -l)" -eq 2 ]
+        kafka_consume eqiad.netflow.error > "$T/errors"
+        [ "$(jq -r .message "$T/errors")" = "$BROKEN_MESSAGES" ]
+        "$ROOT/tests/schema_oracle.py" "$ROOT/examples/schemas" /error/1.0.0 \
+                "$T/errors"
+        [ "$(jq -r .reason "$T/dead" | sort -u)" = schema ]
+}
