@@ -39,6 +39,8 @@ struct kt_member {
         uint32_t      name_len, value_len;
         unsigned char kind;     /* enum kt_jkind */
         unsigned char escaped;  /* 0, 1, or KT_ESCAPES_UNKNOWN */
+        unsigned char known;    /* kt_scalar's: formats it is in for
+                                 * certain (the transform wrote it) */
         int16_t       children; /* an object: the index entries after it
                                  * that are its members and theirs; -1:
                                  * not in the index (walk its text) */

@@ -111,6 +111,9 @@ struct kt_scalar {
         int           boolean;
         const char   *text;   /* a number: as written (RFC 8259 grammar); */
         size_t        len;    /* a string: its content, unescaped */
+        unsigned      known;  /* 1 << enum kt_format: formats the string
+                               * is in for certain (this program wrote
+                               * it so): their check is skipped */
 };
 
 /*

@@ -17,6 +17,16 @@ struct v_name {
         size_t      len;
 };
 
+/* A string a slot let pass (see seen_hash()). */
+#define V_SEEN      16 /* per slot, a power of two */
+#define V_SEEN_LEN  46 /* longer strings are not remembered */
+#define V_TRIAL     256
+#define V_RATIO     8
+struct v_seen {
+        unsigned char len;  /* its length + 1; 0: empty */
+        char          text[V_SEEN_LEN + 1];
+};
+
 /* The subschemas one member's value may have to pass (kt_schema_member). */
 #define V_MAX_SUBS 4
 
@@ -36,10 +46,9 @@ struct v_shape {
                 size_t                  start, len;   /* in text */
                 const struct kt_schema *subs[V_MAX_SUBS];
                 int                     n_subs;
-                char                   *memo;  /* the value that passed */
-                size_t                  memo_len, memo_cap;
-                int                     memo_kind; /* -1: none */
-                unsigned                hits, misses; /* of the memo */
+                struct v_seen          *seen;  /* strings that passed */
+                unsigned                hits, misses; /* of seen */
+                int                     seen_off; /* not worth it */
         } *slot;
         size_t                  n, cap;
         int                     names_ok;   /* the names pass */
@@ -71,6 +80,7 @@ struct validator {
         struct v_shape          shapes[V_SHAPES];
         unsigned long           clock;   /* shape uses */
         struct v_walked         walked[V_MAX_DEPTH + 1];
+        struct v_shape         *last[V_MAX_DEPTH + 1]; /* used last */
         struct v_name          *names;   /* the names of the shape learnt */
         size_t                  names_cap;
         unsigned char          *seen;    /* kt_schema_member()'s */
@@ -78,6 +88,7 @@ struct validator {
         char                   *scratch; /* an unescaped string */
         size_t                  scratch_cap;
         unsigned long long      general; /* events that took that path */
+        struct kt_schema_error  err;     /* the fast path's, unused */
 };
 
 static struct validator *validator_new(const char *dir, enum v_mode mode,
@@ -137,7 +148,7 @@ static void shape_free(struct v_shape *sh)
         size_t i;
 
         for (i = 0; i < sh->cap; i++)
-                free(sh->slot[i].memo);
+                free(sh->slot[i].seen);
         free(sh->slot);
         free(sh->text);
 }
@@ -227,15 +238,15 @@ static int shape_add(struct v_shape *sh, size_t k, const struct kt_member *m)
             grow(&sh->text, &sh->text_cap, sh->text_len + m->name_len + 1,
                  1) == -1)
                 return -1;
-        for (; old < sh->cap; old++) {
-                sh->slot[old].memo = NULL;
-                sh->slot[old].memo_cap = 0;
-        }
+        for (; old < sh->cap; old++)
+                sh->slot[old].seen = NULL;
         memcpy(sh->text + sh->text_len, m->name, m->name_len);
         sh->slot[k].start = sh->text_len;
         sh->slot[k].len = m->name_len;
-        sh->slot[k].memo_kind = -1;
+        if (sh->slot[k].seen != NULL) /* another name's strings */
+                memset(sh->slot[k].seen, 0, V_SEEN * sizeof(struct v_seen));
         sh->slot[k].hits = sh->slot[k].misses = 0;
+        sh->slot[k].seen_off = 0;
         sh->text_len += m->name_len;
         sh->n = k + 1;
         return 0;
@@ -372,63 +383,85 @@ static int unescaped(struct validator *v, const struct kt_member *m,
 }
 
 /*
- * A value that never repeats (meta.id, a byte count) would only pay for
- * the compare and the copy: after MEMO_TRIAL values, a slot whose memo
- * hit fewer than one in MEMO_RATIO times stops keeping one.  (callgrind,
- * 50,000 bench-gen records: the copies were 600 Ir a record.)
+ * The strings a slot let pass lately, by a hash of their bytes: the same
+ * bytes pass the same subschemas again.  Flow records hold few distinct
+ * strings in most members (the exporter, the protocol, the label, the
+ * envelope's), and a string's formats cost 10 to 50 ns to check (an
+ * address against anyOf ipv4/ipv6: 45 ns), a lookup here a few.  Numbers
+ * are not remembered: their range check is as cheap as a lookup.  A slot
+ * whose strings rarely repeat (meta.id) stops looking after V_TRIAL
+ * strings.
  */
-#define MEMO_TRIAL 256
-#define MEMO_RATIO 8
-
-static inline int memo_hit(struct v_slot *sl, const struct kt_member *m)
+static inline unsigned seen_hash(const char *p, size_t len)
 {
-        if (sl->memo_kind == m->kind && sl->memo_len == m->value_len &&
-            kt_same_bytes(sl->memo, m->value, m->value_len)) {
+        unsigned h = (unsigned)len * 31u;
+
+        if (len > 0)
+                h += (unsigned char)p[0] * 7u + (unsigned char)p[len - 1] *
+                     13u + (unsigned char)p[len / 2] * 3u +
+                     (unsigned char)p[len / 3];
+        return (h ^ h >> 4) & (V_SEEN - 1);
+}
+
+/* The entry value m would take; NULL when the slot does not remember. */
+static inline struct v_seen *seen_entry(struct v_slot *sl,
+                                        const struct kt_member *m)
+{
+        if (sl->seen_off || m->value_len > V_SEEN_LEN)
+                return NULL;
+        if (sl->seen == NULL &&
+            (sl->seen = calloc(V_SEEN, sizeof(*sl->seen))) == NULL) {
+                sl->seen_off = 1; /* only a shortcut */
+                return NULL;
+        }
+        return &sl->seen[seen_hash(m->value, m->value_len)];
+}
+
+static inline int seen_hit(struct v_slot *sl, const struct v_seen *e,
+                           const struct kt_member *m)
+{
+        if (e->len == m->value_len + 1 &&
+            kt_same_bytes(e->text, m->value, m->value_len)) {
                 sl->hits++;
                 return 1;
         }
-        sl->misses++;
+        if (++sl->misses > V_TRIAL && sl->hits * V_RATIO < sl->misses)
+                sl->seen_off = 1;
         return 0;
 }
 
-static void memo_keep(struct v_slot *sl, const struct kt_member *m)
+static inline void seen_keep(struct v_seen *e, const struct kt_member *m)
 {
-        if (sl->misses > MEMO_TRIAL && sl->hits * MEMO_RATIO < sl->misses) {
-                sl->memo_kind = -2; /* never again: see MEMO_TRIAL */
-                return;
-        }
-        if (grow(&sl->memo, &sl->memo_cap, m->value_len + 1, 1) == -1) {
-                sl->memo_kind = -1; /* only a shortcut */
-                return;
-        }
-        memcpy(sl->memo, m->value, m->value_len);
-        sl->memo_len = m->value_len;
-        sl->memo_kind = m->kind;
+        memcpy(e->text, m->value, m->value_len);
+        e->len = (unsigned char)(m->value_len + 1);
 }
 
-/* A scalar value against the subschemas of its slot. */
-static enum fast fast_scalar(struct validator *v, struct v_slot *sl,
-                             const struct kt_member *m)
+/* A scalar value against the subschemas of its slot.  Inline, and its
+ * error in *v: a frame with an array costs a stack protector. */
+static inline enum fast fast_scalar(struct validator *v, struct v_slot *sl,
+                                    const struct kt_member *m)
 {
-        struct kt_scalar sc = { .kind = (enum kt_jkind)m->kind };
-        struct kt_schema_error e;
+        struct kt_scalar sc;
+        struct v_seen *seen = NULL;
         int i;
 
-        if (sl->memo_kind != -2 && memo_hit(sl, m))
+        if (m->kind == KT_J_STRING && (seen = seen_entry(sl, m)) != NULL &&
+            seen_hit(sl, seen, m))
                 return FAST_VALID;
-        if (m->kind == KT_J_STRING) {
-                if (unescaped(v, m, &sc.text, &sc.len) == -1)
-                        return FAST_NOMEM;
-        } else {
-                sc.text = m->value;
-                sc.len = m->value_len;
-                sc.boolean = m->kind == KT_J_BOOLEAN && *m->value == 't';
-        }
+        sc.kind = (enum kt_jkind)m->kind;
+        sc.known = m->known;
+        sc.text = m->value;
+        sc.len = m->value_len;
+        sc.boolean = m->kind == KT_J_BOOLEAN && *m->value == 't';
+        if (m->kind == KT_J_STRING && m->escaped != 0 &&
+            unescaped(v, m, &sc.text, &sc.len) == -1)
+                return FAST_NOMEM;
         for (i = 0; i < sl->n_subs; i++)
-                if (kt_schema_validate_scalar(sl->subs[i], &sc, "", &e) != 0)
+                if (kt_schema_validate_scalar(sl->subs[i], &sc, "",
+                                              &v->err) != 0)
                         return FAST_INVALID;
-        if (sl->memo_kind != -2)
-                memo_keep(sl, m);
+        if (seen != NULL)
+                seen_keep(seen, m);
         return FAST_VALID;
 }
 
@@ -456,6 +489,7 @@ static int walk_members(struct validator *v, const struct kt_wval *obj,
                 e->value_len = (uint32_t)value.len;
                 e->kind = (unsigned char)value.kind;
                 e->escaped = (unsigned char)value.escaped;
+                e->known = 0;
                 e->children = -1;
         }
         return 0;
@@ -490,8 +524,8 @@ static enum fast fast_nested(struct validator *v, const struct kt_schema *s,
 }
 
 /* A member's value against the subschemas of its slot. */
-static enum fast fast_value(struct validator *v, struct v_slot *sl,
-                            const struct kt_member *m, int depth)
+static inline enum fast fast_value(struct validator *v, struct v_slot *sl,
+                                   const struct kt_member *m, int depth)
 {
         enum fast r = FAST_VALID;
         int i;
@@ -505,36 +539,82 @@ static enum fast fast_value(struct validator *v, struct v_slot *sl,
         return r;
 }
 
+/* Is member m named as slot k of sh? */
+static inline int slot_is(const struct v_shape *sh, size_t k,
+                          const struct kt_member *m)
+{
+        return k < sh->n && sh->slot[k].len == m->name_len &&
+               kt_same_bytes(sh->text + sh->slot[k].start, m->name,
+                             m->name_len);
+}
+
+/*
+ * The shape of m[0..n) when it is not *cur (found among the kept ones,
+ * or learnt), as the current shape of its depth.  The names before the
+ * one that differed are the same in both: what was checked against them
+ * stands.  NULL when there is none to be had.
+ */
+static struct v_shape *shape_switch(struct validator *v, struct v_shape *cur,
+                                    const struct kt_schema *s,
+                                    const struct kt_member *m, size_t n,
+                                    int depth)
+{
+        struct v_shape *sh;
+
+        cur->busy = 0;
+        if ((sh = shape_for(v, s, m, n)) == NULL)
+                return NULL;
+        sh->busy = 1;
+        v->last[depth] = sh;
+        return sh;
+}
+
+/* The members' names and values against sh, switching shape if the
+ * names are another set. */
 static enum fast fast_members(struct validator *v, struct v_shape *sh,
+                              const struct kt_schema *s,
                               const struct kt_member *m, size_t n, int depth)
 {
         enum fast r;
         size_t i, k;
 
+        for (i = k = 0; i < n; i = next_member(m, i), k++) {
+                if (!slot_is(sh, k, &m[i]) &&
+                    (sh = shape_switch(v, sh, s, m, n, depth)) == NULL)
+                        return FAST_UNDECIDED;
+                if (sh->general)
+                        break;
+                if ((r = fast_value(v, &sh->slot[k], &m[i], depth)) !=
+                    FAST_VALID) {
+                        sh->busy = 0;
+                        return r;
+                }
+        }
+        if (!sh->general && k != sh->n &&
+            (sh = shape_switch(v, sh, s, m, n, depth)) == NULL)
+                return FAST_UNDECIDED;
+        sh->busy = 0;
         if (sh->general)
                 return FAST_UNDECIDED;
-        if (!sh->names_ok)
-                return FAST_INVALID;
-        for (i = k = 0; i < n; i = next_member(m, i), k++)
-                if ((r = fast_value(v, &sh->slot[k], &m[i], depth)) !=
-                    FAST_VALID)
-                        return r;
-        return FAST_VALID;
+        return sh->names_ok ? FAST_VALID : FAST_INVALID;
 }
 
-/* An object, its members m[0..n), against s of KT_SHAPE_OBJECT. */
+/* An object, its members m[0..n), against s of KT_SHAPE_OBJECT: the
+ * shape of the object before at this depth first, as pmacct repeats its
+ * names record after record. */
 static enum fast fast_object(struct validator *v, const struct kt_schema *s,
                              const struct kt_member *m, size_t n, int depth)
 {
-        struct v_shape *sh = shape_for(v, s, m, n);
-        enum fast r;
+        struct v_shape *sh = v->last[depth];
 
-        if (sh == NULL)
-                return FAST_UNDECIDED;
+        if (sh == NULL || sh->s != s || sh->busy) {
+                if ((sh = shape_for(v, s, m, n)) == NULL)
+                        return FAST_UNDECIDED;
+                v->last[depth] = sh;
+        }
+        sh->used = ++v->clock;
         sh->busy = 1;
-        r = fast_members(v, sh, m, n, depth);
-        sh->busy = 0;
-        return r;
+        return fast_members(v, sh, s, m, n, depth);
 }
 
 /* The fast path's verdict on a whole event. */

@@ -151,7 +151,7 @@ JQ_BYTES=$(stat -c %s "$JQ_INPUT")
 # ---------------------------------------------------------------- brokers
 
 TOPICS=()
-for r in $(seq 1 "$REPEAT"); do TOPICS+=("raw-r$r" "ktp-r$r" "jq-r$r"); done
+for r in $(seq 1 "$REPEAT"); do TOPICS+=("raw-r$r" "ktp-r$r" "ktpv-r$r" "jq-r$r"); done
 TOPICS+=(lat-ktp-stats lat-ktp-ext lat-kcat-ext)
 
 mock_start() {
@@ -207,6 +207,7 @@ run_one() {
 	case $kind in
 	kcat) topic=raw-r$rep; want=$IN_LINES ;;
 	ktp) topic=ktp-r$rep; want=$N ;;
+	ktpv) topic=ktpv-r$rep; want=$N ;;
 	jq) topic=jq-r$rep; want=$JQ_N ;;
 	esac
 	say "$cl: $kind run $rep -> topic $topic"
@@ -219,6 +220,12 @@ run_one() {
 	ktp)
 		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
 			"$KTP" -b "$b" -t "$topic" -o dt.timezone=UTC -o domain=bench \
+			"${KTP_ARGS[@]}" <"$INPUT" 2>"$d/err" || rc=$?
+		;;
+	ktpv)
+		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
+			"$KTP" -c "$ROOT/examples/netflow.conf" -b "$b" -t "$topic" \
+			-o dt.timezone=UTC -o domain=bench \
 			"${KTP_ARGS[@]}" <"$INPUT" 2>"$d/err" || rc=$?
 		;;
 	jq)
@@ -247,7 +254,7 @@ run_one() {
 		rssd="jq $(awk -v k="$k2" 'BEGIN { printf "%.1f", k / 1024 }') + kcat $rss"
 		rss=$(awk -v a="$k" -v b="$k2" 'BEGIN { printf "%.1f", (a + b) / 1024 }')
 	fi
-	if [ "$kind" = ktp ]; then
+	if [ "$kind" = ktp ] || [ "$kind" = ktpv ]; then
 		local sum
 		sum=$(grep 'summary:' "$d/err" | tail -n 1 || true)
 		echo "$sum" >"$d/summary"
@@ -340,7 +347,7 @@ measure_cluster() { # CLUSTER BROKERS
 	CLUSTERS+=("$cl")
 	for rep in $(seq 1 "$REPEAT"); do
 		# interleaved, so that a burst of load elsewhere hits all three
-		for kind in kcat ktp jq; do run_one "$cl" "$b" "$kind" "$rep"; done
+		for kind in kcat ktp ktpv jq; do run_one "$cl" "$b" "$kind" "$rep"; done
 	done
 	latency "$cl" "$b"
 }
@@ -391,7 +398,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b <= 0) p
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "-") { print "n/a"; exit }
 	ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met" }'; }
 
-declare -A NAME=([kcat]="kcat -P (raw)" [ktp]="kafkatee-pipe" [jq]="jq + kcat -P")
+declare -A NAME=([kcat]="kcat -P (raw)" [ktp]="kafkatee-pipe" [ktpv]="kafkatee-pipe, examples/netflow.conf (validation on)" [jq]="jq + kcat -P")
 declare -A W R
 declare -A LNAME=([ktp-stats]="kafkatee-pipe, alone" [ktp-ext]="kafkatee-pipe + consumer" [kcat-ext]="kcat -P (raw) + consumer")
 # "count=N skipped=N p50_ms=X p90_ms=X p99_ms=X max_ms=X" -> "X / X / X / X (N)"
@@ -445,6 +452,7 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo '```'
 	echo "kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t raw-rR < input.jsonl"
 	echo "build/kafkatee-pipe -b BROKERS -t ktp-rR -o dt.timezone=UTC -o domain=bench < input.jsonl"
+	echo "build/kafkatee-pipe -c examples/netflow.conf -b BROKERS -t ktpv-rR -o dt.timezone=UTC -o domain=bench < input.jsonl"
 	echo "jq -c --arg domain bench -f tests/envelope.jq < input.jsonl | kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t jq-rR"
 	echo '```'
 	echo
@@ -472,7 +480,7 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		fi
 		echo "| producer | records | valid runs | wall s | records/s | MB/s | CPU s (user+sys) | peak RSS MiB | each run: wall s / CPU s / RSS MiB |"
 		echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"
-		for kind in kcat ktp jq; do
+		for kind in kcat ktp ktpv jq; do
 			n=$N bytes=$IN_BYTES
 			[ "$kind" = jq ] && n=$JQ_N bytes=$JQ_BYTES
 			nv=$(col "$cl" "$kind" 4 | wc -l)
@@ -492,7 +500,9 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		echo
 		echo "| ratio (records/s) | value | target | |"
 		echo "| --- | ---: | ---: | --- |"
+		rv=$(ratio "${W[$cl.ktpv]}" "${W[$cl.kcat]}")
 		echo "| kafkatee-pipe / kcat raw | $rk | >= 0.5 | $(verdict "$rk" '>=' 0.5) |"
+		echo "| kafkatee-pipe, validation on / kcat raw | $rv | >= 0.5 | $(verdict "$rv" '>=' 0.5) |"
 		echo "| kafkatee-pipe / jq + kcat | $rj | >= 10 | $(verdict "$rj" '>=' 10) |"
 		echo "| kafkatee-pipe peak RSS MiB | $rt | < 64 | $(verdict "$rt" '<' 64) |"
 	done

@@ -1,7 +1,9 @@
 /*
  * tests/indexcheck.h: does a member index (transform.h's, for the
  * validator) say what the event it comes with says?  Shared by
- * tests/test_validate.c and tests/fuzz/fuzz_transform.c.
+ * tests/test_validate.c and tests/fuzz/fuzz_transform.c.  A value the
+ * index says is in a format (the times and ids the transform writes) must
+ * be.
  */
 #ifndef KT_INDEXCHECK_H
 #define KT_INDEXCHECK_H
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats.h"
 #include "jsonwalk.h"
 
 static int ixc_same(const char *a, size_t alen, const char *b, size_t blen)
@@ -54,6 +57,16 @@ static int ixc_object(const struct kt_wval *obj, const struct kt_member *ix,
                                  "event %d", i, m->escaped, value.escaped);
                         return -1;
                 }
+                for (int f = KT_FORMAT_DATE_TIME; f <= KT_FORMAT_HOSTNAME; f++)
+                        if ((m->known & 1u << f) &&
+                            !kt_format_ok((enum kt_format)f, m->value,
+                                          m->value_len)) {
+                                snprintf(why, whylen, "entry %zu: \"%.*s\" "
+                                         "is not the %s it is known to be",
+                                         i, (int)m->value_len, m->value,
+                                         kt_format_name((enum kt_format)f));
+                                return -1;
+                        }
                 if (m->children > 0 &&
                     ixc_object(&value, m + 1, (size_t)m->children, why,
                                whylen) == -1)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats.h"
 #include "schema.h"
 
 #define DIR "tests/schemas/kt-test"
@@ -417,10 +418,32 @@ static void test_combinators(void **state)
 }
 
 /* The message: pointer (RFC 6901), what, keyword; no control bytes. */
+/* A format the value is known to be in is not checked again; the other
+ * keywords are. */
+static void test_known_formats(void **state)
+{
+        const struct kt_schema *s = mk("{\"type\": \"string\", \"format\": "
+                                       "\"date-time\", \"maxLength\": 24}");
+        struct kt_scalar v = { KT_J_STRING, 0, "not a time", 10, 0 };
+        struct kt_schema_error e;
+
+        (void)state;
+        assert_int_equal(kt_schema_validate_scalar(s, &v, "", &e), 1);
+        v.known = 1u << KT_FORMAT_DATE_TIME;
+        assert_int_equal(kt_schema_validate_scalar(s, &v, "", &e), 0);
+        v.known = 1u << KT_FORMAT_UUID;
+        assert_int_equal(kt_schema_validate_scalar(s, &v, "", &e), 1);
+        v.known = 1u << KT_FORMAT_DATE_TIME;
+        v.text = "2026-11-23T08:33:20.731000Z";
+        v.len = strlen(v.text);
+        assert_int_equal(kt_schema_validate_scalar(s, &v, "", &e), 1);
+        assert_string_equal(e.keyword, "maxLength");
+}
+
 static void test_messages(void **state)
 {
         const struct kt_schema *s = mk("{\"maximum\": 65535}");
-        struct kt_scalar v = { KT_J_NUMBER, 0, "70000", 5 };
+        struct kt_scalar v = { KT_J_NUMBER, 0, "70000", 5, 0 };
 
         (void)state;
         assert_int_equal(kt_schema_validate_scalar(s, &v, "/port_src", &E),
@@ -642,10 +665,10 @@ static void test_scalar_no_allocation(void **state)
                 "\"format\": \"ipv4\", \"maxLength\": 15}");
         const struct kt_schema *n = mk("{\"type\": \"integer\", \"minimum\": 0,"
                                        " \"maximum\": 65535}");
-        struct kt_scalar a = { KT_J_STRING, 0, "192.0.2.1", 9 };
-        struct kt_scalar b = { KT_J_STRING, 0, "192.0.2.x", 9 };
-        struct kt_scalar p = { KT_J_NUMBER, 0, "443", 3 };
-        struct kt_scalar q = { KT_J_NUMBER, 0, "1.8e19", 6 };
+        struct kt_scalar a = { KT_J_STRING, 0, "192.0.2.1", 9, 0 };
+        struct kt_scalar b = { KT_J_STRING, 0, "192.0.2.x", 9, 0 };
+        struct kt_scalar p = { KT_J_NUMBER, 0, "443", 3, 0 };
+        struct kt_scalar q = { KT_J_NUMBER, 0, "1.8e19", 6, 0 };
         long before;
 
         (void)state;
@@ -925,6 +948,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test_teardown(test_arrays, teardown),
                 cmocka_unit_test_teardown(test_combinators, teardown),
                 cmocka_unit_test_teardown(test_messages, teardown),
+                cmocka_unit_test_teardown(test_known_formats, teardown),
                 cmocka_unit_test_teardown(test_load_errors, teardown),
                 cmocka_unit_test_teardown(test_load_files, teardown),
                 cmocka_unit_test_teardown(test_ref_dir, teardown),

@@ -58,7 +58,7 @@ build() {
 	    -std=c11 -D_GNU_SOURCE -Wall -Wextra \
 	    -I. $(pkg-config --cflags json-c) \
 	    tests/fuzz/fuzz_transform.c transform.c jsonscan.c isotime.c names.c \
-	    reader.c jsonwalk.c \
+	    reader.c jsonwalk.c formats.c \
 	    $(pkg-config --libs json-c) -o "$bin" >"$work/build.log" 2>&1 ||
 	    fail "build failed" "$work/build.log"
 	# Coverage of the validator's modules only.
