@@ -267,6 +267,67 @@ static struct kt_transform *netflow_transform(void)
         return t;
 }
 
+/* What the index test needs: the transform, both validators. */
+struct through {
+        struct kt_transform *t;
+        struct validator    *v[2]; /* fast, general */
+        unsigned long long   seen[2]; /* events valid, invalid */
+};
+
+static const char *const breaks[][2] = {
+        { "\"bytes\"", "\"bytesytes\"" },
+        { "\"port_dst\": ", "\"port_dst\": 9" },
+        { "\"tag\": ", "\"tag\": -" },
+        { "\"ip_dst\": \"", "\"ip_dst\": \"x" },
+};
+
+/* line with break b (0: none) into copy; 0 when it does not apply. */
+static int broken(const char *line, size_t b, char *copy, size_t size)
+{
+        const char *from;
+        char *at;
+
+        snprintf(copy, size, "%s", line);
+        if (b == 0)
+                return 1;
+        if ((at = strstr(copy, breaks[b - 1][0])) == NULL)
+                return 0;
+        from = strstr(line, breaks[b - 1][0]) + strlen(breaks[b - 1][0]);
+        snprintf(at, size - (size_t)(at - copy), "%s%s", breaks[b - 1][1],
+                 from);
+        return 1;
+}
+
+/* One line through the transform; its event through the three ways. */
+static void one_line(struct through *th, const char *line, int want_valid)
+{
+        struct kt_input in = { "b95453ad-00af-4662-b3e8-03b56e6564f0",
+                               1795422800123LL };
+        struct kt_event ev;
+        struct kt_schema_error e[3];
+        enum v_verdict r[3];
+        char why[1024];
+
+        if (kt_transform_line(th->t, line, strlen(line), &in, &ev) !=
+            KT_EVENT)
+                return;
+        if (kt_index_check(ev.value, ev.value_len, ev.index, ev.n_index, why,
+                           sizeof(why)) == -1)
+                fail_msg("%s: %s", line, why);
+        r[0] = validator_check(th->v[0], ev.value, ev.value_len, ev.index,
+                               ev.n_index, &e[0]);
+        r[1] = validator_check(th->v[0], ev.value, ev.value_len, NULL, 0,
+                               &e[1]);
+        r[2] = validator_check(th->v[1], ev.value, ev.value_len, NULL, 0,
+                               &e[2]);
+        assert_int_equal(r[0], r[2]);
+        assert_int_equal(r[1], r[2]);
+        if (r[0] != (want_valid ? V_VALID : V_INVALID))
+                fail_msg("%s: %s", line, r[0] == V_INVALID ? e[0].message
+                                                           : "valid");
+        th->seen[!want_valid]++;
+}
+
 /*
  * The shipped samples, and records broken from them, through the
  * transform and the shipped schema: the index says what the event says,
@@ -278,83 +339,35 @@ static void test_index_of_samples(void **state)
                 "examples/samples/pmacctd-lo-json.jsonl",
                 "examples/samples/nfacctd-ipfix-epoch.jsonl",
         };
-        static const char *const breaks[][2] = {
-                { "\"bytes\"", "\"bytesytes\"" },
-                { "\"port_dst\": ", "\"port_dst\": 9" },
-                { "\"tag\": ", "\"tag\": -" },
-                { "\"ip_dst\": \"", "\"ip_dst\": \"x" },
-        };
-        struct kt_transform *t = netflow_transform();
-        struct kt_input in = { "b95453ad-00af-4662-b3e8-03b56e6564f0",
-                               1795422800123LL };
-        struct validator *v[2];
-        unsigned long long seen[2] = { 0, 0 };
-        char err[512], line[4096], why[1024];
+        struct through th = { netflow_transform(), { NULL, NULL }, { 0, 0 } };
+        char err[512], line[4096], copy[4096];
 
         (void)state;
-        v[0] = validator_open("examples/schemas", "/netflow/flow/1.0.0",
-                              V_MODE_FAST, err, sizeof(err));
-        v[1] = validator_open("examples/schemas", "/netflow/flow/1.0.0",
-                              V_MODE_GENERAL, err, sizeof(err));
-        assert_non_null(v[0]);
-        assert_non_null(v[1]);
+        th.v[0] = validator_open("examples/schemas", "/netflow/flow/1.0.0",
+                                 V_MODE_FAST, err, sizeof(err));
+        th.v[1] = validator_open("examples/schemas", "/netflow/flow/1.0.0",
+                                 V_MODE_GENERAL, err, sizeof(err));
+        assert_non_null(th.v[0]);
+        assert_non_null(th.v[1]);
         for (size_t f = 0; f < 2; f++) {
                 FILE *fp = fopen(files[f], "r");
 
                 assert_non_null(fp);
                 while (fgets(line, sizeof(line), fp) != NULL) {
                         line[strcspn(line, "\n")] = '\0';
-                        for (size_t b = 0; b <= 4; b++) {
-                                char copy[4096], *at;
-                                struct kt_event ev;
-                                struct kt_schema_error e[3];
-                                enum v_verdict r[3];
-
-                                snprintf(copy, sizeof(copy), "%s", line);
-                                if (b > 0) {
-                                        if ((at = strstr(copy, breaks[b - 1][0]))
-                                            == NULL)
-                                                continue;
-                                        snprintf(at, sizeof(copy) -
-                                                 (size_t)(at - copy), "%s%s",
-                                                 breaks[b - 1][1],
-                                                 strstr(line, breaks[b - 1][0]) +
-                                                 strlen(breaks[b - 1][0]));
-                                }
-                                if (kt_transform_line(t, copy, strlen(copy),
-                                                      &in, &ev) != KT_EVENT)
-                                        continue;
-                                if (kt_index_check(ev.value, ev.value_len,
-                                                   ev.index, ev.n_index, why,
-                                                   sizeof(why)) == -1)
-                                        fail_msg("%s: %s", copy, why);
-                                r[0] = validator_check(v[0], ev.value,
-                                                       ev.value_len, ev.index,
-                                                       ev.n_index, &e[0]);
-                                r[1] = validator_check(v[0], ev.value,
-                                                       ev.value_len, NULL, 0,
-                                                       &e[1]);
-                                r[2] = validator_check(v[1], ev.value,
-                                                       ev.value_len, NULL, 0,
-                                                       &e[2]);
-                                assert_int_equal(r[0], r[2]);
-                                assert_int_equal(r[1], r[2]);
-                                if (r[0] != (b == 0 ? V_VALID : V_INVALID))
-                                        fail_msg("%s: %s", copy, r[0] ==
-                                                 V_INVALID ? e[0].message
-                                                           : "valid");
-                                seen[b > 0]++;
-                        }
+                        for (size_t b = 0; b <= 4; b++)
+                                if (broken(line, b, copy, sizeof(copy)))
+                                        one_line(&th, copy, b == 0);
                 }
                 fclose(fp);
         }
         /* both files' 180 records, each broken three or four ways (the
          * nfacctd sample has no tag) */
-        assert_true(seen[0] == 180);
-        assert_true(seen[1] >= 3 * 180);
-        validator_close(v[0]);
-        validator_close(v[1]);
-        kt_transform_free(t);
+        assert_true(th.seen[0] == 180);
+        assert_true(th.seen[1] >= 3 * 180);
+        validator_close(th.v[0]);
+        validator_close(th.v[1]);
+        kt_transform_free(th.t);
 }
 
 /* An argument runs only the tests whose names match it (* and ? work). */
