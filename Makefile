@@ -56,8 +56,9 @@ $(TRANSFORM_TESTS:%=$(BUILD)/%): $(BUILD)/%: tests/%.c tests/ttest.h \
 	$(CC) $(ALL_CFLAGS) -I. $< $(BUILD)/ttest.o $(TRANSFORM_OBJS) \
 	  $(LDFLAGS) $(TEST_LDFLAGS) -lcmocka -ljson-c -o $@
 
-$(BUILD)/test_route: tests/test_route.c $(BUILD)/route.o $(TRANSFORM_OBJS)
-	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+$(BUILD)/test_route: tests/test_route.c $(BUILD)/route.o $(BUILD)/jsonwalk.o \
+		$(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
 $(BUILD)/test_names: tests/test_names.c $(BUILD)/names.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
@@ -78,11 +79,12 @@ $(BUILD)/test_validate: tests/test_validate.c tests/indexcheck.h \
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
-$(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o $(BUILD)/route.o
-	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+$(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o $(BUILD)/route.o \
+		$(BUILD)/jsonwalk.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
 $(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o \
-		$(BUILD)/route.o
+		$(BUILD)/route.o $(BUILD)/jsonwalk.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/isotime.o

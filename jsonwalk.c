@@ -155,81 +155,87 @@ int kt_walk_next_member(struct kt_walk *w, struct kt_wval *name,
         return 1;
 }
 
-static int hex_value(const char *s)
+static unsigned hex4(const char *s)
 {
-        int v = 0, i;
+        unsigned v = 0;
+        int i;
 
         for (i = 0; i < 4; i++) {
                 char c = s[i];
 
-                v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+                v = v * 16 + (unsigned)(c <= '9' ? c - '0' :
+                                        (c | 0x20) - 'a' + 10);
         }
         return v;
 }
 
-static size_t put_utf8(char *out, uint32_t c)
+static size_t put_utf8(char *out, unsigned cp)
 {
-        if (c < 0x80) {
-                out[0] = (char)c;
+        if (cp < 0x80) {
+                out[0] = (char)cp;
                 return 1;
         }
-        if (c < 0x800) {
-                out[0] = (char)(0xc0 | c >> 6);
-                out[1] = (char)(0x80 | (c & 0x3f));
+        if (cp < 0x800) {
+                out[0] = (char)(0xc0 | cp >> 6);
+                out[1] = (char)(0x80 | (cp & 0x3f));
                 return 2;
         }
-        if (c < 0x10000) {
-                out[0] = (char)(0xe0 | c >> 12);
-                out[1] = (char)(0x80 | (c >> 6 & 0x3f));
-                out[2] = (char)(0x80 | (c & 0x3f));
+        if (cp < 0x10000) {
+                out[0] = (char)(0xe0 | cp >> 12);
+                out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                out[2] = (char)(0x80 | (cp & 0x3f));
                 return 3;
         }
-        out[0] = (char)(0xf0 | c >> 18);
-        out[1] = (char)(0x80 | (c >> 12 & 0x3f));
-        out[2] = (char)(0x80 | (c >> 6 & 0x3f));
-        out[3] = (char)(0x80 | (c & 0x3f));
+        out[0] = (char)(0xf0 | cp >> 18);
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[3] = (char)(0x80 | (cp & 0x3f));
         return 4;
 }
 
-/* The \u escape at s[0..) (s[0] is 'u'): the code point, and its size. */
-static uint32_t unicode_escape(const char *s, const char *end, size_t *used)
+/* \uXXXX at s (after the backslash and u): a code point, pairs joined. */
+static unsigned escaped_code_point(const char *s, const char *end,
+                                   size_t *used)
 {
-        uint32_t hi = (uint32_t)hex_value(s + 1), lo;
+        unsigned cp = hex4(s), lo;
 
-        *used = 5;
-        if (hi < 0xd800 || hi > 0xdfff)
-                return hi;
-        if (hi > 0xdbff || end - s < 11 || s[5] != '\\' || s[6] != 'u')
-                return 0xfffd; /* a lone surrogate */
-        lo = (uint32_t)hex_value(s + 7);
-        if (lo < 0xdc00 || lo > 0xdfff)
-                return 0xfffd;
-        *used = 11;
-        return 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+        *used = 4;
+        if (cp >= 0xd800 && cp < 0xdc00 && end - s >= 10 && s[4] == '\\' &&
+            s[5] == 'u' && (lo = hex4(s + 6)) >= 0xdc00 && lo < 0xe000) {
+                *used = 10;
+                return 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        }
+        if (cp >= 0xd800 && cp < 0xe000)
+                return 0xfffd; /* a lone surrogate: not UTF-8 */
+        return cp;
 }
 
+/* Memchr from escape to escape: most strings have none. */
 size_t kt_json_unescape(const char *s, size_t len, char *out)
 {
-        const char *end = s + len, *simple = "b\bf\fn\nr\rt\t";
-        const char *m;
+        const char *end = s + len, *bs;
         size_t n = 0, used;
 
-        while (s < end) {
-                if (*s != '\\') {
-                        out[n++] = *s++;
+        while ((bs = memchr(s, '\\', (size_t)(end - s))) != NULL) {
+                memcpy(out + n, s, (size_t)(bs - s));
+                n += (size_t)(bs - s);
+                switch (bs[1]) {
+                case 'b': out[n++] = '\b'; break;
+                case 'f': out[n++] = '\f'; break;
+                case 'n': out[n++] = '\n'; break;
+                case 'r': out[n++] = '\r'; break;
+                case 't': out[n++] = '\t'; break;
+                case 'u':
+                        n += put_utf8(out + n, escaped_code_point(
+                                              bs + 2, end, &used));
+                        s = bs + 2 + used;
                         continue;
+                default: out[n++] = bs[1]; break; /* " \ / */
                 }
-                s++;
-                if (*s == 'u') {
-                        n += put_utf8(out + n, unicode_escape(s, end, &used));
-                        s += used;
-                        continue;
-                }
-                m = strchr(simple, *s);
-                out[n++] = m != NULL && *s != '\0' ? m[1] : *s;
-                s++;
+                s = bs + 2;
         }
-        return n;
+        memcpy(out + n, s, (size_t)(end - s));
+        return n + (size_t)(end - s);
 }
 
 /* A number: an integer that fits 64 bits as one, else a double with its

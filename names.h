@@ -59,8 +59,8 @@ static inline int kt_same_bytes(const char *a, const char *b, size_t n)
 }
 
 /* Field names are short and differ at the ends: four bytes will do.
- * A slot of KT_NAME_SLOTS. */
-static inline unsigned kt_name_hash(const char *p, size_t len)
+ * The raw hash, for tables of other sizes (schema.c). */
+static inline uint32_t kt_name_hash32(const char *p, size_t len)
 {
         uint32_t h = (uint32_t)len * 2654435761u;
 
@@ -69,6 +69,14 @@ static inline unsigned kt_name_hash(const char *p, size_t len)
                      (unsigned char)p[len - 1] * 9973u ^
                      (unsigned char)p[len / 2] * 331u ^
                      (unsigned char)p[len / 3] * 13u;
+        return h;
+}
+
+/* A slot of KT_NAME_SLOTS. */
+static inline unsigned kt_name_hash(const char *p, size_t len)
+{
+        uint32_t h = kt_name_hash32(p, len);
+
         return (h ^ h >> 9) & (KT_NAME_SLOTS - 1);
 }
 

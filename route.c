@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonwalk.h"
 #include "route.h"
 
 static const char *const kind_names[] = {
@@ -269,92 +270,6 @@ static int grow(char **buf, size_t *cap, size_t len, size_t n)
         return 0;
 }
 
-static unsigned hex4(const char *s)
-{
-        unsigned v = 0;
-        int i;
-
-        for (i = 0; i < 4; i++) {
-                char c = s[i];
-
-                v = v * 16 + (unsigned)(c <= '9' ? c - '0' :
-                                        (c | 0x20) - 'a' + 10);
-        }
-        return v;
-}
-
-static size_t put_utf8(char *out, unsigned cp)
-{
-        if (cp < 0x80) {
-                out[0] = (char)cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                out[0] = (char)(0xc0 | cp >> 6);
-                out[1] = (char)(0x80 | (cp & 0x3f));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                out[0] = (char)(0xe0 | cp >> 12);
-                out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                out[2] = (char)(0x80 | (cp & 0x3f));
-                return 3;
-        }
-        out[0] = (char)(0xf0 | cp >> 18);
-        out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[3] = (char)(0x80 | (cp & 0x3f));
-        return 4;
-}
-
-/* \uXXXX at s (after the backslash and u): a code point, pairs joined. */
-static unsigned escaped_code_point(const char *s, const char *end,
-                                   size_t *used)
-{
-        unsigned cp = hex4(s), lo;
-
-        *used = 4;
-        if (cp >= 0xd800 && cp < 0xdc00 && end - s >= 10 && s[4] == '\\' &&
-            s[5] == 'u' && (lo = hex4(s + 6)) >= 0xdc00 && lo < 0xe000) {
-                *used = 10;
-                return 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        }
-        if (cp >= 0xd800 && cp < 0xe000)
-                return 0xfffd; /* a lone surrogate: not UTF-8 */
-        return cp;
-}
-
-/*
- * A JSON string's content, checked by the scanner, unescaped at out
- * (which has room for len bytes: no escape grows).  Returns its length.
- */
-static size_t unescape(const char *s, size_t len, char *out)
-{
-        const char *end = s + len, *bs;
-        size_t n = 0, used;
-
-        while ((bs = memchr(s, '\\', (size_t)(end - s))) != NULL) {
-                memcpy(out + n, s, (size_t)(bs - s));
-                n += (size_t)(bs - s);
-                switch (bs[1]) {
-                case 'b': out[n++] = '\b'; break;
-                case 'f': out[n++] = '\f'; break;
-                case 'n': out[n++] = '\n'; break;
-                case 'r': out[n++] = '\r'; break;
-                case 't': out[n++] = '\t'; break;
-                case 'u':
-                        n += put_utf8(out + n, escaped_code_point(
-                                              bs + 2, end, &used));
-                        s = bs + 2 + used;
-                        continue;
-                default: out[n++] = bs[1]; break; /* " \ / */
-                }
-                s = bs + 2;
-        }
-        memcpy(out + n, s, (size_t)(end - s));
-        return n + (size_t)(end - s);
-}
-
 static const char *unusable(enum kt_value_type type)
 {
         switch (type) {
@@ -384,7 +299,7 @@ static int put_value(const struct route_tmpl *t, const struct route_fields *f,
         }
         if (v->type == KT_VALUE_STRING &&
             memchr(v->p, '\\', v->len) != NULL) {
-                *len += unescape(v->p, v->len, *buf + *len);
+                *len += kt_json_unescape(v->p, v->len, *buf + *len);
                 return 0;
         }
         memcpy(*buf + *len, v->p, v->len);

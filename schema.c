@@ -940,13 +940,8 @@ static int check_array(const struct kt_schema *s, const struct val *v,
  * member's check). */
 static uint32_t name_hash(const char *k, size_t n)
 {
-        uint32_t h = (uint32_t)n * 2654435761u;
+        uint32_t h = kt_name_hash32(k, n);
 
-        if (n > 0)
-                h ^= (unsigned char)k[0] * 40503u ^
-                     (unsigned char)k[n - 1] * 9973u ^
-                     (unsigned char)k[n / 2] * 331u ^
-                     (unsigned char)k[n / 3] * 13u;
         h ^= h >> 15; /* the low bits index: mix the high ones in */
         h *= 0x85ebca6bu;
         return h ^ h >> 13;
