@@ -13,7 +13,7 @@ WERROR   = -Werror
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
