@@ -1193,7 +1193,10 @@ static int string_ok(const struct kt_schema *s, const char *p, size_t n,
                 if (i + 1 == s->any_of.n)
                         return 0;
         }
-        if (has & (HAS_MINLEN | HAS_MAXLEN)) {
+        /* n bytes hold n / 4 to n code points: most strings are
+         * decided without counting them (a time against maxLength) */
+        if ((has & (HAS_MINLEN | HAS_MAXLEN)) &&
+            !(n <= s->max_len && (n + 3) / 4 >= s->min_len)) {
                 size_t cp = utf8_count(p, n);
 
                 if (cp < s->min_len || cp > s->max_len)
@@ -2894,6 +2897,17 @@ static void nat_range(struct kt_schema *s)
         s->nat_lo = (s->has & HAS_MIN) && !s->min.n.neg ? s->min.n.mag : 0;
         s->nat_hi = (s->has & HAS_MAX) ? s->max.n.mag : UINT64_MAX;
         s->nat = s->nat_lo <= s->nat_hi;
+}
+
+int kt_schema_natural_range(const struct kt_schema *s, uint64_t *lo,
+                            uint64_t *hi)
+{
+        s = kt_schema_deref(s);
+        if (!s->nat)
+                return 0;
+        *lo = s->nat_lo;
+        *hi = s->nat_hi;
+        return 1;
 }
 
 /* What is checked once everything is compiled. */

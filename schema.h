@@ -23,6 +23,7 @@
 #define KT_SCHEMA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 
@@ -161,6 +162,15 @@ enum kt_schema_shape kt_schema_shape(const struct kt_schema *s);
 int kt_schema_member(const struct kt_schema *s, const char *name,
                      size_t len, const struct kt_schema **out, size_t max,
                      unsigned char *seen, struct kt_schema_error *e);
+
+/*
+ * 1 with *lo and *hi when s is an integer type with a range and nothing
+ * else: a natural number in plain digits within lo..hi is valid (ports,
+ * counters; validate.c checks those in line), anything else is for
+ * kt_schema_validate_scalar().
+ */
+int kt_schema_natural_range(const struct kt_schema *s, uint64_t *lo,
+                            uint64_t *hi);
 
 /* s's required names: how many, and the i-th (not NUL-safe: len). */
 size_t kt_schema_n_required(const struct kt_schema *s);

@@ -46,6 +46,8 @@ struct v_shape {
                 size_t                  start, len;   /* in text */
                 const struct kt_schema *subs[V_MAX_SUBS];
                 int                     n_subs;
+                uint64_t                lo, hi; /* nat: its range */
+                int                     nat;    /* kt_schema_natural_range */
                 struct v_seen          *seen;  /* strings that passed */
                 unsigned                hits, misses; /* of seen */
                 int                     seen_off; /* not worth it */
@@ -301,6 +303,8 @@ static int shape_judge(struct validator *v, struct v_shape *sh)
                 n = kt_schema_member(sh->s, v->names[i].p, v->names[i].len,
                                      sl->subs, V_MAX_SUBS, v->seen, &e);
                 sl->n_subs = n < 0 ? 0 : n;
+                sl->nat = n == 1 && kt_schema_natural_range(sl->subs[0],
+                                                            &sl->lo, &sl->hi);
                 if (n == -1)
                         ok = 0;
                 if (n > V_MAX_SUBS)
@@ -438,12 +442,42 @@ static inline void seen_keep(struct v_seen *e, const struct kt_member *m)
 
 /* A scalar value against the subschemas of its slot.  Inline, and its
  * error in *v: a frame with an array costs a stack protector. */
+/*
+ * Plain digits, at most 19 of them (20 may pass 2^64): *n.  The value is
+ * a JSON number already, so anything else (a sign, a fraction, an
+ * exponent) says only "not here".
+ */
+static inline int plain_natural(const char *p, size_t len, uint64_t *n)
+{
+        uint64_t x = 0;
+        size_t i;
+
+        if (len == 0 || len > 19)
+                return 0;
+        for (i = 0; i < len; i++) {
+                unsigned d = (unsigned char)p[i] - '0';
+
+                if (d > 9)
+                        return 0;
+                x = x * 10 + d;
+        }
+        *n = x;
+        return 1;
+}
+
 static inline enum fast fast_scalar(struct validator *v, struct v_slot *sl,
                                     const struct kt_member *m)
 {
         struct kt_scalar sc;
         struct v_seen *seen = NULL;
+        uint64_t n;
         int i;
+
+        /* a port, a counter: checked here, about 20 instructions less */
+        if (sl->nat && m->kind == KT_J_NUMBER &&
+            plain_natural(m->value, m->value_len, &n) && n >= sl->lo &&
+            n <= sl->hi)
+                return FAST_VALID;
 
         if (m->kind == KT_J_STRING && (seen = seen_entry(sl, m)) != NULL &&
             seen_hit(sl, seen, m))
