@@ -218,6 +218,42 @@ static void test_undecided(void **state)
         close_pair(&p);
 }
 
+/* Many names (past names.h's table, to its sorted check): twins found
+ * anywhere, and the last one counts, as in json-c. */
+static void test_many_names(void **state)
+{
+        struct pair p = open_text(
+                "{\"properties\": {\"o\": {\"properties\": {\"x\": "
+                "{\"type\": \"integer\"}}}}}");
+        char event[8192], *q;
+
+        (void)state;
+        for (int twin = 0; twin < 2; twin++)
+                for (int last = 0; last < 2; last++) {
+                        q = event + sprintf(event, "{\"o\": {\"x\": %s",
+                                            last ? "1" : "\"s\"");
+                        for (int i = 0; i < 300; i++)
+                                q += sprintf(q, ", \"n%d\": %d", i, i);
+                        if (twin)
+                                q += sprintf(q, ", \"x\": %s",
+                                             last ? "\"s\"" : "1");
+                        strcpy(q, "}}");
+                        /* valid when x, the last of its name, is 1 */
+                        expect(&p, event, (twin ? !last : last) ? V_VALID
+                                                                : V_INVALID,
+                               NULL);
+                }
+        close_pair(&p);
+        /* counted twice, the twin would meet minProperties: it must not */
+        p = open_text("{\"properties\": {\"o\": {\"minProperties\": 302}}}");
+        q = event + sprintf(event, "{\"o\": {\"x\": 1");
+        for (int i = 0; i < 300; i++)
+                q += sprintf(q, ", \"n%d\": %d", i, i);
+        strcpy(q, ", \"x\": 2}}");
+        expect(&p, event, V_INVALID, "/o");
+        close_pair(&p);
+}
+
 /* Objects nested deeper than the fast path keeps shapes for. */
 static void test_deep_nesting(void **state)
 {
@@ -381,6 +417,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_escapes),
                 cmocka_unit_test(test_undecided),
                 cmocka_unit_test(test_deep_nesting),
+                cmocka_unit_test(test_many_names),
                 cmocka_unit_test(test_index_of_samples),
         };
 

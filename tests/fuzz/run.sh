@@ -68,7 +68,7 @@ build() {
 	    -std=c11 -D_GNU_SOURCE -Wall -Wextra \
 	    -I. $(pkg-config --cflags json-c libpcre2-8) \
 	    tests/fuzz/fuzz_validate.c validate.c schema.c formats.c \
-	    jsonwalk.c jsonscan.c \
+	    jsonwalk.c jsonscan.c names.c \
 	    $(pkg-config --libs json-c libpcre2-8) -o "$vbin" \
 	    >"$work/build-validate.log" 2>&1 ||
 	    fail "build failed" "$work/build-validate.log"
