@@ -129,20 +129,53 @@ static json_object *latency_json(const struct latency *l)
         return o;
 }
 
+/*
+ * The counters, in the order both files list them: NAME in the JSON
+ * file, NAME_total in Prometheus', with its help text.
+ */
+static const struct {
+        const char *name;
+        size_t      offset;
+        const char *help;
+} counter_fields[] = {
+#define COUNTER(n, f, h) { n, offsetof(struct counters, f), h }
+        COUNTER("read", read, "Lines read from stdin."),
+        COUNTER("produced", produced, "Events handed to the output."),
+        COUNTER("delivered", delivered, "Events acknowledged by Kafka."),
+        COUNTER("failed", failed, "Events whose delivery failed."),
+        COUNTER("invalid", invalid, "Lines that were not a valid record."),
+        COUNTER("skipped", skipped, "Blank lines and pmacct markers."),
+        COUNTER("dead_lettered", dead_lettered,
+                "Records written to the dead-letter file."),
+        COUNTER("purge_mismatches", purge_mismatches,
+                "pmacct purges whose count differs from what was read."),
+        COUNTER("schema_invalid", schema_invalid,
+                "Events the schema refused (counted in invalid too)."),
+        COUNTER("error_events_produced", error_produced,
+                "Error events handed to the output (error.topic)."),
+        COUNTER("error_events_delivered", error_delivered,
+                "Error events acknowledged by Kafka."),
+        COUNTER("error_events_failed", error_failed,
+                "Error events whose delivery failed."),
+#undef COUNTER
+};
+
+#define N_COUNTERS (sizeof(counter_fields) / sizeof(*counter_fields))
+
+static uint64_t counter_at(const struct counters *c, size_t i)
+{
+        uint64_t v;
+
+        memcpy(&v, (const char *)c + counter_fields[i].offset, sizeof(v));
+        return v;
+}
+
 static void add_counters(json_object *o, const struct counters *c)
 {
-        add_u64(o, "read", c->read);
-        add_u64(o, "produced", c->produced);
-        add_u64(o, "delivered", c->delivered);
-        add_u64(o, "failed", c->failed);
-        add_u64(o, "invalid", c->invalid);
-        add_u64(o, "skipped", c->skipped);
-        add_u64(o, "dead_lettered", c->dead_lettered);
-        add_u64(o, "purge_mismatches", c->purge_mismatches);
-        add_u64(o, "schema_invalid", c->schema_invalid);
-        add_u64(o, "error_events_produced", c->error_produced);
-        add_u64(o, "error_events_delivered", c->error_delivered);
-        add_u64(o, "error_events_failed", c->error_failed);
+        size_t i;
+
+        for (i = 0; i < N_COUNTERS; i++)
+                add_u64(o, counter_fields[i].name, counter_at(c, i));
 }
 
 static json_object *stats_json(const struct stats_snapshot *s)
@@ -220,38 +253,15 @@ static void metric(FILE *fp, const struct stats_snapshot *s, const char *name,
 
 static void metric_counters(FILE *fp, const struct stats_snapshot *s)
 {
-        const struct counters *c = &s->c;
+        char name[64];
+        size_t i;
 
-        metric(fp, s, "read_total", "counter", "Lines read from stdin.",
-               (double)c->read);
-        metric(fp, s, "produced_total", "counter",
-               "Events handed to the output.", (double)c->produced);
-        metric(fp, s, "delivered_total", "counter",
-               "Events acknowledged by Kafka.", (double)c->delivered);
-        metric(fp, s, "failed_total", "counter",
-               "Events whose delivery failed.", (double)c->failed);
-        metric(fp, s, "invalid_total", "counter",
-               "Lines that were not a valid record.", (double)c->invalid);
-        metric(fp, s, "skipped_total", "counter",
-               "Blank lines and pmacct markers.", (double)c->skipped);
-        metric(fp, s, "dead_lettered_total", "counter",
-               "Records written to the dead-letter file.",
-               (double)c->dead_lettered);
-        metric(fp, s, "purge_mismatches_total", "counter",
-               "pmacct purges whose count differs from what was read.",
-               (double)c->purge_mismatches);
-        metric(fp, s, "schema_invalid_total", "counter",
-               "Events the schema refused (counted in invalid too).",
-               (double)c->schema_invalid);
-        metric(fp, s, "error_events_produced_total", "counter",
-               "Error events handed to the output (error.topic).",
-               (double)c->error_produced);
-        metric(fp, s, "error_events_delivered_total", "counter",
-               "Error events acknowledged by Kafka.",
-               (double)c->error_delivered);
-        metric(fp, s, "error_events_failed_total", "counter",
-               "Error events whose delivery failed.",
-               (double)c->error_failed);
+        for (i = 0; i < N_COUNTERS; i++) {
+                snprintf(name, sizeof(name), "%s_total",
+                         counter_fields[i].name);
+                metric(fp, s, name, "counter", counter_fields[i].help,
+                       (double)counter_at(&s->c, i));
+        }
 }
 
 /*
