@@ -470,37 +470,51 @@ char *conf_topic(const struct conf *c, char *err, size_t errlen)
         return topic;
 }
 
-char *conf_error_topic(const struct conf *c, char *err, size_t errlen)
+/*
+ * A template whose value is fixed for the run (error.topic, a header),
+ * expanded: a string to free, or NULL with a message.  %{field:...} has
+ * no value at start: refused, saying why.
+ */
+static char *fixed_template(enum route_kind kind, const char *what,
+                            const char *text, const struct route_vars *v,
+                            const char *no_fields, char *err, size_t errlen)
 {
         struct route_tmpl t;
         struct route_fields f = { NULL, 0 };
-        struct route_vars v;
-        char *topic = NULL;
+        char *value = NULL;
 
         memset(&t, 0, sizeof(t));
-        conf_route_vars(c, &v);
-        if (route_compile(&t, ROUTE_TOPIC, "error.topic", c->error_topic, &v,
-                          &f, err, errlen) == -1)
+        if (route_compile(&t, kind, what, text, v, &f, err, errlen) == -1)
                 goto out;
         if (t.n_fields > 0) {
-                snprintf(err, errlen, "error.topic: %%{field:...} is not "
-                         "allowed: error events go to one topic");
+                snprintf(err, errlen, "%s: %%{field:...} is not allowed: %s",
+                         what, no_fields);
                 goto out;
         }
-        if ((topic = route_label(&t, &f)) == NULL) {
+        if ((value = route_label(&t, &f)) == NULL)
                 snprintf(err, errlen, "out of memory");
-                goto out;
-        }
-        if (!route_topic_legal(topic, strlen(topic))) {
+out:
+        route_tmpl_free(&t);
+        route_fields_free(&f);
+        return value;
+}
+
+char *conf_error_topic(const struct conf *c, char *err, size_t errlen)
+{
+        struct route_vars v;
+        char *topic;
+
+        conf_route_vars(c, &v);
+        topic = fixed_template(ROUTE_TOPIC, "error.topic", c->error_topic,
+                               &v, "error events go to one topic", err,
+                               errlen);
+        if (topic != NULL && !route_topic_legal(topic, strlen(topic))) {
                 snprintf(err, errlen, "error.topic: '%s' is not a topic name "
                          "Kafka takes ([a-zA-Z0-9._-], 1 to %d bytes)",
                          topic, ROUTE_TOPIC_MAX);
                 free(topic);
                 topic = NULL;
         }
-out:
-        route_tmpl_free(&t);
-        route_fields_free(&f);
         return topic;
 }
 
@@ -508,18 +522,11 @@ out:
 static char *header_value(const struct kv *h, const struct route_vars *v,
                           char *err, size_t errlen)
 {
-        struct route_tmpl t;
-        struct route_fields f = { NULL, 0 };
-        char what[128], *value = NULL;
+        char what[128];
 
         snprintf(what, sizeof(what), "header.%.100s", h->key);
-        if (route_compile(&t, ROUTE_HEADER, what, h->value, v, &f, err,
-                          errlen) == 0 &&
-            (value = route_label(&t, &f)) == NULL)
-                snprintf(err, errlen, "out of memory");
-        route_tmpl_free(&t);
-        route_fields_free(&f);
-        return value;
+        return fixed_template(ROUTE_HEADER, what, h->value, v,
+                             "headers are made once, at start", err, errlen);
 }
 
 int conf_headers(const struct conf *c, struct kvlist *out, char *err,
