@@ -188,7 +188,7 @@ static enum v_verdict check_general(struct validator *v, const char *event,
         int r;
 
         v->general++;
-        kt_walk_value(event, len, &w);
+        kt_walk_document(event, len, &w);
         if (kt_walk_to_json(&w, &doc) == -1)
                 return V_NOMEM;
         r = kt_schema_validate(v->root, doc, e);
