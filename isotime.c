@@ -112,6 +112,16 @@ const char *kt_iso_memo_fill(struct kt_iso_memo *m, int64_t ms)
                 ms = ms < 0 ? 0 : KT_MS_MAX;
         if (m->ms == ms)
                 return m->iso;
+        if (m->ms >= 0 && ms / 60000 == m->ms / 60000) {
+                /* the minute before's: "SS.mmm" only (a flow's times) */
+                char *p = put_2digits(m->iso + 17, (int)(ms / 1000 % 60));
+
+                *p++ = '.';
+                *p++ = (char)('0' + ms % 1000 / 100);
+                put_2digits(p, (int)(ms % 100));
+                m->ms = ms;
+                return m->iso;
+        }
         day = ms / 86400000;
         if (m->day != day) {
                 put_date(m->iso, day);
@@ -229,10 +239,25 @@ static int local_minute(struct kt_zone *z, int y, int mo, int d, int h,
 }
 
 /* "YYYY-MM-DD HH:MM:SS[.f][Z|+hh:mm]" */
-static enum kt_time parse_datetime(struct kt_zone *z, const char *s,
-                                   const char *end, int64_t *ms)
+/* The seconds, fraction and zone after a minute's "YYYY-MM-DD HH:MM:". */
+static int read_tail(const char *s, const char *end, int *sec, int *frac,
+                     int *zone, int *offset)
 {
-        int y, mo, d, h, mi, sec, frac, offset, zone;
+        *offset = 0;
+        if ((*sec = read_digits(&s, end, 2)) < 0 || *sec > 59 ||
+            read_fraction(&s, end, frac) == -1 ||
+            (*zone = read_zone(&s, end, offset)) == -1 || s != end)
+                return -1;
+        return 0;
+}
+
+static enum kt_time parse_datetime(struct kt_zone *z,
+                                   struct kt_minute_memo *mm,
+                                   const char *s, const char *end,
+                                   int64_t *ms)
+{
+        const char *start = s;
+        int y, mo, d, h, mi, sec, frac, offset = 0, zone;
         int64_t epoch;
 
         y = read_digits(&s, end, 4);
@@ -248,6 +273,8 @@ static enum kt_time parse_datetime(struct kt_zone *z, const char *s,
             read_fraction(&s, end, &frac) == -1 ||
             (zone = read_zone(&s, end, &offset)) == -1 || s != end)
                 return KT_TIME_BAD;
+        if (zone != 0)
+                offset = 0;
         if (y == 0 && mo == 0 && d == 0)
                 return KT_TIME_ZERO;
         if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
@@ -259,7 +286,37 @@ static enum kt_time parse_datetime(struct kt_zone *z, const char *s,
         else if (local_minute(z, y, mo, d, h, mi, &epoch) == -1)
                 return KT_TIME_BAD;
         *ms = (epoch + sec) * 1000 + frac;
-        return *ms < 0 || *ms > KT_MS_MAX ? KT_TIME_BAD : KT_TIME_OK;
+        if (*ms < 0 || *ms > KT_MS_MAX)
+                return KT_TIME_BAD;
+        if (mm != NULL) {
+                memcpy(mm->prefix, start, KT_MINUTE_PREFIX);
+                mm->epoch = epoch;
+                mm->zone = zone;
+                mm->offset = offset;
+                mm->valid = 1;
+        }
+        return KT_TIME_OK;
+}
+
+/*
+ * A time in the minute of the last one from the same source: only its
+ * seconds, fraction and zone are read.  The minute was checked and
+ * converted when it was parsed in full, and a zone's offset holds for a
+ * whole minute (changes happen on one).  -1 when it is not such a time.
+ */
+static int same_minute(const struct kt_minute_memo *mm, const char *s,
+                       const char *end, int64_t *ms)
+{
+        int sec, frac, zone, offset;
+
+        if (!mm->valid || end - s < KT_MINUTE_PREFIX + 2 ||
+            memcmp(s, mm->prefix, KT_MINUTE_PREFIX) != 0 ||
+            read_tail(s + KT_MINUTE_PREFIX, end, &sec, &frac, &zone,
+                      &offset) == -1 ||
+            zone != mm->zone || offset != mm->offset)
+                return -1;
+        *ms = (mm->epoch + sec) * 1000 + frac;
+        return *ms < 0 || *ms > KT_MS_MAX ? -1 : 0;
 }
 
 /* "1795422833.769141" */
@@ -284,9 +341,23 @@ static enum kt_time parse_epoch(const char *s, const char *end, int64_t *ms)
 enum kt_time kt_parse_time(struct kt_zone *z, const char *s, size_t len,
                            int64_t *ms)
 {
+        return kt_parse_time_memo(z, NULL, s, len, ms);
+}
+
+void kt_minute_memo_init(struct kt_minute_memo *mm)
+{
+        mm->valid = 0;
+}
+
+enum kt_time kt_parse_time_memo(struct kt_zone *z, struct kt_minute_memo *mm,
+                                const char *s, size_t len, int64_t *ms)
+{
         const char *end = s + len;
 
-        if (len >= 5 && s[4] == '-')
-                return parse_datetime(z, s, end, ms);
+        if (len >= 5 && s[4] == '-') {
+                if (mm != NULL && same_minute(mm, s, end, ms) == 0)
+                        return KT_TIME_OK;
+                return parse_datetime(z, mm, s, end, ms);
+        }
         return parse_epoch(s, end, ms);
 }

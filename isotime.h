@@ -83,4 +83,27 @@ enum kt_time {
 enum kt_time kt_parse_time(struct kt_zone *z, const char *s, size_t len,
                            int64_t *ms);
 
+/* "2026-11-23 08:33:": what times of one minute share. */
+#define KT_MINUTE_PREFIX 17
+
+/*
+ * The minute of the last date-time one source gave: pmacct's times of a
+ * purge mostly fall in a few minutes, and a time in the minute of the one
+ * before needs only its seconds read (about 60 instructions instead of
+ * 270).  Kept by the caller, one per source.
+ */
+struct kt_minute_memo {
+        char    prefix[KT_MINUTE_PREFIX];
+        int     valid;
+        int     zone;   /* read_zone()'s: 0 an offset given, 1 local */
+        int     offset; /* seconds, when given */
+        int64_t epoch;  /* the minute, in seconds since the epoch */
+};
+
+void kt_minute_memo_init(struct kt_minute_memo *mm);
+
+/* kt_parse_time(), by mm's minute when s falls in it (mm is updated). */
+enum kt_time kt_parse_time_memo(struct kt_zone *z, struct kt_minute_memo *mm,
+                                const char *s, size_t len, int64_t *ms);
+
 #endif /* KT_ISOTIME_H */

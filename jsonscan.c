@@ -137,6 +137,7 @@ int kt_js_value(struct kt_js_scan *s, int depth, struct kt_tok *k)
         if (s->p == s->end)
                 return kt_js_unexpected(s);
         k->start = kt_js_at(s);
+        k->natural = 0; /* kt_js_member_value() reads numbers itself */
         switch (*s->p) {
         case '"':
                 return kt_js_string(s, k);
@@ -162,7 +163,7 @@ int kt_js_value(struct kt_js_scan *s, int depth, struct kt_tok *k)
                 break;
         default:
                 k->type = KT_TOK_PRIMITIVE;
-                r = kt_js_number(s);
+                r = kt_js_number(s) == -1 ? -1 : 0;
                 break;
         }
         k->end = kt_js_at(s);

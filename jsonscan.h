@@ -24,6 +24,9 @@ enum kt_tok_type { KT_TOK_OBJECT = 1, KT_TOK_ARRAY, KT_TOK_STRING,
 struct kt_tok {
         enum kt_tok_type type;
         int              start, end;
+        int              natural; /* a number: plain digits, no sign,
+                                   * fraction or exponent (not set for
+                                   * strings) */
 };
 
 /* What the scanner calls back with each member of the top object. */
@@ -211,16 +214,27 @@ static inline void kt_js_skip_digits(struct kt_js_scan *s)
                 s->p++;
 }
 
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+/*
+ * RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+ * 1 when it is a natural number in plain digits (what the validator can
+ * range-check by its digits alone), 0 when not, -1 when not a number.
+ */
 static inline __attribute__((always_inline)) int
 kt_js_number(struct kt_js_scan *s)
 {
-        if (s->p < s->end && *s->p == '-')
+        int natural = 1;
+
+        if (s->p < s->end && *s->p == '-') {
                 s->p++;
+                natural = 0;
+        }
         if (s->p == s->end || !kt_js_is_digit(*s->p))
                 return kt_js_unexpected(s);
         if (*s->p++ != '0')
                 kt_js_skip_digits(s);
+        if (s->p == s->end || (*s->p != '.' && *s->p != 'e' &&
+                               *s->p != 'E'))
+                return natural;
         if (s->p < s->end && *s->p == '.') {
                 s->p++;
                 if (s->p == s->end || !kt_js_is_digit(*s->p))
@@ -235,7 +249,7 @@ kt_js_number(struct kt_js_scan *s)
                         return kt_js_unexpected(s);
                 kt_js_skip_digits(s);
         }
-        return 0;
+        return 0; /* not plain */
 }
 
 /* Past an opening bracket: 1 when the container closes at once. */
@@ -316,7 +330,8 @@ kt_js_member_value(struct kt_js_scan *s, struct kt_tok *v)
         v->start = kt_js_at(s);
         r = kt_js_number(s);
         v->end = kt_js_at(s);
-        return r;
+        v->natural = r == 1;
+        return r == -1 ? -1 : 0;
 }
 
 /*

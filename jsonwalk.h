@@ -41,12 +41,32 @@ struct kt_member {
         unsigned char escaped;  /* 0, 1, or KT_ESCAPES_UNKNOWN */
         unsigned char known;    /* kt_scalar's: formats it is in for
                                  * certain (the transform wrote it) */
+        unsigned char natural;  /* a number in plain digits for certain
+                                 * (the scanner read it so): 0 unknown */
         int16_t       children; /* an object: the index entries after it
                                  * that are its members and theirs; -1:
                                  * not in the index (walk its text) */
 };
 
 #define KT_ESCAPES_UNKNOWN 2
+
+/*
+ * Which names an index holds, for a stage that judges names once per set
+ * of them (validate.c): two indexes from one transform with equal keys
+ * hold the same names in the same order, and the same members in each
+ * object.  shape 0: no key (the names are to be compared).
+ */
+struct kt_names_key {
+        uint64_t shape;   /* the transform's set of input names */
+        uint64_t omitted; /* which members it left out (zero times) */
+};
+
+/* An event's members, as the transform wrote them. */
+struct kt_index {
+        const struct kt_member *m; /* NULL: no index */
+        size_t                  n;
+        struct kt_names_key     names;
+};
 
 /* A walk over the members of an object or the items of an array. */
 struct kt_walk {

@@ -329,8 +329,8 @@ static int event_valid(struct app *a, const struct line *l,
         struct kt_schema_error e;
 
         *rc = 0;
-        switch (validator_check(a->val, ev->value, ev->value_len, ev->index,
-                                ev->n_index, &e)) {
+        switch (validator_check(a->val, ev->value, ev->value_len, &ev->index,
+                                &e)) {
         case V_VALID:
                 return 1;
         case V_INVALID:

@@ -2899,15 +2899,228 @@ static void nat_range(struct kt_schema *s)
         s->nat = s->nat_lo <= s->nat_hi;
 }
 
-int kt_schema_natural_range(const struct kt_schema *s, uint64_t *lo,
-                            uint64_t *hi)
+/*
+ * kt_schema_rules(): what a schema asks of a string, and of a natural
+ * number in plain digits, when simple bounds say it all.  Each rule
+ * starts as "every value" and is narrowed by every keyword that applies
+ * to its kind (allOf: each branch in turn); keywords of other kinds do
+ * not apply (an "items" says nothing of a string).  A keyword the rule
+ * cannot hold (a pattern, an enum, oneOf) makes it not simple: the
+ * caller checks such values with kt_schema_validate_scalar().
+ */
+#define RULE_DEPTH 16
+
+static void str_never(struct kt_string_rule *r)
 {
-        s = kt_schema_deref(s);
-        if (!s->nat)
+        r->min_len = 1;
+        r->max_len = 0;
+}
+
+static int str_never_is(const struct kt_string_rule *r)
+{
+        return r->min_len > r->max_len;
+}
+
+static int str_every_is(const struct kt_string_rule *r)
+{
+        return r->min_len == 0 && r->max_len == SIZE_MAX &&
+               r->all_formats == 0 && r->any_formats == 0;
+}
+
+static void str_every(struct kt_string_rule *r)
+{
+        r->simple = 1;
+        r->min_len = 0;
+        r->max_len = SIZE_MAX;
+        r->all_formats = r->any_formats = 0;
+}
+
+/* r narrowed by b: both must hold.  0 when r cannot say so. */
+static int str_and(struct kt_string_rule *r, const struct kt_string_rule *b)
+{
+        if (r->any_formats != 0 && b->any_formats != 0)
                 return 0;
-        *lo = s->nat_lo;
-        *hi = s->nat_hi;
+        if (b->min_len > r->min_len)
+                r->min_len = b->min_len;
+        if (b->max_len < r->max_len)
+                r->max_len = b->max_len;
+        r->all_formats |= b->all_formats;
+        r->any_formats |= b->any_formats;
         return 1;
+}
+
+static int str_rule(const struct kt_schema *s, struct kt_string_rule *r,
+                    int depth);
+
+/*
+ * anyOf for a string: the branches that can pass one (the others, a type
+ * integer beside a type string, drop out); one left is ANDed in, several
+ * that each ask one format alone become "one of these formats" (an
+ * address: ipv4 or ipv6), an unconstrained one passes every string.
+ */
+static int str_any_of(const struct subs *any, struct kt_string_rule *r,
+                      int depth)
+{
+        struct kt_string_rule b, one = { 0, 0, 0, 0, 0 };
+        unsigned formats = 0;
+        size_t live = 0, i;
+        int formats_only = 1;
+
+        for (i = 0; i < any->n; i++) {
+                str_every(&b);
+                if (!str_rule(any->v[i], &b, depth + 1))
+                        return 0;
+                if (str_never_is(&b))
+                        continue;
+                if (str_every_is(&b))
+                        return 1;
+                live++;
+                one = b;
+                if (b.min_len != 0 || b.max_len != SIZE_MAX ||
+                    b.any_formats != 0 ||
+                    __builtin_popcount(b.all_formats) != 1)
+                        formats_only = 0;
+                formats |= b.all_formats;
+        }
+        if (live == 0) {
+                str_never(r);
+                return 1;
+        }
+        if (live == 1)
+                return str_and(r, &one);
+        if (!formats_only || r->any_formats != 0)
+                return 0;
+        r->any_formats = formats;
+        return 1;
+}
+
+static int str_rule(const struct kt_schema *s, struct kt_string_rule *r,
+                    int depth)
+{
+        size_t i;
+
+        s = kt_schema_deref(s);
+        if (depth > RULE_DEPTH)
+                return 0;
+        if ((s->has & HAS_FALSE) ||
+            ((s->has & HAS_TYPE) && !(s->types & 1u << KT_J_STRING))) {
+                str_never(r);
+                return 1;
+        }
+        if (s->has & (HAS_PATTERN | HAS_ENUM | HAS_CONST))
+                return 0;
+        if ((s->has & HAS_MINLEN) && s->min_len > r->min_len)
+                r->min_len = s->min_len;
+        if ((s->has & HAS_MAXLEN) && s->max_len < r->max_len)
+                r->max_len = s->max_len;
+        if (s->has & HAS_FORMAT)
+                r->all_formats |= 1u << s->format;
+        if (s->one_of.n || s->not_ || s->if_ || s->then_ || s->else_)
+                return 0;
+        for (i = 0; i < s->all_of.n; i++)
+                if (!str_rule(s->all_of.v[i], r, depth + 1))
+                        return 0;
+        return s->any_of.n == 0 || str_any_of(&s->any_of, r, depth);
+}
+
+static void nat_every(struct kt_natural_rule *r)
+{
+        r->simple = 1;
+        r->lo = 0;
+        r->hi = UINT64_MAX;
+}
+
+static void nat_never(struct kt_natural_rule *r)
+{
+        r->lo = 1;
+        r->hi = 0;
+}
+
+static int nat_rule(const struct kt_schema *s, struct kt_natural_rule *r,
+                    int depth);
+
+/* anyOf for a natural number: as str_any_of(), one branch left at most. */
+static int nat_any_of(const struct subs *any, struct kt_natural_rule *r,
+                      int depth)
+{
+        struct kt_natural_rule b, one = { 0, 0, 0 };
+        size_t live = 0, i;
+
+        for (i = 0; i < any->n; i++) {
+                nat_every(&b);
+                if (!nat_rule(any->v[i], &b, depth + 1))
+                        return 0;
+                if (b.lo > b.hi)
+                        continue;
+                if (b.lo == 0 && b.hi == UINT64_MAX)
+                        return 1;
+                live++;
+                one = b;
+        }
+        if (live > 1)
+                return 0;
+        if (live == 0) {
+                nat_never(r);
+                return 1;
+        }
+        if (one.lo > r->lo)
+                r->lo = one.lo;
+        if (one.hi < r->hi)
+                r->hi = one.hi;
+        return 1;
+}
+
+static int nat_rule(const struct kt_schema *s, struct kt_natural_rule *r,
+                    int depth)
+{
+        size_t i;
+
+        s = kt_schema_deref(s);
+        if (depth > RULE_DEPTH)
+                return 0;
+        if ((s->has & HAS_FALSE) ||
+            ((s->has & HAS_TYPE) &&
+             !(s->types & (T_INTEGER | 1u << KT_J_NUMBER)))) {
+                nat_never(r);
+                return 1;
+        }
+        if (s->has & (HAS_EXMIN | HAS_EXMAX | HAS_MULT | HAS_ENUM |
+                      HAS_CONST))
+                return 0;
+        if (s->has & HAS_MIN) {
+                if (!s->min.n.exact)
+                        return 0;
+                if (!s->min.n.neg && s->min.n.mag > r->lo)
+                        r->lo = s->min.n.mag;
+        }
+        if (s->has & HAS_MAX) {
+                if (!s->max.n.exact || (s->max.n.neg && s->max.n.mag != 0))
+                        return 0;
+                if (s->max.n.mag < r->hi)
+                        r->hi = s->max.n.mag;
+        }
+        if (s->one_of.n || s->not_ || s->if_ || s->then_ || s->else_)
+                return 0;
+        for (i = 0; i < s->all_of.n; i++)
+                if (!nat_rule(s->all_of.v[i], r, depth + 1))
+                        return 0;
+        return s->any_of.n == 0 || nat_any_of(&s->any_of, r, depth);
+}
+
+void kt_schema_rules(const struct kt_schema *s, struct kt_string_rule *str,
+                     struct kt_natural_rule *nat)
+{
+        if (str->simple && !str_rule(s, str, 0))
+                str->simple = 0;
+        if (nat->simple && !nat_rule(s, nat, 0))
+                nat->simple = 0;
+}
+
+void kt_schema_rules_init(struct kt_string_rule *str,
+                          struct kt_natural_rule *nat)
+{
+        str_every(str);
+        nat_every(nat);
 }
 
 /* What is checked once everything is compiled. */

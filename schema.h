@@ -164,13 +164,36 @@ int kt_schema_member(const struct kt_schema *s, const char *name,
                      unsigned char *seen, struct kt_schema_error *e);
 
 /*
- * 1 with *lo and *hi when s is an integer type with a range and nothing
- * else: a natural number in plain digits within lo..hi is valid (ports,
- * counters; validate.c checks those in line), anything else is for
- * kt_schema_validate_scalar().
+ * What a schema asks of a string and of a natural number, when simple
+ * bounds say it all (validate.c compiles its per-member checks from
+ * them).  simple 1: a string (its content, unescaped) is valid exactly
+ * when it has min_len..max_len code points, is in every format of
+ * all_formats, and in one of any_formats when that is not 0; a natural
+ * number in plain digits is valid exactly when it is in lo..hi.  An
+ * empty range (min_len > max_len, lo > hi) says no such value is.
+ * simple 0: the schema asks more (a pattern, an enum, oneOf): use
+ * kt_schema_validate_scalar().  Values of other kinds, and numbers
+ * written otherwise (1.0, 1e3, -0), are for kt_schema_validate_scalar().
  */
-int kt_schema_natural_range(const struct kt_schema *s, uint64_t *lo,
-                            uint64_t *hi);
+struct kt_string_rule {
+        int      simple;
+        size_t   min_len, max_len;
+        unsigned all_formats, any_formats; /* 1 << enum kt_format */
+};
+
+struct kt_natural_rule {
+        int      simple;
+        uint64_t lo, hi;
+};
+
+/* Both rules as "every value", to be narrowed by kt_schema_rules(). */
+void kt_schema_rules_init(struct kt_string_rule *str,
+                          struct kt_natural_rule *nat);
+
+/* The rules narrowed by s (a value that must pass several schemas: call
+ * once with each). */
+void kt_schema_rules(const struct kt_schema *s, struct kt_string_rule *str,
+                     struct kt_natural_rule *nat);
 
 /* s's required names: how many, and the i-th (not NUL-safe: len). */
 size_t kt_schema_n_required(const struct kt_schema *s);

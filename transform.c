@@ -42,6 +42,7 @@ struct time_memo {
         enum kt_time       state;    /* KT_TIME_ZERO or KT_TIME_OK */
         int64_t            ms;
         struct kt_iso_memo iso;      /* its ISO-8601 form */
+        struct kt_minute_memo minute; /* the last date-time's minute */
 };
 
 struct rule {
@@ -120,6 +121,14 @@ struct kt_transform {
         struct kt_dups      dups;  /* the line's names, for twins */
         struct kt_shape     shape; /* the last line's names, and rules */
         int                 following; /* this line has the shape so far */
+        int                 learned;   /* this line's names are the shape */
+        uint64_t            shape_gen; /* the shape's number: new names,
+                                        * a new number (kt_names_key) */
+        size_t              at;        /* the member being written */
+        uint64_t            omitted;   /* zero times left out, by position */
+        int                 names_open; /* the index lacks some names (an
+                                         * object value's, a position
+                                         * past 63 left out) */
         enum rank           rank;  /* of the error in err */
         int                 run_start, run_end; /* input copied as it is */
         struct kt_names     out_names; /* to catch collisions */
@@ -265,7 +274,8 @@ static enum kt_time member_time(struct kt_transform *t, struct rule *r,
                 return m->state;
         }
         if (v->type == KT_TOK_STRING || v->type == KT_TOK_PRIMITIVE)
-                st = kt_parse_time(&t->zone, p, (size_t)len, ms);
+                st = kt_parse_time_memo(&t->zone, &m->minute, p,
+                                        (size_t)len, ms);
         if (st == KT_TIME_BAD) {
                 fail(t, "field %.*s: not a time: %.*s", k->end - k->start,
                      t->js + k->start, len > 40 ? 40 : len, p);
@@ -394,8 +404,10 @@ void kt_transform_set_timezone(struct kt_transform *t, kt_local_to_utc_fn fn,
         size_t i;
 
         kt_zone_set(&t->zone, fn, arg);
-        for (i = 0; i < t->n_rules; i++)
-                t->rules[i].memo.len = 0; /* local times read anew */
+        for (i = 0; i < t->n_rules; i++) { /* local times read anew */
+                t->rules[i].memo.len = 0;
+                kt_minute_memo_init(&t->rules[i].memo.minute);
+        }
 }
 
 void kt_transform_set_dt_fallback(struct kt_transform *t,
@@ -432,6 +444,8 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         size_t i, len = strlen(name);
         struct rule *r;
 
+        /* a rule changes: the shape is learnt anew, with a new key */
+        t->shape.n = 0;
         for (i = 0; i < t->n_rules; i++)
                 if (t->rules[i].name_len == len &&
                     memcmp(t->rules[i].name, name, len) == 0)
@@ -447,13 +461,13 @@ static struct rule *rule_for(struct kt_transform *t, const char *name)
         r->dt_rank = -1;
         r->capture = -1;
         kt_iso_memo_init(&r->memo.iso);
+        kt_minute_memo_init(&r->memo.minute);
         r->name = strdup(name);
         if (r->name == NULL)
                 return NULL;
         r->name_len = len;
         t->n_rules++;
         index_rules(t);
-        t->shape.n = 0; /* its rule pointers moved */
         return r;
 }
 
@@ -566,6 +580,7 @@ int kt_transform_constant(struct kt_transform *t, const char *field,
         c->name_len = strlen(name);
         t->consts_len += c->name_len + c->json_len + 6;
         t->renaming = 1;
+        t->shape.n = 0; /* the events' names change: a new key */
         return 0;
 }
 
@@ -738,6 +753,7 @@ static inline void index_set(struct kt_member *m, const char *name,
         m->kind = (unsigned char)kind;
         m->escaped = kind == KT_J_STRING ? KT_ESCAPES_UNKNOWN : 0;
         m->known = 0;
+        m->natural = 0;
         m->children = kind == KT_J_OBJECT ? -1 : 0;
 }
 
@@ -750,6 +766,8 @@ static inline int index_add(struct kt_transform *t, const char *name,
                 return 0;
         if (index_room(t) == -1)
                 return -1;
+        if (kind == KT_J_OBJECT)
+                t->names_open = 1;
         index_set(&t->index[t->n_index++], name, name_len, kind, value, len);
         return 0;
 }
@@ -796,8 +814,11 @@ static inline int index_tok(struct kt_transform *t, const char *name,
         if (v->type == KT_TOK_STRING)
                 return index_add(t, name, name_len, KT_J_STRING, p,
                                  (size_t)(v->end - v->start));
-        return index_add(t, name, name_len, kind_of(p), p,
-                         (size_t)(v->end - v->start));
+        if (index_add(t, name, name_len, kind_of(p), p,
+                      (size_t)(v->end - v->start)) == -1)
+                return -1;
+        t->index[t->n_index - 1].natural = (unsigned char)v->natural;
+        return 0;
 }
 
 /* ", "name": " */
@@ -835,13 +856,27 @@ static int put_integer(struct kt_transform *t, const struct kt_tok *k,
                               memcmp(s + 1, "9223372036854775808", 19) <= 0
                                   : digits < 20 ||
                               memcmp(s, "18446744073709551615", 20) <= 0)))) {
-                if (put_field(t, name, name_len, s, (size_t)len) == -1)
+                if (put_field(t, name, name_len, s, (size_t)len) == -1 ||
+                    index_add(t, name, name_len, KT_J_NUMBER, s,
+                              (size_t)len) == -1)
                         return -1;
-                return index_add(t, name, name_len, KT_J_NUMBER, s,
-                                 (size_t)len);
+                if (t->indexing) /* digits, a sign, or a number token */
+                        t->index[t->n_index - 1].natural =
+                                v->type == KT_TOK_STRING ? !neg :
+                                (unsigned char)v->natural;
+                return 0;
         }
         return fail(t, "field %.*s: not an integer: %.*s", k->end - k->start,
                     t->js + k->start, len > 40 ? 40 : len, s);
+}
+
+/* The member being written is left out of the event: its key says so. */
+static void left_out(struct kt_transform *t)
+{
+        if (t->at < 64)
+                t->omitted |= (uint64_t)1 << t->at;
+        else
+                t->names_open = 1;
 }
 
 /* A time field: replaced by ISO-8601 UTC, or left out when zero. */
@@ -860,8 +895,10 @@ static int put_time(struct kt_transform *t, struct rule *r,
                 st = member_time(t, r, k, v, &ms);
         if (st == KT_TIME_BAD)
                 return -1;
-        if (st == KT_TIME_ZERO)
+        if (st == KT_TIME_ZERO) {
+                left_out(t);
                 return 0;
+        }
         if (room(t, name_len + KT_ISO_LEN + 8) == -1)
                 return -1;
         put_name(t, name, name_len);
@@ -1028,6 +1065,8 @@ static void learn_shape(struct kt_transform *t)
         if (t->following || t->rank >= RANK_DUPLICATE ||
             kt_shape_learn(&t->shape, &t->dups) == -1)
                 return; /* the shape is only a shortcut */
+        t->learned = 1;
+        t->shape_gen++;
         for (i = 0; i < t->shape.n; i++) {
                 sn = &t->shape.name[i];
                 sn->value = find_rule(t, t->shape.text + sn->start,
@@ -1110,6 +1149,7 @@ member(void *opaque, const struct kt_tok *k,
 
         if (kt_dups_push(&t->dups, k->start, k->end - k->start) == -1)
                 return fail(t, "out of memory");
+        t->at = i;
         if (t->following && kt_shape_has(&t->shape, i, name, len)) {
                 r = t->shape.name[i].value;
         } else {
@@ -1238,6 +1278,23 @@ static int put_constants(struct kt_transform *t)
         return 0;
 }
 
+/*
+ * The names of the event: those of the shape the line followed to its
+ * end (or that was learnt from it), less the members left out, and the
+ * envelope's and the constants', which never change.  The rules that
+ * decide which members are written and how they are named are set
+ * before the first line.  fuzz_transform checks the claim.
+ */
+static void names_key(const struct kt_transform *t, struct kt_names_key *k)
+{
+        k->shape = k->omitted = 0;
+        if (t->names_open || !(t->following || t->learned) ||
+            t->dups.n_keys != t->shape.n)
+                return;
+        k->shape = t->shape_gen;
+        k->omitted = t->omitted;
+}
+
 static void set_key(struct kt_transform *t, struct kt_event *ev)
 {
         const struct kt_tok *v = &t->role_key;
@@ -1267,6 +1324,9 @@ static int start_line(struct kt_transform *t, const char *line)
                 t->dt_hit[i].state = DT_ABSENT;
         kt_dups_reset(&t->dups, line);
         t->following = t->shape.n > 0;
+        t->learned = 0;
+        t->omitted = 0;
+        t->names_open = 0;
         kt_names_reset(&t->out_names);
         t->run_start = -1;
         t->out_len = 0;
@@ -1314,8 +1374,11 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
         set_key(t, ev);
         ev->fields = t->captured;
         ev->n_fields = t->n_captured;
-        ev->index = t->indexing ? t->index : NULL;
-        ev->n_index = t->n_index;
+        if (t->indexing) {
+                ev->index.m = t->index;
+                ev->index.n = t->n_index;
+                names_key(t, &ev->index.names);
+        }
         ev->value = t->out;
         ev->value_len = t->out_len;
         ev->timestamp_ms = dt;

@@ -66,8 +66,7 @@ struct kt_event {
         int64_t        purged_entries; /* purge_close's count, or -1 */
         const struct kt_value *fields; /* the captured, by slot */
         size_t         n_fields;
-        const struct kt_member *index; /* kt_transform_set_index(), or NULL */
-        size_t         n_index;
+        struct kt_index index;     /* kt_transform_set_index(); m NULL */
 };
 
 /* What the event time falls back to when no dt source field has a time. */

@@ -42,12 +42,13 @@ void validator_close(struct validator *v);
 
 /*
  * Checks event[0..len), one valid JSON value (the transform's output).
- * index[0..n_index): its members as the transform wrote them, or NULL:
- * the fast path walks the event.  V_INVALID fills *e.
+ * ix: its members as the transform wrote them, or NULL: the fast path
+ * walks the event.  The keys of ix (kt_names_key) must all come from one
+ * transform.  V_INVALID fills *e.
  */
 enum v_verdict validator_check(struct validator *v, const char *event,
-                               size_t len, const struct kt_member *index,
-                               size_t n_index, struct kt_schema_error *e);
+                               size_t len, const struct kt_index *ix,
+                               struct kt_schema_error *e);
 
 /* How many events took the general path (for the stats and the tests). */
 unsigned long long validator_general_count(const struct validator *v);

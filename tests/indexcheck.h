@@ -9,6 +9,7 @@
 #define KT_INDEXCHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats.h"
@@ -93,6 +94,98 @@ static int kt_index_check(const char *event, size_t len,
                 return -1;
         }
         return ixc_object(&top, ix, n, why, whylen);
+}
+
+/*
+ * Names keys (jsonwalk.h's struct kt_names_key) against the names they
+ * stand for: two indexes of one transform with equal keys must hold the
+ * same names in the same order, with the same members in each object.
+ * One memo per transform; the last KC_KEYS keys are remembered.
+ */
+#define KC_KEYS 64
+
+struct kt_key_check {
+        struct kt_names_key key[KC_KEYS];
+        char               *names[KC_KEYS];
+        size_t              n, next;
+};
+
+/* The names of ix end to end, each with its children and whether it is
+ * an object: "4:meta{4,". */
+static char *kc_names(const struct kt_index *ix)
+{
+        size_t i, cap = 64, len = 0;
+        char *s = malloc(cap), *p;
+
+        for (i = 0; s != NULL && i < ix->n; i++) {
+                const struct kt_member *m = &ix->m[i];
+                size_t need = len + m->name_len + 32;
+
+                if (need > cap) {
+                        cap = need * 2;
+                        if ((p = realloc(s, cap)) == NULL) {
+                                free(s);
+                                return NULL;
+                        }
+                        s = p;
+                }
+                len += (size_t)snprintf(s + len, cap - len, "%u:%.*s%c%d,",
+                                        (unsigned)m->name_len,
+                                        (int)m->name_len, m->name,
+                                        m->kind == KT_J_OBJECT ? '{' : '=',
+                                        (int)m->children);
+        }
+        return s;
+}
+
+static void kt_key_check_free(struct kt_key_check *kc)
+{
+        size_t i;
+
+        for (i = 0; i < kc->n; i++)
+                free(kc->names[i]);
+        kc->n = kc->next = 0;
+}
+
+/* 0, or -1 with why: ix's key stood for other names before. */
+static int kt_key_check(struct kt_key_check *kc, const struct kt_index *ix,
+                        char *why, size_t whylen)
+{
+        char *names;
+        size_t i;
+
+        if (ix->m == NULL || ix->names.shape == 0)
+                return 0;
+        if ((names = kc_names(ix)) == NULL) {
+                snprintf(why, whylen, "out of memory");
+                return -1;
+        }
+        for (i = 0; i < kc->n; i++) {
+                if (kc->key[i].shape != ix->names.shape ||
+                    kc->key[i].omitted != ix->names.omitted)
+                        continue;
+                if (strcmp(kc->names[i], names) != 0) {
+                        snprintf(why, whylen, "key %llu/%llx stands for "
+                                 "\"%.300s\" and for \"%.300s\"",
+                                 (unsigned long long)ix->names.shape,
+                                 (unsigned long long)ix->names.omitted,
+                                 kc->names[i], names);
+                        free(names);
+                        return -1;
+                }
+                free(names);
+                return 0;
+        }
+        if (kc->n < KC_KEYS) {
+                i = kc->n++;
+        } else { /* the oldest makes room */
+                i = kc->next;
+                free(kc->names[i]);
+                kc->next = (kc->next + 1) % KC_KEYS;
+        }
+        kc->key[i] = ix->names;
+        kc->names[i] = names;
+        return 0;
 }
 
 #endif /* KT_INDEXCHECK_H */

@@ -93,6 +93,9 @@ static void test_iso_memo_matches_formatter(void **state)
                 T0, T0, T0 + 1, T0 + 86399999, T0 + 86400000, T0,
                 0, 86399999, 86400000, INT64_C(951782400000) /* 2000-02-29 */,
                 KT_MS_MAX, KT_MS_MAX - 1, T0 + 3600000,
+                /* within a minute, and across one */
+                T0 + 1000, T0 + 59999, T0 + 60000, T0 + 60999, T0 + 59999,
+                T0 + 119999, T0 + 120000,
         };
         struct kt_iso_memo m;
         char iso[KT_ISO_LEN + 1];
@@ -383,6 +386,67 @@ static void test_dst_europe_paris(void **state)
         tzset();
 }
 
+/*
+ * The minute memo (kt_parse_time_memo) gives what a full parse gives,
+ * time after time: seconds of one minute, another zone on the same
+ * minute, bad seconds, the other separator, zero and epoch times, in
+ * UTC and through a local zone.
+ */
+static void test_minute_memo_agrees(void **state)
+{
+        static const char *const seq[] = {
+                "2026-11-22 18:01:05.673440", "2026-11-22 18:01:06.1",
+                "2026-11-22 18:01:59", "2026-11-22 18:01:60",
+                "2026-11-22 18:01:07Z", "2026-11-22 18:01:07+02:00",
+                "2026-11-22 18:01:08+02:00", "2026-11-22 18:01:08-05:30",
+                "2026-11-22 18:01:09", "2026-11-22 18:01:9",
+                "2026-11-22 18:01:09.", "2026-11-22 18:01:09.1234567890",
+                "2026-11-22T18:01:10.5", "2026-11-22 18:01:10x",
+                "0000-00-00 00:00:00.000000", "2026-11-22 18:01:11",
+                "1795422833.769141", "2026-11-22 18:02:00",
+                "2026-11-22 18:01:12", "2026-10-25 02:30:00",
+                "2026-10-25 02:30:59.999", "2026-10-25 03:30:00",
+                "2026-02-29 10:00:00", "2026-02-28 10:00:00",
+                "2026-02-28 10:00:01",
+        };
+        char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+        int calls = 0;
+
+        (void)state;
+        setenv("TZ", "Europe/Paris", 1);
+        tzset();
+        for (int local = 0; local < 2; local++) {
+                struct kt_zone za, zb;
+                struct kt_minute_memo mm;
+
+                kt_zone_set(&za, local ? mktime_fn : NULL, &calls);
+                kt_zone_set(&zb, local ? mktime_fn : NULL, &calls);
+                kt_minute_memo_init(&mm);
+                for (int round = 0; round < 2; round++)
+                        for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]);
+                             i++) {
+                                int64_t a = -7, b = -7;
+                                int ra = kt_parse_time(&za, seq[i],
+                                                       strlen(seq[i]), &a);
+                                int rb = kt_parse_time_memo(&zb, &mm, seq[i],
+                                                            strlen(seq[i]),
+                                                            &b);
+
+                                if (ra != rb || (ra == KT_TIME_OK && a != b))
+                                        fail_msg("%s (local %d): %d %" PRId64
+                                                 ", by the minute %d %" PRId64,
+                                                 seq[i], local, ra, a, rb, b);
+                        }
+        }
+        if (old) {
+                setenv("TZ", old, 1);
+                tfree(old);
+        } else {
+                unsetenv("TZ");
+        }
+        tzset();
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -401,6 +465,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test_teardown(test_parse_time_sweep, cleanup),
                 cmocka_unit_test_teardown(test_local_fn_cache, cleanup),
                 cmocka_unit_test_teardown(test_dst_europe_paris, cleanup),
+                cmocka_unit_test_teardown(test_minute_memo_agrees, cleanup),
         };
 
         if (argc > 1)

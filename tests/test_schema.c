@@ -934,6 +934,159 @@ static void test_member(void **state)
         }
 }
 
+/* --- kt_schema_rules ------------------------------------------------ */
+
+/* Code points of a UTF-8 string. */
+static size_t code_points(const char *p)
+{
+        size_t n = 0;
+
+        for (; *p; p++)
+                n += ((unsigned char)*p & 0xc0) != 0x80;
+        return n;
+}
+
+/* The string rule's verdict on p, worked out here, apart from schema.c. */
+static int str_rule_says(const struct kt_string_rule *r, const char *p)
+{
+        size_t cp = code_points(p), len = strlen(p);
+        unsigned f;
+        int any = r->any_formats == 0;
+
+        if (cp < r->min_len || cp > r->max_len)
+                return 0;
+        for (f = 0; f < 32; f++) {
+                if ((r->all_formats & 1u << f) &&
+                    !kt_format_ok((enum kt_format)f, p, len))
+                        return 0;
+                if ((r->any_formats & 1u << f) &&
+                    kt_format_ok((enum kt_format)f, p, len))
+                        any = 1;
+        }
+        return any;
+}
+
+struct rule_case {
+        const char *schema;
+        int         str_simple, nat_simple;
+};
+
+static const struct rule_case rule_cases[] = {
+        { "{}", 1, 1 },
+        { "true", 1, 1 },
+        { "false", 1, 1 },
+        { "{\"type\": \"integer\", \"minimum\": 0, \"maximum\": 65535}",
+          1, 1 },
+        { "{\"type\": \"string\", \"minLength\": 1}", 1, 1 },
+        { "{\"type\": \"string\", \"format\": \"date-time\", "
+          "\"maxLength\": 128}", 1, 1 },
+        /* an address */
+        { "{\"type\": \"string\", \"anyOf\": [{\"format\": \"ipv4\"}, "
+          "{\"format\": \"ipv6\"}]}", 1, 1 },
+        /* a protocol: a name or a number */
+        { "{\"anyOf\": [{\"type\": \"string\", \"minLength\": 1, "
+          "\"maxLength\": 32}, {\"type\": \"integer\", \"minimum\": 0, "
+          "\"maximum\": 255}]}", 1, 1 },
+        /* items say nothing of a string */
+        { "{\"type\": [\"string\", \"array\"], \"items\": {\"type\": "
+          "\"string\"}}", 1, 1 },
+        { "{\"allOf\": [{\"minLength\": 2}, {\"maxLength\": 3}, "
+          "{\"minimum\": 5}, {\"maximum\": 9}]}", 1, 1 },
+        { "{\"$ref\": \"#/definitions/p\", \"definitions\": {\"p\": "
+          "{\"maximum\": 7, \"maxLength\": 1}}}", 1, 1 },
+        { "{\"anyOf\": [{\"format\": \"ipv4\"}, {}]}", 1, 1 },
+        { "{\"anyOf\": [{\"type\": \"null\"}, {\"type\": \"boolean\"}]}",
+          1, 1 },
+        { "{\"minimum\": -5, \"maximum\": 0}", 1, 1 },
+        { "{\"minimum\": 2.5}", 1, 0 },
+        { "{\"exclusiveMinimum\": 0}", 1, 0 },
+        { "{\"multipleOf\": 2}", 1, 0 },
+        { "{\"maximum\": 18446744073709551616}", 1, 0 },
+        { "{\"pattern\": \"^a\"}", 0, 1 },
+        { "{\"enum\": [\"a\", 1]}", 0, 0 },
+        { "{\"oneOf\": [{\"maxLength\": 1}]}", 0, 0 },
+        { "{\"not\": {\"maxLength\": 1}}", 0, 0 },
+        /* two ranges, two lengths: no one bound says them */
+        { "{\"anyOf\": [{\"maximum\": 1}, {\"minimum\": 5}]}", 1, 0 },
+        { "{\"anyOf\": [{\"maxLength\": 1}, {\"minLength\": 5}]}", 0, 1 },
+        /* one of two formats, then one of two more */
+        { "{\"allOf\": [{\"anyOf\": [{\"format\": \"ipv4\"}, {\"format\": "
+          "\"ipv6\"}]}, {\"anyOf\": [{\"format\": \"uuid\"}, {\"format\": "
+          "\"date\"}]}]}", 0, 1 },
+};
+
+static const char *const rule_strings[] = {
+        "", "a", "ab", "abcd", "10.64.39.233", "256.1.1.1", "2001:db8::1",
+        "::", "2026-11-23T08:33:20.731Z", "2026-11-23",
+        "b95453ad-00af-4662-b3e8-03b56e6564f0", "\xc3\xa9t\xc3\xa9", "tcp",
+};
+
+static const char *const rule_naturals[] = {
+        "0", "1", "5", "7", "9", "255", "256", "65535", "65536",
+        "18446744073709551615",
+};
+
+/* Where the rules are simple, they say what the scalar check says. */
+static void rules_agree(const char *schema, const struct kt_schema *s,
+                        const struct kt_string_rule *str,
+                        const struct kt_natural_rule *nat)
+{
+        struct kt_scalar sc;
+        size_t i;
+        int want;
+
+        memset(&sc, 0, sizeof(sc));
+        for (i = 0; str->simple && i < sizeof(rule_strings) /
+                                        sizeof(rule_strings[0]); i++) {
+                sc.kind = KT_J_STRING;
+                sc.text = rule_strings[i];
+                sc.len = strlen(rule_strings[i]);
+                want = kt_schema_validate_scalar(s, &sc, "", &E) == 0;
+                if (str_rule_says(str, rule_strings[i]) != want)
+                        fail_msg("%s: \"%s\": the rule says %d", schema,
+                                 rule_strings[i], !want);
+        }
+        for (i = 0; nat->simple && i < sizeof(rule_naturals) /
+                                        sizeof(rule_naturals[0]); i++) {
+                uint64_t n = strtoull(rule_naturals[i], NULL, 10);
+
+                sc.kind = KT_J_NUMBER;
+                sc.text = rule_naturals[i];
+                sc.len = strlen(rule_naturals[i]);
+                want = kt_schema_validate_scalar(s, &sc, "", &E) == 0;
+                if ((n >= nat->lo && n <= nat->hi) != want)
+                        fail_msg("%s: %s: the rule says %d", schema,
+                                 rule_naturals[i], !want);
+        }
+}
+
+/*
+ * Each schema: simple or not as expected, and where simple, the rules
+ * say what kt_schema_validate_scalar() says of every sample string and
+ * natural number.
+ */
+static void test_rules(void **state)
+{
+        struct kt_string_rule str;
+        struct kt_natural_rule nat;
+        size_t c;
+
+        (void)state;
+        for (c = 0; c < sizeof(rule_cases) / sizeof(rule_cases[0]); c++) {
+                const struct rule_case *rc = &rule_cases[c];
+                const struct kt_schema *s = mk(rc->schema);
+
+                kt_schema_rules_init(&str, &nat);
+                kt_schema_rules(s, &str, &nat);
+                if (str.simple != rc->str_simple ||
+                    nat.simple != rc->nat_simple)
+                        fail_msg("%s: simple %d/%d, want %d/%d", rc->schema,
+                                 str.simple, nat.simple, rc->str_simple,
+                                 rc->nat_simple);
+                rules_agree(rc->schema, s, &str, &nat);
+        }
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -958,6 +1111,7 @@ int main(int argc, char **argv)
                                           teardown),
                 cmocka_unit_test_teardown(test_one_pass, teardown),
                 cmocka_unit_test_teardown(test_member, teardown),
+                cmocka_unit_test_teardown(test_rules, teardown),
                 cmocka_unit_test_teardown(test_numbers_oracle, teardown),
                 cmocka_unit_test_teardown(test_integer_oracle, teardown),
         };

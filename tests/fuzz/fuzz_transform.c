@@ -374,16 +374,28 @@ static const struct member *find(const struct member *m, long n,
 
 /* --- running the transform ------------------------------------------------ */
 
-/* An event's member index says what the event says (indexcheck.h). */
-static void check_index(const struct kt_event *ev)
+/* The names each key of each transform stood for (indexcheck.h). */
+static struct kt_key_check keys[N_TZ];
+
+/*
+ * An event's member index says what the event says, and its key stands
+ * for the same names as before (indexcheck.h).
+ */
+static void check_index(const struct kt_transform *t,
+    const struct kt_event *ev)
 {
 	char why[1024];
+	size_t i;
 
-	if (ev->index == NULL)
+	if (ev->index.m == NULL)
 		return;
-	if (kt_index_check(ev->value, ev->value_len, ev->index, ev->n_index,
+	if (kt_index_check(ev->value, ev->value_len, ev->index.m, ev->index.n,
 	    why, sizeof(why)) == -1)
 		violated("index", "%s", why);
+	for (i = 0; i < N_TZ; i++)
+		if (tf[i] == t && kt_key_check(&keys[i], &ev->index, why,
+		    sizeof(why)) == -1)
+			violated("names key", "%s", why);
 }
 
 static void run(struct kt_transform *t, const char *line, size_t len,
@@ -399,7 +411,7 @@ static void run(struct kt_transform *t, const char *line, size_t len,
 	if (o->st == KT_EVENT) {
 		o->value = xmalloc(ev.value_len);
 		memcpy(o->value, ev.value, ev.value_len);
-		check_index(&ev);
+		check_index(t, &ev);
 	}
 	o->key = ev.key;
 	o->key_len = ev.key_len;

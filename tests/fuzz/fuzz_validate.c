@@ -44,8 +44,8 @@ static void check_event(struct validator *fast, struct validator *general,
                 return;
         memset(&ef, 0, sizeof(ef));
         memset(&eg, 0, sizeof(eg));
-        rf = validator_check(fast, event, len, NULL, 0, &ef);
-        rg = validator_check(general, event, len, NULL, 0, &eg);
+        rf = validator_check(fast, event, len, NULL, &ef);
+        rg = validator_check(general, event, len, NULL, &eg);
         if (rf == V_NOMEM || rg == V_NOMEM)
                 return;
         if (rf != rg) {
