@@ -65,10 +65,17 @@ static int is_digit(char c)
         return c >= '0' && c <= '9';
 }
 
+/* Hex digits by byte: one load a test (an IPv6 address has up to 32). */
+static const unsigned char hex_digit[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+        ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
+
 static int is_hex(char c)
 {
-        return is_digit(c) || (c >= 'a' && c <= 'f') ||
-               (c >= 'A' && c <= 'F');
+        return hex_digit[(unsigned char)c];
 }
 
 static int is_alnum(char c)
