@@ -258,12 +258,7 @@ static int grow(void *pp, size_t *cap, size_t need, size_t size)
         return 0;
 }
 
-/* The entry after entry i and its members (in the index, or a shape). */
-static inline size_t next_entry(const struct kt_member *m, size_t i)
-{
-        return i + 1 + (m[i].children > 0 ? (size_t)m[i].children : 0);
-}
-
+/* The slot after slot i and its members'. */
 static inline size_t next_slot(const struct v_shape *sh, size_t i)
 {
         return i + 1 + (sh->slot[i].children > 0 ?

@@ -335,6 +335,18 @@ static void test_local_fn_cache(void **state)
         done(t);
 }
 
+/* TZ as it was (old: a copy of its value, or NULL when it was unset). */
+static void tz_restore(char *old)
+{
+        if (old) {
+                setenv("TZ", old, 1);
+                tfree(old);
+        } else {
+                unsetenv("TZ");
+        }
+        tzset();
+}
+
 static void test_dst_europe_paris(void **state)
 {
         (void)state;
@@ -377,13 +389,7 @@ static void test_dst_europe_paris(void **state)
         check_pt(&zone, "2026-10-25 01:30:00", 1, INT64_C(1792884600000));
         check_pt(&zone, "2026-10-25 03:30:00", 1, INT64_C(1792895400000));
         done(t);
-        if (old) {
-                setenv("TZ", old, 1);
-                tfree(old);
-        } else {
-                unsetenv("TZ");
-        }
-        tzset();
+        tz_restore(old);
 }
 
 /*
@@ -438,13 +444,7 @@ static void test_minute_memo_agrees(void **state)
                                                  seq[i], local, ra, a, rb, b);
                         }
         }
-        if (old) {
-                setenv("TZ", old, 1);
-                tfree(old);
-        } else {
-                unsetenv("TZ");
-        }
-        tzset();
+        tz_restore(old);
 }
 
 /* An argument runs only the tests whose names match it (* and ? work). */
