@@ -30,7 +30,7 @@ DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
 	procps strace libpcre2-dev json-schema-test-suite python3-jsonschema \
-	python3-rfc3339
+	python3-rfc3339 zlib1g-dev
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
@@ -75,6 +75,9 @@ $(BUILD)/test_validate: tests/test_validate.c tests/indexcheck.h \
 		$(BUILD)/formats.o $(TRANSFORM_OBJS)
 	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
 	  -lcmocka -o $@
+
+$(BUILD)/test_spool: tests/test_spool.c $(BUILD)/spool.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -lz -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@

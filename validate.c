@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "formats.h"
+#include "grow.h"
 #include "jsonwalk.h"
 #include "names.h"
 #include "validate.h"
@@ -242,22 +243,6 @@ static enum v_verdict check_general(struct validator *v, const char *event,
 
 /* --- the fast path --------------------------------------------------- */
 
-static int grow(void *pp, size_t *cap, size_t need, size_t size)
-{
-        size_t n = *cap ? *cap : 16;
-        void *p;
-
-        if (need <= *cap)
-                return 0;
-        while (n < need)
-                n *= 2;
-        if ((p = realloc(*(void **)pp, n * size)) == NULL)
-                return -1;
-        *(void **)pp = p;
-        *cap = n;
-        return 0;
-}
-
 /* The slot after slot i and its members'. */
 static inline size_t next_slot(const struct v_shape *sh, size_t i)
 {
@@ -278,7 +263,7 @@ static int walk_object(struct validator *v, const struct kt_wval *obj,
 
         kt_walk_begin(&w, obj);
         while (kt_walk_next_member(&w, &name, &value)) {
-                if (grow(&v->walked, &v->walked_cap, v->n_walked + 1,
+                if (kt_grow(&v->walked, &v->walked_cap, v->n_walked + 1,
                          sizeof(*v->walked)) == -1)
                         return -1;
                 at = v->n_walked++;
@@ -341,8 +326,8 @@ static int shape_add(struct v_shape *sh, size_t k, const struct kt_member *m)
         size_t old = sh->cap;
         struct v_slot *sl;
 
-        if (grow(&sh->slot, &sh->cap, k + 1, sizeof(*sh->slot)) == -1 ||
-            grow(&sh->text, &sh->text_cap, sh->text_len + m->name_len + 1,
+        if (kt_grow(&sh->slot, &sh->cap, k + 1, sizeof(*sh->slot)) == -1 ||
+            kt_grow(&sh->text, &sh->text_cap, sh->text_len + m->name_len + 1,
                  1) == -1)
                 return -1;
         for (; old < sh->cap; old++)
@@ -397,9 +382,9 @@ static int object_names(struct validator *v, const struct v_shape *sh,
 {
         size_t i, k = 0, off = 0;
 
-        if (grow(&v->names, &v->names_cap, to - from + 1,
+        if (kt_grow(&v->names, &v->names_cap, to - from + 1,
                  sizeof(*v->names)) == -1 ||
-            grow(&v->scratch, &v->scratch_cap, sh->text_len + 1, 1) == -1)
+            kt_grow(&v->scratch, &v->scratch_cap, sh->text_len + 1, 1) == -1)
                 return -1;
         for (i = from; i < to; i = next_slot(sh, i), k++) {
                 v->names[k].len = kt_json_unescape(sh->text +
@@ -510,7 +495,7 @@ static int judge_object(struct validator *v, struct v_shape *sh,
 
         if (object_names(v, sh, from, to, &n) == -1 ||
             (r = has_twins(v, n)) == -1 ||
-            grow(&v->seen, &v->seen_cap, n_req + 1, 1) == -1)
+            kt_grow(&v->seen, &v->seen_cap, n_req + 1, 1) == -1)
                 return -1;
         if (r == 1)
                 return 0;
@@ -593,7 +578,7 @@ static int shape_checks(struct v_shape *sh)
                 sl = &sh->slot[i];
                 if (sl->step != STEP_VALUE)
                         continue;
-                if (grow(&sh->check, &sh->checks_cap, sh->n_checks + 1,
+                if (kt_grow(&sh->check, &sh->checks_cap, sh->n_checks + 1,
                          sizeof(*sh->check)) == -1)
                         return -1;
                 c = &sh->check[sh->n_checks++];
@@ -675,7 +660,7 @@ static int unescaped(struct validator *v, const struct kt_member *m,
         if (m->escaped == 0 || (m->escaped == KT_ESCAPES_UNKNOWN &&
                                 memchr(m->value, '\\', m->value_len) == NULL))
                 return 0;
-        if (grow(&v->scratch, &v->scratch_cap, m->value_len + 1, 1) == -1)
+        if (kt_grow(&v->scratch, &v->scratch_cap, m->value_len + 1, 1) == -1)
                 return -1;
         *len = kt_json_unescape(m->value, m->value_len, v->scratch);
         *p = v->scratch;
