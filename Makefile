@@ -5,7 +5,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BUILD   ?= build
 CC      ?= cc
-PKGS     = rdkafka json-c uuid libcrypto libpcre2-8
+PKGS     = rdkafka json-c uuid libcrypto libpcre2-8 zlib
 # -Werror only where the compiler is known (check, CI): a newer compiler's
 # new warning must not stop a user's build.
 CWARN   ?= -Wall -Wextra
@@ -18,7 +18,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
-	formats.c errevent.c
+	formats.c errevent.c spool.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.

@@ -103,6 +103,32 @@ static inline void account_produced(struct account *acc)
         acc->c.produced++;
 }
 
+/* The spool (spool.dir): an event written to it, or sent from it. */
+static inline void account_spooled(struct account *acc)
+{
+        acc->c.spooled++;
+}
+
+static inline void account_replayed(struct account *acc)
+{
+        acc->c.replayed++;
+}
+
+/* At the start: events an earlier run left in the spool, and its frames
+ * found cut short or spoilt (lost in a crash: said on stderr). */
+static inline void account_carried(struct account *acc, uint64_t events,
+                                   uint64_t lost)
+{
+        acc->c.carried += events;
+        acc->c.spool_lost += lost;
+}
+
+/* At the end: the events left in the spool for the next run. */
+static inline void account_kept(struct account *acc, uint64_t events)
+{
+        acc->c.kept = events;
+}
+
 /* Not a record (invalid, or too_long when l->too_long): lost. */
 void account_invalid(struct account *acc, const struct line *l,
                      const char *why);

@@ -32,6 +32,9 @@ static const char *const output_names[] = { "kafka", "stdout", NULL };
 static const char *const timestamp_names[] = { "dt", "ingest", NULL };
 static const char *const fallback_names[] = { "ingest", "reject", NULL };
 static const char *const bool_names[] = { "false", "true", NULL };
+static const char *const fsync_names[] = { "interval", "always", "never",
+                                           NULL };
+static const char *const spool_mode_names[] = { "overflow", "always", NULL };
 
 #define STR(n, f) { n, K_STRING, offsetof(struct conf, f), 0, 0, NULL }
 #define NUM(n, f, lo, hi) { n, K_NUMBER, offsetof(struct conf, f), lo, hi, NULL }
@@ -71,6 +74,12 @@ static const struct key keys[] = {
         NUM("queue.high.messages", queue_high_messages, 2, 10000000),
         NUM("queue.high.bytes", queue_high_bytes, 4096, 1LL << 40),
         NUM("topic.max", topic_max, 1, CONF_TOPICS_LIMIT),
+        PATH("spool.dir", spool_dir),
+        NUM("spool.max.bytes", spool_max_bytes, 1LL << 20, 1LL << 50),
+        NUM("spool.segment.bytes", spool_segment_bytes, 4096, 1LL << 30),
+        CHOICE("spool.fsync", spool_fsync, fsync_names),
+        NUM("spool.fsync.interval.ms", spool_fsync_interval_ms, 1, 3600000),
+        CHOICE("spool.mode", spool_mode, spool_mode_names),
 };
 
 /* Old names, still accepted (deprecated in kafkatee-pipe(1)). */
@@ -115,6 +124,11 @@ void conf_init(struct conf *c)
                 { "stats.rdkafka", "false" },
                 { "stall.timeout.ms", "60000" },
                 { "topic.max", "64" },
+                { "spool.max.bytes", "1073741824" },
+                { "spool.segment.bytes", "16777216" },
+                { "spool.fsync", "interval" },
+                { "spool.fsync.interval.ms", "1000" },
+                { "spool.mode", "overflow" },
         };
         char err[256];
         size_t i;

@@ -29,6 +29,9 @@
 enum conf_output { CONF_OUTPUT_KAFKA, CONF_OUTPUT_STDOUT };
 enum conf_timestamp { CONF_TIMESTAMP_DT, CONF_TIMESTAMP_INGEST };
 enum conf_dt_fallback { CONF_DT_FALLBACK_INGEST, CONF_DT_FALLBACK_REJECT };
+/* spool.fsync and spool.mode, in the order of their names. */
+enum conf_fsync { CONF_FSYNC_INTERVAL, CONF_FSYNC_ALWAYS, CONF_FSYNC_NEVER };
+enum conf_spool_mode { CONF_SPOOL_OVERFLOW, CONF_SPOOL_ALWAYS };
 
 struct kv {
         char *key;
@@ -57,6 +60,11 @@ struct conf {
         long long queue_high_messages, queue_high_bytes;
         long long stats_interval_ms, stall_timeout_ms;
         long long topic_max;    /* distinct topics a run produces to */
+        char     *spool_dir;    /* spool.dir: the disk spool when set */
+        long long spool_max_bytes, spool_segment_bytes;
+        enum conf_fsync      spool_fsync;
+        long long            spool_fsync_interval_ms;
+        enum conf_spool_mode spool_mode;
         struct kvlist kafka;    /* kafka.PROP: librdkafka properties */
         struct kvlist rename;   /* field.rename.FROM = TO */
         struct kvlist constant; /* field.const.NAME = VALUE */

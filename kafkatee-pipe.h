@@ -21,6 +21,7 @@
 #include "transform.h"
 #include "validate.h"
 #include "errevent.h"
+#include "spool.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -28,6 +29,7 @@ enum {
         EXIT_USAGE = 1,
         EXIT_FATAL = 2,
         EXIT_LOST = 3,
+        EXIT_KEPT = 4,  /* nothing lost, events kept in the spool */
 };
 
 struct stats_state {
@@ -83,6 +85,11 @@ struct app {
         struct output    *out;      /* NULL until opened */
         struct msgpool    pool;
         struct msg       *pending;  /* refused with QUEUE_FULL, retried */
+        struct spool     *spool;    /* spool.dir, or NULL */
+        struct msg       *replay;   /* sent from the spool, refused with
+                                     * QUEUE_FULL: sent again first */
+        int               spool_full; /* it refused an event: stdin waits */
+        ev_timer          sync_w;   /* spool.fsync = interval */
 
         int      to_stdout;
         int      paused;     /* stdin watcher stopped for backpressure */

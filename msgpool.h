@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spool.h"
+
 /* What a message carries: its line's event, or an error event about it
  * (the line's outcome is then already counted). */
 enum msg_kind { MSG_EVENT, MSG_ERROR_EVENT };
@@ -36,6 +38,9 @@ struct msg {
         int64_t  timestamp_ms;
         uint32_t topic;          /* output_topic()'s id */
         enum msg_kind kind;
+        int      spooled;        /* its frame in the spool (sid) is done
+                                  * once it is delivered */
+        struct spool_id sid;
         char     data[];
 };
 

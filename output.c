@@ -108,6 +108,33 @@ int64_t output_in_flight_bytes(const struct output *o)
         return o != NULL ? o->in_flight_bytes : 0;
 }
 
+/*
+ * A delivery that failed because the broker was away or busy, not
+ * because of the record or the topic: librdkafka gave up retrying
+ * (message.timeout.ms), and a later try may succeed.
+ */
+static int retriable(rd_kafka_resp_err_t err)
+{
+        switch (err) {
+        case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+        case RD_KAFKA_RESP_ERR__TIMED_OUT:
+        case RD_KAFKA_RESP_ERR__TRANSPORT:
+        case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+        case RD_KAFKA_RESP_ERR__RESOLVE:
+        case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+        case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+        case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+        case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+        case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+        case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+        case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+        case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                       void *opaque)
 {
@@ -125,6 +152,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         if (rkm->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
             rkm->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
                 how = OUTPUT_PURGED;
+        else if (retriable(rkm->err))
+                how = OUTPUT_RETRIABLE;
         /* A purged or timed-out request may still have been written. */
         snprintf(why, sizeof(why), "%s%s", rd_kafka_err2str(rkm->err),
                  rd_kafka_message_status(rkm) ==
@@ -349,15 +378,26 @@ const char *output_topic_name(const struct output *o, int id)
                                                     : NULL;
 }
 
+/* The handles go before librdkafka does; the names stay for the last
+ * reports (a spool keeps a record by its topic's name). */
+static void topics_close(struct output *o)
+{
+        size_t i;
+
+        for (i = 0; o->topics != NULL && i < o->n_topics; i++)
+                if (o->topics[i].rkt != NULL) {
+                        rd_kafka_topic_destroy(o->topics[i].rkt);
+                        o->topics[i].rkt = NULL;
+                }
+}
+
 static void topics_free(struct output *o)
 {
         size_t i;
 
-        for (i = 0; o->topics != NULL && i < o->n_topics; i++) {
-                if (o->topics[i].rkt != NULL)
-                        rd_kafka_topic_destroy(o->topics[i].rkt);
+        topics_close(o);
+        for (i = 0; o->topics != NULL && i < o->n_topics; i++)
                 free(o->topics[i].name);
-        }
         free(o->topics);
         free(o->slot);
 }
@@ -450,7 +490,7 @@ void output_close(struct output *o)
                 output_serve(o);
         if (o->wake[0] != -1)
                 ev_io_stop(o->loop, &o->wake_w);
-        topics_free(o);
+        topics_close(o);
         if (o->headers != NULL)
                 rd_kafka_headers_destroy(o->headers);
         if (o->rk != NULL)
@@ -460,6 +500,7 @@ void output_close(struct output *o)
                 close(o->wake[1]);
         }
         give_back_inflight(o);
+        topics_free(o);
         free(o);
 }
 

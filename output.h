@@ -46,7 +46,10 @@ struct output_opts {
 /* How a message ended. */
 enum output_outcome {
         OUTPUT_DELIVERED,  /* acknowledged (stdout: written and flushed) */
-        OUTPUT_FAILED,     /* refused, timed out or a write error */
+        OUTPUT_FAILED,     /* refused for good, or a write error */
+        OUTPUT_RETRIABLE,  /* failed, but the broker was away or busy:
+                            * a later try may succeed (timed out, no
+                            * broker, no leader) */
         OUTPUT_PURGED,     /* given up by output_purge() */
         OUTPUT_NO_REPORT,  /* still in flight at output_close() */
 };

@@ -76,16 +76,28 @@ uint64_t peak_rss_kib(void)
 
 void stats_line(const struct counters *c, char *buf, size_t len)
 {
-        snprintf(buf, len, "read=%llu produced=%llu delivered=%llu "
-                 "invalid=%llu failed=%llu skipped=%llu dead_lettered=%llu "
-                 "purge_mismatches=%llu",
-                 (unsigned long long)c->read, (unsigned long long)c->produced,
-                 (unsigned long long)c->delivered,
-                 (unsigned long long)c->invalid,
-                 (unsigned long long)c->failed,
-                 (unsigned long long)c->skipped,
-                 (unsigned long long)c->dead_lettered,
-                 (unsigned long long)c->purge_mismatches);
+        int n = snprintf(buf, len, "read=%llu produced=%llu delivered=%llu "
+                         "invalid=%llu failed=%llu skipped=%llu "
+                         "dead_lettered=%llu purge_mismatches=%llu",
+                         (unsigned long long)c->read,
+                         (unsigned long long)c->produced,
+                         (unsigned long long)c->delivered,
+                         (unsigned long long)c->invalid,
+                         (unsigned long long)c->failed,
+                         (unsigned long long)c->skipped,
+                         (unsigned long long)c->dead_lettered,
+                         (unsigned long long)c->purge_mismatches);
+
+        if (n < 0 || (size_t)n >= len ||
+            c->spooled + c->carried + c->kept + c->spool_lost == 0)
+                return; /* the spool's only when it had any */
+        snprintf(buf + n, len - (size_t)n, " spooled=%llu replayed=%llu "
+                 "carried=%llu kept=%llu spool_lost=%llu",
+                 (unsigned long long)c->spooled,
+                 (unsigned long long)c->replayed,
+                 (unsigned long long)c->carried,
+                 (unsigned long long)c->kept,
+                 (unsigned long long)c->spool_lost);
 }
 
 /* --- the JSON stats file ------------------------------------------------ */
@@ -157,6 +169,13 @@ static const struct {
                 "Error events acknowledged by Kafka."),
         COUNTER("error_events_failed", error_failed,
                 "Error events whose delivery failed."),
+        COUNTER("spooled", spooled, "Events written to the spool."),
+        COUNTER("replayed", replayed, "Events sent from the spool."),
+        COUNTER("carried", carried,
+                "Events an earlier run left in the spool."),
+        COUNTER("kept", kept, "Events left in the spool for the next run."),
+        COUNTER("spool_lost", spool_lost,
+                "Spool frames found cut short or spoilt."),
 #undef COUNTER
 };
 
@@ -176,6 +195,16 @@ static void add_counters(json_object *o, const struct counters *c)
 
         for (i = 0; i < N_COUNTERS; i++)
                 add_u64(o, counter_fields[i].name, counter_at(c, i));
+}
+
+static json_object *spool_json(const struct stats_snapshot *s)
+{
+        json_object *o = json_object_new_object();
+
+        add_u64(o, "bytes", s->spool_bytes);
+        add_u64(o, "events", s->spool_events);
+        add_double(o, "oldest_age_s", s->spool_oldest_age_s);
+        return o;
 }
 
 static json_object *stats_json(const struct stats_snapshot *s)
@@ -199,6 +228,8 @@ static json_object *stats_json(const struct stats_snapshot *s)
                                json_object_new_boolean(s->stalled));
         json_object_object_add(o, "latency_ms", latency_json(s->latency));
         add_u64(o, "peak_rss_kib", s->peak_rss_kib);
+        if (s->spool)
+                json_object_object_add(o, "spool", spool_json(s));
         if (s->rdkafka_json != NULL &&
             (rk = json_tokener_parse(s->rdkafka_json)) != NULL)
                 json_object_object_add(o, "rdkafka", rk);
@@ -292,6 +323,18 @@ static void metric_latency(FILE *fp, const struct stats_snapshot *s)
         fprintf(fp, "} %llu\n", (unsigned long long)l->count);
 }
 
+static void metric_spool(FILE *fp, const struct stats_snapshot *s)
+{
+        metric(fp, s, "spool_bytes", "gauge",
+               "Bytes of the spool's segment files.", (double)s->spool_bytes);
+        metric(fp, s, "spool_events", "gauge",
+               "Events in the spool, not yet delivered.",
+               (double)s->spool_events);
+        metric(fp, s, "spool_oldest_age_seconds", "gauge",
+               "Age of the oldest segment holding an event not yet "
+               "delivered.", s->spool_oldest_age_s);
+}
+
 static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
 {
         metric_counters(fp, s);
@@ -307,6 +350,8 @@ static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
                "1 when records wait but nothing was delivered for "
                "stall.timeout.ms.", s->stalled);
         metric_latency(fp, s);
+        if (s->spool)
+                metric_spool(fp, s);
         return ferror(fp) ? -1 : 0;
 }
 

@@ -21,6 +21,11 @@ struct counters {
          * counted above (error.topic). */
         uint64_t schema_invalid;
         uint64_t error_produced, error_delivered, error_failed;
+        /* The spool (spool.dir): events written to it, sent from it,
+         * found in it at the start (an earlier run's), left in it at the
+         * end, and frames of it found spoilt (a crash mid-write).
+         * read + carried = delivered + failed + invalid + skipped + kept */
+        uint64_t spooled, replayed, carried, kept, spool_lost;
 };
 
 /* Log-linear buckets: 8 per power of two from 1 us up to about 2^37 us. */
@@ -58,6 +63,10 @@ struct stats_snapshot {
         const struct latency *latency;
         uint64_t              peak_rss_kib;
         const char           *rdkafka_json;    /* NULL: none */
+        /* The spool now, when there is one (spool.dir). */
+        int                   spool;
+        uint64_t              spool_bytes, spool_events;
+        double                spool_oldest_age_s; /* 0: empty */
 };
 
 enum stats_format {

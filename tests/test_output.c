@@ -204,6 +204,25 @@ static void test_purged_then_no_report(void **state)
         assert_int_equal(f->seen.outcomes[OUTPUT_NO_REPORT], 3);
 }
 
+/* The broker away past message.timeout.ms: retriable, not failed for
+ * good (a spool keeps such a record for later). */
+static void test_timed_out_is_retriable(void **state)
+{
+        struct fixture *f = *state;
+        struct kv v = { (char *)"message.timeout.ms", (char *)"200" };
+        const struct kvlist kv = { &v, 1 };
+        struct output *o;
+
+        rd_kafka_mock_broker_set_down(f->mc, 1);
+        o = open_kafka(f, &kv);
+        output_produce(o, msg("x"));
+        run_until(f, &f->seen.outcomes[OUTPUT_RETRIABLE], 1);
+        assert_int_equal(f->seen.outcomes[OUTPUT_RETRIABLE], 1);
+        assert_int_equal(f->seen.outcomes[OUTPUT_FAILED], 0);
+        assert_non_null(strstr(f->seen.error, "timed out"));
+        output_close(o);
+}
+
 /* A fatal error surfaces after rd_kafka_poll(): the callback may serve. */
 static void test_fatal_reported_outside_poll(void **state)
 {
@@ -224,6 +243,7 @@ static void test_fatal_reported_outside_poll(void **state)
         output_close(o);
         assert_int_equal(f->seen.outcomes[OUTPUT_DELIVERED] +
                          f->seen.outcomes[OUTPUT_FAILED] +
+                         f->seen.outcomes[OUTPUT_RETRIABLE] +
                          f->seen.outcomes[OUTPUT_NO_REPORT], 1);
 }
 
@@ -326,6 +346,8 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_close_null),
                 cmocka_unit_test_setup_teardown(test_delivered_and_counted,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_timed_out_is_retriable,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_purged_then_no_report,
                                                 setup, teardown),

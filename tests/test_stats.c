@@ -173,7 +173,7 @@ static void test_label_escaping(void **state)
                 "seconds{stream=\"a\\\"b\\\\c\",topic=\"line\\nbreak\","
                 "quantile=\"0.5\"} 0.002000\n"));
         /* No raw newline left in a value: as many lines as without. */
-        assert_int_equal(count_lines(text), 55);
+        assert_int_equal(count_lines(text), 70);
         free(text);
         text = render(&s, STATS_JSON);
         assert_non_null(strstr(text, "\"stream\":\"a\\\"b\\\\c\","
@@ -231,6 +231,21 @@ static const char expected_prometheus[] =
 "# TYPE kafkatee_pipe_error_events_failed_total counter\n"
 "kafkatee_pipe_error_events_failed_total{stream=\"netflow\","
 "topic=\"eqiad.netflow\"} 0\n"
+"# HELP kafkatee_pipe_spooled_total Events written to the spool.\n"
+"# TYPE kafkatee_pipe_spooled_total counter\n"
+"kafkatee_pipe_spooled_total{stream=\"netflow\",topic=\"eqiad.netflow\"} 0\n"
+"# HELP kafkatee_pipe_replayed_total Events sent from the spool.\n"
+"# TYPE kafkatee_pipe_replayed_total counter\n"
+"kafkatee_pipe_replayed_total{stream=\"netflow\",topic=\"eqiad.netflow\"} 0\n"
+"# HELP kafkatee_pipe_carried_total Events an earlier run left in the spool.\n"
+"# TYPE kafkatee_pipe_carried_total counter\n"
+"kafkatee_pipe_carried_total{stream=\"netflow\",topic=\"eqiad.netflow\"} 0\n"
+"# HELP kafkatee_pipe_kept_total Events left in the spool for the next run.\n"
+"# TYPE kafkatee_pipe_kept_total counter\n"
+"kafkatee_pipe_kept_total{stream=\"netflow\",topic=\"eqiad.netflow\"} 0\n"
+"# HELP kafkatee_pipe_spool_lost_total Spool frames found cut short or spoilt.\n"
+"# TYPE kafkatee_pipe_spool_lost_total counter\n"
+"kafkatee_pipe_spool_lost_total{stream=\"netflow\",topic=\"eqiad.netflow\"} 0\n"
 "# HELP kafkatee_pipe_in_flight Events produced and not yet reported.\n"
 "# TYPE kafkatee_pipe_in_flight gauge\n"
 "kafkatee_pipe_in_flight{stream=\"netflow\",topic=\"eqiad.netflow\"} 2\n"
@@ -272,7 +287,7 @@ static void test_render_prometheus(void **state)
         known_snapshot(&s, l);
         text = render(&s, STATS_PROMETHEUS);
         assert_string_equal(text, expected_prometheus);
-        assert_int_equal(count_lines(text), 55);
+        assert_int_equal(count_lines(text), 70);
         free(text);
         free(l);
 }
@@ -283,12 +298,44 @@ static const char expected_json[] =
 "\"delivered\":6,\"failed\":1,\"invalid\":2,\"skipped\":1,"
 "\"dead_lettered\":3,\"purge_mismatches\":0,\"schema_invalid\":1,"
 "\"error_events_produced\":1,\"error_events_delivered\":1,"
-"\"error_events_failed\":0,\"in_flight\":2,"
+"\"error_events_failed\":0,\"spooled\":0,\"replayed\":0,\"carried\":0,"
+"\"kept\":0,\"spool_lost\":0,\"in_flight\":2,"
 "\"in_flight_bytes\":1024,\"backpressure\":true,\"backpressure_s\":1.25,"
 "\"last_delivery\":\"2026-11-23T08:33:53.000Z\",\"stalled\":false,"
 "\"latency_ms\":{\"count\":6,\"sum\":12.0,\"p50\":2.0,\"p90\":2.0,"
 "\"p99\":2.0,\"max\":2.0},\"peak_rss_kib\":6756,"
 "\"rdkafka\":{\"type\":\"producer\"}}\n";
+
+/* With a spool: its gauges in both files (none without one). */
+static void test_render_spool(void **state)
+{
+        struct latency *l = latency_new();
+        struct stats_snapshot s;
+        char *text;
+
+        (void)state;
+        known_snapshot(&s, l);
+        text = render(&s, STATS_JSON);
+        assert_null(strstr(text, "\"spool\""));
+        free(text);
+        s.spool = 1;
+        s.spool_bytes = 4096;
+        s.spool_events = 7;
+        s.spool_oldest_age_s = 2.5;
+        text = render(&s, STATS_JSON);
+        assert_non_null(strstr(text, ",\"spool\":{\"bytes\":4096,"
+                "\"events\":7,\"oldest_age_s\":2.5}"));
+        free(text);
+        text = render(&s, STATS_PROMETHEUS);
+        assert_non_null(strstr(text, "\nkafkatee_pipe_spool_bytes{stream="
+                "\"netflow\",topic=\"eqiad.netflow\"} 4096\n"));
+        assert_non_null(strstr(text, "\nkafkatee_pipe_spool_events{stream="
+                "\"netflow\",topic=\"eqiad.netflow\"} 7\n"));
+        assert_non_null(strstr(text, "\nkafkatee_pipe_spool_oldest_age_"
+                "seconds{stream=\"netflow\",topic=\"eqiad.netflow\"} 2.5\n"));
+        free(text);
+        free(l);
+}
 
 static void test_render_json(void **state)
 {
@@ -337,6 +384,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_label_escaping),
                 cmocka_unit_test(test_render_prometheus),
                 cmocka_unit_test(test_render_json),
+                cmocka_unit_test(test_render_spool),
                 cmocka_unit_test(test_stats_line),
         };
 

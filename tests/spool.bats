@@ -1,0 +1,133 @@
+#!/usr/bin/env bats
+# The disk spool (spool.dir) on librdkafka's mock cluster: an outage
+# longer than message.timeout.ms loses nothing and does not block the
+# writer; what Kafka cannot take by the end is kept for the next run; a
+# crash mid-write is found; one process a directory.
+# Every test checks read + carried = delivered + failed + invalid +
+# skipped + kept.
+
+load helpers
+load records
+
+setup() {
+        export TZ=UTC
+        T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+        proc_stop_all
+        mock_stop
+}
+
+tags() {
+        consume_values "$1" | jq -r .tag | sort -n
+}
+
+@test "spool: the broker down past message.timeout.ms: nothing dead-lettered, all delivered once, exit 0" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -X message.timeout.ms=2000 --dead-letter "$T/dead"
+        gen 500 | proc_send ktp
+        wait_for_count t 500
+        mock_cmd "down -1"
+        gen 1500 501 | proc_send ktp
+        sleep 6 # past message.timeout.ms: timed-out events go back to the spool
+        mock_cmd "up -1"
+        proc_finish ktp 60
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 2000 ] && [ "$failed" -eq 0 ]
+        [ "$spooled" -gt 0 ] && [ "$kept" -eq 0 ]
+        [ ! -s "$T/dead" ]
+        diff <(seq 2000) <(tags t)
+        # the spool is empty again: its segments are gone
+        [ -z "$(ls "$T/spool" | grep -v '^lock$')" ]
+}
+
+@test "spool: Kafka still down at EOF: kept, exit 4; the next run sends them first" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        gen 300 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -X message.timeout.ms=1000 -o flush.timeout.ms=2000 < "$T/in"
+        [ "$status" -eq 4 ]
+        counters <(echo "$output")
+        [ "$kept" -eq 300 ] && [ "$delivered" -eq 0 ] && [ "$failed" -eq 0 ]
+        [[ "$output" == *"300 events kept in $T/spool"* ]]
+        mock_cmd "up -1"
+        gen 100 301 > "$T/in2"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < "$T/in2"
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$carried" -eq 300 ] && [ "$delivered" -eq 400 ] && [ "$kept" -eq 0 ]
+        [[ "$output" == *"300 events from an earlier run"* ]]
+        diff <(seq 400) <(tags t)
+        # in the order they were read: the earlier run's first
+        diff <(seq 400) <(consume_values t | jq -r .tag)
+}
+
+@test "spool: a torn last frame is said and counted; the rest is delivered" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        gen 50 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -X message.timeout.ms=500 -o flush.timeout.ms=1000 < "$T/in"
+        [ "$status" -eq 4 ]
+        seg=$(ls "$T"/spool/*.seg | head -n 1)
+        truncate -s -7 "$seg"
+        mock_cmd "up -1"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
+        [ "$status" -eq 3 ]
+        counters <(echo "$output")
+        [ "$carried" -eq 49 ] && [ "$spool_lost" -eq 1 ]
+        [ "$delivered" -eq 49 ]
+        [[ "$output" == *"1 frames cut short or spoilt"* ]]
+        diff <(seq 49) <(tags t)
+}
+
+@test "spool: one process a directory" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool"
+        wait_for test -s "$T/spool/lock"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"spool.dir: $T/spool: in use by another kafkatee-pipe (pid "* ]]
+        proc_finish ktp 30
+        [ "$PROC_STATUS" -eq 0 ]
+}
+
+@test "spool: not with --stdout" {
+        run "$KTP" --stdout -o spool.dir="$T/spool" < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"spool.dir: not with --stdout"* ]]
+}
+
+@test "spool.mode=always: every event written first; a normal run leaves the spool empty" {
+        mock_start -t t:1
+        gen 1000 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -o spool.mode=always -o spool.fsync=never < "$T/in"
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$delivered" -eq 1000 ] && [ "$spooled" -eq 1000 ] && [ "$kept" -eq 0 ]
+        diff <(seq 1000) <(tags t)
+        [ -z "$(ls "$T/spool" | grep -v '^lock$')" ]
+}
+
+@test "spool.mode=always: SIGKILL with the broker down loses nothing that was read" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -o spool.mode=always
+        gen 300 | proc_send ktp
+        # every line read is in the spool before it is produced
+        wait_for sh -c "cat '$T'/spool/*.seg 2>/dev/null | grep -c '\"tag\": 300,' | grep -q 1"
+        proc_signal ktp KILL
+        proc_wait ktp 10 || true
+        mock_cmd "up -1"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$carried" -eq 300 ] && [ "$delivered" -eq 300 ]
+        diff <(seq 300) <(tags t)
+}
