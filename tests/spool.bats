@@ -26,7 +26,8 @@ tags() {
 @test "spool: the broker down past message.timeout.ms: nothing dead-lettered, all delivered once, exit 0" {
         mock_start -t t:1
         proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
-                -X message.timeout.ms=2000 --dead-letter "$T/dead"
+                -X message.timeout.ms=2000 --dead-letter "$T/dead" \
+                -o stats.file="$T/stats.json"
         gen 500 | proc_send ktp
         wait_for_count t 500
         mock_cmd "down -1"
@@ -42,6 +43,8 @@ tags() {
         diff <(seq 2000) <(tags t)
         # the spool is empty again: its segments are gone
         [ -z "$(ls "$T/spool" | grep -v '^lock$')" ]
+        # stdin was never stopped: the writer never waited on us
+        jq -e '.backpressure_s == 0 and .spooled > 0' "$T/stats.json"
 }
 
 @test "spool: Kafka still down at EOF: kept, exit 4; the next run sends them first" {
