@@ -1389,8 +1389,6 @@ static void account_leftovers(struct app *a)
                 ktp_log(a, 0, "spool: %s", err);
                 a->fatal = 1;
         }
-        spool_close(a->spool);
-        a->spool = NULL;
 }
 
 static int exit_code(const struct app *a)
@@ -1424,7 +1422,9 @@ static void teardown(struct app *a)
         account_leftovers(a);
         msgpool_free(&a->pool);
         if (a->tf != NULL)
-                stats_files_write(a);
+                stats_files_write(a); /* the spool's figures too */
+        spool_close(a->spool);
+        a->spool = NULL;
         free(a->st.rdkafka_json);
         account_close(&a->acc);
         lr_free(&a->lr);

@@ -52,11 +52,14 @@ tags() {
         mock_cmd "down -1"
         gen 300 > "$T/in"
         run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
-                -X message.timeout.ms=1000 -o flush.timeout.ms=2000 < "$T/in"
+                -X message.timeout.ms=1000 -o flush.timeout.ms=2000 \
+                -o stats.file="$T/stats.json" < "$T/in"
         [ "$status" -eq 4 ]
         counters <(echo "$output")
         [ "$kept" -eq 300 ] && [ "$delivered" -eq 0 ] && [ "$failed" -eq 0 ]
         [[ "$output" == *"300 events kept in $T/spool"* ]]
+        jq -e '.kept == 300 and .spool.events == 300 and .spool.bytes > 0' \
+                "$T/stats.json"
         mock_cmd "up -1"
         gen 100 301 > "$T/in2"
         run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < "$T/in2"
