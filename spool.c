@@ -644,6 +644,12 @@ enum spool_result spool_append(struct spool *s, const struct spool_rec *r,
                 return fail(err, errlen, "out of memory"), SPOOL_ERROR;
         if ((res = write_frame(sg, h, &w, err, errlen)) != SPOOL_OK) {
                 sg->n--;
+                /* a file size limit: the next frame starts a new file */
+                if (res == SPOOL_NOSPACE && sg->bytes > 0) {
+                        sg->closed = 1;
+                        if (sg->done >= sg->n)
+                                seg_delete(s, s->n_seg - 1);
+                }
                 return res;
         }
         if (sg->n == 1)

@@ -137,3 +137,44 @@ tags() {
         [ "$carried" -eq 300 ] && [ "$delivered" -eq 300 ]
         diff <(seq 300) <(tags t)
 }
+
+@test "spool: full (spool.max.bytes): stdin waits, says why, nothing dropped; it resumes as the spool drains" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -o spool.max.bytes=1048576 -o spool.segment.bytes=65536 \
+                -o queue.high.messages=100 -o stats.file="$T/stats.json" \
+                -o stats.interval.ms=200
+        # the writer blocks once stdin waits: it writes in the background
+        gen 4000 | proc_send ktp &
+        sender=$!
+        # about 2300 records fill 1 MiB: then stdin stops, said once
+        wait_for_line "$(proc_file ktp err)" "spool: full \(spool.max.bytes\): stdin waits"
+        wait_for jq -e '.backpressure == true' "$T/stats.json"
+        mock_cmd "up -1"
+        wait "$sender"
+        proc_finish ktp 60
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 4000 ] && [ "$failed" -eq 0 ] && [ "$kept" -eq 0 ]
+        diff <(seq 4000) <(tags t)
+}
+
+@test "spool: a disk that refuses writes (a file size limit): said, stdin waits, nothing lost" {
+        command -v prlimit > /dev/null || skip "no prlimit"
+        mock_start -t t:1
+        mock_cmd "down -1"
+        proc_start ktp prlimit --fsize=200000 "$KTP" -b "$BROKERS" -t t \
+                -o spool.dir="$T/spool" -o spool.segment.bytes=1048576 \
+                -o queue.high.messages=100
+        gen 2000 | proc_send ktp &
+        sender=$!
+        wait_for_line "$(proc_file ktp err)" "spool: segment [0-9]+: File too large: stdin waits"
+        mock_cmd "up -1"
+        wait "$sender"
+        proc_finish ktp 60
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 2000 ] && [ "$failed" -eq 0 ] && [ "$kept" -eq 0 ]
+        diff <(seq 2000) <(tags t)
+}
