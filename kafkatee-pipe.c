@@ -86,18 +86,25 @@ static void msg_lost(struct app *a, struct msg *m, enum loss_reason reason,
 
 static int spool_msg(struct app *a, struct msg *m);
 
-/* A spooled frame's outcome is known: it is done. */
-static void frame_done(struct app *a, struct msg *m)
+/* The frame at id is done (delivered, or never to be): a spool that
+ * cannot record it stops the run. */
+static void spool_settle(struct app *a, struct spool_id id)
 {
         char err[256];
 
-        if (!m->spooled)
-                return;
-        m->spooled = 0;
-        if (spool_done(a->spool, m->sid, err, sizeof(err)) == -1) {
+        if (spool_done(a->spool, id, err, sizeof(err)) == -1) {
                 ktp_log(a, 0, "spool: %s", err);
                 app_fatal(a, "the spool cannot be written");
         }
+}
+
+/* A spooled frame's outcome is known: it is done. */
+static void frame_done(struct app *a, struct msg *m)
+{
+        if (!m->spooled)
+                return;
+        m->spooled = 0;
+        spool_settle(a, m->sid);
 }
 
 /*
@@ -287,22 +294,21 @@ static void spool_rec_of(const struct app *a, const struct msg *m,
 }
 
 /*
- * m into the spool, then back to the pool: 0.  1 when the spool cannot
- * take it (full, or the disk refuses: said once, and stdin waits).  An
- * I/O error stops the run.
+ * m's frame appended (taken: the caller sends m itself now, spool.mode =
+ * always), *id where: 0.  1 when the spool cannot take it (full, or the
+ * disk refuses: said once, and stdin waits).  An I/O error stops the run.
  */
-static int spool_msg(struct app *a, struct msg *m)
+static int spool_write(struct app *a, const struct msg *m, int taken,
+                       struct spool_id *id)
 {
         struct spool_rec r;
-        struct spool_id id;
         char err[256];
 
         spool_rec_of(a, m, &r);
-        switch (spool_append(a->spool, &r, now_ms(), 0, &id, err,
+        switch (spool_append(a->spool, &r, now_ms(), taken, id, err,
                              sizeof(err))) {
         case SPOOL_OK:
                 account_spooled(&a->acc);
-                msgpool_put(&a->pool, m);
                 a->spool_full = 0;
                 return 0;
         case SPOOL_FULL:
@@ -321,15 +327,29 @@ static int spool_msg(struct app *a, struct msg *m)
         return 1;
 }
 
-/* m can wait in the spool: 0.  When it cannot, it waits in memory, and
- * input with it: 1. */
-static int spool_or_wait(struct app *a, struct msg *m)
+/* m into the spool, then back to the pool: 0; else spool_write()'s 1. */
+static int spool_msg(struct app *a, struct msg *m)
 {
-        if (spool_msg(a, m) == 0)
-                return 0;
+        struct spool_id id;
+
+        if (spool_write(a, m, 0, &id) != 0)
+                return 1;
+        msgpool_put(&a->pool, m);
+        return 0;
+}
+
+/* m waits in memory, retried first, and input with it: 1. */
+static int hold(struct app *a, struct msg *m)
+{
         a->pending = m;
         pause_input(a);
         return 1;
+}
+
+/* m can wait in the spool: 0.  When it cannot, hold(). */
+static int spool_or_wait(struct app *a, struct msg *m)
+{
+        return spool_msg(a, m) == 0 ? 0 : hold(a, m);
 }
 
 /*
@@ -340,31 +360,20 @@ static int spool_or_wait(struct app *a, struct msg *m)
  */
 static int write_ahead(struct app *a, struct msg *m, int *rc)
 {
-        struct spool_rec r;
         struct spool_id id;
-        char err[256];
         int now = !spool_waiting(a) && !over_high_water(a);
 
-        spool_rec_of(a, m, &r);
-        switch (spool_append(a->spool, &r, now_ms(), now, &id, err,
-                             sizeof(err))) {
-        case SPOOL_OK:
-                account_spooled(&a->acc);
-                a->spool_full = 0;
-                if (now) {
-                        m->spooled = 1;
-                        m->sid = id;
-                        return 0;
-                }
-                msgpool_put(&a->pool, m);
-                *rc = 0;
+        if (spool_write(a, m, now, &id) != 0) { /* said: m waits */
+                *rc = hold(a, m);
                 return 1;
-        case SPOOL_FULL:
-        case SPOOL_NOSPACE:
-        case SPOOL_ERROR:
-                break;
         }
-        *rc = spool_or_wait(a, m); /* says why, and waits */
+        if (now) {
+                m->spooled = 1;
+                m->sid = id;
+                return 0;
+        }
+        msgpool_put(&a->pool, m);
+        *rc = 0;
         return 1;
 }
 
@@ -387,9 +396,7 @@ static int produce(struct app *a, struct msg *m)
                 if (!a->paused)
                         ktp_log(a, 2, "backpressure: librdkafka's queue is "
                                 "full");
-                a->pending = m;
-                pause_input(a);
-                return 1;
+                return hold(a, m);
         case OUTPUT_TAKEN:
                 if (m->kind == MSG_EVENT)
                         account_produced(&a->acc);
@@ -448,13 +455,9 @@ static void spool_frame_lost(struct app *a, const struct spool_rec *r,
                 .data = r->raw != NULL ? r->raw : "", .len = r->raw_len,
                 .no = r->line_no,
         };
-        char err[256];
 
         account_failed(&a->acc, LOSS_ROUTE, &l, why, NULL);
-        if (spool_done(a->spool, id, err, sizeof(err)) == -1) {
-                ktp_log(a, 0, "spool: %s", err);
-                app_fatal(a, "the spool cannot be written");
-        }
+        spool_settle(a, id);
 }
 
 /* The next event of the spool as a message, or NULL: none, or it was
