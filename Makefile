@@ -18,7 +18,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
-	formats.c errevent.c spool.c
+	formats.c errevent.c spool.c sender.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.

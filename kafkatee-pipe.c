@@ -84,58 +84,6 @@ static void msg_lost(struct app *a, struct msg *m, enum loss_reason reason,
         msgpool_put(&a->pool, m);
 }
 
-static int spool_msg(struct app *a, struct msg *m);
-
-/* The frame at id is done (delivered, or never to be): a spool that
- * cannot record it stops the run. */
-static void spool_settle(struct app *a, struct spool_id id)
-{
-        char err[256];
-
-        if (spool_done(a->spool, id, err, sizeof(err)) == -1) {
-                ktp_log(a, 0, "spool: %s", err);
-                app_fatal(a, "the spool cannot be written");
-        }
-}
-
-/* A spooled frame's outcome is known: it is done. */
-static void frame_done(struct app *a, struct msg *m)
-{
-        if (!m->spooled)
-                return;
-        m->spooled = 0;
-        spool_settle(a, m->sid);
-}
-
-/*
- * With a spool, what the broker could not take now waits for it there:
- * a retriable failure goes back to the spool, and what the shutdown gave
- * up stays in it (a frame not done) or goes to it, kept for the next
- * run.  1 when m was dealt with here.
- */
-static int spool_outcome(struct app *a, struct msg *m,
-                         enum output_outcome how)
-{
-        switch (how) {
-        case OUTPUT_DELIVERED:
-        case OUTPUT_FAILED:
-                frame_done(a, m);
-                return 0;
-        case OUTPUT_RETRIABLE:
-                frame_done(a, m); /* spooled again, as a new frame */
-                break;
-        case OUTPUT_PURGED:
-        case OUTPUT_NO_REPORT:
-                if (m->spooled) { /* its frame stays, not done */
-                        msgpool_put(&a->pool, m);
-                        return 1;
-                }
-                break;
-        }
-        /* within librdkafka's callback: writing a file is fine */
-        return spool_msg(a, m) == 0;
-}
-
 /*
  * The output's report on m.  Only what the shutdown gave up (purged
  * after flush.timeout.ms, or never reported) is a "shutdown" loss; an
@@ -146,7 +94,7 @@ static void app_delivered(void *opaque, struct msg *m,
 {
         struct app *a = opaque;
 
-        if (a->spool != NULL && spool_outcome(a, m, how))
+        if (sender_outcome(a->snd, m, how))
                 return;
         if (how != OUTPUT_DELIVERED) {
                 msg_lost(a, m, how == OUTPUT_FAILED ||
@@ -169,6 +117,13 @@ static void app_delivered(void *opaque, struct msg *m,
                 ktp_log(a, 1, "delivering again");
         }
         msgpool_put(&a->pool, m);
+}
+
+static void app_brokers_down(void *opaque)
+{
+        struct app *a = opaque;
+
+        sender_brokers_down(a->snd);
 }
 
 static void rdkafka_stats(void *opaque, const char *json, size_t len)
@@ -198,7 +153,7 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
         const struct output_cb cb = {
                 .delivered = app_delivered, .fatal = module_fatal,
                 .rdkafka_stats = rdkafka_stats, .log = module_log,
-                .opaque = a,
+                .brokers_down = app_brokers_down, .opaque = a,
         };
 
         a->out = output_open(&opts, &cb, a->loop, err, errlen);
@@ -234,19 +189,6 @@ static struct msg *msg_new(struct app *a, const struct kt_event *ev,
         return m;
 }
 
-static int over_high_water(const struct app *a)
-{
-        return output_in_flight(a->out) >= a->conf.queue_high_messages ||
-               output_in_flight_bytes(a->out) >= a->conf.queue_high_bytes;
-}
-
-static int under_low_water(const struct app *a)
-{
-        return output_in_flight(a->out) <= a->conf.queue_high_messages / 2 &&
-               output_in_flight_bytes(a->out) <=
-               a->conf.queue_high_bytes / 2;
-}
-
 uint64_t backpressure_us(const struct app *a)
 {
         return a->st.backpressure_us +
@@ -264,254 +206,20 @@ static void pause_input(struct app *a)
         ev_io_stop(a->loop, &a->stdin_w);
 }
 
-/* --- the spool (spool.dir) ---------------------------------------------- */
-
-/* Events wait in the spool: new ones queue behind them. */
-static int spool_waiting(const struct app *a)
-{
-        return a->spool != NULL &&
-               (a->replay != NULL || spool_pending(a->spool));
-}
-
-/* m as a spool record (its topic by name: ids are this run's). */
-static void spool_rec_of(const struct app *a, const struct msg *m,
-                         struct spool_rec *r)
-{
-        const char *topic = output_topic_name(a->out, (int)m->topic);
-
-        memset(r, 0, sizeof(*r));
-        r->kind = m->kind;
-        r->timestamp_ms = m->timestamp_ms;
-        r->line_no = m->line_no;
-        r->topic = topic;
-        r->topic_len = strlen(topic);
-        r->value = m->data;
-        r->value_len = m->value_len;
-        r->raw = m->raw_len > 0 ? m->data + m->value_len : NULL;
-        r->raw_len = m->raw_len;
-        r->key = m->key_len > 0 ? m->data + m->value_len + m->raw_len : NULL;
-        r->key_len = m->key_len;
-}
-
-/*
- * m's frame appended (taken: the caller sends m itself now, spool.mode =
- * always), *id where: 0.  1 when the spool cannot take it (full, or the
- * disk refuses: said once, and stdin waits).  An I/O error stops the run.
- */
-static int spool_write(struct app *a, const struct msg *m, int taken,
-                       struct spool_id *id)
-{
-        struct spool_rec r;
-        char err[256];
-
-        spool_rec_of(a, m, &r);
-        switch (spool_append(a->spool, &r, now_ms(), taken, id, err,
-                             sizeof(err))) {
-        case SPOOL_OK:
-                account_spooled(&a->acc);
-                a->spool_full = 0;
-                return 0;
-        case SPOOL_FULL:
-                snprintf(err, sizeof(err), "full (spool.max.bytes)");
-                /* fall through */
-        case SPOOL_NOSPACE:
-                if (!a->spool_full)
-                        ktp_log(a, 1, "spool: %s: stdin waits", err);
-                a->spool_full = 1;
-                return 1;
-        case SPOOL_ERROR:
-                break;
-        }
-        ktp_log(a, 0, "spool: %s", err);
-        app_fatal(a, "the spool cannot be written");
-        return 1;
-}
-
-/* m into the spool, then back to the pool: 0; else spool_write()'s 1. */
-static int spool_msg(struct app *a, struct msg *m)
-{
-        struct spool_id id;
-
-        if (spool_write(a, m, 0, &id) != 0)
-                return 1;
-        msgpool_put(&a->pool, m);
-        return 0;
-}
-
-/* m waits in memory, retried first, and input with it: 1. */
-static int hold(struct app *a, struct msg *m)
-{
-        a->pending = m;
-        pause_input(a);
-        return 1;
-}
-
-/* m can wait in the spool: 0.  When it cannot, hold(). */
-static int spool_or_wait(struct app *a, struct msg *m)
-{
-        return spool_msg(a, m) == 0 ? 0 : hold(a, m);
-}
-
-/*
- * spool.mode = always: every event is written to the spool before it is
- * produced.  When nothing waits before it, it is produced from memory at
- * once (its frame done at its delivery report); else its frame waits its
- * turn.  0: m goes on to the producer; 1: m was spooled or waits.
- */
-static int write_ahead(struct app *a, struct msg *m, int *rc)
-{
-        struct spool_id id;
-        int now = !spool_waiting(a) && !over_high_water(a);
-
-        if (spool_write(a, m, now, &id) != 0) { /* said: m waits */
-                *rc = hold(a, m);
-                return 1;
-        }
-        if (now) {
-                m->spooled = 1;
-                m->sid = id;
-                return 0;
-        }
-        msgpool_put(&a->pool, m);
-        *rc = 0;
-        return 1;
-}
-
-/* Returns 0 when the message went out, 1 when input must pause. */
+/* Returns 0 when input goes on, 1 when it must pause. */
 static int produce(struct app *a, struct msg *m)
 {
-        int rc;
-
-        if (a->spool != NULL && !m->spooled &&
-            a->conf.spool_mode == CONF_SPOOL_ALWAYS &&
-            write_ahead(a, m, &rc))
-                return rc;
-        if (a->spool != NULL && !m->spooled &&
-            (spool_waiting(a) || over_high_water(a)))
-                return spool_or_wait(a, m);
-        switch (output_produce(a->out, m)) {
-        case OUTPUT_QUEUE_FULL:
-                if (a->spool != NULL && !m->spooled)
-                        return spool_or_wait(a, m);
-                if (!a->paused)
-                        ktp_log(a, 2, "backpressure: librdkafka's queue is "
-                                "full");
-                return hold(a, m);
-        case OUTPUT_TAKEN:
-                if (m->kind == MSG_EVENT)
-                        account_produced(&a->acc);
-                else
-                        account_error_produced(&a->acc);
+        switch (sender_send(a->snd, m)) {
+        case SEND_GO_ON:
+                return 0;
+        case SEND_HOLD: /* m waits in memory, sent first again */
+                a->pending = m;
                 break;
-        case OUTPUT_REFUSED:
-                break; /* reported failed already */
+        case SEND_PAUSE:
+                break;
         }
-        if (a->spool == NULL && over_high_water(a)) {
-                pause_input(a);
-                return 1;
-        }
-        return 0;
-}
-
-/* A frame of the spool as a message (the block's layout: msgpool.h). */
-static struct msg *msg_of_rec(struct app *a, const struct spool_rec *r,
-                              struct spool_id id, char *err, size_t errlen)
-{
-        struct msg *m;
-        int topic;
-
-        if ((topic = output_topic(a->out, r->topic, r->topic_len, err,
-                                  errlen)) < 0)
-                return NULL;
-        if ((m = msgpool_get(&a->pool, r->value_len + r->raw_len +
-                                       r->key_len)) == NULL) {
-                snprintf(err, errlen, "out of memory");
-                return NULL;
-        }
-        m->line_no = r->line_no;
-        m->read_us = 0; /* read by another run, or long ago */
-        m->value_len = r->value_len;
-        m->raw_len = r->raw_len;
-        m->key_len = r->key != NULL ? r->key_len : 0;
-        m->timestamp_ms = r->timestamp_ms;
-        m->topic = (uint32_t)topic;
-        m->kind = r->kind == MSG_ERROR_EVENT ? MSG_ERROR_EVENT : MSG_EVENT;
-        m->spooled = 1;
-        m->sid = id;
-        memcpy(m->data, r->value, r->value_len);
-        if (r->raw_len > 0)
-                memcpy(m->data + r->value_len, r->raw, r->raw_len);
-        if (m->key_len > 0)
-                memcpy(m->data + r->value_len + r->raw_len, r->key,
-                       m->key_len);
-        return m;
-}
-
-/* A frame that can never be sent (its topic cannot be opened): lost. */
-static void spool_frame_lost(struct app *a, const struct spool_rec *r,
-                             struct spool_id id, const char *why)
-{
-        const struct line l = {
-                .data = r->raw != NULL ? r->raw : "", .len = r->raw_len,
-                .no = r->line_no,
-        };
-
-        account_failed(&a->acc, LOSS_ROUTE, &l, why, NULL);
-        spool_settle(a, id);
-}
-
-/* The next event of the spool as a message, or NULL: none, or it was
- * lost (said), or an I/O error (fatal). */
-static struct msg *spool_take(struct app *a)
-{
-        struct spool_rec r;
-        struct spool_id id;
-        struct msg *m;
-        char err[256];
-        int got;
-
-        if ((m = a->replay) != NULL) {
-                a->replay = NULL;
-                return m;
-        }
-        if ((got = spool_next(a->spool, &r, &id, err, sizeof(err))) < 0) {
-                ktp_log(a, 0, "spool: %s", err);
-                app_fatal(a, "the spool cannot be read");
-        }
-        if (got <= 0)
-                return NULL;
-        if ((m = msg_of_rec(a, &r, id, err, sizeof(err))) == NULL)
-                spool_frame_lost(a, &r, id, err);
-        return m;
-}
-
-/*
- * Sends what waits in the spool, oldest first, while the producer has
- * room: below the high-water mark, and until librdkafka's queue is full.
- */
-static void drain_spool(struct app *a)
-{
-        struct msg *m;
-
-        while (!a->fatal && !a->gave_up && spool_waiting(a) &&
-               !over_high_water(a)) {
-                if ((m = spool_take(a)) == NULL)
-                        continue;
-                switch (output_produce(a->out, m)) {
-                case OUTPUT_QUEUE_FULL:
-                        a->replay = m;
-                        return;
-                case OUTPUT_TAKEN:
-                        if (m->kind == MSG_EVENT)
-                                account_produced(&a->acc);
-                        else
-                                account_error_produced(&a->acc);
-                        account_replayed(&a->acc);
-                        break;
-                case OUTPUT_REFUSED:
-                        break; /* reported through app_delivered() */
-                }
-        }
+        pause_input(a);
+        return 1;
 }
 
 static int is_blank(const struct line *l)
@@ -781,7 +489,7 @@ static void check_done(struct app *a)
         /* the spool drained too, unless the flush was given up: then
          * what it holds is kept for the next run */
         if (a->flushing && output_in_flight(a->out) == 0 &&
-            a->pending == NULL && (a->gave_up || !spool_waiting(a)))
+            a->pending == NULL && (a->gave_up || !sender_waiting(a->snd)))
                 ev_break(a->loop, EVBREAK_ALL);
 }
 
@@ -791,14 +499,8 @@ static void drop_pending(struct app *a, const char *why)
 {
         if (a->pending == NULL)
                 return;
-        /* kept for the next run, while its topic's name is known */
-        if (a->spool != NULL && a->out != NULL && !a->pending->spooled &&
-            spool_msg(a, a->pending) == 0) {
-                a->pending = NULL;
-                return;
-        }
-        if (a->pending->spooled) {
-                msgpool_put(&a->pool, a->pending);
+        /* kept for the next run (the output still knows its topic) */
+        if (sender_keep(a->snd, a->pending) == 0) {
                 a->pending = NULL;
                 return;
         }
@@ -968,19 +670,6 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
         check_stall(a);
 }
 
-static void spool_snapshot(const struct app *a, struct stats_snapshot *s)
-{
-        struct spool_stats st;
-
-        spool_stats(a->spool, &st);
-        s->spool = 1;
-        s->spool_bytes = st.bytes;
-        s->spool_events = st.frames;
-        if (st.oldest_ms > 0 && s->now_ms > st.oldest_ms)
-                s->spool_oldest_age_s = (double)(s->now_ms - st.oldest_ms) /
-                                        1000.0;
-}
-
 /* What the stats and metrics files show, as it is now. */
 static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
 {
@@ -999,8 +688,7 @@ static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
         s->latency = account_latency(&a->acc);
         s->peak_rss_kib = peak_rss_kib();
         s->rdkafka_json = a->st.rdkafka_json;
-        if (a->spool != NULL)
-                spool_snapshot(a, s);
+        sender_snapshot(a->snd, s);
 }
 
 /* Failing to write them is said, and is not fatal. */
@@ -1053,13 +741,13 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
         (void)loop;
         (void)revents;
         output_serve(a->out);
-        if (a->spool != NULL)
-                drain_spool(a);
+        if (!a->fatal && !a->gave_up)
+                sender_drain(a->snd);
         if (a->fatal && !a->fatal_handled) {
                 /* Stops reading, or cuts a flush under way short. */
                 a->fatal_handled = 1;
                 begin_flush(a, SHORT_FLUSH_MS);
-        } else if (a->paused && !a->flushing && under_low_water(a))
+        } else if (a->paused && !a->flushing && sender_has_room(a->snd))
                 pump(a);
         check_done(a);
         a->serve_us = 0; /* the next turn reads the clock again */
@@ -1231,45 +919,42 @@ static int error_events_open(struct app *a, char *err, size_t errlen)
         return 0;
 }
 
-/* spool.dir: opened (locked), and what an earlier run left said. */
-static int app_spool_open(struct app *a, char *err, size_t errlen)
+/* The send stage, and its spool when spool.dir is set. */
+static int app_sender_open(struct app *a, char *err, size_t errlen)
 {
         static const enum spool_sync syncs[] = {
                 [CONF_FSYNC_INTERVAL] = SPOOL_SYNC_INTERVAL,
                 [CONF_FSYNC_ALWAYS] = SPOOL_SYNC_ALWAYS,
                 [CONF_FSYNC_NEVER] = SPOOL_SYNC_NEVER,
         };
-        const struct spool_opts o = {
-                .dir = a->conf.spool_dir,
-                .max_bytes = (uint64_t)a->conf.spool_max_bytes,
-                .segment_bytes = (uint64_t)a->conf.spool_segment_bytes,
-                .sync = syncs[a->conf.spool_fsync],
+        const struct sender_opts o = {
+                .spool = {
+                        .dir = a->conf.spool_dir,
+                        .max_bytes = (uint64_t)a->conf.spool_max_bytes,
+                        .segment_bytes =
+                                (uint64_t)a->conf.spool_segment_bytes,
+                        .sync = syncs[a->conf.spool_fsync],
+                },
+                .mode = a->conf.spool_mode == CONF_SPOOL_ALWAYS
+                                ? SENDER_WRITE_AHEAD : SENDER_OVERFLOW,
+                .sync_interval_s = a->conf.spool_fsync_interval_ms / 1000.,
+                .high_messages = a->conf.queue_high_messages,
+                .high_bytes = a->conf.queue_high_bytes,
         };
-        struct spool_found f;
-        char why[400];
+        const struct sender_cb cb = {
+                .log = module_log, .fatal = module_fatal, .opaque = a,
+        };
+        const struct sender_links l = {
+                .out = a->out, .pool = &a->pool, .acc = &a->acc,
+                .loop = a->loop,
+        };
 
-        if (a->conf.spool_dir == NULL)
-                return 0;
-        if (a->to_stdout) {
+        if (a->conf.spool_dir != NULL && a->to_stdout) {
                 snprintf(err, errlen, "spool.dir: not with --stdout");
                 return -1;
         }
-        if ((a->spool = spool_open(&o, &f, why, sizeof(why))) == NULL) {
-                snprintf(err, errlen, "spool.dir: %s", why);
-                return -1;
-        }
-        account_carried(&a->acc, f.frames, f.torn + f.corrupt);
-        if (f.frames > 0)
-                ktp_log(a, 1, "spool: %llu events from an earlier run "
-                        "(%llu bytes), sent first",
-                        (unsigned long long)f.frames,
-                        (unsigned long long)f.bytes);
-        if (f.torn + f.corrupt > 0)
-                ktp_log(a, 0, "spool: %llu frames cut short or spoilt "
-                        "(%llu bytes): events lost in a crash",
-                        (unsigned long long)(f.torn + f.corrupt),
-                        (unsigned long long)f.lost_bytes);
-        return 0;
+        a->snd = sender_open(&o, &cb, &l, err, errlen);
+        return a->snd != NULL ? 0 : -1;
 }
 
 static int setup(struct app *a)
@@ -1308,25 +993,11 @@ static int setup(struct app *a)
         if (app_account_open(a, err, sizeof(err)) == -1 ||
             app_output_open(a, err, sizeof(err)) == -1 ||
             error_events_open(a, err, sizeof(err)) == -1 ||
-            app_spool_open(a, err, sizeof(err)) == -1) {
+            app_sender_open(a, err, sizeof(err)) == -1) {
                 ktp_log(NULL, 0, "%s", err);
                 return -1;
         }
         return 0;
-}
-
-/* spool.fsync = interval: what was written reaches the disk. */
-static void sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-        struct app *a = w->data;
-        char err[256];
-
-        (void)loop;
-        (void)revents;
-        if (spool_sync(a->spool, err, sizeof(err)) == -1) {
-                ktp_log(a, 0, "spool: %s", err);
-                app_fatal(a, "the spool cannot be synced");
-        }
 }
 
 static void watchers_start(struct app *a)
@@ -1354,44 +1025,9 @@ static void watchers_start(struct app *a)
         ev_signal_start(a->loop, &a->sigusr1_w);
         if (a->conf.stats_file != NULL || a->conf.metrics_file != NULL)
                 ev_timer_start(a->loop, &a->stats_w);
-        if (a->spool != NULL && a->conf.spool_fsync == CONF_FSYNC_INTERVAL) {
-                ev_timer_init(&a->sync_w, sync_cb,
-                              a->conf.spool_fsync_interval_ms / 1000.,
-                              a->conf.spool_fsync_interval_ms / 1000.);
-                a->sync_w.data = a;
-                ev_timer_start(a->loop, &a->sync_w);
-        }
         a->st.start_us = mono_us();
         account_idle(&a->acc, a->st.start_us);
         ev_prepare_start(a->loop, &a->prepare_w);
-}
-
-/*
- * After the output is closed (which gave back what had no report as
- * lost), the message refused with QUEUE_FULL until the end is too.
- */
-static void account_leftovers(struct app *a)
-{
-        struct spool_stats st;
-        char err[256];
-
-        drop_pending(a, "never produced: the queue was full until exit");
-        if (a->spool == NULL)
-                return;
-        if (a->replay != NULL) { /* its frame stays, not done */
-                msgpool_put(&a->pool, a->replay);
-                a->replay = NULL;
-        }
-        spool_stats(a->spool, &st);
-        account_kept(&a->acc, st.frames);
-        if (st.frames > 0)
-                ktp_log(a, 1, "spool: %llu events kept in %s for the next "
-                        "run", (unsigned long long)st.frames,
-                        a->conf.spool_dir);
-        if (spool_sync(a->spool, err, sizeof(err)) == -1) {
-                ktp_log(a, 0, "spool: %s", err);
-                a->fatal = 1;
-        }
 }
 
 static int exit_code(const struct app *a)
@@ -1420,14 +1056,18 @@ static void summary(const struct app *a, int code)
 
 static void teardown(struct app *a)
 {
+        /* kept in the spool while the output knows its topic, or lost */
+        drop_pending(a, "never produced: the queue was full until exit");
+        /* gives back what had no report: lost, or kept in the spool */
         output_close(a->out);
         a->out = NULL;
-        account_leftovers(a);
+        if (sender_finish(a->snd) == -1)
+                a->fatal = 1;
         msgpool_free(&a->pool);
         if (a->tf != NULL)
                 stats_files_write(a); /* the spool's figures too */
-        spool_close(a->spool);
-        a->spool = NULL;
+        sender_close(a->snd);
+        a->snd = NULL;
         free(a->st.rdkafka_json);
         account_close(&a->acc);
         lr_free(&a->lr);

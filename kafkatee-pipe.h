@@ -21,7 +21,7 @@
 #include "transform.h"
 #include "validate.h"
 #include "errevent.h"
-#include "spool.h"
+#include "sender.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -84,12 +84,9 @@ struct app {
 
         struct output    *out;      /* NULL until opened */
         struct msgpool    pool;
-        struct msg       *pending;  /* refused with QUEUE_FULL, retried */
-        struct spool     *spool;    /* spool.dir, or NULL */
-        struct msg       *replay;   /* sent from the spool, refused with
-                                     * QUEUE_FULL: sent again first */
-        int               spool_full; /* it refused an event: stdin waits */
-        ev_timer          sync_w;   /* spool.fsync = interval */
+        struct msg       *pending;  /* not taken (SEND_HOLD): sent first
+                                     * when input resumes */
+        struct sender    *snd;      /* the send stage, and the spool */
 
         int      to_stdout;
         int      paused;     /* stdin watcher stopped for backpressure */

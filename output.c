@@ -42,6 +42,7 @@ struct output {
         int64_t     in_flight, in_flight_bytes;
 
         int  polling;               /* inside rd_kafka_poll() */
+        int  all_down;              /* ALL_BROKERS_DOWN, not yet told */
         enum { FATAL_NONE, FATAL_RECORDED, FATAL_REPORTED } fatal;
         char fatal_why[512];        /* recorded in error_cb(), reported
                                        after the poll: output_serve() */
@@ -178,6 +179,8 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
         }
         /* Brokers come back: librdkafka retries, we keep the records. */
         say(o, 1, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+                o->all_down = 1; /* told after the poll: it may purge */
 }
 
 /* librdkafka's own statistics, embedded in the stats file. */
@@ -611,6 +614,13 @@ void output_serve(struct output *o)
         o->polling = 0;
         if (o->fatal == FATAL_RECORDED)
                 report_fatal(o, o->fatal_why);
+        /* A purge from within the poll returns nothing (librdkafka
+         * 2.0.2): the callback comes after it. */
+        if (o->all_down) {
+                o->all_down = 0;
+                if (o->cb.brokers_down != NULL)
+                        o->cb.brokers_down(o->cb.opaque);
+        }
 }
 
 void output_purge(struct output *o)

@@ -64,6 +64,10 @@ struct output_cb {
         void (*rdkafka_stats)(void *opaque, const char *json, size_t len);
         /* level 0 error, 1 warning, 2 info. */
         void (*log)(void *opaque, int level, const char *text);
+        /* librdkafka says no broker is up (ALL_BROKERS_DOWN), or NULL.
+         * Called by output_serve() after its poll: the callback may
+         * output_purge() and output_serve(). */
+        void (*brokers_down)(void *opaque);
         void *opaque;
 };
 

@@ -60,6 +60,8 @@ struct spool {
         char             *buf;    /* a frame read back */
         size_t            buf_cap;
         int               dirty;  /* written since the last sync */
+        struct spool_id  *again;  /* given back, newest first */
+        size_t            n_again, again_cap;
         struct spool_stats st;
 };
 
@@ -544,6 +546,7 @@ void spool_close(struct spool *s)
         if (s->lock_fd >= 0)
                 close(s->lock_fd);
         free(s->seg);
+        free(s->again);
         free(s->buf);
         free(s->dir);
         free(s);
@@ -676,6 +679,8 @@ int spool_pending(const struct spool *s)
 {
         size_t i;
 
+        if (s->n_again > 0)
+                return 1;
         for (i = 0; i < s->n_seg; i++)
                 if (s->seg[i].next < s->seg[i].n)
                         return 1;
@@ -718,21 +723,56 @@ static struct seg *seg_of(struct spool *s, uint64_t seq, size_t *i)
         return NULL;
 }
 
+static int id_before(struct spool_id a, struct spool_id b)
+{
+        return a.seg < b.seg || (a.seg == b.seg && a.off < b.off);
+}
+
+int spool_again(struct spool *s, struct spool_id id, char *err,
+                size_t errlen)
+{
+        size_t i;
+
+        if (kt_grow(&s->again, &s->again_cap, s->n_again + 1,
+                    sizeof(*s->again)) == -1)
+                return fail(err, errlen, "out of memory");
+        /* newest first, so that the oldest is taken off the end */
+        for (i = s->n_again; i > 0 && id_before(s->again[i - 1], id); i--)
+                s->again[i] = s->again[i - 1];
+        s->again[i] = id;
+        s->n_again++;
+        return 0;
+}
+
+/* The next frame to hand out: one given back, oldest first, else the
+ * first not handed out.  0 when there is none. */
+static int next_id(struct spool *s, struct seg **sg, struct spool_id *id)
+{
+        size_t i;
+
+        while (s->n_again > 0) {
+                *id = s->again[--s->n_again];
+                if ((*sg = seg_of(s, id->seg, &i)) != NULL)
+                        return 1; /* else done since: nothing to send */
+        }
+        for (i = 0; i < s->n_seg; i++) {
+                *sg = &s->seg[i];
+                if ((*sg)->next < (*sg)->n) {
+                        id->seg = (*sg)->seq;
+                        id->off = (*sg)->off[(*sg)->next++];
+                        return 1;
+                }
+        }
+        return 0;
+}
+
 int spool_next(struct spool *s, struct spool_rec *r, struct spool_id *id,
                char *err, size_t errlen)
 {
         struct seg *sg;
-        size_t i = 0;
         int64_t len;
 
-        while (i < s->n_seg) {
-                sg = &s->seg[i];
-                if (sg->next >= sg->n) {
-                        i++;
-                        continue;
-                }
-                id->seg = sg->seq;
-                id->off = sg->off[sg->next++];
+        while (next_id(s, &sg, id)) {
                 if ((len = frame_read(s, sg, id->off, err, errlen)) == -1)
                         return -1;
                 if (len > 0 && frame_decode((unsigned char *)s->buf +
@@ -744,7 +784,6 @@ int spool_next(struct spool *s, struct spool_rec *r, struct spool_id *id,
                 s->st.corrupt++; /* spoilt since it was written */
                 if (spool_done(s, *id, err, errlen) == -1)
                         return -1;
-                /* segment i may be gone: what is at i now comes next */
         }
         return 0;
 }
@@ -802,7 +841,8 @@ void spool_stats(const struct spool *s, struct spool_stats *st)
 
         *st = s->st;
         st->bytes = s->bytes;
-        st->frames = st->pending = 0;
+        st->frames = 0;
+        st->pending = s->n_again;
         st->oldest_ms = 0;
         for (i = 0; i < s->n_seg; i++) {
                 const struct seg *sg = &s->seg[i];

@@ -126,6 +126,14 @@ enum spool_result spool_append(struct spool *s, const struct spool_rec *r,
 int spool_next(struct spool *s, struct spool_rec *r, struct spool_id *id,
                char *err, size_t errlen);
 
+/*
+ * The frame at id, handed out and not done, is to be handed out again
+ * (the broker went away): before every frame after it, so the order
+ * holds.  0, or -1 (out of memory).
+ */
+int spool_again(struct spool *s, struct spool_id id, char *err,
+                size_t errlen);
+
 /* 1 when a frame waits to be handed out by spool_next(). */
 int spool_pending(const struct spool *s);
 

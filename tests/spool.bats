@@ -178,3 +178,55 @@ tags() {
         [ "$delivered" -eq 2000 ] && [ "$failed" -eq 0 ] && [ "$kept" -eq 0 ]
         diff <(seq 2000) <(tags t)
 }
+
+@test "spool: no broker up: what librdkafka held goes to the spool; SIGKILL then loses nothing" {
+        mock_start -t t:1
+        # linger.ms holds the second batch in librdkafka's memory when
+        # the broker goes: only the spool can save it from a SIGKILL
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -X linger.ms=3000 -o stats.file="$T/stats.json" \
+                -o stats.interval.ms=100
+        gen 500 | proc_send ktp
+        wait_for_count t 500
+        gen 2000 501 | proc_send ktp
+        wait_for jq -e '.produced == 2500' "$T/stats.json"
+        mock_cmd "down -1"
+        # ALL_BROKERS_DOWN: purged from librdkafka into the spool
+        wait_for jq -e '.spool.events == 2000' "$T/stats.json"
+        wait_for_line "$(proc_file ktp err)" "kafka: no broker up: events wait in the spool"
+        proc_signal ktp KILL
+        proc_wait ktp 10 || true
+        mock_cmd "up -1"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$carried" -eq 2000 ]
+        [ "$delivered" -eq 2000 ]
+        # each once: nothing was in flight at the kill
+        diff <(seq 2500) <(tags t)
+}
+
+@test "spool: no broker up: events are spooled at once, one probe in flight; all delivered in order when it is back" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -o stats.file="$T/stats.json" -o stats.interval.ms=100 \
+                --dead-letter "$T/dead"
+        gen 100 | proc_send ktp
+        wait_for_count t 100
+        mock_cmd "down -1"
+        wait_for_line "$(proc_file ktp err)" "kafka: no broker up"
+        gen 3000 101 | proc_send ktp
+        wait_for jq -e '.spool.events == 3000' "$T/stats.json"
+        # the probe: one event in flight, not queue.high.messages
+        jq -e '.in_flight <= 1' "$T/stats.json"
+        mock_cmd "up -1"
+        proc_finish ktp 60
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 3100 ]
+        [ "$failed" -eq 0 ]
+        [ "$kept" -eq 0 ]
+        [ ! -s "$T/dead" ]
+        grep -q "kafka: delivering again: sending the spool" "$(proc_file ktp err)"
+        diff <(seq 3100) <(tags t)
+}

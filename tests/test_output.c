@@ -26,7 +26,7 @@
 struct seen {
         struct output *o;
         int outcomes[OUTPUT_NO_REPORT + 1];
-        int fatal, stats;
+        int fatal, stats, down, purge_when_down;
         char error[256];
 };
 
@@ -65,6 +65,16 @@ static void rdkafka_stats(void *opaque, const char *json, size_t len)
         (void)json;
         (void)len;
         s->stats++;
+}
+
+/* As the sender does: what librdkafka holds goes back to its owner. */
+static void brokers_down(void *opaque)
+{
+        struct seen *s = opaque;
+
+        s->down++;
+        if (s->purge_when_down)
+                output_purge(s->o);
 }
 
 static void log_text(void *opaque, int level, const char *text)
@@ -113,7 +123,7 @@ static struct output *open_kafka(struct fixture *f, const struct kvlist *kv)
         const struct output_cb cb = {
                 .delivered = delivered, .fatal = fatal,
                 .rdkafka_stats = rdkafka_stats, .log = log_text,
-                .opaque = &f->seen,
+                .brokers_down = brokers_down, .opaque = &f->seen,
         };
         char err[256];
 
@@ -223,6 +233,35 @@ static void test_timed_out_is_retriable(void **state)
         output_close(o);
 }
 
+/*
+ * No broker up: librdkafka says so, and what it holds can be purged from
+ * the callback (the sender moves it to the spool): the message comes
+ * back purged, long before message.timeout.ms.
+ */
+static void test_brokers_down_purged(void **state)
+{
+        struct fixture *f = *state;
+        struct output *o = open_kafka(f, NULL);
+
+        f->seen.purge_when_down = 1;
+        output_produce(o, msg("up"));
+        run_until(f, &f->seen.outcomes[OUTPUT_DELIVERED], 1);
+        assert_int_equal(f->seen.outcomes[OUTPUT_DELIVERED], 1);
+        /* the next request in flight when the broker goes */
+        rd_kafka_mock_broker_push_request_error_rtts(
+                f->mc, 1, APIKEY_PRODUCE, 1, RD_KAFKA_RESP_ERR_NO_ERROR,
+                5000);
+        output_produce(o, msg("x"));
+        output_produce(o, msg("y"));
+        rd_kafka_mock_broker_set_down(f->mc, 1);
+        run_until(f, &f->seen.outcomes[OUTPUT_PURGED], 2);
+        assert_int_equal(f->seen.down, 1);
+        assert_int_equal(f->seen.outcomes[OUTPUT_PURGED], 2);
+        assert_int_equal(f->seen.outcomes[OUTPUT_DELIVERED], 1);
+        assert_int_equal(output_in_flight(o), 0);
+        output_close(o);
+}
+
 /* A fatal error surfaces after rd_kafka_poll(): the callback may serve. */
 static void test_fatal_reported_outside_poll(void **state)
 {
@@ -255,8 +294,11 @@ static void test_bad_property(void **state)
         const struct output_opts opts = {
                 .mode = OUTPUT_KAFKA, .topic = "t", .props = &kv,
         };
-        const struct output_cb cb = { delivered, fatal, rdkafka_stats,
-                                      log_text, &f->seen };
+        const struct output_cb cb = {
+                .delivered = delivered, .fatal = fatal,
+                .rdkafka_stats = rdkafka_stats, .log = log_text,
+                .opaque = &f->seen,
+        };
         char err[256] = "";
 
         assert_null(output_open(&opts, &cb, f->loop, err, sizeof(err)));
@@ -267,8 +309,11 @@ static void test_stdout(void **state)
 {
         struct fixture *f = *state;
         const struct output_opts opts = { .mode = OUTPUT_STDOUT };
-        const struct output_cb cb = { delivered, fatal, rdkafka_stats,
-                                      log_text, &f->seen };
+        const struct output_cb cb = {
+                .delivered = delivered, .fatal = fatal,
+                .rdkafka_stats = rdkafka_stats, .log = log_text,
+                .opaque = &f->seen,
+        };
         char err[256], path[] = "/tmp/test_output.XXXXXX", buf[64] = "";
         struct output *o;
         FILE *fp;
@@ -346,6 +391,8 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_close_null),
                 cmocka_unit_test_setup_teardown(test_delivered_and_counted,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_brokers_down_purged,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_timed_out_is_retriable,
                                                 setup, teardown),

@@ -230,6 +230,43 @@ static void test_not_done_again(void **state)
         spool_close(s);
 }
 
+/* Frames given back (the broker went away) are handed out again before
+ * the later ones, oldest first, across segments; the taken frames of
+ * write-ahead wait behind them. */
+static void test_given_back(void **state)
+{
+        struct spool_found f;
+        struct spool_id id[5], got;
+        struct spool *s = open_spool(0, 1, &f); /* a segment a frame */
+        struct spool_stats st;
+        int i;
+
+        (void)state;
+        for (i = 1; i <= 4; i++)
+                append(s, i, NULL);
+        for (i = 1; i <= 3; i++)
+                expect_next(s, i, &id[i]);
+        assert_int_equal(spool_again(s, id[3], err, sizeof(err)), 0);
+        assert_int_equal(spool_again(s, id[1], err, sizeof(err)), 0);
+        spool_stats(s, &st);
+        assert_int_equal(st.pending, 3);
+        assert_int_equal(spool_append(s, &(struct spool_rec){ .topic = "t",
+                         .topic_len = 1, .value = "x", .value_len = 1 },
+                         9, 1, &got, err, sizeof(err)), SPOOL_ERROR);
+        expect_next(s, 1, &got);
+        assert_memory_equal(&got, &id[1], sizeof(got));
+        done(s, got);
+        expect_next(s, 3, &got);
+        done(s, got);
+        done(s, id[2]);
+        expect_next(s, 4, &got);
+        done(s, got);
+        expect_none(s);
+        spool_stats(s, &st);
+        assert_int_equal(st.frames, 0);
+        spool_close(s);
+}
+
 /* A frame cut short at the end (a crash mid-write): counted, cut off,
  * the others sent; the next run finds nothing wrong. */
 static void test_torn_end(void **state)
@@ -454,6 +491,8 @@ int main(int argc, char **argv)
                                                 make_dir, remove_dir),
                 cmocka_unit_test_setup_teardown(test_not_done_again,
                                                 make_dir, remove_dir),
+                cmocka_unit_test_setup_teardown(test_given_back, make_dir,
+                                                remove_dir),
                 cmocka_unit_test_setup_teardown(test_torn_end, make_dir,
                                                 remove_dir),
                 cmocka_unit_test_setup_teardown(test_spoilt_frames,
