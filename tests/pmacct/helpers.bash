@@ -23,6 +23,7 @@ PM_DIR=
 PM_PID=
 PM_PGID=
 PM_HTTP_PID=
+PM_NFGEN_PID=
 
 # pm_require [capture]: skips the test when pmacct or its tools are
 # missing, or, with "capture", when it cannot capture on lo (not root).
@@ -255,11 +256,17 @@ _pm_group_alive() {
 }
 
 # pm_stop: for teardown.  Ends whatever is left of the pipeline's process
-# group (TERM, then KILL after 5 s) and the HTTP server.  Never fails.
+# group (TERM, then KILL after 5 s), the HTTP server and nfgen.py.
+# Never fails.
 pm_stop() {
 	local i
 
 	pm_http_stop
+	if [ -n "$PM_NFGEN_PID" ]; then
+		kill -TERM "$PM_NFGEN_PID" 2>/dev/null || true
+		wait "$PM_NFGEN_PID" 2>/dev/null || true
+	fi
+	PM_NFGEN_PID=
 	if _pm_pgid_ok; then
 		if _pm_group_alive; then
 			kill -TERM -- "-$PM_PGID" 2>/dev/null || true
@@ -409,4 +416,65 @@ pm_consume_mock() {
 pm_consume_kafka() {
 	kafka_consume "$1" -f '%p\t%o\t%T\t%s\n' |
 	    sort -s -t $'\t' -k1,1n -k2,2n | cut -f 3- >"$2"
+}
+
+# pm_nfgen_start UDP_PORT RATE: tests/pmacct/nfgen.py sends RATE distinct
+# NetFlow v5 flows a second to 127.0.0.1:UDP_PORT until pm_nfgen_stop.
+pm_nfgen_start() {
+	/usr/bin/python3 "$ROOT/tests/pmacct/nfgen.py" 127.0.0.1 "$1" "$2" \
+	    </dev/null >"$T/nfgen.out" 2>"$T/nfgen.err" 3>&- &
+	PM_NFGEN_PID=$!
+}
+
+# pm_nfgen_stop: stops the sender; sets PM_FLOWS, the flows it sent, and
+# PM_FLOW_PACKETS, the sum of their packet counters.
+pm_nfgen_stop() {
+	local line
+
+	[ -n "$PM_NFGEN_PID" ] || _fail "pm_nfgen_stop: not started" ||
+	    return
+	kill -TERM "$PM_NFGEN_PID" 2>/dev/null || true
+	wait "$PM_NFGEN_PID" || true
+	PM_NFGEN_PID=
+	line=$(grep '^flows=' "$T/nfgen.out") ||
+	    _fail "nfgen: no totals:" "$(cat "$T/nfgen.err")" || return
+	# shellcheck disable=SC2034 # for the caller
+	PM_FLOWS=$(echo "$line" | sed -E 's/^flows=([0-9]+) .*/\1/')
+	# shellcheck disable=SC2034
+	PM_FLOW_PACKETS=$(echo "$line" |
+	    sed -E 's/.* packets=([0-9]+) .*/\1/')
+}
+
+# pm_writers: prints how many print-plugin writers the collector has now
+# (it forks one a purge; a writer blocked on the pipe stays).
+pm_writers() {
+	ps -o args= -g "$PM_PGID" 2>/dev/null | grep -c 'Writer' || true
+}
+
+_pm_no_writer() {
+	[ "$(pm_writers)" -eq 0 ]
+}
+
+# pm_wait_idle_purge [TIMEOUT]: waits (default 20 s) for the collector to
+# log an empty purge ("QN: 0/0") after the lines its log has now: every
+# flow it had received by then has been purged.
+pm_wait_idle_purge() {
+	local from
+
+	from=$(($(wc -l <"$PM_DIR/collector.err") + 1))
+	WAIT_TIMEOUT=${1:-20} wait_for _pm_idle_purge_since "$from" ||
+	    _fail "pm_wait_idle_purge: no empty purge; collector stderr:" \
+		"$(tail -n 20 "$PM_DIR/collector.err")"
+}
+
+_pm_idle_purge_since() {
+	tail -n "+$1" "$PM_DIR/collector.err" |
+	    grep -q 'Purging cache - END (PID: [0-9]*, QN: 0/0'
+}
+
+# pm_skipped_purges: how many purges the collector skipped, writers
+# being all busy ("Maximum number of writer processes reached").
+pm_skipped_purges() {
+	grep -c 'Maximum number of writer processes reached' \
+	    "$PM_DIR/collector.err" || true
 }
