@@ -41,6 +41,7 @@ struct msg {
         int      spooled;        /* its frame in the spool (sid) is done
                                   * once it is delivered */
         struct spool_id sid;
+        int      again;          /* sent from the spool once already */
         char     data[];
 };
 

@@ -307,6 +307,7 @@ static struct msg *msg_of_rec(struct sender *s, const struct spool_rec *r,
         m->kind = r->kind == MSG_ERROR_EVENT ? MSG_ERROR_EVENT : MSG_EVENT;
         m->spooled = 1;
         m->sid = id;
+        m->again = r->again;
         memcpy(m->data, r->value, r->value_len);
         if (r->raw_len > 0)
                 memcpy(m->data + r->value_len, r->raw, r->raw_len);
@@ -374,7 +375,8 @@ void sender_drain(struct sender *s)
                         return;
                 case OUTPUT_TAKEN:
                         count_produced(s, m);
-                        account_replayed(s->l.acc);
+                        if (!m->again) /* sent again: not another */
+                                account_replayed(s->l.acc);
                         break;
                 case OUTPUT_REFUSED:
                         break; /* reported through sender_outcome() */

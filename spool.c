@@ -746,15 +746,18 @@ int spool_again(struct spool *s, struct spool_id id, char *err,
 
 /* The next frame to hand out: one given back, oldest first, else the
  * first not handed out.  0 when there is none. */
-static int next_id(struct spool *s, struct seg **sg, struct spool_id *id)
+static int next_id(struct spool *s, struct seg **sg, struct spool_id *id,
+                   int *again)
 {
         size_t i;
 
+        *again = 1;
         while (s->n_again > 0) {
                 *id = s->again[--s->n_again];
                 if ((*sg = seg_of(s, id->seg, &i)) != NULL)
                         return 1; /* else done since: nothing to send */
         }
+        *again = 0;
         for (i = 0; i < s->n_seg; i++) {
                 *sg = &s->seg[i];
                 if ((*sg)->next < (*sg)->n) {
@@ -771,14 +774,16 @@ int spool_next(struct spool *s, struct spool_rec *r, struct spool_id *id,
 {
         struct seg *sg;
         int64_t len;
+        int again;
 
-        while (next_id(s, &sg, id)) {
+        while (next_id(s, &sg, id, &again)) {
                 if ((len = frame_read(s, sg, id->off, err, errlen)) == -1)
                         return -1;
                 if (len > 0 && frame_decode((unsigned char *)s->buf +
                                             HEAD_LEN, (uint32_t)len,
                                             r) == 0) {
-                        s->st.replayed++;
+                        r->again = again;
+                        s->st.replayed += !again;
                         return 1;
                 }
                 s->st.corrupt++; /* spoilt since it was written */

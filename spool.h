@@ -61,6 +61,8 @@ struct spool_rec {
         size_t      value_len;
         const char *raw;         /* the input line, or NULL */
         size_t      raw_len;
+        int         again;       /* spool_next(): handed out before and
+                                  * given back (spool_again()) */
 };
 
 /* Where a frame is: what spool_done() takes. */

@@ -226,6 +226,10 @@ tags() {
         [ "$delivered" -eq 3100 ]
         [ "$failed" -eq 0 ]
         [ "$kept" -eq 0 ]
+        # each spooled event counted once as sent from the spool, the
+        # probe's retries too
+        [ "$spooled" -eq 3000 ]
+        [ "$replayed" -eq 3000 ]
         [ ! -s "$T/dead" ]
         grep -q "kafka: delivering again: sending the spool" "$(proc_file ktp err)"
         diff <(seq 3100) <(tags t)
