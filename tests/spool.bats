@@ -210,7 +210,7 @@ tags() {
         mock_start -t t:1
         proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
                 -o stats.file="$T/stats.json" -o stats.interval.ms=100 \
-                --dead-letter "$T/dead"
+                -X message.timeout.ms=1000 --dead-letter "$T/dead"
         gen 100 | proc_send ktp
         wait_for_count t 100
         mock_cmd "down -1"
@@ -219,6 +219,7 @@ tags() {
         wait_for jq -e '.spool.events == 3000' "$T/stats.json"
         # the probe: one event in flight, not queue.high.messages
         jq -e '.in_flight <= 1' "$T/stats.json"
+        sleep 3 # the probe times out (message.timeout.ms) and goes again
         mock_cmd "up -1"
         proc_finish ktp 60
         [ "$PROC_STATUS" -eq 0 ]
