@@ -170,7 +170,7 @@ static const struct {
         COUNTER("error_events_failed", error_failed,
                 "Error events whose delivery failed."),
         COUNTER("spooled", spooled, "Events written to the spool."),
-        COUNTER("replayed", replayed, "Events sent from the spool."),
+        COUNTER("replayed", replayed, "Events sent from the spool (each once)."),
         COUNTER("carried", carried,
                 "Events an earlier run left in the spool."),
         COUNTER("kept", kept, "Events left in the spool for the next run."),

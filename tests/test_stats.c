@@ -234,7 +234,7 @@ static const char expected_prometheus[] =
 "# HELP kafkatee_pipe_spooled_total Events written to the spool.\n"
 "# TYPE kafkatee_pipe_spooled_total counter\n"
 "kafkatee_pipe_spooled_total{stream=\"netflow\",topic=\"eqiad.netflow\"} 0\n"
-"# HELP kafkatee_pipe_replayed_total Events sent from the spool.\n"
+"# HELP kafkatee_pipe_replayed_total Events sent from the spool (each once).\n"
 "# TYPE kafkatee_pipe_replayed_total counter\n"
 "kafkatee_pipe_replayed_total{stream=\"netflow\",topic=\"eqiad.netflow\"} 0\n"
 "# HELP kafkatee_pipe_carried_total Events an earlier run left in the spool.\n"
