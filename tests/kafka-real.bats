@@ -82,10 +82,12 @@ teardown_file() {
         proc_start ktp "$KTP" -b "$KAFKA_BROKERS" -t spooled \
                 -o spool.dir="$T/spool" -X message.timeout.ms=5000 \
                 --dead-letter "$T/dead"
-        gen 100000 | proc_send ktp &
-        sender=$!
-        sleep 2
+        # The second half is written after the kill: all 100k can take
+        # less than a second, and a kill after them would spool nothing.
+        gen 50000 | proc_send ktp
         kafka_kill
+        gen 50000 50001 | proc_send ktp &
+        sender=$!
         sleep 30
         kafka_restart
         wait "$sender"
