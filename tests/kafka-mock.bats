@@ -71,7 +71,8 @@ tags() {
         mock_start -t flows:3
         gen 3000 | "$KTP" -b "$BROKERS" -t flows -o key=ip_src 2> "$T/err"
         counters "$T/err"
-        [ "$delivered" -eq 3000 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 3000 ]
+        [ "$exit" -eq 0 ]
         consume flows > "$T/msgs"
         [ "$(wc -l < "$T/msgs")" -eq 3000 ]
         [ "$(cut -f1 "$T/msgs" | sort -u | wc -l)" -gt 1 ]
@@ -89,7 +90,8 @@ tags() {
         mock_start -t t:1
         gen 20000 | "$KTP" -b "$BROKERS" -t t 2> "$T/err"
         counters "$T/err"
-        [ "$delivered" -eq 20000 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 20000 ]
+        [ "$exit" -eq 0 ]
         [ "$(high_watermarks t)" -eq 20000 ]
 }
 
@@ -99,7 +101,8 @@ tags() {
         gen 5000 | "$KTP" -b "$BROKERS" -t t -vv -o queue.high.messages=200 \
                 -X linger.ms=5 -X batch.num.messages=50 2> "$T/err"
         counters "$T/err"
-        [ "$delivered" -eq 5000 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 5000 ]
+        [ "$exit" -eq 0 ]
         grep -q 'backpressure: 200 messages in flight' "$T/err"
         diff <(seq 5000) <(tags t)
 }
@@ -110,7 +113,8 @@ tags() {
         gen 3000 | "$KTP" -b "$BROKERS" -t flows -vv -o key=ip_src \
                 -X queue.buffering.max.messages=100 --dead-letter "$T/dead" 2> "$T/err"
         counters "$T/err"
-        [ "$delivered" -eq 3000 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 3000 ]
+        [ "$exit" -eq 0 ]
         grep -q "backpressure: librdkafka's queue is full" "$T/err"
         [ ! -s "$T/dead" ]
         consume flows > "$T/msgs"
@@ -126,7 +130,8 @@ tags() {
                 < "$T/in" 2> "$T/err"
         RSS_KB=$(tail -n 1 "$T/rss")
         counters "$T/err"
-        [ "$delivered" -eq 1000000 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 1000000 ]
+        [ "$exit" -eq 0 ]
         [ "$(high_watermarks t)" -eq 1000000 ]
         jq -e '.backpressure_s > 0' "$T/stats.json"
         if [[ "$BUILD" != *asan* ]]; then
@@ -183,7 +188,8 @@ tags() {
         mock_cmd "errors 5 NOT_LEADER_FOR_PARTITION"
         gen 1000 | "$KTP" -b "$BROKERS" -t t 2> "$T/err"
         counters "$T/err"
-        [ "$delivered" -eq 1000 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 1000 ]
+        [ "$exit" -eq 0 ]
         diff <(seq 1000) <(tags t)
 }
 
@@ -391,12 +397,15 @@ tags() {
         "$KTP" -b "$BROKERS" -t 'nf.%{field:peer_ip_src}' -o topic.max=2 \
                 --dead-letter "$T/dead" < "$T/in" 2> "$T/err" || :
         counters "$T/err"
-        [ "$exit" -eq 3 ] && [ "$delivered" -eq 36 ] && [ "$invalid" -eq 5 ]
+        [ "$exit" -eq 3 ]
+        [ "$delivered" -eq 36 ]
+        [ "$invalid" -eq 5 ]
         for ip in 10.0.0.1 10.0.0.2; do
                 consume_values "nf.$ip" > "$T/$ip"
                 [ "$(jq -r .peer_ip_src "$T/$ip" | sort -u)" = "$ip" ]
         done
-        [ "$(wc -l < "$T/10.0.0.1")" -eq 20 ] && [ "$(wc -l < "$T/10.0.0.2")" -eq 16 ]
+        [ "$(wc -l < "$T/10.0.0.1")" -eq 20 ]
+        [ "$(wc -l < "$T/10.0.0.2")" -eq 16 ]
         diff <(jq .tag "$T/in" | awk '$1 % 10 != 3 && $1 != 41' | sort -n) \
                 <(cat "$T/10.0.0.1" "$T/10.0.0.2" | jq .tag | sort -n)
         [ "$(jq -r .reason "$T/dead" | sort -u)" = route ]
@@ -411,7 +420,8 @@ tags() {
                 -o 'header.content-type=application/json' -o 'header.schema=%{schema}' \
                 -o 'header.stream=%{stream}' 2> "$T/err"
         counters "$T/err"
-        [ "$delivered" -eq 300 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 300 ]
+        [ "$exit" -eq 0 ]
         timeout "$KCAT_TIMEOUT" kcat -C -b "$BROKERS" -t flows -o beginning -e -q \
                 -f '%k\t%h\t%s\n' > "$T/msgs"
         [ "$(wc -l < "$T/msgs")" -eq 300 ]
@@ -429,7 +439,9 @@ tags() {
                 -o error.topic=netflow.error --dead-letter "$T/dead" \
                 -o stats.file="$T/stats.json" < "$T/in" 2> "$T/err" || :
         counters "$T/err"
-        [ "$exit" -eq 3 ] && [ "$delivered" -eq 2 ] && [ "$invalid" -eq 4 ]
+        [ "$exit" -eq 3 ]
+        [ "$delivered" -eq 2 ]
+        [ "$invalid" -eq 4 ]
         [ "$(consume_values netflow | wc -l)" -eq 2 ]
         consume_values netflow.error > "$T/errors"
         [ "$(jq -r .message "$T/errors")" = "$BROKEN_MESSAGES" ]
@@ -456,7 +468,9 @@ tags() {
                 -o error.topic=netflow.error -X message.timeout.ms=3000 \
                 --dead-letter "$T/dead" < "$T/in" 2> "$T/err" || :
         counters "$T/err"
-        [ "$exit" -eq 3 ] && [ "$delivered" -eq 2 ] && [ "$invalid" -eq 4 ]
+        [ "$exit" -eq 3 ]
+        [ "$delivered" -eq 2 ]
+        [ "$invalid" -eq 4 ]
         [ "$(grep -c 'error_event: its error event was not delivered' "$T/err")" -eq 4 ]
         [ "$(jq -r .reason "$T/dead" | sort -u)" = schema ]
 }

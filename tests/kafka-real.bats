@@ -44,7 +44,8 @@ teardown_file() {
         kafka_create_topic flows 3
         gen 5000 | "$KTP" -b "$KAFKA_BROKERS" -t flows -o key=ip_src 2> "$T/err"
         counters "$T/err"
-        [ "$delivered" -eq 5000 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 5000 ]
+        [ "$exit" -eq 0 ]
         kafka_consume flows -f '%p\t%k\t%s\n' > "$T/msgs"
         [ "$(wc -l < "$T/msgs")" -eq 5000 ]
         [ "$(cut -f1 "$T/msgs" | sort -u | wc -l)" -eq 3 ]
@@ -81,18 +82,23 @@ teardown_file() {
         proc_start ktp "$KTP" -b "$KAFKA_BROKERS" -t spooled \
                 -o spool.dir="$T/spool" -X message.timeout.ms=5000 \
                 --dead-letter "$T/dead"
-        gen 100000 | proc_send ktp &
-        sender=$!
-        sleep 2
+        # The second half is written after the kill: all 100k can take
+        # less than a second, and a kill after them would spool nothing.
+        gen 50000 | proc_send ktp
         kafka_kill
+        gen 50000 50001 | proc_send ktp &
+        sender=$!
         sleep 30
         kafka_restart
         wait "$sender"
         proc_finish ktp 300
         [ "$PROC_STATUS" -eq 0 ]
         counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 100000 ] && [ "$failed" -eq 0 ] && [ "$kept" -eq 0 ]
-        [ "$spooled" -gt 0 ] && [ "$replayed" -eq "$spooled" ]
+        [ "$delivered" -eq 100000 ]
+        [ "$failed" -eq 0 ]
+        [ "$kept" -eq 0 ]
+        [ "$spooled" -gt 0 ]
+        [ "$replayed" -eq "$spooled" ]
         [ ! -s "$T/dead" ]
         # every record; a copy only of one whose timed-out send had in
         # fact reached the broker (at least once, same meta.id)
@@ -108,7 +114,9 @@ teardown_file() {
                 -t eqiad.netflow.v -o 'error.topic=%{datacenter}.%{stream}.error' \
                 --dead-letter "$T/dead" < "$T/in" 2> "$T/err" || :
         counters "$T/err"
-        [ "$exit" -eq 3 ] && [ "$delivered" -eq 2 ] && [ "$invalid" -eq 4 ]
+        [ "$exit" -eq 3 ]
+        [ "$delivered" -eq 2 ]
+        [ "$invalid" -eq 4 ]
         [ "$(kafka_consume eqiad.netflow.v | wc -l)" -eq 2 ]
         kafka_consume eqiad.netflow.error > "$T/errors"
         [ "$(jq -r .message "$T/errors")" = "$BROKEN_MESSAGES" ]

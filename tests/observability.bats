@@ -48,7 +48,10 @@ teardown() {
         grep -qx '# TYPE kafkatee_pipe_in_flight gauge' "$T/m.prom"
         grep -q '^kafkatee_pipe_delivery_latency_seconds{.*quantile="0.99"} [0-9.]*$' "$T/m.prom"
         # Every sample line: a name, labels, a number.
-        ! grep -v '^#' "$T/m.prom" | grep -Ev '^kafkatee_pipe_[a-z_]+\{[^}]*\} [-0-9.e+]+$'
+        if grep -v '^#' "$T/m.prom" |
+                grep -Ev '^kafkatee_pipe_[a-z_]+\{[^}]*\} [-0-9.e+]+$'; then
+                false
+        fi
 }
 
 @test "stats and metrics files not writable: reported, the records still delivered" {
@@ -94,7 +97,8 @@ teardown() {
         mock_cmd "up -1"
         jq -r .raw "$T/dead" | "$KTP" -b "$BROKERS" -t t 2> "$T/err"
         counters "$T/err"
-        [ "$delivered" -eq 50 ] && [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 50 ]
+        [ "$exit" -eq 0 ]
         diff <(seq 50) <(consume_values t | jq -r .tag | sort -n)
 }
 
@@ -103,8 +107,10 @@ teardown() {
                 -t $'t\nu' --metrics-file "$T/m.prom" > /dev/null
         grep -qxF 'kafkatee_pipe_read_total{stream="a\"b\\c",topic="t\nu"} 1' "$T/m.prom"
         # Every line is a comment or a whole sample: nothing was cut.
-        ! grep -v '^#' "$T/m.prom" |
-                grep -Ev '^kafkatee_pipe_[a-z_]+\{([a-z]+="([^"\\]|\\.)*",?)+\} [-0-9.e+NaN]+$'
+        if grep -v '^#' "$T/m.prom" |
+                grep -Ev '^kafkatee_pipe_[a-z_]+\{([a-z]+="([^"\\]|\\.)*",?)+\} [-0-9.e+NaN]+$'; then
+                false
+        fi
 }
 
 @test "metrics file: latency summary has _sum; NaN quantiles before any delivery" {
@@ -133,7 +139,8 @@ teardown() {
         grep -q 'fatal: ' "$err"
         grep -q '^kafkatee-pipe: stdin:1: invalid: ' "$err"
         counters "$err"
-        [ "$exit" -eq 2 ] && [ "$dead_lettered" -eq 0 ]
+        [ "$exit" -eq 2 ]
+        [ "$dead_lettered" -eq 0 ]
 }
 
 @test "dead-letter file failed: every later loss is reported on stderr" {
@@ -148,7 +155,8 @@ teardown() {
         [[ "$output" == *"stdin:3: "* ]]
         echo "$output" > "$T/err"
         counters "$T/err"
-        [ "$exit" -eq 2 ] && [ "$dead_lettered" -eq 0 ]
+        [ "$exit" -eq 2 ]
+        [ "$dead_lettered" -eq 0 ]
         [ $((invalid + failed)) -eq 3 ]
 }
 

@@ -79,7 +79,9 @@ nfacctd_check_flows() {
 	    "$T/records.jsonl")" -eq 720 ]
 	[ "$(jq -s 'map(select(.event_type == "purge") | .bytes) | add' \
 	    "$T/records.jsonl")" -eq 86700 ]
-	[ "$exit" -eq 0 ] && [ "$dead_lettered" -eq 0 ] && [ ! -s "$T/dead.jsonl" ]
+	[ "$exit" -eq 0 ]
+	[ "$dead_lettered" -eq 0 ]
+	[ ! -s "$T/dead.jsonl" ]
 }
 
 # pmacctd_capture BROKERS TOPIC [map|iface]: runs the live capture
@@ -111,7 +113,9 @@ pmacctd_check_flows() {
 		  and .ip_dst == "127.0.0.1"
 		  and (.port_src == $p or .port_dst == $p))' \
 	    "$T/records.jsonl" >/dev/null
-	[ "$exit" -eq 0 ] && [ "$dead_lettered" -eq 0 ] && [ ! -s "$T/dead.jsonl" ]
+	[ "$exit" -eq 0 ]
+	[ "$dead_lettered" -eq 0 ]
+	[ ! -s "$T/dead.jsonl" ]
 }
 
 @test "nfacctd: IPFIX from softflowd, SIGINT, mock cluster: events match what nfacctd printed" {

@@ -37,8 +37,10 @@ tags() {
         proc_finish ktp 60
         [ "$PROC_STATUS" -eq 0 ]
         counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 2000 ] && [ "$failed" -eq 0 ]
-        [ "$spooled" -gt 0 ] && [ "$kept" -eq 0 ]
+        [ "$delivered" -eq 2000 ]
+        [ "$failed" -eq 0 ]
+        [ "$spooled" -gt 0 ]
+        [ "$kept" -eq 0 ]
         [ ! -s "$T/dead" ]
         diff <(seq 2000) <(tags t)
         # the spool is empty again: its segments are gone
@@ -56,7 +58,9 @@ tags() {
                 -o stats.file="$T/stats.json" < "$T/in"
         [ "$status" -eq 4 ]
         counters <(echo "$output")
-        [ "$kept" -eq 300 ] && [ "$delivered" -eq 0 ] && [ "$failed" -eq 0 ]
+        [ "$kept" -eq 300 ]
+        [ "$delivered" -eq 0 ]
+        [ "$failed" -eq 0 ]
         [[ "$output" == *"300 events kept in $T/spool"* ]]
         jq -e '.kept == 300 and .spool.events == 300 and .spool.bytes > 0' \
                 "$T/stats.json"
@@ -65,7 +69,9 @@ tags() {
         run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < "$T/in2"
         [ "$status" -eq 0 ]
         counters <(echo "$output")
-        [ "$carried" -eq 300 ] && [ "$delivered" -eq 400 ] && [ "$kept" -eq 0 ]
+        [ "$carried" -eq 300 ]
+        [ "$delivered" -eq 400 ]
+        [ "$kept" -eq 0 ]
         [[ "$output" == *"300 events from an earlier run"* ]]
         diff <(seq 400) <(tags t)
         # in the order they were read: the earlier run's first
@@ -85,7 +91,8 @@ tags() {
         run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
         [ "$status" -eq 3 ]
         counters <(echo "$output")
-        [ "$carried" -eq 49 ] && [ "$spool_lost" -eq 1 ]
+        [ "$carried" -eq 49 ]
+        [ "$spool_lost" -eq 1 ]
         [ "$delivered" -eq 49 ]
         [[ "$output" == *"1 frames cut short or spoilt"* ]]
         diff <(seq 49) <(tags t)
@@ -115,7 +122,9 @@ tags() {
                 -o spool.mode=always -o spool.fsync=never < "$T/in"
         [ "$status" -eq 0 ]
         counters <(echo "$output")
-        [ "$delivered" -eq 1000 ] && [ "$spooled" -eq 1000 ] && [ "$kept" -eq 0 ]
+        [ "$delivered" -eq 1000 ]
+        [ "$spooled" -eq 1000 ]
+        [ "$kept" -eq 0 ]
         diff <(seq 1000) <(tags t)
         [ -z "$(ls "$T/spool" | grep -v '^lock$')" ]
 }
@@ -134,7 +143,8 @@ tags() {
         run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
         [ "$status" -eq 0 ]
         counters <(echo "$output")
-        [ "$carried" -eq 300 ] && [ "$delivered" -eq 300 ]
+        [ "$carried" -eq 300 ]
+        [ "$delivered" -eq 300 ]
         diff <(seq 300) <(tags t)
 }
 
@@ -156,7 +166,9 @@ tags() {
         proc_finish ktp 60
         [ "$PROC_STATUS" -eq 0 ]
         counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 4000 ] && [ "$failed" -eq 0 ] && [ "$kept" -eq 0 ]
+        [ "$delivered" -eq 4000 ]
+        [ "$failed" -eq 0 ]
+        [ "$kept" -eq 0 ]
         diff <(seq 4000) <(tags t)
 }
 
@@ -175,7 +187,9 @@ tags() {
         proc_finish ktp 60
         [ "$PROC_STATUS" -eq 0 ]
         counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 2000 ] && [ "$failed" -eq 0 ] && [ "$kept" -eq 0 ]
+        [ "$delivered" -eq 2000 ]
+        [ "$failed" -eq 0 ]
+        [ "$kept" -eq 0 ]
         diff <(seq 2000) <(tags t)
 }
 
