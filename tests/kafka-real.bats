@@ -100,6 +100,9 @@ teardown_file() {
         [ "$spooled" -gt 0 ]
         [ "$replayed" -eq "$spooled" ]
         [ ! -s "$T/dead" ]
+        # librdkafka said so: what it held went to the spool
+        grep -q "kafka: no broker up: events wait in the spool" \
+                "$(proc_file ktp err)"
         # every record; a copy only of one whose timed-out send had in
         # fact reached the broker (at least once, same meta.id)
         kafka_consume spooled | jq -r .tag | sort -n > "$T/tags"
