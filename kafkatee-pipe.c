@@ -740,6 +740,7 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
 
         (void)loop;
         (void)revents;
+        sender_flush(a->snd); /* what was read is in the spool */
         output_serve(a->out);
         if (!a->fatal && !a->gave_up)
                 sender_drain(a->snd);

@@ -14,6 +14,9 @@
 #include "clock.h"
 #include "sender.h"
 
+/* Write-ahead frames written at once (and the spool's own bound). */
+#define BATCH_MAX 1024
+
 /* Are brokers up?  Only guessed from what librdkafka says. */
 enum sender_link {
         LINK_UP,   /* sending as fast as there is room */
@@ -35,6 +38,9 @@ struct sender {
         int                 queue_full; /* said: librdkafka's is */
         int                 broken; /* the spool failed: stop using it */
         ev_timer            sync_w; /* SPOOL_SYNC_INTERVAL */
+        struct msg         *batch[BATCH_MAX]; /* sent, their frames in the
+                                               * spool's buffer */
+        size_t              n_batch;
 };
 
 static void say(const struct sender *s, int level, const char *fmt, ...)
@@ -180,6 +186,7 @@ static int spool_write(struct sender *s, const struct msg *m, int taken,
                 s->full = 1;
                 return 1;
         case SPOOL_ERROR:
+        case SPOOL_FLUSH: /* only spool_append_later() says it */
                 break;
         }
         broken(s, err, "the spool cannot be written");
@@ -247,17 +254,77 @@ static enum sender_result send_now(struct sender *s, struct msg *m)
         return SEND_GO_ON;
 }
 
+void sender_flush(struct sender *s)
+{
+        char err[256];
+        enum spool_result res;
+        size_t i;
+
+        if (s == NULL || s->spool == NULL || s->broken)
+                return;
+        res = spool_flush(s->spool, err, sizeof(err));
+        for (i = 0; i < s->n_batch; i++)
+                if (res == SPOOL_OK)
+                        account_spooled(s->l.acc);
+                else /* sent already: it goes on without a frame */
+                        s->batch[i]->spooled = 0;
+        s->n_batch = 0;
+        if (res == SPOOL_NOSPACE) {
+                if (!s->full)
+                        say(s, 1, "spool: %s: stdin waits", err);
+                s->full = 1; /* the next event is written alone */
+        } else if (res != SPOOL_OK)
+                broken(s, err, "the spool cannot be written");
+}
+
 /*
- * Write-ahead: every event is written to the spool before it is
- * produced.  When nothing waits before it, it is produced from memory at
- * once (its frame done at its delivery report); else its frame waits its
- * turn.
+ * m's frame into the spool's buffer, and m sent at once: the frames of
+ * a loop turn are written together, before the loop waits or a report
+ * of theirs is served (sender_flush()).  1 when it must be written alone.
+ */
+static int write_later(struct sender *s, struct msg *m,
+                       enum sender_result *sent)
+{
+        struct spool_rec r;
+        struct spool_id id;
+        char err[256];
+        enum spool_result res;
+
+        rec_of(s, m, &r);
+        if ((res = spool_append_later(s->spool, &r, now_ms(), &id, err,
+                                      sizeof(err))) == SPOOL_FLUSH) {
+                sender_flush(s);
+                if (s->full || s->broken)
+                        return 1;
+                res = spool_append_later(s->spool, &r, now_ms(), &id, err,
+                                         sizeof(err));
+        }
+        if (res != SPOOL_OK)
+                return 1; /* said by the path that writes it alone */
+        m->spooled = 1; /* counted spooled once written */
+        m->sid = id;
+        s->batch[s->n_batch++] = m;
+        *sent = send_now(s, m);
+        if (s->n_batch == BATCH_MAX)
+                sender_flush(s);
+        return 0;
+}
+
+/*
+ * Write-ahead: every event is written to the spool before it waits in
+ * memory.  When nothing waits before it, it is sent at once and its frame
+ * done at its delivery report; else its frame waits its turn.
  */
 static enum sender_result write_ahead(struct sender *s, struct msg *m)
 {
         struct spool_id id;
+        enum sender_result sent;
         int now = clear_to_send(s);
 
+        if (now && !s->full && write_later(s, m, &sent) == 0)
+                return sent;
+        if (s->n_batch > 0)
+                sender_flush(s); /* the frames before it first */
         if (spool_write(s, m, now, &id) != 0)
                 return SEND_HOLD; /* said */
         if (!now) {
@@ -366,6 +433,9 @@ void sender_drain(struct sender *s)
 {
         struct msg *m;
 
+        if (s == NULL || s->spool == NULL)
+                return;
+        sender_flush(s);
         while (!s->broken && sender_waiting(s) && drain_room(s)) {
                 if ((m = take(s)) == NULL)
                         continue;
@@ -397,6 +467,8 @@ int sender_outcome(struct sender *s, struct msg *m,
 {
         if (s == NULL || s->spool == NULL)
                 return 0;
+        if (s->n_batch > 0)
+                sender_flush(s); /* its frame written before its mark */
         switch (how) {
         case OUTPUT_DELIVERED:
                 link_up(s);
@@ -428,6 +500,8 @@ int sender_keep(struct sender *s, struct msg *m)
 {
         if (s == NULL || s->spool == NULL)
                 return -1;
+        if (s->n_batch > 0)
+                sender_flush(s);
         if (m->spooled) { /* its frame stays, not done */
                 msgpool_put(s->l.pool, m);
                 return 0;
@@ -442,6 +516,7 @@ int sender_finish(struct sender *s)
 
         if (s == NULL || s->spool == NULL)
                 return 0;
+        sender_flush(s);
         if (s->replay != NULL) { /* its frame stays, not done */
                 msgpool_put(s->l.pool, s->replay);
                 s->replay = NULL;

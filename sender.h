@@ -70,6 +70,13 @@ void sender_close(struct sender *s);
 
 enum sender_result sender_send(struct sender *s, struct msg *m);
 
+/*
+ * Writes the write-ahead frames buffered this loop turn (and the done
+ * marks): before the loop waits.  A disk that refuses them is said, and
+ * their events, sent already, go on without a frame.
+ */
+void sender_flush(struct sender *s);
+
 /* Sends what waits in the spool while the output has room (one at a
  * time while no broker is up: the first delivery says they are back). */
 void sender_drain(struct sender *s);

@@ -35,6 +35,7 @@
 #define FIXED_LEN   44          /* the payload before the bytes */
 #define FRAME_MAX   (1u << 30)  /* a payload larger is not a frame */
 #define READ_CHUNK  (1u << 20)
+#define ACKS_MAX    1024        /* done marks held before a write */
 
 struct seg {
         uint64_t  seq;
@@ -47,6 +48,8 @@ struct seg {
         size_t    done;     /* frames done, in any order */
         int64_t   first_ms; /* spooled_ms of its first frame */
         int       closed;   /* no more appends */
+        uint32_t *acks;     /* done marks not yet written */
+        size_t    n_acks, acks_cap;
 };
 
 struct spool {
@@ -62,6 +65,9 @@ struct spool {
         int               dirty;  /* written since the last sync */
         struct spool_id  *again;  /* given back, newest first */
         size_t            n_again, again_cap;
+        unsigned char    *wbuf;   /* spool_append_later()'s frames, all
+                                   * of the newest segment */
+        size_t            wlen, wcap, wframes;
         struct spool_stats st;
 };
 
@@ -327,6 +333,28 @@ static void seg_free(struct seg *sg)
         if (sg->ack_fd >= 0)
                 close(sg->ack_fd);
         free(sg->off);
+        free(sg->acks);
+}
+
+/* sg's done marks not yet written, in one write.  -1 with errno. */
+static int seg_acks_write(struct seg *sg)
+{
+        unsigned char b[4 * ACKS_MAX];
+        ssize_t w;
+        size_t i;
+
+        if (sg->n_acks == 0)
+                return 0;
+        for (i = 0; i < sg->n_acks; i++)
+                put_u32(b + 4 * i, sg->acks[i]);
+        w = write(sg->ack_fd, b, 4 * sg->n_acks);
+        if (w != (ssize_t)(4 * sg->n_acks)) {
+                if (w >= 0)
+                        errno = EIO; /* a short write: the disk is full */
+                return -1;
+        }
+        sg->n_acks = 0;
+        return 0;
 }
 
 /* Every frame of segment i is done: its files go, and it leaves the
@@ -533,10 +561,14 @@ bad:
 
 void spool_close(struct spool *s)
 {
+        char err[64];
         size_t i;
 
         if (s == NULL)
                 return;
+        /* best effort: the caller flushed and synced, and said why not */
+        if (spool_flush(s, err, sizeof(err)) != SPOOL_OK)
+                s->wlen = 0;
         /* the last segment, every frame done, goes too */
         if (s->n_seg > 0 && s->seg[s->n_seg - 1].done ==
                                     s->seg[s->n_seg - 1].n)
@@ -547,6 +579,7 @@ void spool_close(struct spool *s)
                 close(s->lock_fd);
         free(s->seg);
         free(s->again);
+        free(s->wbuf);
         free(s->buf);
         free(s->dir);
         free(s);
@@ -623,6 +656,58 @@ static enum spool_result write_frame(struct seg *sg, unsigned char *h,
                                                           : SPOOL_ERROR;
 }
 
+/* The frame appended to sg (its bytes written, or buffered): counted. */
+static void frame_added(struct spool *s, struct seg *sg, size_t size,
+                        int64_t now_ms, int taken, struct spool_id *id)
+{
+        if (sg->n == 1)
+                sg->first_ms = now_ms;
+        if (taken)
+                sg->next = sg->n;
+        id->seg = sg->seq;
+        id->off = sg->off[sg->n - 1];
+        sg->bytes += size;
+        s->bytes += size;
+        s->st.appended++;
+        if (sg->bytes >= s->o.segment_bytes)
+                sg->closed = 1;
+}
+
+/* A frame refused by the disk: a file size limit, so the next frame
+ * starts a new file (a segment emptied by it goes). */
+static void refused(struct spool *s, struct seg *sg)
+{
+        if (sg->bytes == 0)
+                return;
+        sg->closed = 1;
+        if (sg->done >= sg->n)
+                seg_delete(s, s->n_seg - 1);
+}
+
+/* Checks common to appends: the frame's head in h, its size in *size,
+ * and the segment it goes to, or NULL with the result in *res. */
+static struct seg *append_prep(struct spool *s, struct spool_rec *w,
+                               unsigned char *h, size_t *size,
+                               enum spool_result *res, char *err,
+                               size_t errlen)
+{
+        struct seg *sg;
+
+        *size = HEAD_LEN + frame_head(w, h);
+        *res = SPOOL_FULL;
+        if ((s->o.max_bytes > 0 && s->bytes + *size > s->o.max_bytes) ||
+            *size > FRAME_MAX)
+                return NULL;
+        *res = SPOOL_ERROR;
+        if ((sg = seg_for_append(s, err, errlen)) == NULL)
+                return NULL;
+        if (seg_push(sg, (uint32_t)sg->bytes) == -1) {
+                fail(err, errlen, "out of memory");
+                return NULL;
+        }
+        return sg;
+}
+
 enum spool_result spool_append(struct spool *s, const struct spool_rec *r,
                                int64_t now_ms, int taken,
                                struct spool_id *id, char *err, size_t errlen)
@@ -636,41 +721,137 @@ enum spool_result spool_append(struct spool *s, const struct spool_rec *r,
         if (taken && spool_pending(s))
                 return fail(err, errlen, "a frame taken while others wait"),
                        SPOOL_ERROR;
+        if (s->wlen > 0)
+                return fail(err, errlen, "frames buffered, not flushed"),
+                       SPOOL_ERROR;
         w.spooled_ms = now_ms;
-        size = HEAD_LEN + frame_head(&w, h);
-        if ((s->o.max_bytes > 0 && s->bytes + size > s->o.max_bytes) ||
-            size > FRAME_MAX)
-                return SPOOL_FULL;
-        if ((sg = seg_for_append(s, err, errlen)) == NULL)
-                return SPOOL_ERROR;
-        if (seg_push(sg, (uint32_t)sg->bytes) == -1)
-                return fail(err, errlen, "out of memory"), SPOOL_ERROR;
+        if ((sg = append_prep(s, &w, h, &size, &res, err, errlen)) == NULL)
+                return res;
         if ((res = write_frame(sg, h, &w, err, errlen)) != SPOOL_OK) {
                 sg->n--;
-                /* a file size limit: the next frame starts a new file */
-                if (res == SPOOL_NOSPACE && sg->bytes > 0) {
-                        sg->closed = 1;
-                        if (sg->done >= sg->n)
-                                seg_delete(s, s->n_seg - 1);
-                }
+                if (res == SPOOL_NOSPACE)
+                        refused(s, sg);
                 return res;
         }
-        if (sg->n == 1)
-                sg->first_ms = now_ms;
-        if (taken)
-                sg->next = sg->n;
-        id->seg = sg->seq;
-        id->off = sg->off[sg->n - 1];
-        sg->bytes += size;
-        s->bytes += size;
-        s->st.appended++;
-        if (sg->bytes >= s->o.segment_bytes)
-                sg->closed = 1;
+        frame_added(s, sg, size, now_ms, taken, id);
         s->dirty = 1;
         if (s->o.sync == SPOOL_SYNC_ALWAYS)
                 return spool_sync(s, err, errlen) == 0 ? SPOOL_OK
                                                        : SPOOL_ERROR;
         return SPOOL_OK;
+}
+
+/* r's frame (head h) copied to the end of the write buffer. */
+static int buffer_frame(struct spool *s, const unsigned char *h,
+                        const struct spool_rec *r, size_t size)
+{
+        unsigned char *p;
+
+        if (kt_grow(&s->wbuf, &s->wcap, s->wlen + size, 1) == -1)
+                return -1;
+        p = s->wbuf + s->wlen;
+        memcpy(p, h, HEAD_LEN + FIXED_LEN);
+        p += HEAD_LEN + FIXED_LEN;
+        memcpy(p, r->topic, r->topic_len);
+        p += r->topic_len;
+        if (r->key != NULL)
+                memcpy(p, r->key, r->key_len);
+        p += r->key != NULL ? r->key_len : 0;
+        memcpy(p, r->value, r->value_len);
+        p += r->value_len;
+        if (r->raw != NULL)
+                memcpy(p, r->raw, r->raw_len);
+        s->wlen += size;
+        s->wframes++;
+        return 0;
+}
+
+enum spool_result spool_append_later(struct spool *s,
+                                     const struct spool_rec *r,
+                                     int64_t now_ms, struct spool_id *id,
+                                     char *err, size_t errlen)
+{
+        unsigned char h[HEAD_LEN + FIXED_LEN];
+        struct spool_rec w = *r;
+        struct seg *sg;
+        enum spool_result res;
+        size_t size;
+
+        if (spool_pending(s))
+                return fail(err, errlen, "a frame taken while others wait"),
+                       SPOOL_ERROR;
+        /* the buffer holds one segment's frames, and a bounded amount */
+        if (s->wlen > 0 && (s->seg[s->n_seg - 1].closed ||
+                            s->wlen >= SPOOL_BUFFER_MAX))
+                return SPOOL_FLUSH;
+        w.spooled_ms = now_ms;
+        if ((sg = append_prep(s, &w, h, &size, &res, err, errlen)) == NULL)
+                return res;
+        if (buffer_frame(s, h, &w, size) == -1) {
+                sg->n--;
+                return fail(err, errlen, "out of memory"), SPOOL_ERROR;
+        }
+        frame_added(s, sg, size, now_ms, 1, id);
+        return SPOOL_OK;
+}
+
+/* The buffered frames refused: gone from the segment as if never
+ * appended. */
+static void unbuffer(struct spool *s, struct seg *sg)
+{
+        sg->n -= s->wframes;
+        sg->next = sg->n;
+        sg->bytes -= s->wlen;
+        s->bytes -= s->wlen;
+        s->st.appended -= s->wframes;
+        sg->closed = 0;
+        if (ftruncate(sg->fd, (off_t)sg->bytes) == -1)
+                sg->closed = 1; /* appends start a new file */
+}
+
+/* The done marks not yet written, of every segment. */
+static int acks_write(struct spool *s, char *err, size_t errlen)
+{
+        size_t i;
+
+        for (i = 0; i < s->n_seg; i++)
+                if (seg_acks_write(&s->seg[i]) == -1)
+                        return fail(err, errlen, "segment %020" PRIu64
+                                    " acks: %s", s->seg[i].seq,
+                                    strerror(errno));
+        return 0;
+}
+
+enum spool_result spool_flush(struct spool *s, char *err, size_t errlen)
+{
+        struct seg *sg;
+        struct iovec iov;
+        int e;
+
+        if (acks_write(s, err, errlen) == -1)
+                return SPOOL_ERROR;
+        if (s->wlen == 0)
+                return SPOOL_OK;
+        sg = &s->seg[s->n_seg - 1];
+        iov.iov_base = s->wbuf;
+        iov.iov_len = s->wlen;
+        if (write_all(sg->fd, &iov, 1) == 0) {
+                s->wlen = s->wframes = 0;
+                s->dirty = 1;
+                if (s->o.sync == SPOOL_SYNC_ALWAYS)
+                        return spool_sync(s, err, errlen) == 0 ? SPOOL_OK
+                                                               : SPOOL_ERROR;
+                return SPOOL_OK;
+        }
+        e = errno;
+        fail(err, errlen, "segment %020" PRIu64 ": %s", sg->seq,
+             strerror(e));
+        unbuffer(s, sg);
+        s->wlen = s->wframes = 0;
+        if (e != ENOSPC && e != EDQUOT && e != EFBIG)
+                return SPOOL_ERROR;
+        refused(s, sg);
+        return SPOOL_NOSPACE;
 }
 
 /* --- handing out, and done ------------------------------------------ */
@@ -796,15 +977,19 @@ int spool_next(struct spool *s, struct spool_rec *r, struct spool_id *id,
 int spool_done(struct spool *s, struct spool_id id, char *err,
                size_t errlen)
 {
-        unsigned char b[4];
         struct seg *sg;
         size_t i;
 
+        if (s->wlen > 0 && spool_flush(s, err, errlen) != SPOOL_OK)
+                return -1; /* the frame is written before its mark */
         if ((sg = seg_of(s, id.seg, &i)) == NULL)
                 return fail(err, errlen, "segment %020" PRIu64
                             ": no such segment", id.seg);
-        put_u32(b, id.off);
-        if (write(sg->ack_fd, b, 4) != 4)
+        if (kt_grow(&sg->acks, &sg->acks_cap, sg->n_acks + 1,
+                    sizeof(*sg->acks)) == -1)
+                return fail(err, errlen, "out of memory");
+        sg->acks[sg->n_acks++] = id.off;
+        if (sg->n_acks >= ACKS_MAX && seg_acks_write(sg) == -1)
                 return fail(err, errlen, "segment %020" PRIu64 " acks: %s",
                             id.seg, strerror(errno));
         sg->done++;
@@ -819,6 +1004,8 @@ int spool_sync(struct spool *s, char *err, size_t errlen)
         size_t i;
         int dfd;
 
+        if (acks_write(s, err, errlen) == -1)
+                return -1;
         if (!s->dirty)
                 return 0;
         for (i = 0; i < s->n_seg; i++)

@@ -96,8 +96,12 @@ enum spool_result {
         SPOOL_FULL,   /* max_bytes would be passed: nothing written */
         SPOOL_NOSPACE, /* the disk refused (ENOSPC, EDQUOT, EFBIG):
                         * nothing kept */
-        SPOOL_ERROR   /* another I/O error: err says */
+        SPOOL_ERROR,  /* another I/O error: err says */
+        SPOOL_FLUSH   /* spool_append_later(): spool_flush() first */
 };
+
+/* What spool_append_later() holds before it says SPOOL_FLUSH. */
+#define SPOOL_BUFFER_MAX (1u << 20)
 
 /*
  * Locks dir (made if missing), scans its segments and the acks, cuts a
@@ -121,6 +125,26 @@ enum spool_result spool_append(struct spool *s, const struct spool_rec *r,
                                size_t errlen);
 
 /*
+ * Appends r as taken, into a buffer that spool_flush() writes: many
+ * frames in one write (spool.mode = always).  The caller sends r now and
+ * must call spool_flush() before its delivery report can be served, and
+ * before the loop waits; until then a crash loses the frame.  SPOOL_FLUSH
+ * when the buffer is to be flushed first (full, or its segment closed);
+ * SPOOL_FULL as spool_append().
+ */
+enum spool_result spool_append_later(struct spool *s,
+                                     const struct spool_rec *r,
+                                     int64_t now_ms, struct spool_id *id,
+                                     char *err, size_t errlen);
+
+/*
+ * Writes the buffered frames (synced with SPOOL_SYNC_ALWAYS) and the
+ * done marks not yet written.  SPOOL_NOSPACE or SPOOL_ERROR: the
+ * buffered frames are not in the spool (their ids mean nothing).
+ */
+enum spool_result spool_flush(struct spool *s, char *err, size_t errlen);
+
+/*
  * The oldest frame not handed out yet: 1 with *r and *id, 0 when there is
  * none, -1 on an I/O error (err).  A frame whose checksum fails is
  * counted, marked done and skipped.
@@ -139,7 +163,9 @@ int spool_again(struct spool *s, struct spool_id id, char *err,
 /* 1 when a frame waits to be handed out by spool_next(). */
 int spool_pending(const struct spool *s);
 
-/* The frame at id is done: delivered, or never to be.  0, or -1 (err). */
+/* The frame at id is done: delivered, or never to be.  Its mark is
+ * written by spool_flush(), spool_sync(), or when enough are held: a
+ * crash before that sends the event again.  0, or -1 (err). */
 int spool_done(struct spool *s, struct spool_id id, char *err,
                size_t errlen);
 

@@ -193,6 +193,31 @@ tags() {
         diff <(seq 2000) <(tags t)
 }
 
+@test "spool.mode=always: a disk that refuses a loop turn's frames: said, those events go on without one, nothing lost" {
+        command -v prlimit > /dev/null || skip "no prlimit"
+        mock_start -t t:1
+        proc_start ktp prlimit --fsize=200000 "$KTP" -b "$BROKERS" -t t \
+                -o spool.dir="$T/spool" -o spool.mode=always \
+                -o spool.segment.bytes=1048576
+        gen 3000 | proc_send ktp
+        proc_finish ktp 60
+        [ "$PROC_STATUS" -eq 0 ]
+        grep -Eq "spool: segment [0-9]+: File too large: stdin waits" \
+                "$(proc_file ktp err)"
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq 3000 ]
+        [ "$failed" -eq 0 ]
+        [ "$kept" -eq 0 ]
+        [ "$spooled" -lt 3000 ]
+        diff <(seq 3000) <(tags t)
+        # nothing left, nothing torn for the next run
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$carried" -eq 0 ]
+        [ "$spool_lost" -eq 0 ]
+}
+
 @test "spool: no broker up: what librdkafka held goes to the spool; SIGKILL then loses nothing" {
         mock_start -t t:1
         # linger.ms holds the second batch in librdkafka's memory when

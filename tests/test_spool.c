@@ -448,6 +448,125 @@ static void test_taken(void **state)
         spool_close(s);
 }
 
+/* File size in bytes, or -1. */
+static long file_size(const char *path)
+{
+        struct stat st;
+
+        return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/*
+ * Write-ahead frames buffered: nothing on disk until spool_flush(), then
+ * every frame in one write; a closed segment or a full buffer says
+ * SPOOL_FLUSH first; a plain append with frames buffered is refused.
+ * Done marks are held until a flush.
+ */
+static void test_buffered(void **state)
+{
+        struct spool_found f;
+        struct spool_id id[4];
+        struct spool_rec r;
+        char value[256], seg[512], ack[512];
+        struct spool *s = open_spool(0, 1 << 20, &f);
+        int i;
+
+        (void)state;
+        seg_file(0, seg, sizeof(seg));
+        snprintf(ack, sizeof(ack), "%s/%020d.ack", dir, 1);
+        for (i = 1; i <= 3; i++) {
+                rec_of(i, &r, value, sizeof(value));
+                assert_int_equal(spool_append_later(s, &r, 1000 + i, &id[i],
+                                                    err, sizeof(err)),
+                                 SPOOL_OK);
+        }
+        assert_int_equal(file_size(seg), 0);
+        expect_none(s); /* taken: the caller sent them */
+        rec_of(4, &r, value, sizeof(value));
+        assert_int_equal(spool_append(s, &r, 1004, 0, &id[0], err,
+                                      sizeof(err)), SPOOL_ERROR);
+        assert_int_equal(spool_flush(s, err, sizeof(err)), SPOOL_OK);
+        assert_true(file_size(seg) > 0);
+        done(s, id[2]);
+        assert_int_equal(file_size(ack), 0);
+        assert_int_equal(spool_flush(s, err, sizeof(err)), SPOOL_OK);
+        assert_int_equal(file_size(ack), 4);
+        spool_close(s);
+        /* the next run sends the two not done, in order */
+        s = open_spool(0, 1 << 20, &f);
+        assert_int_equal(f.frames, 2);
+        expect_next(s, 1, &id[0]);
+        expect_next(s, 3, &id[0]);
+        spool_close(s);
+}
+
+/* The buffer holds one segment: when its segment closes, flush first. */
+static void test_buffered_segment(void **state)
+{
+        struct spool_found f;
+        struct spool_id id;
+        struct spool_rec r;
+        char value[256];
+        struct spool *s = open_spool(0, 1, &f); /* a segment a frame */
+
+        (void)state;
+        rec_of(1, &r, value, sizeof(value));
+        assert_int_equal(spool_append_later(s, &r, 1, &id, err,
+                                            sizeof(err)), SPOOL_OK);
+        assert_int_equal(spool_append_later(s, &r, 2, &id, err,
+                                            sizeof(err)), SPOOL_FLUSH);
+        assert_int_equal(spool_flush(s, err, sizeof(err)), SPOOL_OK);
+        assert_int_equal(spool_append_later(s, &r, 2, &id, err,
+                                            sizeof(err)), SPOOL_OK);
+        assert_int_equal(spool_flush(s, err, sizeof(err)), SPOOL_OK);
+        assert_int_equal(count_files(".seg"), 2);
+        spool_close(s);
+        s = open_spool(0, 1, &f);
+        assert_int_equal(f.frames, 2);
+        spool_close(s);
+}
+
+/* A buffer the disk refuses: none of its frames stay (no torn frame for
+ * the next run), the earlier ones do, and the next frame goes on. */
+static void test_buffered_refused(void **state)
+{
+        struct spool_found f;
+        struct spool *s = open_spool(0, 1 << 20, &f);
+        struct rlimit old, lim;
+        struct spool_stats st;
+        struct spool_rec r;
+        struct spool_id id;
+        char value[256];
+        int i;
+
+        (void)state;
+        append(s, 1, NULL);
+        expect_next(s, 1, &id); /* sent, not done */
+        signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        lim = old;
+        lim.rlim_cur = 1000;
+        rec_of(2, &r, value, sizeof(value));
+        for (i = 0; i < 10; i++)
+                assert_int_equal(spool_append_later(s, &r, 2, &id, err,
+                                                    sizeof(err)), SPOOL_OK);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        assert_int_equal(spool_flush(s, err, sizeof(err)), SPOOL_NOSPACE);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        spool_stats(s, &st);
+        assert_int_equal(st.appended, 1);
+        assert_int_equal(st.frames, 1);
+        assert_int_equal(spool_append_later(s, &r, 3, &id, err,
+                                            sizeof(err)), SPOOL_OK);
+        assert_int_equal(spool_flush(s, err, sizeof(err)), SPOOL_OK);
+        spool_close(s);
+        s = open_spool(0, 1 << 20, &f);
+        assert_int_equal(f.torn + f.corrupt, 0);
+        assert_int_equal(f.frames, 2);
+        expect_next(s, 1, &id);
+        spool_close(s);
+}
+
 /* A disk that refuses a write (the file size limit): nothing kept of the
  * frame, no torn frame for the next run, and a clear result. */
 static void test_disk_refuses(void **state)
@@ -496,6 +615,12 @@ int main(int argc, char **argv)
                                                 make_dir, remove_dir),
                 cmocka_unit_test_setup_teardown(test_given_back, make_dir,
                                                 remove_dir),
+                cmocka_unit_test_setup_teardown(test_buffered, make_dir,
+                                                remove_dir),
+                cmocka_unit_test_setup_teardown(test_buffered_segment,
+                                                make_dir, remove_dir),
+                cmocka_unit_test_setup_teardown(test_buffered_refused,
+                                                make_dir, remove_dir),
                 cmocka_unit_test_setup_teardown(test_torn_end, make_dir,
                                                 remove_dir),
                 cmocka_unit_test_setup_teardown(test_spoilt_frames,
