@@ -23,6 +23,21 @@ tags() {
         consume_values "$1" | jq -r .tag | sort -n
 }
 
+# killed_then_sent N TOTAL: SIGKILL to ktp, the broker back, a new run
+# on the spool: it carries and delivers N, and topic t holds 1..TOTAL,
+# each once.
+killed_then_sent() {
+        proc_signal ktp KILL
+        proc_wait ktp 10 || true
+        mock_cmd "up -1"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$carried" -eq "$1" ]
+        [ "$delivered" -eq "$1" ]
+        diff <(seq "$2") <(tags t)
+}
+
 @test "spool: the broker down past message.timeout.ms: nothing dead-lettered, all delivered once, exit 0" {
         mock_start -t t:1
         proc_start ktp "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
@@ -137,15 +152,7 @@ tags() {
         gen 300 | proc_send ktp
         # every line read is in the spool before it is produced
         wait_for sh -c "cat '$T'/spool/*.seg 2>/dev/null | grep -c '\"tag\": 300,' | grep -q 1"
-        proc_signal ktp KILL
-        proc_wait ktp 10 || true
-        mock_cmd "up -1"
-        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
-        [ "$status" -eq 0 ]
-        counters <(echo "$output")
-        [ "$carried" -eq 300 ]
-        [ "$delivered" -eq 300 ]
-        diff <(seq 300) <(tags t)
+        killed_then_sent 300 300
 }
 
 @test "spool: full (spool.max.bytes): stdin waits, says why, nothing dropped; it resumes as the spool drains" {
@@ -233,16 +240,8 @@ tags() {
         # ALL_BROKERS_DOWN: purged from librdkafka into the spool
         wait_for jq -e '.spool.events == 2000' "$T/stats.json"
         wait_for_line "$(proc_file ktp err)" "kafka: no broker up: events wait in the spool"
-        proc_signal ktp KILL
-        proc_wait ktp 10 || true
-        mock_cmd "up -1"
-        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" < /dev/null
-        [ "$status" -eq 0 ]
-        counters <(echo "$output")
-        [ "$carried" -eq 2000 ]
-        [ "$delivered" -eq 2000 ]
         # each once: nothing was in flight at the kill
-        diff <(seq 2500) <(tags t)
+        killed_then_sent 2000 2500
 }
 
 @test "spool: no broker up: events are spooled at once, one probe in flight; all delivered in order when it is back" {
