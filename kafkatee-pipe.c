@@ -728,6 +728,14 @@ static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
                 (long long)output_in_flight(a->out), a->paused);
 }
 
+/* Only there so that the loop does not wait: before_block() works. */
+static void more_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+        (void)loop;
+        (void)w;
+        (void)revents;
+}
+
 /*
  * Before the loop blocks, after every callback of this turn, delivery
  * reports included: stop after a fatal error (recorded wherever it
@@ -742,8 +750,11 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
         (void)revents;
         sender_flush(a->snd); /* what was read is in the spool */
         output_serve(a->out);
-        if (!a->fatal && !a->gave_up)
-                sender_drain(a->snd);
+        /* a slice of the spool a turn: the loop comes back at once */
+        if (!a->fatal && !a->gave_up && sender_drain(a->snd))
+                ev_idle_start(a->loop, &a->more_w);
+        else
+                ev_idle_stop(a->loop, &a->more_w);
         if (a->fatal && !a->fatal_handled) {
                 /* Stops reading, or cuts a flush under way short. */
                 a->fatal_handled = 1;
@@ -1014,6 +1025,7 @@ static void watchers_start(struct app *a)
         ev_timer_init(&a->stats_w, stats_cb, a->conf.stats_interval_ms / 1000.,
                       a->conf.stats_interval_ms / 1000.);
         ev_prepare_init(&a->prepare_w, before_block);
+        ev_idle_init(&a->more_w, more_cb);
         a->stdin_w.data = a->tick_w.data = a->drain_w.data = a;
         a->flush_w.data = a->sigint_w.data = a->sigterm_w.data = a;
         a->prepare_w.data = a->sighup_w.data = a->sigusr1_w.data = a;

@@ -81,6 +81,7 @@ struct app {
         ev_timer  tick_w, drain_w, flush_w, stats_w;
         ev_signal sigint_w, sigterm_w, sighup_w, sigusr1_w;
         ev_prepare prepare_w;
+        ev_idle   more_w;   /* more to send from the spool now */
 
         struct output    *out;      /* NULL until opened */
         struct msgpool    pool;

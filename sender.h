@@ -77,9 +77,13 @@ enum sender_result sender_send(struct sender *s, struct msg *m);
  */
 void sender_flush(struct sender *s);
 
-/* Sends what waits in the spool while the output has room (one at a
- * time while no broker is up: the first delivery says they are back). */
-void sender_drain(struct sender *s);
+/*
+ * Sends what waits in the spool while the output has room (one at a
+ * time while no broker is up: the first delivery says they are back), a
+ * slice a loop turn so that stdin is read in between: 1 when more could
+ * be sent now (the loop must come back without waiting).
+ */
+int sender_drain(struct sender *s);
 
 /* 1 when m's outcome was dealt with here (spooled again, or kept). */
 int sender_outcome(struct sender *s, struct msg *m,
