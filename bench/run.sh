@@ -569,7 +569,12 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		echo "The spool rows were skipped (BENCH_SPOOL=0)."
 	fi
 	echo "A run is valid when every process exited 0, the topic's high watermarks add up to what was sent"
-	echo "and, for kafkatee-pipe, its summary says \`delivered=$N\` and \`exit=0\`."
+	if [ "$SPOOL" = 1 ]; then
+		echo "and, for kafkatee-pipe, its summary says \`delivered=\` the records it was given and \`exit=0\`,"
+		echo "and with a spool nothing but its lock is left in the spool directory."
+	else
+		echo "and, for kafkatee-pipe, its summary says \`delivered=$N\` and \`exit=0\`."
+	fi
 	echo "Each figure is the median of the valid runs out of $REPEAT; records/s and MB/s are the records"
 	echo "and bytes of the input over the median wall time. The ratios are of records/s."
 	for cl in mock kafka; do
