@@ -186,6 +186,12 @@ bench: deps
 	@$(MAKE) -s all $(BUILD)/mockcluster
 	@BUILD=$(BUILD) bash bench/run.sh
 
+# A paced writer, the broker down for 60 s, with and without the spool:
+# bench/SOAK.md (about 5 minutes; not part of check).
+soak: deps
+	@$(MAKE) -s all $(BUILD)/mockcluster
+	@BUILD=$(BUILD) bash bench/soak.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/kafkatee-pipe $(DESTDIR)$(BINDIR)/
@@ -198,4 +204,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-asan build-clang
 
-.PHONY: all deps testbin demo test check lint fuzz bench install uninstall clean
+.PHONY: all deps testbin demo test check lint fuzz bench soak install uninstall clean

@@ -4,7 +4,7 @@
  *
  * usage: bench-gen [-n RECORDS] [-s SEED] [--short] [--purge-size N]
  *                  [--start EPOCH] [--rate RECORDS_PER_S] [--stamp]
- *                  [--no-markers]
+ *                  [--no-markers] [--stalls MS]
  *
  * The lines look like pmacctd 1.7's print plugin with print_markers and
  * print_history: separators ", " and ": ", "event_type": "purge" records
@@ -34,7 +34,11 @@
  * --rate R paces the output at R records per second, writing one small
  * batch every millisecond with write(2) (markers do not count).  A
  * summary of the pacing (achieved rate, worst lag behind schedule) is
- * printed on standard error at the end.
+ * printed on standard error at the end.  A lag means a write(2) blocked:
+ * the reader did not keep up.  With --stalls MS, each stretch of ticks
+ * MS or more behind schedule is also said when it ends, with its start
+ * (seconds since the first tick) and its worst lag, so that a soak run
+ * can tell when the writer was blocked.
  *
  * Exit status: 0, or 1 on a usage or write error.
  */
@@ -65,6 +69,7 @@ struct opts {
         unsigned purge_size;
         uint64_t rate;
         int stamp;
+        uint64_t stall_ms; /* --stalls: 0 for none */
 };
 
 /* ---------------------------------------------------------------- PRNG */
@@ -547,7 +552,7 @@ static void usage(void)
                 "usage: bench-gen [-n RECORDS] [-s SEED] [--short] "
                 "[--purge-size N]\n"
                 "                 [--start EPOCH] [--rate RECORDS_PER_S] "
-                "[--stamp] [--no-markers]\n");
+                "[--stamp] [--no-markers] [--stalls MS]\n");
         exit(1);
 }
 
@@ -612,6 +617,8 @@ static void parse(int argc, char **argv, struct opts *o)
                         o->rate = num(v, "rate"), i++;
                         if (o->rate == 0 || o->rate > 100000000)
                                 usage();
+                } else if (strcmp(a, "--stalls") == 0) {
+                        o->stall_ms = num(v, "stall threshold"), i++;
                 } else {
                         usage();
                 }
@@ -635,9 +642,14 @@ struct stream {
         unsigned writer;
 };
 
-/* --rate: one batch a millisecond on a schedule that starts at t0. */
+/*
+ * --rate: one batch a millisecond on a schedule that starts at t0;
+ * stall_max is the worst lag of the stall going on (0: none), which
+ * began stall_at ns after t0.
+ */
 struct pacer {
         uint64_t t0, tick, max_lag_ns, batches;
+        uint64_t stall_ns, stall_at, stall_max;
 };
 
 /* Opens a purge of purge_size +-10% records under a new writer id. */
@@ -680,6 +692,32 @@ static void emit(struct stream *s, const struct opts *o, struct buf *b,
         }
 }
 
+/* Says the stall that just ended, if any. */
+static void stall_end(struct pacer *p)
+{
+        if (p->stall_max == 0)
+                return;
+        fprintf(stderr, "bench-gen: stalled at %.3f s: up to %.3f ms "
+                "behind schedule\n", (double)p->stall_at / 1e9,
+                (double)p->stall_max / 1e6);
+        p->stall_max = 0;
+}
+
+/* --stalls: a tick `lag` ns late, due at `at`, begins, extends or ends one. */
+static void stall(struct pacer *p, uint64_t at, uint64_t lag)
+{
+        if (p->stall_ns == 0)
+                return;
+        if (lag < p->stall_ns) {
+                stall_end(p);
+                return;
+        }
+        if (p->stall_max == 0)
+                p->stall_at = at - p->t0;
+        if (lag > p->stall_max)
+                p->stall_max = lag;
+}
+
 /*
  * Sleeps until the next millisecond tick (an absolute deadline, so the
  * schedule does not drift with the time spent writing) and returns how
@@ -687,7 +725,7 @@ static void emit(struct stream *s, const struct opts *o, struct buf *b,
  */
 static uint64_t pace(struct pacer *p, const struct opts *o)
 {
-        uint64_t at = p->t0 + p->tick * 1000000u, now, due;
+        uint64_t at = p->t0 + p->tick * 1000000u, now, due, lag;
         struct timespec ts = {
                 (time_t)(at / 1000000000u),
                 (long)(at % 1000000000u)
@@ -697,8 +735,10 @@ static uint64_t pace(struct pacer *p, const struct opts *o)
                EINTR)
                 ;
         now = mono_ns();
-        if (now > at && now - at > p->max_lag_ns)
-                p->max_lag_ns = now - at;
+        lag = now > at ? now - at : 0;
+        if (lag > p->max_lag_ns)
+                p->max_lag_ns = lag;
+        stall(p, at, lag);
         p->tick++;
         due = o->rate * p->tick / 1000u;
         return due > o->n ? o->n : due;
@@ -719,23 +759,26 @@ static void report_pacing(const struct pacer *p, const struct opts *o,
 
 int main(int argc, char **argv)
 {
-        struct opts o = { 1000000, 1, 0, 1, 1000, 0, 0 };
+        struct opts o = { 1000000, 1, 0, 1, 1000, 0, 0, 0 };
         struct buf b = { NULL, 0, 0 };
         struct stream s = { 0, 0, 0, 0, 3245 };
-        struct pacer p = { 0, 0, 0, 0 };
+        struct pacer p = { 0, 0, 0, 0, 0, 0, 0 };
 
         parse(argc, argv, &o);
         rng_state = o.seed * 0x2545f4914f6cdd1dULL + 0x1234567;
 
         if (o.rate)
                 p.t0 = mono_ns();
+        p.stall_ns = o.stall_ms * 1000000u;
         while (s.done < o.n) {
                 emit(&s, &o, &b, o.rate ? pace(&p, &o) : o.n);
                 flush_buf(&b);
                 p.batches++;
         }
-        if (o.rate)
+        if (o.rate) {
+                stall_end(&p);
                 report_pacing(&p, &o, s.done);
+        }
         free(b.p);
         return 0;
 }

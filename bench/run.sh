@@ -8,6 +8,9 @@
 #   kcat      kcat -P raw lines, no transform (the speed to approach)
 #   ktp       build/kafkatee-pipe, default netflow transform
 #   jq+kcat   jq -c -f tests/envelope.jq | kcat -P (what a user would script)
+#   spool     kafkatee-pipe with spool.dir: spool.mode=overflow, then
+#             spool.mode=always with spool.fsync=never, interval, always
+#             (a fresh spool directory in BUILD for each run, removed after)
 # first on build/mockcluster (librdkafka's mock cluster), then on a real
 # Apache Kafka broker (tests/kafka/kafka.sh) if one can be started.
 # Then the latency at a fixed input rate (BENCH_LAT_RATE records/s for
@@ -24,7 +27,9 @@
 # half a millisecond a record), BENCH_OUT (bench/RESULTS.md), BENCH_KEEP
 # (0; 1 keeps the work directory), BENCH_KTP_ARGS (more arguments for
 # kafkatee-pipe's measured runs, split at spaces: an A/B of a setting,
-# e.g. "-o header.a=b"), TMPDIR.
+# e.g. "-o header.a=b"), BENCH_SPOOL (1; 0 skips the spool rows),
+# BENCH_SPOOL_SYNC_RECORDS (20000, or "all": spool.fsync=always syncs
+# every event, so that row runs on the first that many records), TMPDIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +46,8 @@ LAT_RATE=${BENCH_LAT_RATE:-10000}
 LAT_SECS=${BENCH_LAT_SECS:-25}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 JQ_N=${BENCH_JQ_RECORDS:-100000}
+SPOOL=${BENCH_SPOOL:-1}
+SYNC_N=${BENCH_SPOOL_SYNC_RECORDS:-20000}
 KCAT_TIMEOUT=${KCAT_TIMEOUT:-60}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-900} # one measured run, seconds
 read -ra KTP_ARGS <<< "${BENCH_KTP_ARGS:-}"
@@ -48,6 +55,9 @@ read -ra KTP_ARGS <<< "${BENCH_KTP_ARGS:-}"
 case $N in '' | *[!0-9]* | 0) echo "usage: bench/run.sh [N]  (N > 0)" >&2; exit 2 ;; esac
 case $JQ_N in all) JQ_N=$N ;; '' | *[!0-9]* | 0) echo "bench: BENCH_JQ_RECORDS: a count or all" >&2; exit 2 ;; esac
 [ "$JQ_N" -le "$N" ] || JQ_N=$N
+case $SYNC_N in all) SYNC_N=$N ;; '' | *[!0-9]* | 0) echo "bench: BENCH_SPOOL_SYNC_RECORDS: a count or all" >&2; exit 2 ;; esac
+[ "$SYNC_N" -le "$N" ] || SYNC_N=$N
+case $SPOOL in 0 | 1) ;; *) echo "bench: BENCH_SPOOL: 0 or 1" >&2; exit 2 ;; esac
 
 T_START=$SECONDS
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -58,6 +68,9 @@ MOCKCLUSTER=$BUILD/mockcluster
 GEN=$BUILD/bench-gen
 LAT=$BUILD/bench-lat
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ktp-bench.XXXXXX")
+# the spool directories go on the build's disk, not TMPDIR (often a tmpfs,
+# where an fsync costs nothing): one per run, removed after it
+SPOOL_BASE=$BUILD/bench-spool.$$
 NOTES=() # lines for the "Notes" section of RESULTS.md
 [ -z "${BENCH_KTP_ARGS:-}" ] || NOTES+=("kafkatee-pipe's measured runs had BENCH_KTP_ARGS: \`$BENCH_KTP_ARGS\`")
 
@@ -79,6 +92,7 @@ cleanup() {
 		BUILD=$BUILD tests/kafka/kafka.sh stop >/dev/null 2>&1
 		KAFKA_UP=0
 	fi
+	rm -rf "$SPOOL_BASE"
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then say "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -147,11 +161,30 @@ else
 	"$GEN" "${JQ_GEN_ARGS[@]}" >"$JQ_INPUT"
 fi
 JQ_BYTES=$(stat -c %s "$JQ_INPUT")
+# spool.fsync=always's input: the first SYNC_N records, the same way
+SYNC_GEN_ARGS=(-n "$SYNC_N" -s "$SEED" --start "$START")
+if [ "$SHORT" = 1 ]; then SYNC_GEN_ARGS+=(--short); fi
+if [ "$SYNC_N" = "$N" ]; then
+	SYNC_INPUT=$INPUT
+elif [ "$SYNC_N" = "$JQ_N" ]; then
+	SYNC_INPUT=$JQ_INPUT
+else
+	SYNC_INPUT=$WORK/input-sync.jsonl
+	"$GEN" "${SYNC_GEN_ARGS[@]}" >"$SYNC_INPUT"
+fi
+SYNC_BYTES=$(stat -c %s "$SYNC_INPUT")
 
 # ---------------------------------------------------------------- brokers
 
+KINDS=(kcat ktp ktpv jq)
+# kafkatee-pipe with a spool: the kind names the spool.mode and spool.fsync
+[ "$SPOOL" = 0 ] || KINDS+=(sp-overflow sp-never sp-interval sp-always)
 TOPICS=()
-for r in $(seq 1 "$REPEAT"); do TOPICS+=("raw-r$r" "ktp-r$r" "ktpv-r$r" "jq-r$r"); done
+for r in $(seq 1 "$REPEAT"); do
+	for k in "${KINDS[@]}"; do
+		case $k in kcat) TOPICS+=("raw-r$r") ;; *) TOPICS+=("$k-r$r") ;; esac
+	done
+done
 TOPICS+=(lat-ktp-stats lat-ktp-ext lat-kcat-ext)
 
 mock_start() {
@@ -198,17 +231,44 @@ high_watermarks() {
 KCAT_P=(kcat -P -X acks=all -X enable.idempotence=true)
 TFMT='%e %U %S %M'
 
+# spool_args KIND: the spool settings of a spool row (sp-MODE or sp-FSYNC)
+spool_args() {
+	case $1 in
+	sp-overflow) echo "-o spool.mode=overflow" ;;
+	sp-*) echo "-o spool.mode=always -o spool.fsync=${1#sp-}" ;;
+	esac
+}
+
+# run_spool DIR TOPIC KIND BROKERS INPUT: kafkatee-pipe with a fresh spool
+# directory in the build's directory, removed after the run; lists in
+# DIR/left what the run left in it besides its lock (every event was
+# delivered: there should be nothing)
+run_spool() {
+	local d=$1 topic=$2 kind=$3 b=$4 in=$5 sd=$SPOOL_BASE/run rc=0 sa
+	read -ra sa <<< "$(spool_args "$kind")"
+	rm -rf "$sd"
+	mkdir -p "$SPOOL_BASE"
+	timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
+		"$KTP" -b "$b" -t "$topic" -o dt.timezone=UTC -o domain=bench \
+		-o spool.dir="$sd" "${sa[@]}" "${KTP_ARGS[@]}" <"$in" 2>"$d/err" || rc=$?
+	{ ls -A "$sd" 2>/dev/null || true; } | { grep -vx lock || true; } >"$d/left"
+	rm -rf "$sd"
+	return "$rc"
+}
+
 # run_one CLUSTER BROKERS KIND REP: measures one run, appends a row to
 # $WORK/runs.tsv: cluster kind rep wall cpu rss_mib rss_detail valid why
+# spooled (the summary's spooled=, or - without a spool)
 run_one() {
-	local cl=$1 b=$2 kind=$3 rep=$4 topic d wall cpu rss rssd valid=1 why='' hw want rc
+	local cl=$1 b=$2 kind=$3 rep=$4 topic d wall cpu rss rssd valid=1 why='' hw want rc spooled=-
 	d=$WORK/run.$cl.$kind.$rep
 	mkdir -p "$d"
+	topic=$kind-r$rep
 	case $kind in
 	kcat) topic=raw-r$rep; want=$IN_LINES ;;
-	ktp) topic=ktp-r$rep; want=$N ;;
-	ktpv) topic=ktpv-r$rep; want=$N ;;
-	jq) topic=jq-r$rep; want=$JQ_N ;;
+	jq) want=$JQ_N ;;
+	sp-always) want=$SYNC_N ;;
+	*) want=$N ;;
 	esac
 	say "$cl: $kind run $rep -> topic $topic"
 	rc=0
@@ -239,6 +299,8 @@ run_one() {
 		[ "${st[0]}" = 0 ] || { valid=0; why="jq exit ${st[0]}"; }
 		rc=${st[1]}
 		;;
+	sp-always) rc=0; run_spool "$d" "$topic" "$kind" "$b" "$SYNC_INPUT" || rc=$? ;;
+	sp-*) rc=0; run_spool "$d" "$topic" "$kind" "$b" "$INPUT" || rc=$? ;;
 	esac
 	[ "$rc" = 0 ] || { valid=0; why="${why:+$why; }exit $rc"; }
 	# GNU time prints "Command exited with non-zero status N" first when so
@@ -254,13 +316,21 @@ run_one() {
 		rssd="jq $(awk -v k="$k2" 'BEGIN { printf "%.1f", k / 1024 }') + kcat $rss"
 		rss=$(awk -v a="$k" -v b="$k2" 'BEGIN { printf "%.1f", (a + b) / 1024 }')
 	fi
-	if [ "$kind" = ktp ] || [ "$kind" = ktpv ]; then
+	if [ "$kind" != kcat ] && [ "$kind" != jq ]; then
 		local sum
 		sum=$(grep 'summary:' "$d/err" | tail -n 1 || true)
 		echo "$sum" >"$d/summary"
 		case " $sum " in
-		*" delivered=$N "*" exit=0 "*) ;;
+		*" delivered=$want "*" exit=0 "*) ;;
 		*) valid=0; why="${why:+$why; }summary: ${sum#*summary: }" ;;
+		esac
+		case $kind in
+		sp-*)
+			# the summary has the spool's figures only when it had any
+			spooled=$(printf '%s\n' "$sum" | sed -n 's/.* spooled=\([0-9]*\) .*/\1/p')
+			spooled=${spooled:-0}
+			[ ! -s "$d/left" ] || { valid=0; why="${why:+$why; }left in the spool: $(tr '\n' ' ' <"$d/left")"; }
+			;;
 		esac
 	fi
 	hw=$(high_watermarks "$b" "$topic") || hw="?"
@@ -269,8 +339,8 @@ run_one() {
 		why="${why:+$why; }high watermarks $hw, want $want"
 	fi
 	[ "$valid" = 1 ] || { say "  INVALID: $why"; tail -n 5 "$d/err" >&2 || true; }
-	say "  wall ${wall}s cpu ${cpu}s rss ${rssd} MiB, $hw messages"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cl" "$kind" "$rep" "$wall" "$cpu" "$rss" "$rssd" "$valid" "$why" >>"$WORK/runs.tsv"
+	say "  wall ${wall}s cpu ${cpu}s rss ${rssd} MiB, $hw messages$([ "$spooled" = - ] || echo ", $spooled spooled")"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cl" "$kind" "$rep" "$wall" "$cpu" "$rss" "$rssd" "$valid" "$why" "${spooled:--}" >>"$WORK/runs.tsv"
 }
 
 # ---------------------------------------------------------------- latency
@@ -347,7 +417,7 @@ measure_cluster() { # CLUSTER BROKERS
 	CLUSTERS+=("$cl")
 	for rep in $(seq 1 "$REPEAT"); do
 		# interleaved, so that a burst of load elsewhere hits all three
-		for kind in kcat ktp ktpv jq; do run_one "$cl" "$b" "$kind" "$rep"; done
+		for kind in "${KINDS[@]}"; do run_one "$cl" "$b" "$kind" "$rep"; done
 	done
 	latency "$cl" "$b"
 }
@@ -389,7 +459,8 @@ ELAPSED=$((SECONDS - T_START))
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# col CLUSTER KIND FIELD -> the valid runs' values of FIELD (4 wall, 5 cpu, 6 rss)
+# col CLUSTER KIND FIELD -> the valid runs' values of FIELD (4 wall, 5 cpu, 6 rss,
+# 10 spooled)
 col() { awk -F '\t' -v c="$1" -v k="$2" -v f="$3" '$1 == c && $2 == k && $8 == 1 { print $f }' "$WORK/runs.tsv"; }
 
 fmt_rate() { awk -v n="$1" -v w="$2" 'BEGIN { if (w == "-" || w <= 0) print "-"; else printf "%.0f", n / w }'; }
@@ -398,7 +469,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b <= 0) p
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "-") { print "n/a"; exit }
 	ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met" }'; }
 
-declare -A NAME=([kcat]="kcat -P (raw)" [ktp]="kafkatee-pipe" [ktpv]="kafkatee-pipe, examples/netflow.conf (validation on)" [jq]="jq + kcat -P")
+declare -A NAME=([kcat]="kcat -P (raw)" [ktp]="kafkatee-pipe" [ktpv]="kafkatee-pipe, examples/netflow.conf (validation on)" [jq]="jq + kcat -P"
+	[sp-overflow]="kafkatee-pipe, spool.mode=overflow" [sp-never]="kafkatee-pipe, spool.mode=always, spool.fsync=never"
+	[sp-interval]="kafkatee-pipe, spool.mode=always, spool.fsync=interval" [sp-always]="kafkatee-pipe, spool.mode=always, spool.fsync=always")
 declare -A W R
 declare -A LNAME=([ktp-stats]="kafkatee-pipe, alone" [ktp-ext]="kafkatee-pipe + consumer" [kcat-ext]="kcat -P (raw) + consumer")
 # "count=N skipped=N p50_ms=X p90_ms=X p99_ms=X max_ms=X" -> "X / X / X / X (N)"
@@ -406,6 +479,21 @@ ext_ms() {
 	[ "$1" != - ] || { echo "- / - / - / -"; return; }
 	printf '%s\n' "$1" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		printf "%s / %s / %s / %s (%s records)\n", v["p50_ms"], v["p90_ms"], v["p99_ms"], v["max_ms"], v["count"] }'
+}
+
+# spool_table CLUSTER: the spool rows as ratios, to kcat raw (the issue's
+# yardstick) and to kafkatee-pipe without a spool (the spool's own cost)
+spool_table() {
+	local cl=$1 k n sp
+	echo
+	echo "| spool (records/s) | records | / kcat raw | / kafkatee-pipe without spool | events spooled (median) |"
+	echo "| --- | ---: | ---: | ---: | ---: |"
+	for k in sp-overflow sp-never sp-interval sp-always; do
+		n=$N
+		[ "$k" = sp-always ] && n=$SYNC_N
+		sp=$(col "$cl" "$k" 10 | grep -v '^-$' | median)
+		echo "| ${NAME[$k]#kafkatee-pipe, } | $n | $(ratio "${W[$cl.$k]}" "${W[$cl.kcat]}") | $(ratio "${W[$cl.$k]}" "${W[$cl.ktp]}") | $sp |"
+	done
 }
 
 kversion() { sed -n 's/.*librdkafka[^0-9]*\([0-9][0-9.]*\).*/\1/p' | head -n 1; }
@@ -454,6 +542,13 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo "build/kafkatee-pipe -b BROKERS -t ktp-rR -o dt.timezone=UTC -o domain=bench < input.jsonl"
 	echo "build/kafkatee-pipe -c examples/netflow.conf -b BROKERS -t ktpv-rR -o dt.timezone=UTC -o domain=bench < input.jsonl"
 	echo "jq -c --arg domain bench -f tests/envelope.jq < input.jsonl | kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t jq-rR"
+	if [ "$SPOOL" = 1 ]; then
+		for k in sp-overflow sp-never sp-interval sp-always; do
+			in=input.jsonl
+			[ "$k" != sp-always ] || [ "$SYNC_N" = "$N" ] || in=input-sync.jsonl
+			echo "build/kafkatee-pipe -b BROKERS -t $k-rR -o dt.timezone=UTC -o domain=bench -o spool.dir=SPOOL $(spool_args "$k") < $in"
+		done
+	fi
 	echo '```'
 	echo
 	echo "kcat sends all $IN_LINES lines (markers included); kafkatee-pipe and jq forward the records."
@@ -462,8 +557,24 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		echo "$JQ_BYTES bytes; BENCH_JQ_RECORDS=all for all $N): at its rate the full input would take"
 		echo "most of an hour, and its records/s do not depend on the length of the input."
 	fi
+	if [ "$SPOOL" = 1 ]; then
+		echo "SPOOL is a fresh directory in the build directory (\`$BUILD\`, not TMPDIR, which may be a tmpfs)"
+		echo "for each run, removed after it."
+		if [ "$SYNC_N" != "$N" ]; then
+			echo "spool.fsync=always syncs every event to the disk: that row runs on the first $SYNC_N records"
+			echo "(\`bench-gen ${SYNC_GEN_ARGS[*]}\`, $SYNC_BYTES bytes; BENCH_SPOOL_SYNC_RECORDS=all for all $N),"
+			echo "so that a full run stays short; compare its records/s, not its wall time."
+		fi
+	else
+		echo "The spool rows were skipped (BENCH_SPOOL=0)."
+	fi
 	echo "A run is valid when every process exited 0, the topic's high watermarks add up to what was sent"
-	echo "and, for kafkatee-pipe, its summary says \`delivered=$N\` and \`exit=0\`."
+	if [ "$SPOOL" = 1 ]; then
+		echo "and, for kafkatee-pipe, its summary says \`delivered=\` the records it was given and \`exit=0\`,"
+		echo "and with a spool nothing but its lock is left in the spool directory."
+	else
+		echo "and, for kafkatee-pipe, its summary says \`delivered=$N\` and \`exit=0\`."
+	fi
 	echo "Each figure is the median of the valid runs out of $REPEAT; records/s and MB/s are the records"
 	echo "and bytes of the input over the median wall time. The ratios are of records/s."
 	for cl in mock kafka; do
@@ -480,9 +591,10 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		fi
 		echo "| producer | records | valid runs | wall s | records/s | MB/s | CPU s (user+sys) | peak RSS MiB | each run: wall s / CPU s / RSS MiB |"
 		echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"
-		for kind in kcat ktp ktpv jq; do
+		for kind in "${KINDS[@]}"; do
 			n=$N bytes=$IN_BYTES
 			[ "$kind" = jq ] && n=$JQ_N bytes=$JQ_BYTES
+			[ "$kind" = sp-always ] && n=$SYNC_N bytes=$SYNC_BYTES
 			nv=$(col "$cl" "$kind" 4 | wc -l)
 			w=$(col "$cl" "$kind" 4 | median)
 			c=$(col "$cl" "$kind" 5 | median)
@@ -505,6 +617,7 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		echo "| kafkatee-pipe, validation on / kcat raw | $rv | >= 0.5 | $(verdict "$rv" '>=' 0.5) |"
 		echo "| kafkatee-pipe / jq + kcat | $rj | >= 10 | $(verdict "$rj" '>=' 10) |"
 		echo "| kafkatee-pipe peak RSS MiB | $rt | < 64 | $(verdict "$rt" '<' 64) |"
+		[ "$SPOOL" = 0 ] || spool_table "$cl"
 	done
 	echo
 	echo "## Latency at $LAT_RATE records/s for $LAT_SECS s"
