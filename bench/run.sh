@@ -28,8 +28,8 @@
 # (0; 1 keeps the work directory), BENCH_KTP_ARGS (more arguments for
 # kafkatee-pipe's measured runs, split at spaces: an A/B of a setting,
 # e.g. "-o header.a=b"), BENCH_SPOOL (1; 0 skips the spool rows),
-# BENCH_SPOOL_SYNC_RECORDS (20000, or "all": spool.fsync=always syncs
-# every event, so that row runs on the first that many records), TMPDIR.
+# BENCH_SPOOL_SYNC_RECORDS ("all", or a number: the spool.fsync=always
+# row on the first that many records, for a slow disk), TMPDIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,7 +47,7 @@ LAT_SECS=${BENCH_LAT_SECS:-25}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 JQ_N=${BENCH_JQ_RECORDS:-100000}
 SPOOL=${BENCH_SPOOL:-1}
-SYNC_N=${BENCH_SPOOL_SYNC_RECORDS:-20000}
+SYNC_N=${BENCH_SPOOL_SYNC_RECORDS:-all}
 KCAT_TIMEOUT=${KCAT_TIMEOUT:-60}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-900} # one measured run, seconds
 read -ra KTP_ARGS <<< "${BENCH_KTP_ARGS:-}"
@@ -561,7 +561,7 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		echo "SPOOL is a fresh directory in the build directory (\`$BUILD\`, not TMPDIR, which may be a tmpfs)"
 		echo "for each run, removed after it."
 		if [ "$SYNC_N" != "$N" ]; then
-			echo "spool.fsync=always syncs every event to the disk: that row runs on the first $SYNC_N records"
+			echo "spool.fsync=always syncs each write to the disk: that row runs on the first $SYNC_N records"
 			echo "(\`bench-gen ${SYNC_GEN_ARGS[*]}\`, $SYNC_BYTES bytes; BENCH_SPOOL_SYNC_RECORDS=all for all $N),"
 			echo "so that a full run stays short; compare its records/s, not its wall time."
 		fi
