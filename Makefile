@@ -124,6 +124,10 @@ $(BUILD)/failshim.so: tests/failshim.c | $(BUILD)
 $(BUILD)/mockcluster: tests/mockcluster.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< $(LDFLAGS) $(LIBS) -o $@
 
+# The paced writer of tests/spool.bats (and of bench/, which builds its own).
+$(BUILD)/bench-gen: bench/gen.c | $(BUILD)
+	$(CC) -std=c11 -O2 $(CWARN) $< -o $@
+
 $(BUILD):
 	mkdir -p $(BUILD)
 
@@ -140,7 +144,8 @@ deps:
 	    --no-install-recommends $$missing >/dev/null; \
 	fi
 
-testbin: all $(UNIT) $(BUILD)/mockcluster $(BUILD)/failshim.so
+testbin: all $(UNIT) $(BUILD)/mockcluster $(BUILD)/failshim.so \
+	$(BUILD)/bench-gen
 
 demo: deps
 	@$(MAKE) -s testbin
