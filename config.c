@@ -24,7 +24,8 @@ struct key {
 /* A choice is stored as its index, through an int: the enums are ints. */
 _Static_assert(sizeof(enum conf_output) == sizeof(int) &&
                sizeof(enum conf_timestamp) == sizeof(int) &&
-               sizeof(enum conf_dt_fallback) == sizeof(int),
+               sizeof(enum conf_dt_fallback) == sizeof(int) &&
+               sizeof(enum conf_onoff) == sizeof(int),
                "a choice is stored through an int");
 
 /* In the order of their enum. */
@@ -32,6 +33,7 @@ static const char *const output_names[] = { "kafka", "stdout", NULL };
 static const char *const timestamp_names[] = { "dt", "ingest", NULL };
 static const char *const fallback_names[] = { "ingest", "reject", NULL };
 static const char *const bool_names[] = { "false", "true", NULL };
+static const char *const onoff_names[] = { "off", "on", NULL };
 static const char *const fsync_names[] = { "interval", "always", "never",
                                            NULL };
 static const char *const spool_mode_names[] = { "overflow", "always", NULL };
@@ -63,6 +65,9 @@ static const struct key keys[] = {
         STR("field.keep", keep),
         STR("field.integer", integer),
         STR("field.time", time),
+        CHOICE("sequence", sequence, onoff_names),
+        STR("sequence.field", sequence_field),
+        STR("sequence.run.field", sequence_run_field),
         STR("stats.file", stats_file),
         STR("metrics.file", metrics_file),
         NUM("stats.interval.ms", stats_interval_ms, 100, 86400000),
@@ -103,7 +108,7 @@ void conf_init(struct conf *c)
 {
         static const struct { const char *key, *value; } defaults[] = {
                 { "stream", "netflow" },
-                { "schema", "/netflow/flow/1.0.0" },
+                { "schema", "/netflow/flow/1.1.0" },
                 { "error.schema", "/error/1.0.0" },
                 { "output", "kafka" },
                 { "timestamp", "dt" },
@@ -115,6 +120,9 @@ void conf_init(struct conf *c)
                 { "field.time", "timestamp_start, timestamp_end, "
                                 "timestamp_arrival, stamp_inserted, "
                                 "stamp_updated" },
+                { "sequence", "on" },
+                { "sequence.field", "sequence" },
+                { "sequence.run.field", "sequence_run" },
                 { "line.max", "1048576" },
                 { "flush.timeout.ms", "60000" },
                 { "drain.timeout.ms", "10000" },

@@ -29,6 +29,7 @@
 enum conf_output { CONF_OUTPUT_KAFKA, CONF_OUTPUT_STDOUT };
 enum conf_timestamp { CONF_TIMESTAMP_DT, CONF_TIMESTAMP_INGEST };
 enum conf_dt_fallback { CONF_DT_FALLBACK_INGEST, CONF_DT_FALLBACK_REJECT };
+enum conf_onoff { CONF_OFF, CONF_ON };
 /* spool.fsync and spool.mode, in the order of their names. */
 enum conf_fsync { CONF_FSYNC_INTERVAL, CONF_FSYNC_ALWAYS, CONF_FSYNC_NEVER };
 enum conf_spool_mode { CONF_SPOOL_OVERFLOW, CONF_SPOOL_ALWAYS };
@@ -48,12 +49,14 @@ struct conf {
         char *dead_letter;      /* deadletter.file */
         char *timezone, *key;
         char *dt_fields, *drop, *keep, *integer, *time; /* comma lists */
+        char *sequence_field, *sequence_run_field; /* their names */
         char *stats_file, *metrics_file;
         char *schema_dir;       /* schema.dir: validation on when set */
         char *error_topic, *error_stream, *error_schema; /* error events */
         enum conf_output      output;
         enum conf_timestamp   timestamp;   /* the Kafka timestamp */
         enum conf_dt_fallback dt_fallback;
+        enum conf_onoff       sequence;    /* the event's number and run */
         int                   stats_rdkafka; /* 0 false, 1 true */
         long long line_max;
         long long flush_timeout_ms, drain_timeout_ms;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -371,7 +372,8 @@ invalid:
 
 static int handle_line(struct app *a, const struct line *l, int64_t ingest)
 {
-        struct kt_input in = { .ingest_ms = ingest };
+        struct kt_input in = { .ingest_ms = ingest,
+                               .sequence = a->sequence + 1 };
         struct kt_event ev;
         struct msg *m;
         uint32_t topic;
@@ -411,6 +413,7 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 return 0;
         if ((m = msg_new(a, &ev, l)) == NULL)
                 return line_failed(a, l, "out of memory");
+        a->sequence++; /* the number is taken: a gap means a loss */
         m->topic = topic;
         m->read_us = a->pump_us;
         if (a->conf.timestamp == CONF_TIMESTAMP_INGEST)
@@ -867,6 +870,34 @@ static void routing_free(struct routing *r)
         free(r->key_buf);
 }
 
+/*
+ * sequence: the run's name is its start in UTC, sortable, and 32 bits of
+ * the DRBG (a v4 UUID's first eight digits are random) to tell apart two
+ * starts in one second.
+ */
+static int set_sequence(struct app *a)
+{
+        const struct conf *c = &a->conf;
+        time_t now = time(NULL);
+        const char *id;
+        struct tm tm;
+        size_t n;
+
+        if (c->sequence == CONF_OFF)
+                return 0;
+        if (uuid_pool_next(&a->ids, &id) == -1 ||
+            gmtime_r(&now, &tm) == NULL ||
+            (n = strftime(a->run, sizeof(a->run), "%Y%m%dT%H%M%SZ-",
+                          &tm)) == 0) {
+                ktp_log(NULL, 0, "sequence: no run name (randomness, "
+                        "clock)");
+                return -1;
+        }
+        snprintf(a->run + n, sizeof(a->run) - n, "%.8s", id);
+        return kt_transform_set_sequence(a->tf, c->sequence_field,
+                                         c->sequence_run_field, a->run);
+}
+
 static int build_transform(struct app *a)
 {
         const struct conf *c = &a->conf;
@@ -887,7 +918,7 @@ static int build_transform(struct app *a)
         if (kt_transform_set_envelope(a->tf, c->schema, c->stream,
                                       c->domain ? c->domain
                                                 : stamp_hostname()) == -1 ||
-            build_rules(a->tf, c) == -1) {
+            set_sequence(a) == -1 || build_rules(a->tf, c) == -1) {
                 ktp_log(NULL, 0, "%s", kt_transform_error(a->tf));
                 return -1;
         }
@@ -983,6 +1014,7 @@ static int setup(struct app *a)
                 ktp_log(NULL, 0, "%s", err);
                 return -1;
         }
+        uuid_pool_init(&a->ids); /* the run's name takes a draw */
         if (build_transform(a) == -1)
                 return -1;
         if (a->conf.schema_dir != NULL &&
@@ -1001,7 +1033,6 @@ static int setup(struct app *a)
                 ktp_log(NULL, 0, "out of memory");
                 return -1;
         }
-        uuid_pool_init(&a->ids);
         if (app_account_open(a, err, sizeof(err)) == -1 ||
             app_output_open(a, err, sizeof(err)) == -1 ||
             error_events_open(a, err, sizeof(err)) == -1 ||

@@ -70,6 +70,8 @@ struct app {
         char                *error_stream; /* errconf.stream */
         int                  error_topic;  /* output_topic()'s, or -1 */
         struct uuid_pool     ids;
+        char                 run[40]; /* sequence: the run's name */
+        uint64_t             sequence; /* the events numbered so far */
         struct line_reader   lr;
         struct account       acc;   /* where every line read ends */
         struct stats_state   st;

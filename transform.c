@@ -117,6 +117,18 @@ struct kt_transform {
 
         size_t              env_len; /* the envelope, before the members */
 
+        /* kt_transform_set_sequence(): the names as set, and the
+         * names and the run JSON-escaped; seq_field NULL: off */
+        char               *seq_field, *run_field;
+        char               *seq_name, *run_name, *run;
+        size_t              seq_name_len, run_name_len, run_len;
+        size_t              seq_len; /* its fixed bytes, less the number */
+        uint64_t            seq_now; /* the line's number, or 0 */
+        size_t              env_members; /* the line's envelope entries */
+        int                 run_escaped; /* run holds an escape */
+        char                seq_text[24]; /* seq_now in digits */
+        size_t              seq_text_len;
+
         /* scratch, reused from line to line */
         struct kt_dups      dups;  /* the line's names, for twins */
         struct kt_shape     shape; /* the last line's names, and rules */
@@ -213,7 +225,7 @@ static char *json_escape(const char *s)
 static const char *const envelope_names[] = { "$schema", "meta", "dt" };
 
 /* Settings are checked here; the line's fields by their rules. */
-static int is_reserved(const char *name)
+static int is_envelope_name(const char *name)
 {
         size_t i;
 
@@ -221,6 +233,14 @@ static int is_reserved(const char *name)
                 if (strcmp(name, envelope_names[i]) == 0)
                         return 1;
         return 0;
+}
+
+/* The envelope's names, and the sequence's while it is on. */
+static int is_reserved(const struct kt_transform *t, const char *name)
+{
+        return is_envelope_name(name) ||
+               (t->seq_field != NULL && (strcmp(name, t->seq_field) == 0 ||
+                                         strcmp(name, t->run_field) == 0));
 }
 
 static int is_digit(char c)
@@ -349,6 +369,11 @@ void kt_transform_free(struct kt_transform *t)
         free(t->schema);
         free(t->stream);
         free(t->domain);
+        free(t->seq_field);
+        free(t->run_field);
+        free(t->seq_name);
+        free(t->run_name);
+        free(t->run);
         kt_dups_free(&t->dups);
         kt_shape_free(&t->shape);
         kt_names_free(&t->out_names);
@@ -500,7 +525,7 @@ int kt_transform_rename(struct kt_transform *t, const char *from,
 
         if (check_name(t, from) == -1 || check_name(t, to) == -1)
                 return -1;
-        if (is_reserved(to))
+        if (is_reserved(t, to))
                 return fail(t, "cannot rename %s to %s: a name of the "
                             "envelope", from, to);
         if ((r = rule_for(t, from)) == NULL ||
@@ -560,7 +585,7 @@ int kt_transform_constant(struct kt_transform *t, const char *field,
 
         if (check_name(t, field) == -1)
                 return -1;
-        if (is_reserved(field))
+        if (is_reserved(t, field))
                 return fail(t, "constant %s: a name of the envelope", field);
         if (kt_json_check(json, strlen(json), NULL, 0) == 0)
                 value = strdup(json);
@@ -607,6 +632,102 @@ int kt_transform_add_dt_source(struct kt_transform *t, const char *field)
 void kt_transform_set_index(struct kt_transform *t, int on)
 {
         t->indexing = on;
+}
+
+/* The sequence's pieces around its names, number and run. */
+#define SEQ_SEP    ", \""
+#define SEQ_NUMBER "\": "
+#define SEQ_RUN    "\": \""
+#define SEQ_END    "\""
+
+/* A sequence name is taken as an envelope name is (RULE_RESERVED). */
+static void seq_unreserve(struct kt_transform *t)
+{
+        size_t i;
+
+        for (i = 0; t->seq_field != NULL && i < t->n_rules; i++)
+                if (strcmp(t->rules[i].name, t->seq_field) == 0 ||
+                    strcmp(t->rules[i].name, t->run_field) == 0)
+                        t->rules[i].flags &= ~(unsigned)RULE_RESERVED;
+        free(t->seq_field);
+        free(t->run_field);
+        free(t->seq_name);
+        free(t->run_name);
+        free(t->run);
+        t->seq_field = t->run_field = NULL;
+        t->seq_name = t->run_name = t->run = NULL;
+        t->seq_len = 0;
+        t->shape.n = 0; /* the events' names change: a new key */
+}
+
+/* name (JSON-escaped) taken by a rename or a constant already? */
+static int seq_taken(const struct kt_transform *t, const char *name)
+{
+        size_t i;
+
+        for (i = 0; i < t->n_rules; i++)
+                if (t->rules[i].rename != NULL &&
+                    strcmp(t->rules[i].rename, name) == 0)
+                        return 1;
+        for (i = 0; i < t->n_consts; i++)
+                if (strcmp(t->consts[i].name, name) == 0)
+                        return 1;
+        return 0;
+}
+
+/* The names as field.rename's targets are, and not each other. */
+static int seq_check(struct kt_transform *t, const char *field,
+                     const char *run_field, const char *run)
+{
+        if (check_name(t, field) == -1 || check_name(t, run_field) == -1)
+                return -1;
+        if (run == NULL)
+                return fail(t, "sequence: no run");
+        if (is_envelope_name(field) || is_envelope_name(run_field))
+                return fail(t, "sequence: %s: a name of the envelope",
+                            is_envelope_name(field) ? field : run_field);
+        if (strcmp(field, run_field) == 0)
+                return fail(t, "sequence: the number and the run both "
+                            "named %s", field);
+        return 0;
+}
+
+int kt_transform_set_sequence(struct kt_transform *t, const char *field,
+                              const char *run_field, const char *run)
+{
+        if (field == NULL) {
+                seq_unreserve(t);
+                return 0;
+        }
+        if (seq_check(t, field, run_field, run) == -1)
+                return -1;
+        seq_unreserve(t);
+        if ((t->seq_field = strdup(field)) == NULL ||
+            (t->run_field = strdup(run_field)) == NULL ||
+            (t->seq_name = json_escape(field)) == NULL ||
+            (t->run_name = json_escape(run_field)) == NULL ||
+            (t->run = json_escape(run)) == NULL) {
+                seq_unreserve(t);
+                return fail(t, "out of memory");
+        }
+        if (seq_taken(t, t->seq_name) || seq_taken(t, t->run_name)) {
+                seq_unreserve(t);
+                return fail(t, "sequence: %s or %s: a field's name after "
+                            "renames and constants", field, run_field);
+        }
+        t->seq_name_len = strlen(t->seq_name);
+        t->run_name_len = strlen(t->run_name);
+        t->run_len = strlen(t->run);
+        t->run_escaped = t->run_len != strlen(run);
+        t->seq_len = 2 * (sizeof(SEQ_SEP) - 1) + t->seq_name_len +
+                     sizeof(SEQ_NUMBER SEQ_RUN SEQ_END) - 1 +
+                     t->run_name_len + t->run_len;
+        if (add_flag(t, field, RULE_RESERVED) == -1 ||
+            add_flag(t, run_field, RULE_RESERVED) == -1) {
+                seq_unreserve(t);
+                return -1;
+        }
+        return 0;
 }
 
 int kt_transform_set_key(struct kt_transform *t, const char *field)
@@ -1216,6 +1337,33 @@ static void index_envelope(struct kt_transform *t, const struct kt_input *in,
         m[6].known = 1u << KT_FORMAT_DATE_TIME;
 }
 
+/* The number and the run, after "dt" (kt_transform_set_sequence()). */
+static void put_sequence(struct kt_transform *t)
+{
+        const char *number;
+
+        PUTS(t, SEQ_SEP);
+        put(t, t->seq_name, t->seq_name_len);
+        PUTS(t, SEQ_NUMBER);
+        number = t->out + t->out_len;
+        put(t, t->seq_text, t->seq_text_len);
+        PUTS(t, SEQ_SEP);
+        put(t, t->run_name, t->run_name_len);
+        PUTS(t, SEQ_RUN);
+        put(t, t->run, t->run_len);
+        PUTS(t, SEQ_END);
+        if (t->indexing) {
+                struct kt_member *m = &t->index[KT_ENV_MEMBERS];
+
+                index_set(&m[0], t->seq_name, t->seq_name_len, KT_J_NUMBER,
+                          number, t->seq_text_len);
+                m[0].natural = 1;
+                index_set(&m[1], t->run_name, t->run_name_len, KT_J_STRING,
+                          t->run, t->run_len);
+                m[1].escaped = (unsigned char)t->run_escaped;
+        }
+}
+
 /* In front of the members: the room was left at the start. */
 static void put_envelope(struct kt_transform *t, const struct kt_input *in,
                          int64_t dt, struct kt_iso_memo *dt_iso)
@@ -1241,6 +1389,8 @@ static void put_envelope(struct kt_transform *t, const struct kt_input *in,
         PUTS(t, ENV_DT);
         event_dt = put_iso(t, dt, dt_iso);
         PUTS(t, ENV_END);
+        if (t->seq_now != 0)
+                put_sequence(t);
         t->out_len = end;
         if (t->indexing)
                 index_envelope(t, in, meta_dt, event_dt, meta_at,
@@ -1288,7 +1438,8 @@ static int put_constants(struct kt_transform *t)
 static void names_key(const struct kt_transform *t, struct kt_names_key *k)
 {
         k->shape = k->omitted = 0;
-        if (t->names_open || !(t->following || t->learned) ||
+        /* a line without its number has other names: no key */
+        if ((t->seq_field != NULL && t->seq_now == 0) || t->names_open || !(t->following || t->learned) ||
             t->dups.n_keys != t->shape.n)
                 return;
         k->shape = t->shape_gen;
@@ -1308,10 +1459,30 @@ static void set_key(struct kt_transform *t, struct kt_event *ev)
         ev->key_len = (size_t)(v->end - v->start);
 }
 
-/* Ready for a line: nothing found yet, room left for the envelope. */
-static int start_line(struct kt_transform *t, const char *line)
+/* The line's number in digits, and the envelope's size with it. */
+static size_t start_sequence(struct kt_transform *t, uint64_t n)
 {
-        size_t i;
+        char digits[24];
+        size_t len = 0;
+
+        t->seq_now = t->seq_field != NULL ? n : 0;
+        t->env_members = KT_ENV_MEMBERS;
+        if (t->seq_now == 0)
+                return t->env_len;
+        do
+                digits[len++] = (char)('0' + n % 10);
+        while ((n /= 10) != 0);
+        for (t->seq_text_len = 0; len > 0; )
+                t->seq_text[t->seq_text_len++] = digits[--len];
+        t->env_members += 2;
+        return t->env_len + t->seq_len + t->seq_text_len;
+}
+
+/* Ready for a line: nothing found yet, room left for the envelope. */
+static int start_line(struct kt_transform *t, const char *line,
+                      const struct kt_input *in)
+{
+        size_t i, env = start_sequence(t, in->sequence);
 
         t->js = line;
         t->err[0] = '\0';
@@ -1331,14 +1502,14 @@ static int start_line(struct kt_transform *t, const char *line)
         t->run_start = -1;
         t->out_len = 0;
         t->n_index = 0;
-        for (i = 0; t->indexing && i < KT_ENV_MEMBERS; i++) {
+        for (i = 0; t->indexing && i < t->env_members; i++) {
                 if (index_room(t) == -1)
                         return -1;
                 t->n_index++;
         }
-        if (room(t, t->env_len) == -1)
+        if (room(t, env) == -1)
                 return -1;
-        t->out_len = t->env_len;
+        t->out_len = env;
         return 0;
 }
 
@@ -1353,7 +1524,7 @@ enum kt_status kt_transform_line(struct kt_transform *t, const char *line,
 
         memset(ev, 0, sizeof(*ev));
         ev->purged_entries = -1;
-        if (start_line(t, line) == -1 ||
+        if (start_line(t, line, in) == -1 ||
             kt_json_scan(line, len, &cb, &root, t->err, sizeof(t->err)) == -1)
                 return KT_INVALID;
         if (root.type != KT_TOK_OBJECT) {

@@ -30,6 +30,8 @@ struct kt_transform;
 struct kt_input {
         const char *id;       /* meta.id: KT_UUID_LEN characters */
         int64_t     ingest_ms; /* meta.dt: ingestion time, ms since epoch */
+        uint64_t    sequence;  /* its number in the run, or 0: none
+                                * (kt_transform_set_sequence()) */
 };
 
 enum kt_status {
@@ -83,6 +85,15 @@ int kt_transform_set_envelope(struct kt_transform *t, const char *schema,
                               const char *stream, const char *domain);
 /* NULL fn: local-time strings are taken as UTC.  fn is called at most
  * once per distinct local minute (isotime.h). */
+/*
+ * The event's number in the run and the run's name, right after the
+ * top-level "dt": field (NULL: off, the default) takes kt_input's
+ * sequence, an integer, and run_field the string run, as they are.  A
+ * line whose sequence is 0 gets neither.  The names are the envelope's
+ * while on: no field, rename or constant may take them.
+ */
+int kt_transform_set_sequence(struct kt_transform *t, const char *field,
+                              const char *run_field, const char *run);
 void kt_transform_set_timezone(struct kt_transform *t, kt_local_to_utc_fn fn,
                                void *arg);
 void kt_transform_set_dt_fallback(struct kt_transform *t,

@@ -291,7 +291,7 @@ run_one() {
 	jq)
 		set +e
 		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time.jq" -f "$TFMT" \
-			jq -c --arg domain bench -f tests/envelope.jq <"$JQ_INPUT" 2>"$d/err.jq" |
+			jq -n -c --arg domain bench -f tests/envelope.jq <"$JQ_INPUT" 2>"$d/err.jq" |
 			timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
 				"${KCAT_P[@]}" -b "$b" -t "$topic" 2>"$d/err"
 		local st=("${PIPESTATUS[@]}")
@@ -541,7 +541,7 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo "kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t raw-rR < input.jsonl"
 	echo "build/kafkatee-pipe -b BROKERS -t ktp-rR -o dt.timezone=UTC -o domain=bench < input.jsonl"
 	echo "build/kafkatee-pipe -c examples/netflow.conf -b BROKERS -t ktpv-rR -o dt.timezone=UTC -o domain=bench < input.jsonl"
-	echo "jq -c --arg domain bench -f tests/envelope.jq < input.jsonl | kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t jq-rR"
+	echo "jq -n -c --arg domain bench -f tests/envelope.jq < input.jsonl | kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t jq-rR"
 	if [ "$SPOOL" = 1 ]; then
 		for k in sp-overflow sp-never sp-interval sp-always; do
 			in=input.jsonl

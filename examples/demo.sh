@@ -31,7 +31,7 @@ BROKERS=$(head -n 1 "$dir/mock.out")
 
 echo "== mock Kafka cluster on $BROKERS"
 echo "== $SAMPLE ($(wc -l < "$SAMPLE") lines) | kafkatee-pipe -c examples/netflow.conf -b $BROKERS"
-echo "   (each event validated against examples/schemas/netflow/flow/1.0.0.json)"
+echo "   (each event validated against examples/schemas/netflow/flow/1.1.0.json)"
 # The sample was captured on a host whose local time was UTC.
 "$BUILD/kafkatee-pipe" -c examples/netflow.conf -b "$BROKERS" \
         -o dt.timezone=UTC -o domain=demo.example < "$SAMPLE"

@@ -15,11 +15,11 @@ setup() {
 
 # ktp_stdout ARGS...: run with --stdout, events masked for comparison.
 masked() {
-        jq -c '.meta.id = "ID" | .meta.dt = "DT"'
+        jq -c -f "$ROOT/tests/mask.jq"
 }
 
 oracle() {
-        jq -c --arg domain test.example -f "$ROOT/tests/envelope.jq" "$1"
+        jq -n -c --arg domain test.example -f "$ROOT/tests/envelope.jq" "$1"
 }
 
 @test "-V prints its version and librdkafka's" {
@@ -209,9 +209,9 @@ oracle() {
         run "$KTP" --stdout -q -o field.rename.ip_src=src_ip -o field.drop=label,tos \
                 -o field.const.site=eqiad -o field.const.version=3 -o field.time= <<< "$line"
         [ "$status" -eq 0 ]
-        [[ "$output" == *'"dt": "2026-11-23T08:33:53.000Z", "src_ip": "10.0.0.1", "tcp_flags": 24, "timestamp_arrival": "1795422833", "site": "eqiad", "version": 3}' ]]
+        [[ "$output" == *'"dt": "2026-11-23T08:33:53.000Z", "sequence": 1, "sequence_run": "'*'", "src_ip": "10.0.0.1", "tcp_flags": 24, "timestamp_arrival": "1795422833", "site": "eqiad", "version": 3}' ]]
         run "$KTP" --stdout -q -o field.keep=ip_src,tos <<< "$line"
-        [[ "$output" == *'.000Z", "ip_src": "10.0.0.1", "tos": 0}' ]]
+        [[ "$output" == *'.000Z", "sequence": 1, "sequence_run": "'*'", "ip_src": "10.0.0.1", "tos": 0}' ]]
         run "$KTP" --stdout -o field.rename.ip_src=dt </dev/null
         [ "$status" -eq 1 ]
 }
@@ -359,18 +359,23 @@ shim() {
 @test "no randomness for an event id: that line fails and is dead-lettered, fatal" {
         shim
         lines 300 > "$T/in"
-        # 256 ids a draw: the second draw fails, at line 257.
+        # 256 ids a draw, the first of which named the run (sequence):
+        # the second draw fails, at line 256.
         LD_PRELOAD=$SHIM FAILSHIM_RAND_OK=1 "$KTP" --stdout \
                 --dead-letter "$T/dead" < "$T/in" > "$T/out" 2> "$T/err" ||
                 [ $? -eq 2 ]
         counters "$T/err"
         [ "$exit" -eq 2 ]
         [ "$read" -eq $((delivered + failed + invalid + skipped)) ]
-        [ "$delivered" -eq 256 ]
-        [ "$failed" -eq 44 ]
-        [ "$(wc -l < "$T/dead")" -eq 44 ]
-        [ "$(head -n 1 "$T/dead" | jq -r '"\(.line) \(.message)"')" = "257 no randomness for event ids" ]
-        diff <(jq -r .raw "$T/dead") <(sed -n '257,$p' "$T/in")
+        [ "$delivered" -eq 255 ]
+        [ "$failed" -eq 45 ]
+        [ "$(wc -l < "$T/dead")" -eq 45 ]
+        [ "$(head -n 1 "$T/dead" | jq -r '"\(.line) \(.message)"')" = "256 no randomness for event ids" ]
+        diff <(jq -r .raw "$T/dead") <(sed -n '256,$p' "$T/in")
+        # no randomness at all: no run name, a start-up error
+        run env LD_PRELOAD="$SHIM" FAILSHIM_RAND_OK=0 "$KTP" --stdout < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"sequence: no run name"* ]]
 }
 
 @test "out of memory for a record: that line fails and is dead-lettered, fatal" {
@@ -445,8 +450,8 @@ shim() {
         echo '{"tag": 1, "k": "%{x}"}' |
                 "$KTP" --stdout -q -o key=k -o 'header.content-type=application/json' \
                 -o 'header.schema=%{schema}' > "$T/out"
-        [ "$(jq -c 'del(.meta, .dt)' "$T/out")" = \
-                '{"$schema":"/netflow/flow/1.0.0","tag":1,"k":"%{x}"}' ]
+        [ "$(jq -c 'del(.meta, .dt, .sequence, .sequence_run)' "$T/out")" = \
+                '{"$schema":"/netflow/flow/1.1.0","tag":1,"k":"%{x}"}' ]
         [ "$(wc -l < "$T/out")" -eq 1 ]
         if grep -q application/json "$T/out"; then false; fi
 }
@@ -478,15 +483,15 @@ shim() {
         # on the command line it is taken from the working directory
         run "$KTP" --stdout -o schema.dir=my-schemas < /dev/null
         [ "$status" -eq 1 ]
-        [[ "$output" == *"my-schemas/netflow/flow/1.0.0"* ]]
+        [[ "$output" == *"my-schemas/netflow/flow/1.1.0"* ]]
 }
 
 @test "validation: schema mistakes are start-up errors (exit 1) that say where" {
         mkdir -p "$T/s/netflow/flow"
-        f=$T/s/netflow/flow/1.0.0.json
+        f=$T/s/netflow/flow/1.1.0.json
         run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
         [ "$status" -eq 1 ]
-        [[ "$output" == *"$T/s/netflow/flow/1.0.0"* ]]
+        [[ "$output" == *"$T/s/netflow/flow/1.1.0"* ]]
         echo '{"type": "object", "properties": {"bytes": {"maximun": 3}}}' > "$f"
         run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
         [ "$status" -eq 1 ]
@@ -498,7 +503,7 @@ shim() {
         echo '{"type": "object",' > "$f"
         run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
         [ "$status" -eq 1 ]
-        [[ "$output" == *"1.0.0.json"* ]]
+        [[ "$output" == *"1.1.0.json"* ]]
         echo '{"properties": {"a": {"pattern": "(("}}}' > "$f"
         run "$KTP" --stdout -o schema.dir="$T/s" < /dev/null
         [ "$status" -eq 1 ]
@@ -532,4 +537,75 @@ shim() {
                 < "$T/in" > /dev/null 2>&1 || :
         [ "$(jq .schema_invalid "$T/stats.json")" -eq 4 ]
         grep -q '^kafkatee_pipe_schema_invalid_total{.*} 4$' "$T/m.prom"
+}
+
+@test "sequence: 1..N in order, one run's name a run, another for the next run" {
+        gen 5 > "$T/in"
+        "$KTP" --stdout -q < "$T/in" > "$T/a"
+        "$KTP" --stdout -q < "$T/in" > "$T/b"
+        [ "$(jq -r .sequence "$T/a" | tr '\n' ' ')" = "1 2 3 4 5 " ]
+        [ "$(jq -r .sequence "$T/b" | tr '\n' ' ')" = "1 2 3 4 5 " ]
+        # right after "dt", before the record's members
+        [ "$(head -n 1 "$T/a" | jq -c 'keys_unsorted[2:5]')" = '["dt","sequence","sequence_run"]' ]
+        [ "$(jq -r .sequence_run "$T/a" | sort -u | wc -l)" -eq 1 ]
+        [ "$(jq -r .sequence_run "$T/b" | sort -u | wc -l)" -eq 1 ]
+        a=$(head -n 1 "$T/a" | jq -r .sequence_run)
+        b=$(head -n 1 "$T/b" | jq -r .sequence_run)
+        [[ "$a" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]]
+        [ "$a" != "$b" ]
+        # the start, in UTC: the later run sorts after (or with) the first
+        [[ ! "${b%-*}" < "${a%-*}" ]]
+}
+
+@test "sequence: an invalid line, a marker, a refused event take no number" {
+        gen 4 > "$T/g"
+        {
+                sed -n 1p "$T/g"
+                echo 'not json'
+                echo '{"event_type": "purge_init", "seq": 1}'
+                sed -n 2p "$T/g" | sed 's/"bytes"/"bytesytes"/'
+                sed -n 3p "$T/g"
+                sed -n 4p "$T/g" | sed 's/"port_dst": 443/"port_dst": 70000/'
+                sed -n 4p "$T/g"
+        } > "$T/in"
+        "$KTP" --stdout -o schema.dir="$ROOT/examples/schemas" \
+                --dead-letter "$T/dead" < "$T/in" > "$T/out" 2> "$T/err" || :
+        counters "$T/err"
+        [ "$delivered" -eq 3 ]
+        [ "$invalid" -eq 3 ]
+        [ "$(jq -c '[.tag, .sequence]' "$T/out" | tr '\n' ' ')" = "[1,1] [3,2] [4,3] " ]
+        # the refused event had its number: the next took it again
+        [ "$(jq -r .reason "$T/dead" | tr '\n' ' ')" = "invalid schema schema " ]
+}
+
+@test "sequence = off, sequence.field and sequence.run.field" {
+        gen 2 > "$T/in"
+        "$KTP" --stdout -q -o sequence=off < "$T/in" > "$T/out"
+        [ "$(jq -c '[has("sequence"), has("sequence_run")]' "$T/out" | sort -u)" = "[false,false]" ]
+        [ "$(head -n 1 "$T/out" | jq -r 'keys_unsorted[3]')" = tag ]
+        "$KTP" --stdout -q -o sequence.field=seq \
+                -o sequence.run.field=producer_run < "$T/in" > "$T/out"
+        [ "$(jq -c '[.seq, has("sequence"), has("sequence_run")]' "$T/out" | tr '\n' ' ')" = "[1,false,false] [2,false,false] " ]
+        [ "$(jq -r .producer_run "$T/out" | sort -u | wc -l)" -eq 1 ]
+        # the names are checked as field.rename's targets
+        for bad in sequence.field=dt sequence.run.field=meta \
+                sequence.field=sequence_run sequence.field=; do
+                run "$KTP" --stdout -o "$bad" < /dev/null
+                [ "$status" -eq 1 ]
+                [[ "$output" == *sequence* || "$output" == *name* ]]
+        done
+        run "$KTP" --stdout -o field.rename.ip_src=sequence < /dev/null
+        [ "$status" -eq 1 ]
+        run "$KTP" --stdout -o sequence=off -o field.rename.ip_src=sequence < "$T/in"
+        [ "$status" -eq 0 ]
+        run "$KTP" --stdout -o sequence=maybe < /dev/null
+        [ "$status" -eq 1 ]
+        # a record's own field by that name is refused, unless dropped
+        echo '{"tag": 1, "sequence": 7}' | "$KTP" --stdout -q \
+                --dead-letter "$T/dead" > "$T/out" || [ $? -eq 3 ]
+        [ ! -s "$T/out" ]
+        [[ "$(jq -r .message "$T/dead")" == *'"sequence": a name of the envelope'* ]]
+        echo '{"tag": 1, "sequence": 7}' |
+                "$KTP" --stdout -q -o field.drop=sequence > "$T/out"
+        [ "$(jq -c '[.sequence, .tag]' "$T/out")" = "[1,1]" ]
 }

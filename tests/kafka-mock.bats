@@ -50,10 +50,16 @@ tags() {
         done
         consume eqiad.netflow > "$T/msgs"
         [ "$(wc -l < "$T/msgs")" -eq 180 ]
-        cut -f5 "$T/msgs" | jq -c '.meta.id = "ID" | .meta.dt = "DT"' > "$T/got"
-        cat "$SAMPLES/pmacctd-lo-json.jsonl" "$SAMPLES/nfacctd-ipfix-epoch.jsonl" |
-                jq -c --arg domain test.example -f "$ROOT/tests/envelope.jq" > "$T/want"
+        cut -f5 "$T/msgs" | jq -c -f "$ROOT/tests/mask.jq" > "$T/got"
+        for s in pmacctd-lo-json nfacctd-ipfix-epoch; do # a run each
+                jq -n -c --arg domain test.example \
+                        -f "$ROOT/tests/envelope.jq" "$SAMPLES/$s.jsonl"
+        done > "$T/want"
         diff "$T/want" "$T/got"
+        # One run's name a run: two, in the order of the runs.
+        cut -f5 "$T/msgs" | jq -r .sequence_run | uniq > "$T/runs"
+        [ "$(wc -l < "$T/runs")" -eq 2 ]
+        [ "$(sort -u "$T/runs" | wc -l)" -eq 2 ]
         # The message timestamp is the event time.
         timestamps_are .dt < "$T/msgs"
 }
@@ -65,6 +71,20 @@ tags() {
         [ "$delivered" -eq 20 ]
         consume t > "$T/msgs"
         timestamps_are .meta.dt < "$T/msgs"
+}
+
+@test "key = %{domain}: one host's events on one partition, numbered in order" {
+        mock_start -t hosts:3
+        gen 200 | "$KTP" -b "$BROKERS" -t hosts -o domain=flow1001 \
+                -o 'key=%{domain}' 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 200 ]
+        consume hosts > "$T/msgs"
+        [ "$(cut -f3 "$T/msgs" | sort -u)" = flow1001 ]
+        [ "$(cut -f1 "$T/msgs" | sort -u | wc -l)" -eq 1 ]
+        cut -f5 "$T/msgs" | jq -r .sequence > "$T/seq"
+        diff "$T/seq" <(seq 1 200)
+        [ "$(cut -f5 "$T/msgs" | jq -r .sequence_run | sort -u | wc -l)" -eq 1 ]
 }
 
 @test "keyed records on 3 partitions: per-partition input order, same key same partition" {
@@ -429,7 +449,7 @@ tags() {
                 | $k == "\($e.ip_src):\($e.port_src)/x"' | sort -u > "$T/same"
         [ "$(cat "$T/same")" = true ]
         [ "$(cut -f2 "$T/msgs" | sort -u)" = \
-                'content-type=application/json,schema=/netflow/flow/1.0.0,stream=netflow' ]
+                'content-type=application/json,schema=/netflow/flow/1.1.0,stream=netflow' ]
 }
 
 @test "validation: refused events become error events on error.topic, valid against the shipped error schema" {
@@ -454,7 +474,7 @@ tags() {
         [ "$(jq -r '.bytesytes' "$T/raw" | head -1)" = 60 ]
         [ "$(jq -c '[.errored_schema_uri, .errored_stream_name, .error_type,
                 .meta.stream]' "$T/errors" | sort -u)" = \
-                '["/netflow/flow/1.0.0","netflow","validation","netflow.error"]' ]
+                '["/netflow/flow/1.1.0","netflow","validation","netflow.error"]' ]
         [ "$(jq -c '[.schema_invalid, .error_events_produced,
                 .error_events_delivered, .error_events_failed]' \
                 "$T/stats.json")" = '[4,4,4,0]' ]

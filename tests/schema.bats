@@ -50,7 +50,7 @@ broken() {
         [ "$(cat "$T/in")" != "$first" ] # the edit took
         unchecked "$T/in" "$T/ev"
         [ "$(wc -l < "$T/ev")" -eq 1 ]
-        oracle /netflow/flow/1.0.0 "$T/ev"
+        oracle /netflow/flow/1.1.0 "$T/ev"
         [ "$status" -eq 1 ]
         refused_too "$(cut -f2 <<< "$output")"
 }
@@ -74,7 +74,7 @@ refused_too() {
 @test "schema: the shipped schemas are draft-07, \$id their path, examples valid" {
         run "$PY" "$ROOT/tests/schema_oracle.py" --check "$SCHEMAS"
         [ "$status" -eq 0 ]
-        [ "$output" = "3 schemas valid" ]
+        [ "$output" = "4 schemas valid" ]
 }
 
 @test "schema: a schema that is not draft-07 or uses an unchecked format is refused" {
@@ -102,7 +102,8 @@ def bare(s):
         return {k: bare(v) for k, v in s.items() if k != "description"}
     return s
 common = load("/fragment/common/1.0.0.json")
-for p in ("/netflow/flow/1.0.0.json", "/error/1.0.0.json"):
+for p in ("/netflow/flow/1.0.0.json", "/netflow/flow/1.1.0.json",
+          "/error/1.0.0.json"):
     s = load(p)
     assert s["additionalProperties"] is False, p
     assert set(common["required"]) <= set(s["required"]), p
@@ -111,15 +112,15 @@ for p in ("/netflow/flow/1.0.0.json", "/error/1.0.0.json"):
 EOF
 }
 
-@test "schema: every event made from both samples is valid /netflow/flow/1.0.0" {
+@test "schema: every event made from both samples is valid /netflow/flow/1.1.0" {
         events "$SAMPLES/pmacctd-lo-json.jsonl" "$T/pm"
         [ "$(wc -l < "$T/pm")" -eq 60 ]
         events "$SAMPLES/nfacctd-ipfix-epoch.jsonl" "$T/nf"
         [ "$(wc -l < "$T/nf")" -eq 120 ]
-        oracle /netflow/flow/1.0.0 "$T/pm"
+        oracle /netflow/flow/1.1.0 "$T/pm"
         [ "$status" -eq 0 ]
         [ -z "$output" ]
-        oracle /netflow/flow/1.0.0 "$T/nf"
+        oracle /netflow/flow/1.1.0 "$T/nf"
         [ "$status" -eq 0 ]
         [ -z "$output" ]
 }
@@ -132,13 +133,39 @@ EOF
         [ "$(wc -l < "$T/all")" -eq 2 ]
         # the pipe's own validator lets them all through as well
         events "$ROOT/tests/all-primitives.jsonl" "$T/all-checked"
-        diff <(jq -c 'del(.meta)' "$T/all") <(jq -c 'del(.meta)' "$T/all-checked")
-        oracle /netflow/flow/1.0.0 "$T/all"
+        diff <(jq -c 'del(.meta, .sequence_run)' "$T/all") \
+                <(jq -c 'del(.meta, .sequence_run)' "$T/all-checked")
+        oracle /netflow/flow/1.1.0 "$T/all"
         [ "$status" -eq 0 ]
         [ -z "$output" ]
         # The first covers every property of the schema, and no more.
         diff <(head -n 1 "$T/all" | jq -r 'keys[]') \
-                <(jq -r '.properties | keys[]' "$SCHEMAS/netflow/flow/1.0.0.json")
+                <(jq -r '.properties | keys[]' "$SCHEMAS/netflow/flow/1.1.0.json")
+}
+
+@test "schema: 1.1.0's sequence and sequence_run: optional, a number from 1, a run's form" {
+        head -n 3 "$SAMPLES/pmacctd-lo-json.jsonl" > "$T/in"
+        events "$T/in" "$T/on"
+        [ "$(jq -c .sequence "$T/on" | tr '\n' ' ')" = "1 2 " ]
+        # sequence = off: neither member, and still valid
+        "$KTP" -c "$ROOT/examples/netflow.conf" --stdout -o dt.timezone=UTC \
+                -o sequence=off < "$T/in" > "$T/off"
+        [ "$(jq -c '[has("sequence"), has("sequence_run")]' "$T/off" | sort -u)" = "[false,false]" ]
+        [ "$(wc -l < "$T/off")" -eq 2 ]
+        oracle /netflow/flow/1.1.0 "$T/off"
+        [ "$status" -eq 0 ]
+        head -n 1 "$T/on" > "$T/one"
+        for bad in '.sequence = 0' '.sequence = "1"' '.sequence = 1.5' \
+                '.sequence_run = "2026-11-30T16:44:23Z-3f9a1c2b"' \
+                '.sequence_run = "20261130T164423Z-3F9A1C2B"' \
+                '.sequence_run = 1'; do
+                jq -c "$bad" "$T/one" > "$T/bad"
+                oracle /netflow/flow/1.1.0 "$T/bad"
+                [ "$status" -eq 1 ]
+        done
+        # the 1.0.0 schema, strict, has neither
+        oracle /netflow/flow/1.0.0 "$T/one"
+        [ "$status" -eq 1 ]
 }
 
 @test "schema: a \$ref to /fragment/common/1.0.0 resolves under the schema dir" {
@@ -166,7 +193,7 @@ EOF
                 jq -c '.meta.id = "9100ba28-f73a-4ecc-85d3-6e35ecede1e"' "$T/one"
                 jq -c '.meta.id = "9100ba28f73a4ecc85d36e35ecede1e4"' "$T/one"
         } > "$T/bad"
-        oracle /netflow/flow/1.0.0 "$T/bad"
+        oracle /netflow/flow/1.1.0 "$T/bad"
         [ "$status" -eq 1 ]
         [ "$(cut -f 1-3 <<< "$output")" = "1	/dt	format
 2	/meta/dt	format
@@ -214,7 +241,7 @@ EOF
                 sed 's/"bytes": 60/"bytes": 18446744073709551615/' > "$T/in"
         unchecked "$T/in" "$T/ev"
         grep -q '"bytes": 18446744073709551615}' "$T/ev"
-        oracle /netflow/flow/1.0.0 "$T/ev"
+        oracle /netflow/flow/1.1.0 "$T/ev"
         [ "$status" -eq 0 ]
         broken 's/"bytes": 60/"bytes": 18446744073709551616/'
         [[ "$output" == "1	/bytes	maximum	"* ]]

@@ -45,13 +45,16 @@ static void test_defaults(void **state)
         (void)state;
         conf_init(&c);
         assert_string_equal(c.stream, "netflow");
-        assert_string_equal(c.schema, "/netflow/flow/1.0.0");
+        assert_string_equal(c.schema, "/netflow/flow/1.1.0");
         assert_int_equal(c.output, CONF_OUTPUT_KAFKA);
         assert_int_equal(c.timestamp, CONF_TIMESTAMP_DT);
         assert_int_equal(c.dt_fallback, CONF_DT_FALLBACK_INGEST);
         assert_false(c.stats_rdkafka);
         assert_int_equal(c.line_max, 1048576);
         assert_null(c.brokers);
+        assert_int_equal(c.sequence, CONF_ON);
+        assert_string_equal(c.sequence_field, "sequence");
+        assert_string_equal(c.sequence_run_field, "sequence_run");
         conf_free(&c);
 }
 
@@ -158,6 +161,29 @@ static void test_choices(void **state)
         assert_true(c.stats_rdkafka);
         assert_int_equal(conf_set(&c, "timestamp", "dt", err, 256), 0);
         assert_int_equal(c.timestamp, CONF_TIMESTAMP_DT);
+        assert_int_equal(conf_set(&c, "sequence", "off", err, 256), 0);
+        assert_int_equal(c.sequence, CONF_OFF);
+        assert_int_equal(conf_set(&c, "sequence", "true", err, 256), -1);
+        assert_string_equal(err, "sequence: 'true' is not one of off|on");
+        assert_int_equal(conf_set(&c, "sequence", "on", err, 256), 0);
+        assert_int_equal(c.sequence, CONF_ON);
+        conf_free(&c);
+}
+
+/* The sequence's names: plain strings here, checked by the transform. */
+static void test_sequence_keys(void **state)
+{
+        struct conf c;
+        char err[256];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(conf_set(&c, "sequence.field", "seq", err, 256), 0);
+        assert_int_equal(conf_set(&c, "sequence.run.field", "run", err, 256),
+                         0);
+        assert_string_equal(c.sequence_field, "seq");
+        assert_string_equal(c.sequence_run_field, "run");
+        assert_int_equal(conf_set(&c, "sequence.runs", "x", err, 256), -1);
         conf_free(&c);
 }
 
@@ -346,7 +372,7 @@ static void test_headers(void **state)
         assert_int_equal(h.n, 3);
         assert_string_equal(h.v[0].key, "content-type");
         assert_string_equal(h.v[0].value, "application/json");
-        assert_string_equal(h.v[1].value, "/netflow/flow/1.0.0");
+        assert_string_equal(h.v[1].value, "/netflow/flow/1.1.0");
         assert_string_equal(h.v[2].value, "eqiad.netflow@h.example");
         conf_kvlist_free(&h);
         assert_int_equal(conf_set(&c, "header.", "x", err, 256), -1);
@@ -409,6 +435,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_errors_name_file_and_line),
                 cmocka_unit_test(test_bad_values),
                 cmocka_unit_test(test_choices),
+                cmocka_unit_test(test_sequence_keys),
                 cmocka_unit_test(test_alias),
                 cmocka_unit_test(test_empty_choice),
                 cmocka_unit_test(test_missing_file),

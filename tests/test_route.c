@@ -103,6 +103,24 @@ static void test_fixed_placeholders(void **state)
         assert_int_equal(f.n, 0);
 }
 
+/* key = %{domain}: one host's events under one key (varnishkafka's). */
+static void test_key_domain(void **state)
+{
+        struct fixture x;
+
+        (void)state;
+        compile(&x, "nf", "%{domain}");
+        assert_true(x.key.n > 0); /* the send stage keys when n > 0 */
+        assert_int_equal(x.f.n, 0);
+        line(&x, "{\"ip_src\": \"10.0.0.1\"}");
+        assert_string_equal(expand(&x, &x.key), "h.example");
+        done(&x);
+        compile(&x, "nf", "%{domain}/%{field:ip_src}");
+        line(&x, "{\"ip_src\": \"10.0.0.1\"}");
+        assert_string_equal(expand(&x, &x.key), "h.example/10.0.0.1");
+        done(&x);
+}
+
 /* The values: a string's content unescaped, a number's text, booleans. */
 static void test_values(void **state)
 {
@@ -320,6 +338,7 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fixed_placeholders),
                 cmocka_unit_test(test_values),
+                cmocka_unit_test(test_key_domain),
                 cmocka_unit_test(test_input_names),
                 cmocka_unit_test(test_unusable_values),
                 cmocka_unit_test(test_topic_names),

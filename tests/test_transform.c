@@ -1083,6 +1083,136 @@ static void test_large_record(void **state)
         done(t);
 }
 
+/* ------------------------------------------------------------------ */
+/* kt_transform_set_sequence: the event's number and its run           */
+/* ------------------------------------------------------------------ */
+
+#define RUN "20261130T164423Z-3f9a1c2b"
+
+/* Transforms line with sequence n; the status. */
+static enum kt_status run_seq(struct kt_transform *t, const char *line,
+                              uint64_t n)
+{
+        struct kt_input in = IN;
+
+        in.sequence = n;
+        return kt_transform_line(t, line, strlen(line), &in, &EV);
+}
+
+static void expect_seq(struct kt_transform *t, const char *line, uint64_t n,
+                       const char *exp)
+{
+        assert_int_equal(run_seq(t, line, n), KT_EVENT);
+        assert_int_equal(EV.value_len, strlen(exp));
+        assert_memory_equal(EV.value, exp, strlen(exp));
+}
+
+/* Right after "dt", before the members; 0 and off: neither. */
+static void test_sequence_members(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        assert_int_equal(kt_transform_set_sequence(t, "sequence",
+                                                   "sequence_run", RUN), 0);
+        expect_seq(t, "{\"tag\": 1, \"bytes\": 2}", 1, PFX_INGEST
+                   ", \"sequence\": 1, \"sequence_run\": \"" RUN "\""
+                   ", \"tag\": 1, \"bytes\": 2}");
+        expect_seq(t, "{\"tag\": 1}", UINT64_MAX, PFX_INGEST
+                   ", \"sequence\": 18446744073709551615, \"sequence_run\": "
+                   "\"" RUN "\", \"tag\": 1}");
+        expect_seq(t, "{}", 10, PFX_INGEST ", \"sequence\": 10, "
+                   "\"sequence_run\": \"" RUN "\"}");
+        expect_seq(t, "{\"tag\": 1}", 0, PFX_INGEST ", \"tag\": 1}");
+        /* other names, escaped as any name */
+        assert_int_equal(kt_transform_set_sequence(t, "seq", "r\"un", "x"),
+                         0);
+        expect_seq(t, "{\"tag\": 1}", 2, PFX_INGEST ", \"seq\": 2, "
+                   "\"r\\\"un\": \"x\", \"tag\": 1}");
+        /* off: the number is not looked at */
+        assert_int_equal(kt_transform_set_sequence(t, NULL, NULL, NULL), 0);
+        expect_seq(t, "{\"tag\": 1}", 3, PFX_INGEST ", \"tag\": 1}");
+        /* the old names are field names again */
+        expect_seq(t, "{\"seq\": 1}", 4, PFX_INGEST ", \"seq\": 1}");
+        done(t);
+}
+
+/* The names are the envelope's while on, as field.rename's targets. */
+static void test_sequence_names(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        expect_setter_fail(t, kt_transform_set_sequence(t, "dt", "r", RUN));
+        expect_setter_fail(t, kt_transform_set_sequence(t, "s", "meta", RUN));
+        expect_setter_fail(t, kt_transform_set_sequence(t, "$schema", "r",
+                                                        RUN));
+        expect_setter_fail(t, kt_transform_set_sequence(t, "s", "s", RUN));
+        expect_setter_fail(t, kt_transform_set_sequence(t, "", "r", RUN));
+        expect_setter_fail(t, kt_transform_set_sequence(t, "s", "r", NULL));
+        assert_int_equal(kt_transform_rename(t, "a", "taken"), 0);
+        expect_setter_fail(t, kt_transform_set_sequence(t, "taken", "r",
+                                                        RUN));
+        assert_int_equal(kt_transform_constant(t, "c", "1"), 0);
+        expect_setter_fail(t, kt_transform_set_sequence(t, "s", "c", RUN));
+        assert_int_equal(kt_transform_set_sequence(t, "sequence",
+                                                   "sequence_run", RUN), 0);
+        expect_setter_fail(t, kt_transform_rename(t, "b", "sequence"));
+        expect_setter_fail(t, kt_transform_constant(t, "sequence_run", "1"));
+        /* a field of the line by that name: refused, unless dropped */
+        assert_int_equal(run_seq(t, "{\"sequence\": 1}", 1), KT_INVALID);
+        assert_int_equal(kt_transform_drop(t, "sequence"), 0);
+        expect_seq(t, "{\"sequence\": 9, \"tag\": 1}", 1, PFX_INGEST
+                   ", \"sequence\": 1, \"sequence_run\": \"" RUN "\""
+                   ", \"tag\": 1, \"c\": 1}");
+        done(t);
+}
+
+/* The index holds the two members, and a names key one set of names. */
+static void test_sequence_index(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        struct kt_names_key k;
+        const struct kt_member *m;
+        const char *line = "{\"tag\": 1, \"bytes\": 2}";
+
+        kt_transform_set_index(t, 1);
+        assert_int_equal(kt_transform_set_sequence(t, "sequence",
+                                                   "sequence_run", RUN), 0);
+        assert_int_equal(run_seq(t, line, 41), KT_EVENT);
+        assert_int_equal(EV.index.n, 7 + 2 + 2);
+        m = &EV.index.m[7];
+        assert_int_equal(m[0].name_len, 8);
+        assert_memory_equal(m[0].name, "sequence", 8);
+        assert_int_equal(m[0].kind, KT_J_NUMBER);
+        assert_int_equal(m[0].value_len, 2);
+        assert_memory_equal(m[0].value, "41", 2);
+        assert_true(m[0].value >= EV.value &&
+                    m[0].value < EV.value + EV.value_len);
+        assert_int_equal(m[0].natural, 1);
+        assert_memory_equal(m[1].name, "sequence_run", 12);
+        assert_int_equal(m[1].kind, KT_J_STRING);
+        assert_int_equal(m[1].value_len, strlen(RUN));
+        assert_memory_equal(m[1].value, RUN, strlen(RUN));
+        assert_int_equal(m[1].escaped, 0);
+        assert_memory_equal(EV.index.m[9].name, "tag", 3);
+        k = EV.index.names;
+        assert_int_equal(run_seq(t, line, 42), KT_EVENT);
+        assert_true(k.shape != 0 && EV.index.names.shape == k.shape &&
+                    EV.index.names.omitted == k.omitted);
+        /* no number: other names, so no key */
+        assert_int_equal(run_seq(t, line, 0), KT_EVENT);
+        assert_int_equal(EV.index.n, 7 + 2);
+        assert_int_equal(EV.index.names.shape, 0);
+        /* other names for the members: another key */
+        assert_int_equal(kt_transform_set_sequence(t, "n", "r", RUN), 0);
+        assert_int_equal(run_seq(t, line, 43), KT_EVENT);
+        assert_int_equal(run_seq(t, line, 44), KT_EVENT);
+        assert_memory_equal(EV.index.m[7].name, "n", 1);
+        assert_true(EV.index.names.shape != 0 &&
+                    EV.index.names.shape != k.shape);
+        done(t);
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -1124,6 +1254,9 @@ int main(int argc, char **argv)
                 cmocka_unit_test_teardown(test_constant_out_of_memory, cleanup),
                 cmocka_unit_test_teardown(test_recovery_after_invalid, cleanup),
                 cmocka_unit_test_teardown(test_large_record, cleanup),
+                cmocka_unit_test_teardown(test_sequence_members, cleanup),
+                cmocka_unit_test_teardown(test_sequence_names, cleanup),
+                cmocka_unit_test_teardown(test_sequence_index, cleanup),
         };
 
         if (argc > 1)

@@ -368,7 +368,7 @@ static int broken(const char *line, size_t b, char *copy, size_t size)
 static void one_line(struct through *th, const char *line, int want_valid)
 {
         struct kt_input in = { "b95453ad-00af-4662-b3e8-03b56e6564f0",
-                               1795422800123LL };
+                               1795422800123LL, 0 };
         struct kt_event ev;
         struct kt_schema_error e[3];
         enum v_verdict r[3];

@@ -3,7 +3,7 @@
 
 #include "ttest.h"
 
-const struct kt_input IN = { TEST_ID, TEST_INGEST_MS };
+const struct kt_input IN = { TEST_ID, TEST_INGEST_MS, 0 };
 struct kt_event EV;
 
 const char *const BAD_TIMES[] = {

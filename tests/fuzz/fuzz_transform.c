@@ -401,7 +401,7 @@ static void check_index(const struct kt_transform *t,
 static void run(struct kt_transform *t, const char *line, size_t len,
     struct outcome *o)
 {
-	struct kt_input in = { EVENT_ID, INGEST_MS };
+	struct kt_input in = { EVENT_ID, INGEST_MS, 0 };
 	struct kt_event ev;
 	const char *err;
 

@@ -330,7 +330,7 @@ pm_http_get() {
 #    the markers and the log lines, counted the other non-JSON lines as
 #    invalid, purge_mismatches=0;
 #  - each message is what tests/envelope.jq makes of its record, in order
-#    (meta.id and meta.dt masked), with the Kafka timestamp of its "dt".
+#    (meta.id, meta.dt and sequence_run masked), numbered 1.. in order, with the Kafka timestamp of its "dt".
 # Sets PM_RECORDS, the number of purge records, and counters' variables.
 # shellcheck disable=SC2154 # read, delivered...: set by counters
 pm_check_pipeline() {
@@ -383,12 +383,14 @@ pm_check_pipeline() {
 	[ "$(wc -l <"$got")" -eq "$PM_RECORDS" ] ||
 	    _fail "topic holds $(wc -l <"$got") messages, want $PM_RECORDS" ||
 	    return
-	jq -c --arg domain "$PM_DOMAIN" -f "$ROOT/tests/envelope.jq" \
+	jq -n -c --arg domain "$PM_DOMAIN" -f "$ROOT/tests/envelope.jq" \
 	    "$d/records.jsonl" >"$d/want" || return
-	cut -f 2- "$got" | jq -c '.meta.id = "ID" | .meta.dt = "DT"' \
-	    >"$d/got" || return
+	cut -f 2- "$got" | jq -c -f "$ROOT/tests/mask.jq" >"$d/got" || return
 	diff "$d/want" "$d/got" >&2 || _fail "events differ from the oracle" ||
 	    return
+	# one run: one run's name (its form checked by mask.jq)
+	[ "$(cut -f 2- "$got" | jq -r .sequence_run | sort -u | wc -l)" -eq 1 ] ||
+	    _fail "more than one sequence_run in one run" || return
 	# meta.id: a fresh UUID v4 each; Kafka timestamp = dt in ms
 	cut -f 2- "$got" | jq -r .meta.id | sort | uniq -d >"$d/dup-ids"
 	[ ! -s "$d/dup-ids" ] || _fail "duplicate meta.id" || return
