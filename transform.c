@@ -122,7 +122,11 @@ struct kt_transform {
         char               *seq_field, *run_field;
         char               *seq_name, *run_name, *run;
         size_t              seq_name_len, run_name_len, run_len;
+        char               *seq_head, *seq_tail; /* around the number:
+                                          * , "NAME": and , "RUN": "RUN" */
+        size_t              seq_head_len, seq_tail_len;
         size_t              seq_len; /* its fixed bytes, less the number */
+        uint64_t            seq_last; /* the number in seq_text, or 0 */
         uint64_t            seq_now; /* the line's number, or 0 */
         size_t              env_members; /* the line's envelope entries */
         int                 run_escaped; /* run holds an escape */
@@ -374,6 +378,8 @@ void kt_transform_free(struct kt_transform *t)
         free(t->seq_name);
         free(t->run_name);
         free(t->run);
+        free(t->seq_head);
+        free(t->seq_tail);
         kt_dups_free(&t->dups);
         kt_shape_free(&t->shape);
         kt_names_free(&t->out_names);
@@ -654,9 +660,12 @@ static void seq_unreserve(struct kt_transform *t)
         free(t->seq_name);
         free(t->run_name);
         free(t->run);
+        free(t->seq_head);
+        free(t->seq_tail);
         t->seq_field = t->run_field = NULL;
         t->seq_name = t->run_name = t->run = NULL;
-        t->seq_len = 0;
+        t->seq_head = t->seq_tail = NULL;
+        t->seq_len = t->seq_last = 0;
         t->shape.n = 0; /* the events' names change: a new key */
 }
 
@@ -692,6 +701,28 @@ static int seq_check(struct kt_transform *t, const char *field,
         return 0;
 }
 
+/* What is written around the number, in two pieces. */
+static int seq_pieces(struct kt_transform *t)
+{
+        int head, tail;
+
+        head = asprintf(&t->seq_head, SEQ_SEP "%s" SEQ_NUMBER, t->seq_name);
+        if (head == -1) {
+                t->seq_head = NULL;
+                return -1;
+        }
+        tail = asprintf(&t->seq_tail, SEQ_SEP "%s" SEQ_RUN "%s" SEQ_END,
+                        t->run_name, t->run);
+        if (tail == -1) {
+                t->seq_tail = NULL;
+                return -1;
+        }
+        t->seq_head_len = (size_t)head;
+        t->seq_tail_len = (size_t)tail;
+        t->seq_len = t->seq_head_len + t->seq_tail_len;
+        return 0;
+}
+
 int kt_transform_set_sequence(struct kt_transform *t, const char *field,
                               const char *run_field, const char *run)
 {
@@ -719,9 +750,10 @@ int kt_transform_set_sequence(struct kt_transform *t, const char *field,
         t->run_name_len = strlen(t->run_name);
         t->run_len = strlen(t->run);
         t->run_escaped = t->run_len != strlen(run);
-        t->seq_len = 2 * (sizeof(SEQ_SEP) - 1) + t->seq_name_len +
-                     sizeof(SEQ_NUMBER SEQ_RUN SEQ_END) - 1 +
-                     t->run_name_len + t->run_len;
+        if (seq_pieces(t) == -1) {
+                seq_unreserve(t);
+                return fail(t, "out of memory");
+        }
         if (add_flag(t, field, RULE_RESERVED) == -1 ||
             add_flag(t, run_field, RULE_RESERVED) == -1) {
                 seq_unreserve(t);
@@ -1342,16 +1374,10 @@ static void put_sequence(struct kt_transform *t)
 {
         const char *number;
 
-        PUTS(t, SEQ_SEP);
-        put(t, t->seq_name, t->seq_name_len);
-        PUTS(t, SEQ_NUMBER);
+        put(t, t->seq_head, t->seq_head_len);
         number = t->out + t->out_len;
         put(t, t->seq_text, t->seq_text_len);
-        PUTS(t, SEQ_SEP);
-        put(t, t->run_name, t->run_name_len);
-        PUTS(t, SEQ_RUN);
-        put(t, t->run, t->run_len);
-        PUTS(t, SEQ_END);
+        put(t, t->seq_tail, t->seq_tail_len);
         if (t->indexing) {
                 struct kt_member *m = &t->index[KT_ENV_MEMBERS];
 
@@ -1459,21 +1485,40 @@ static void set_key(struct kt_transform *t, struct kt_event *ev)
         ev->key_len = (size_t)(v->end - v->start);
 }
 
-/* The line's number in digits, and the envelope's size with it. */
-static size_t start_sequence(struct kt_transform *t, uint64_t n)
+/* n in seq_text: the numbers come one after the other, so the last
+ * is counted on in place (a digit, mostly); any other is written. */
+static void seq_digits(struct kt_transform *t, uint64_t n)
 {
         char digits[24];
-        size_t len = 0;
+        size_t len = 0, i;
 
-        t->seq_now = t->seq_field != NULL ? n : 0;
-        t->env_members = KT_ENV_MEMBERS;
-        if (t->seq_now == 0)
-                return t->env_len;
+        if (n == t->seq_last + 1 && t->seq_last != 0) {
+                for (i = t->seq_text_len; i > 0 && t->seq_text[i - 1] == '9';
+                     i--)
+                        t->seq_text[i - 1] = '0';
+                if (i > 0) {
+                        t->seq_text[i - 1]++;
+                        t->seq_last = n;
+                        return;
+                }
+        }
+        t->seq_last = n;
         do
                 digits[len++] = (char)('0' + n % 10);
         while ((n /= 10) != 0);
         for (t->seq_text_len = 0; len > 0; )
                 t->seq_text[t->seq_text_len++] = digits[--len];
+}
+
+/* The line's number in digits, and the envelope's size with it. */
+static size_t start_sequence(struct kt_transform *t, uint64_t n)
+{
+        t->seq_now = t->seq_field != NULL ? n : 0;
+        t->env_members = KT_ENV_MEMBERS;
+        if (t->seq_now == 0)
+                return t->env_len;
+        if (n != t->seq_last)
+                seq_digits(t, n);
         t->env_members += 2;
         return t->env_len + t->seq_len + t->seq_text_len;
 }

@@ -1136,6 +1136,37 @@ static void test_sequence_members(void **state)
         done(t);
 }
 
+/* The digits are counted on from the last number: every carry, a number
+ * again (a refused event's), a jump, none, and back. */
+static void test_sequence_counting(void **state)
+{
+        (void)state;
+        struct kt_transform *t = mk();
+        static const uint64_t jumps[] = { 5, 5, 7, 8, 0, 9, 10, 10, 1, 2,
+                                          UINT64_MAX - 1, UINT64_MAX, 99,
+                                          100 };
+        char exp[256];
+        uint64_t n;
+        size_t i;
+
+        assert_int_equal(kt_transform_set_sequence(t, "s", "r", "x"), 0);
+        for (n = 1; n <= 10001; n++) {
+                snprintf(exp, sizeof(exp), PFX_INGEST ", \"s\": %llu, "
+                         "\"r\": \"x\"}", (unsigned long long)n);
+                expect_seq(t, "{}", n, exp);
+        }
+        for (i = 0; i < sizeof(jumps) / sizeof(*jumps); i++) {
+                if (jumps[i] == 0)
+                        snprintf(exp, sizeof(exp), PFX_INGEST "}");
+                else
+                        snprintf(exp, sizeof(exp), PFX_INGEST ", \"s\": "
+                                 "%llu, \"r\": \"x\"}",
+                                 (unsigned long long)jumps[i]);
+                expect_seq(t, "{}", jumps[i], exp);
+        }
+        done(t);
+}
+
 /* The names are the envelope's while on, as field.rename's targets. */
 static void test_sequence_names(void **state)
 {
@@ -1255,6 +1286,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test_teardown(test_recovery_after_invalid, cleanup),
                 cmocka_unit_test_teardown(test_large_record, cleanup),
                 cmocka_unit_test_teardown(test_sequence_members, cleanup),
+                cmocka_unit_test_teardown(test_sequence_counting, cleanup),
                 cmocka_unit_test_teardown(test_sequence_names, cleanup),
                 cmocka_unit_test_teardown(test_sequence_index, cleanup),
         };
