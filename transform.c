@@ -1465,8 +1465,8 @@ static void names_key(const struct kt_transform *t, struct kt_names_key *k)
 {
         k->shape = k->omitted = 0;
         /* a line without its number has other names: no key */
-        if ((t->seq_field != NULL && t->seq_now == 0) || t->names_open || !(t->following || t->learned) ||
-            t->dups.n_keys != t->shape.n)
+        if ((t->seq_field != NULL && t->seq_now == 0) || t->names_open ||
+            !(t->following || t->learned) || t->dups.n_keys != t->shape.n)
                 return;
         k->shape = t->shape_gen;
         k->omitted = t->omitted;

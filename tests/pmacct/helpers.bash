@@ -330,7 +330,8 @@ pm_http_get() {
 #    the markers and the log lines, counted the other non-JSON lines as
 #    invalid, purge_mismatches=0;
 #  - each message is what tests/envelope.jq makes of its record, in order
-#    (meta.id, meta.dt and sequence_run masked), numbered 1.. in order, with the Kafka timestamp of its "dt".
+#    (meta.id, meta.dt and sequence_run masked; numbered 1.. in order,
+#    one run's name), with the Kafka timestamp of its "dt".
 # Sets PM_RECORDS, the number of purge records, and counters' variables.
 # shellcheck disable=SC2154 # read, delivered...: set by counters
 pm_check_pipeline() {
