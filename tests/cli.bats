@@ -576,6 +576,13 @@ shim() {
         [ "$(jq -c '[.tag, .sequence]' "$T/out" | tr '\n' ' ')" = "[1,1] [3,2] [4,3] " ]
         # the refused event had its number: the next took it again
         [ "$(jq -r .reason "$T/dead" | tr '\n' ' ')" = "invalid schema schema " ]
+        # a record its route refuses takes none either
+        printf '%s\n' '{"tag": 1, "peer": "a"}' '{"tag": 2}' \
+                '{"tag": 3, "peer": "b"}' |
+                "$KTP" --stdout -t 'nf.%{field:peer}' > "$T/out" 2> "$T/err" || :
+        counters "$T/err"
+        [ "$invalid" -eq 1 ]
+        [ "$(jq -c '[.tag, .sequence]' "$T/out" | tr '\n' ' ')" = "[1,1] [3,2] " ]
 }
 
 @test "sequence = off, sequence.field and sequence.run.field" {
