@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "auditmain.h"
 #include "cli.h"
 #include "kafkatee-pipe.h"
 
@@ -1128,6 +1129,8 @@ int main(int argc, char **argv)
         static struct app app;
         int r, code, no_stdin;
 
+        if (audit_wanted(argc, argv)) /* another program: no loop, no Kafka */
+                return audit_main(argc, argv);
         no_stdin = stdin_closed();
         signal(SIGPIPE, SIG_IGN);
         signal(SIGXFSZ, SIG_IGN); /* a file size limit: EFBIG, said */
