@@ -155,67 +155,74 @@ static int print_text(const struct audit *a)
         return 0;
 }
 
-static void json_int(struct json_object *o, const char *name, uint64_t v)
+/* A JSON string, escaped by json-c. */
+static int put_str(const char *s)
 {
-        json_object_object_add(o, name, json_object_new_int64((int64_t)v));
+        struct json_object *o = json_object_new_string(s);
+
+        if (o == NULL)
+                return -1;
+        fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                             JSON_C_TO_STRING_NOSLASHESCAPE),
+              stdout);
+        json_object_put(o);
+        return 0;
 }
 
-static struct json_object *json_run(const struct audit_run *r)
+/*
+ * One run's object, written as it goes: the gaps may be many, and a
+ * json-c document of them would cost some 300 bytes each.
+ */
+static int put_run(const struct audit_run *r)
 {
-        struct json_object *o = json_object_new_object();
-        struct json_object *gaps = json_object_new_array();
-        struct json_object *dup = json_object_new_object();
-        char *ranges = audit_ranges(r);
+        char *ranges = audit_ranges(r); /* digits, '-', ',' and ' ' */
         size_t i, n = audit_ngaps(r);
+        int err;
 
-        json_object_object_add(o, "domain", json_object_new_string(r->domain));
-        json_object_object_add(o, "sequence_run",
-                               json_object_new_string(r->run));
-        json_int(o, "events", r->events);
-        json_int(o, "first", audit_first(r));
-        json_int(o, "last", audit_last(r));
-        json_int(o, "missing", audit_missing(r));
+        fputs("{\"domain\":", stdout);
+        err = put_str(r->domain);
+        fputs(",\"sequence_run\":", stdout);
+        err |= put_str(r->run);
+        printf(",\"events\":%llu,\"first\":%llu,\"last\":%llu,"
+               "\"missing\":%llu,\"gaps\":[",
+               (unsigned long long)r->events,
+               (unsigned long long)audit_first(r),
+               (unsigned long long)audit_last(r),
+               (unsigned long long)audit_missing(r));
         for (i = 0; i < n; i++) {
-                struct json_object *g = json_object_new_array();
                 uint64_t lo, hi;
 
                 audit_gap(r, i, &lo, &hi);
-                json_object_array_add(g, json_object_new_int64((int64_t)lo));
-                json_object_array_add(g, json_object_new_int64((int64_t)hi));
-                json_object_array_add(gaps, g);
+                printf("%s[%llu,%llu]", i ? "," : "", (unsigned long long)lo,
+                       (unsigned long long)hi);
         }
-        json_object_object_add(o, "gaps", gaps);
-        json_object_object_add(o, "missing_ranges",
-                               json_object_new_string(ranges ? ranges : ""));
-        json_int(dup, "total", audit_duplicates(r));
-        json_int(dup, "same_id", r->dup[0]);
-        json_int(dup, "other_id", r->dup[1]);
-        json_int(dup, "not_compared", r->dup[2]);
-        json_object_object_add(o, "duplicates", dup);
+        printf("],\"missing_ranges\":\"%s\",\"duplicates\":{\"total\":%llu,"
+               "\"same_id\":%llu,\"other_id\":%llu,\"not_compared\":%llu}}",
+               ranges ? ranges : "", (unsigned long long)audit_duplicates(r),
+               (unsigned long long)r->dup[0], (unsigned long long)r->dup[1],
+               (unsigned long long)r->dup[2]);
         free(ranges);
-        return o;
+        return ranges == NULL || err ? -1 : 0;
 }
 
 static int print_json(const struct audit *a)
 {
-        struct json_object *o = json_object_new_object();
-        struct json_object *runs = json_object_new_array();
         uint64_t dups, events = total_events(a, &dups);
         size_t i;
 
-        if (o == NULL || runs == NULL)
-                return -1;
-        json_int(o, "producers", audit_producers(a));
-        json_int(o, "runs_count", a->nruns);
-        json_int(o, "events", events);
-        json_int(o, "missing", total_missing(a));
-        json_int(o, "duplicates", dups);
-        json_int(o, "unreadable", a->unreadable);
-        for (i = 0; i < a->nruns; i++)
-                json_object_array_add(runs, json_run(a->runs[i]));
-        json_object_object_add(o, "runs", runs);
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-        json_object_put(o);
+        printf("{\"producers\":%zu,\"runs_count\":%zu,\"events\":%llu,"
+               "\"missing\":%llu,\"duplicates\":%llu,\"unreadable\":%llu,"
+               "\"runs\":[", audit_producers(a), a->nruns,
+               (unsigned long long)events,
+               (unsigned long long)total_missing(a),
+               (unsigned long long)dups, (unsigned long long)a->unreadable);
+        for (i = 0; i < a->nruns; i++) {
+                if (i > 0)
+                        putchar(',');
+                if (put_run(a->runs[i]) == -1)
+                        return -1;
+        }
+        puts("]}");
         return 0;
 }
 
@@ -294,6 +301,11 @@ int audit_main(int argc, char **argv)
         r = audit_file(&a, path);
         if (r == 0 && (json ? print_json(&a) : print_text(&a)) == -1) {
                 fprintf(stderr, KTP_NAME ": out of memory\n");
+                r = EXIT_FATAL;
+        }
+        if (r == 0 && fflush(stdout) == EOF) {
+                fprintf(stderr, KTP_NAME ": standard output: %s\n",
+                        strerror(errno));
                 r = EXIT_FATAL;
         }
         if (r == 0 && a.nruns == 0 && a.unreadable > 0) {

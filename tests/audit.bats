@@ -153,6 +153,14 @@ ranges() {
         [ "$(echo "$json" | jq .duplicates)" -eq 10 ]
 }
 
+@test "audit: --json escapes the names it copies" {
+        printf '%s\n' '{"meta":{"domain":"a\"b/\u00e9\\n","id":"x"},"sequence":2,"sequence_run":"r\t1"}' >"$T/ev"
+        run "$KTP" --audit "$T/ev" --json
+        [ "$status" -eq 3 ]
+        [ "$(echo "$output" | jq -r '.runs[0].domain')" = 'a"b/é\n' ]
+        [ "$(echo "$output" | jq -c '.runs[0] | [.sequence_run, .gaps]')" = '["r\t1",[[1,1]]]' ]
+}
+
 @test "audit: unreadable lines are counted, not fatal; none readable: exit 1" {
         gen 10 r1 >"$T/ev"
         { echo 'garbage'; echo '{"meta":{"domain":"h"},"sequence":1}'
@@ -184,6 +192,12 @@ ranges() {
         [ "$status" -eq 1 ]
         run "$KTP" --audit - extra </dev/null
         [ "$status" -eq 1 ]
+        # a report that cannot be written: 2, as any other fatal error
+        rc=0
+        echo '{"meta":{"domain":"h","id":"x"},"sequence":1,"sequence_run":"r"}' |
+                "$KTP" --audit - >/dev/full 2>"$T/err" || rc=$?
+        [ "$rc" -eq 2 ]
+        grep -q 'standard output' "$T/err"
         run "$KTP" --audit - -h
         [ "$status" -eq 0 ]
         [[ "$output" == Usage:*--audit* ]]
