@@ -30,7 +30,7 @@
 #define AUDIT_WINDOW   65536   /* ids kept per run, at most */
 
 enum audit_seen {
-        AUDIT_ERROR = -1,       /* out of memory: nothing counted */
+        AUDIT_ERROR = -1,       /* out of memory: free the audit, no report */
         AUDIT_NEW = 0,          /* a number not seen before */
         AUDIT_DUP_SAME,         /* seen, with the same meta.id */
         AUDIT_DUP_OTHER,        /* seen, with another meta.id */
