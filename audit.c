@@ -20,7 +20,7 @@ static void run_free(struct audit_run *r)
 {
         free(r->domain);
         free(r->run);
-        free(r->iv);
+        free(r->nd);
         free(r->win);
         free(r);
 }
@@ -96,6 +96,7 @@ static struct audit_run *run_get(struct audit *a, const char *domain,
                 run_free(r);
                 return NULL;
         }
+        r->rng = 2463534242u;
         memmove(a->runs + i + 1, a->runs + i,
                 (a->nruns - i) * sizeof(*a->runs));
         a->runs[i] = r;
@@ -103,51 +104,120 @@ static struct audit_run *run_get(struct audit *a, const char *domain,
         return a->last = r;
 }
 
-/* The first interval with lo > seq (niv when none). */
-static size_t iv_after(const struct audit_run *r, uint64_t seq)
+static uint32_t node_new(struct audit_run *r, uint64_t seq)
 {
-        size_t lo = 0, hi = r->niv;
+        uint32_t i = r->freed;
 
-        if (r->niv > 0 && r->iv[r->niv - 1].lo <= seq)
-                return r->niv; /* in order: the common case */
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (r->iv[mid].lo <= seq)
-                        lo = mid + 1;
-                else
-                        hi = mid;
+        if (i != 0) {
+                r->freed = r->nd[i].l;
+        } else {
+                if (r->nnd == 0)
+                        r->nnd = 1; /* index 0 is "none" */
+                if (r->nnd >= UINT32_MAX ||
+                    kt_grow(&r->nd, &r->cap, r->nnd + 1, sizeof(*r->nd)) == -1)
+                        return 0;
+                i = (uint32_t)r->nnd++;
         }
-        return lo;
+        r->rng ^= r->rng << 13; /* xorshift32 */
+        r->rng ^= r->rng >> 17;
+        r->rng ^= r->rng << 5;
+        r->nd[i] = (struct audit_node){ seq, seq, 0, 0, r->rng };
+        return i;
+}
+
+/* t into *a (lo < key) and *b (the rest). */
+static void split(struct audit_node *nd, uint32_t t, uint64_t key,
+                  uint32_t *a, uint32_t *b)
+{
+        if (t == 0) {
+                *a = *b = 0;
+        } else if (nd[t].lo < key) {
+                *a = t;
+                split(nd, nd[t].r, key, &nd[t].r, b);
+        } else {
+                *b = t;
+                split(nd, nd[t].l, key, a, &nd[t].l);
+        }
+}
+
+/* a and b, every interval of a below b's. */
+static uint32_t join(struct audit_node *nd, uint32_t a, uint32_t b)
+{
+        if (a == 0 || b == 0)
+                return a ? a : b;
+        if (nd[a].prio > nd[b].prio) {
+                nd[a].r = join(nd, nd[a].r, b);
+                return a;
+        }
+        nd[b].l = join(nd, a, nd[b].l);
+        return b;
+}
+
+/* The interval with the greatest lo <= seq (below) or least lo > seq. */
+static uint32_t near(const struct audit_run *r, uint64_t seq, int below)
+{
+        uint32_t t = r->root, found = 0;
+
+        while (t != 0) {
+                int le = r->nd[t].lo <= seq;
+
+                if (le == below)
+                        found = t;
+                t = le ? r->nd[t].r : r->nd[t].l;
+        }
+        return found;
+}
+
+/* Takes the interval starting at lo out of the tree. */
+static void tree_remove(struct audit_run *r, uint64_t lo)
+{
+        uint32_t a, b, m, c;
+
+        split(r->nd, r->root, lo, &a, &b);
+        split(r->nd, b, lo + 1, &m, &c);
+        r->nd[m].l = r->freed;
+        r->freed = m;
+        r->root = join(r->nd, a, c);
+}
+
+static int tree_add(struct audit_run *r, uint64_t seq)
+{
+        uint32_t n = node_new(r, seq), a, b;
+
+        if (n == 0)
+                return -1;
+        split(r->nd, r->root, seq, &a, &b);
+        r->root = join(r->nd, join(r->nd, a, n), b);
+        r->niv++;
+        return 0;
 }
 
 /* seq into the intervals: 1 when new, 0 when seen, -1 out of memory. */
 static int iv_insert(struct audit_run *r, uint64_t seq)
 {
-        size_t i = iv_after(r, seq);
-        struct audit_iv *p = i > 0 ? &r->iv[i - 1] : NULL;
-        int left = p != NULL && p->hi + 1 == seq;
-        int right = i < r->niv && r->iv[i].lo == seq + 1;
+        uint32_t p = near(r, seq, 1), s;
+        int left, right;
 
-        if (p != NULL && p->hi >= seq)
+        if (p != 0 && r->nd[p].hi >= seq)
                 return 0;
+        s = near(r, seq, 0);
+        left = p != 0 && r->nd[p].hi + 1 == seq;
+        right = s != 0 && r->nd[s].lo == seq + 1;
         if (left && right) { /* seq joins two intervals */
-                p->hi = r->iv[i].hi;
-                memmove(r->iv + i, r->iv + i + 1,
-                        (r->niv - i - 1) * sizeof(*r->iv));
+                r->nd[p].hi = r->nd[s].hi;
+                tree_remove(r, r->nd[s].lo);
                 r->niv--;
         } else if (left) {
-                p->hi = seq;
+                r->nd[p].hi = seq;
         } else if (right) {
-                r->iv[i].lo = seq;
-        } else {
-                if (kt_grow(&r->iv, &r->cap, r->niv + 1, sizeof(*r->iv)) == -1)
-                        return -1;
-                memmove(r->iv + i + 1, r->iv + i,
-                        (r->niv - i) * sizeof(*r->iv));
-                r->iv[i].lo = r->iv[i].hi = seq;
-                r->niv++;
+                r->nd[s].lo = seq; /* still above p: the order holds */
+        } else if (tree_add(r, seq) == -1) {
+                return -1;
         }
+        if (r->distinct++ == 0 || seq < r->first)
+                r->first = seq;
+        if (seq > r->last)
+                r->last = seq;
         return 1;
 }
 
@@ -212,65 +282,72 @@ enum audit_seen audit_add(struct audit *a, const char *domain,
         return s;
 }
 
-uint64_t audit_distinct(const struct audit_run *r)
-{
-        uint64_t n = 0;
-        size_t i;
-
-        for (i = 0; i < r->niv; i++)
-                n += r->iv[i].hi - r->iv[i].lo + 1;
-        return n;
-}
-
 uint64_t audit_missing(const struct audit_run *r)
 {
-        return audit_last(r) - audit_distinct(r);
+        return r->last - r->distinct;
 }
 
 uint64_t audit_duplicates(const struct audit_run *r)
 {
-        return r->events - audit_distinct(r);
+        return r->events - r->distinct;
 }
 
 size_t audit_ngaps(const struct audit_run *r)
 {
-        return r->niv - 1 + (r->iv[0].lo > 1);
+        return r->niv - 1 + (r->first > 1);
 }
 
-void audit_gap(const struct audit_run *r, size_t i, uint64_t *lo,
-               uint64_t *hi)
+struct walk {
+        void   (*fn)(uint64_t, uint64_t, void *);
+        void    *arg;
+        uint64_t prev; /* the last number of the previous interval */
+};
+
+static void walk(const struct audit_node *nd, uint32_t t, struct walk *w)
 {
-        if (r->iv[0].lo > 1) { /* the run's first events */
-                if (i == 0) {
-                        *lo = 1;
-                        *hi = r->iv[0].lo - 1;
-                        return;
-                }
-                i--;
-        }
-        *lo = r->iv[i].hi + 1;
-        *hi = r->iv[i + 1].lo - 1;
+        if (t == 0)
+                return;
+        walk(nd, nd[t].l, w);
+        if (nd[t].lo > w->prev + 1)
+                w->fn(w->prev + 1, nd[t].lo - 1, w->arg);
+        w->prev = nd[t].hi;
+        walk(nd, nd[t].r, w);
+}
+
+void audit_gaps(const struct audit_run *r,
+                void (*fn)(uint64_t lo, uint64_t hi, void *arg), void *arg)
+{
+        struct walk w = { fn, arg, 0 };
+
+        walk(r->nd, r->root, &w);
+}
+
+struct text {
+        char  *s;
+        size_t len;
+};
+
+static void text_gap(uint64_t lo, uint64_t hi, void *arg)
+{
+        struct text *t = arg;
+
+        t->len += (size_t)sprintf(t->s + t->len, "%s%llu", t->len ? ", " : "",
+                                  (unsigned long long)lo);
+        if (hi != lo)
+                t->len += (size_t)sprintf(t->s + t->len, "-%llu",
+                                          (unsigned long long)hi);
 }
 
 char *audit_ranges(const struct audit_run *r)
 {
-        size_t n = audit_ngaps(r), i, len = 0;
-        char *s = malloc(n * 44 + 1); /* "%llu-%llu, " at most, each */
+        /* "%llu-%llu, " at most, each */
+        struct text t = { malloc(audit_ngaps(r) * 44 + 1), 0 };
 
-        if (s == NULL)
+        if (t.s == NULL)
                 return NULL;
-        s[0] = '\0';
-        for (i = 0; i < n; i++) {
-                uint64_t lo, hi;
-
-                audit_gap(r, i, &lo, &hi);
-                len += (size_t)sprintf(s + len, "%s%llu", i ? ", " : "",
-                                       (unsigned long long)lo);
-                if (hi != lo)
-                        len += (size_t)sprintf(s + len, "-%llu",
-                                               (unsigned long long)hi);
-        }
-        return s;
+        t.s[0] = '\0';
+        audit_gaps(r, text_gap, &t);
+        return t.s;
 }
 
 size_t audit_producers(const struct audit *a)

@@ -9,8 +9,11 @@
  * reads them: a file today, a Kafka consumer later.
  *
  * Memory is proportional to the runs and their gaps, not to the events:
- * a run keeps the numbers seen as sorted, disjoint, non-adjacent
- * intervals, merged as they fill, and a bounded window of meta.id hashes
+ * a run keeps the numbers seen as disjoint, non-adjacent intervals,
+ * merged as they fill, in a treap (a balanced tree: a topic read one
+ * partition after another inserts anywhere among millions of intervals,
+ * which a sorted array would move on each insert), and a bounded window
+ * of meta.id hashes
  * (a table indexed by number modulo its size) to tell a redelivery (the
  * same id) from two events given one number (another id).  A duplicate
  * whose number has left the window cannot be compared.
@@ -37,8 +40,11 @@ enum audit_seen {
         AUDIT_DUP_UNKNOWN,      /* seen, its id out of the window */
 };
 
-struct audit_iv {
+/* An interval of the treap: in a run's pool, linked by index (0: none). */
+struct audit_node {
         uint64_t lo, hi;        /* numbers lo..hi seen, inclusive */
+        uint32_t l, r;          /* lower and higher intervals */
+        uint32_t prio;          /* a heap on it keeps the tree balanced */
 };
 
 struct audit_slot {
@@ -48,8 +54,12 @@ struct audit_slot {
 
 struct audit_run {
         char              *domain, *run;  /* the producer and its run */
-        struct audit_iv   *iv;            /* sorted by lo */
-        size_t             niv, cap;
+        struct audit_node *nd;            /* the pool; nd[0] unused */
+        size_t             nnd, cap;
+        uint32_t           root, freed;   /* freed: a list through l */
+        uint32_t           rng;           /* the priorities */
+        size_t             niv;           /* intervals in the tree */
+        uint64_t           first, last, distinct;
         struct audit_slot *win;           /* seq % nwin */
         size_t             nwin;          /* grows to the audit's window */
         uint64_t           events;        /* every event, duplicates too */
@@ -78,21 +88,24 @@ static inline void audit_unreadable(struct audit *a) { a->unreadable++; }
 /* The first and last number seen (a run holds at least one). */
 static inline uint64_t audit_first(const struct audit_run *r)
 {
-        return r->iv[0].lo;
+        return r->first;
 }
 static inline uint64_t audit_last(const struct audit_run *r)
 {
-        return r->iv[r->niv - 1].hi;
+        return r->last;
+}
+static inline uint64_t audit_distinct(const struct audit_run *r)
+{
+        return r->distinct;
 }
 
-uint64_t audit_distinct(const struct audit_run *r);
 uint64_t audit_missing(const struct audit_run *r);
 uint64_t audit_duplicates(const struct audit_run *r);
 
-/* The gaps 1..last: their number, and gap i as lo..hi. */
+/* The gaps in 1..last: their number, and each in order, lo..hi, to fn. */
 size_t audit_ngaps(const struct audit_run *r);
-void audit_gap(const struct audit_run *r, size_t i, uint64_t *lo,
-               uint64_t *hi);
+void audit_gaps(const struct audit_run *r,
+                void (*fn)(uint64_t lo, uint64_t hi, void *arg), void *arg);
 
 /*
  * The gaps as text, "17-20, 31" ("" when none), into a malloc'd string:

@@ -169,6 +169,15 @@ static int put_str(const char *s)
         return 0;
 }
 
+static void put_gap(uint64_t lo, uint64_t hi, void *arg)
+{
+        int *first = arg;
+
+        printf("%s[%llu,%llu]", *first ? "" : ",", (unsigned long long)lo,
+               (unsigned long long)hi);
+        *first = 0;
+}
+
 /*
  * One run's object, written as it goes: the gaps may be many, and a
  * json-c document of them would cost some 300 bytes each.
@@ -176,8 +185,7 @@ static int put_str(const char *s)
 static int put_run(const struct audit_run *r)
 {
         char *ranges = audit_ranges(r); /* digits, '-', ',' and ' ' */
-        size_t i, n = audit_ngaps(r);
-        int err;
+        int err, first = 1;
 
         fputs("{\"domain\":", stdout);
         err = put_str(r->domain);
@@ -189,13 +197,7 @@ static int put_run(const struct audit_run *r)
                (unsigned long long)audit_first(r),
                (unsigned long long)audit_last(r),
                (unsigned long long)audit_missing(r));
-        for (i = 0; i < n; i++) {
-                uint64_t lo, hi;
-
-                audit_gap(r, i, &lo, &hi);
-                printf("%s[%llu,%llu]", i ? "," : "", (unsigned long long)lo,
-                       (unsigned long long)hi);
-        }
+        audit_gaps(r, put_gap, &first);
         printf("],\"missing_ranges\":\"%s\",\"duplicates\":{\"total\":%llu,"
                "\"same_id\":%llu,\"other_id\":%llu,\"not_compared\":%llu}}",
                ranges ? ranges : "", (unsigned long long)audit_duplicates(r),
