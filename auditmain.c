@@ -203,8 +203,9 @@ static int put_run(const struct audit_run *r)
                ranges ? ranges : "", (unsigned long long)audit_duplicates(r),
                (unsigned long long)r->dup[0], (unsigned long long)r->dup[1],
                (unsigned long long)r->dup[2]);
+        err |= ranges == NULL;
         free(ranges);
-        return ranges == NULL || err ? -1 : 0;
+        return err ? -1 : 0;
 }
 
 static int print_json(const struct audit *a)

@@ -8,11 +8,15 @@
 #   lost 1%      each event dropped with probability 1/100 (seeded), and
 #                the rest reversed in blocks of 1000 (partitions
 #                interleave): about N/100 gaps to keep, inserts anywhere
+#   partitions   each event to one of 4 partitions at random (seeded),
+#                read one partition after another (a worst case of a
+#                topic's dump): about N/4 intervals open at the end of
+#                the first, all filled by the end of the last
 # Reports the peak RSS and the events per CPU second of the audit (user +
 # sys: the generator, awk, is the slower end of the pipe, so the wall
 # time measures it, not the audit; the wall rate is shown too).
 # Writes bench/AUDIT.md (BENCH_OUT) and prints it.  Not part of make
-# check: about 2 minutes for 10 million on 2 cores.
+# check: about 4 minutes for 10 million on 2 cores.
 #
 # Environment: BUILD (build), BENCH_SEED (1), BENCH_OUT (bench/AUDIT.md).
 set -euo pipefail
@@ -32,7 +36,7 @@ make -s BUILD="$BUILD" all
 [ -x /usr/bin/time ] || { echo "bench/audit.sh needs GNU time" >&2; exit 1; }
 
 # gen LOSS: N events on stdout; LOSS > 0 drops that fraction at random and
-# reverses the rest in blocks of 1000.
+# reverses the rest in blocks of 1000; LOSS "partitions": see above.
 gen() {
         awk -v n="$N" -v loss="$1" -v seed="$SEED" '
         function ev(i) {
@@ -45,7 +49,19 @@ gen() {
                     "\"http_status\":\"200\",\"response_size\":%d}", i % 4294967296,
                     i, i, i, i % 90000)
         }
+        function partitions(p, i) {
+                for (p = 0; p < 4; p++) {
+                        srand(seed) # the same draws for each pass
+                        for (i = 1; i <= n; i++)
+                                if (int(rand() * 4) == p)
+                                        print ev(i)
+                }
+        }
         BEGIN {
+                if (loss == "partitions") {
+                        partitions()
+                        exit
+                }
                 srand(seed)
                 for (i = 1; i <= n; i++) {
                         if (loss == 0) { print ev(i); continue }
@@ -103,6 +119,7 @@ base() {
         echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         row "in order" 0
         row "lost 1%, blocks of 1000 reversed" 0.01
+        row "4 random partitions, read in turn" partitions
 } >"$WORK/md"
 cp "$WORK/md" "$OUT"
 cat "$OUT"
