@@ -51,6 +51,8 @@ static void usage(FILE *fp)
 "      --stdout            write the events to stdout instead of Kafka\n"
 "      --stats-file FILE   write JSON stats to FILE every stats.interval.ms\n"
 "      --metrics-file FILE write Prometheus metrics (textfile collector)\n"
+"      --audit FILE        audit the events of FILE for loss, and exit\n"
+"      --json              with --audit: the report as JSON\n"
 "  -q, --quiet             only errors\n"
 "  -v, --verbose           more messages (twice: librdkafka debug)\n"
 "  -V, --version           print versions and exit\n"

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auditmain.h"
 #include "cli.h"
 #include "kafkatee-pipe.h"
 
@@ -1159,6 +1160,8 @@ int main(int argc, char **argv)
         static struct app app;
         int r, code, no_stdin;
 
+        if (audit_wanted(argc, argv)) /* another program: no loop, no Kafka */
+                return audit_main(argc, argv);
         no_stdin = stdin_closed();
         signal(SIGPIPE, SIG_IGN);
         signal(SIGXFSZ, SIG_IGN); /* a file size limit: EFBIG, said */
