@@ -352,6 +352,22 @@ fail:
         return NULL;
 }
 
+/* The sequence's names, run and pieces (kt_transform_set_sequence()). */
+static void seq_pieces_free(struct kt_transform *t)
+{
+        free(t->seq_field);
+        free(t->run_field);
+        free(t->seq_name);
+        free(t->run_name);
+        free(t->run);
+        free(t->seq_head);
+        free(t->seq_tail);
+        t->seq_field = t->run_field = NULL;
+        t->seq_name = t->run_name = t->run = NULL;
+        t->seq_head = t->seq_tail = NULL;
+        t->seq_len = t->seq_last = 0;
+}
+
 void kt_transform_free(struct kt_transform *t)
 {
         size_t i;
@@ -373,13 +389,7 @@ void kt_transform_free(struct kt_transform *t)
         free(t->schema);
         free(t->stream);
         free(t->domain);
-        free(t->seq_field);
-        free(t->run_field);
-        free(t->seq_name);
-        free(t->run_name);
-        free(t->run);
-        free(t->seq_head);
-        free(t->seq_tail);
+        seq_pieces_free(t);
         kt_dups_free(&t->dups);
         kt_shape_free(&t->shape);
         kt_names_free(&t->out_names);
@@ -655,17 +665,7 @@ static void seq_unreserve(struct kt_transform *t)
                 if (strcmp(t->rules[i].name, t->seq_field) == 0 ||
                     strcmp(t->rules[i].name, t->run_field) == 0)
                         t->rules[i].flags &= ~(unsigned)RULE_RESERVED;
-        free(t->seq_field);
-        free(t->run_field);
-        free(t->seq_name);
-        free(t->run_name);
-        free(t->run);
-        free(t->seq_head);
-        free(t->seq_tail);
-        t->seq_field = t->run_field = NULL;
-        t->seq_name = t->run_name = t->run = NULL;
-        t->seq_head = t->seq_tail = NULL;
-        t->seq_len = t->seq_last = 0;
+        seq_pieces_free(t);
         t->shape.n = 0; /* the events' names change: a new key */
 }
 
