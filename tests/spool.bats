@@ -23,6 +23,16 @@ tags() {
         consume_values "$1" | jq -r .tag | sort -n
 }
 
+# all_delivered N: ktp exited 0 having delivered N, none failed, none
+# kept (and the summary's invariant holds: counters).
+all_delivered() {
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        [ "$delivered" -eq "$1" ]
+        [ "$failed" -eq 0 ]
+        [ "$kept" -eq 0 ]
+}
+
 # killed_then_sent N TOTAL: SIGKILL to ktp, the broker back, a new run
 # on the spool: it carries and delivers N, and topic t holds 1..TOTAL,
 # each once.
@@ -50,12 +60,8 @@ killed_then_sent() {
         sleep 6 # past message.timeout.ms: timed-out events go back to the spool
         mock_cmd "up -1"
         proc_finish ktp 60
-        [ "$PROC_STATUS" -eq 0 ]
-        counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 2000 ]
-        [ "$failed" -eq 0 ]
+        all_delivered 2000
         [ "$spooled" -gt 0 ]
-        [ "$kept" -eq 0 ]
         [ ! -s "$T/dead" ]
         diff <(seq 2000) <(tags t)
         # the spool is empty again: its segments are gone
@@ -171,11 +177,7 @@ killed_then_sent() {
         mock_cmd "up -1"
         wait "$sender"
         proc_finish ktp 60
-        [ "$PROC_STATUS" -eq 0 ]
-        counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 4000 ]
-        [ "$failed" -eq 0 ]
-        [ "$kept" -eq 0 ]
+        all_delivered 4000
         diff <(seq 4000) <(tags t)
 }
 
@@ -192,11 +194,7 @@ killed_then_sent() {
         mock_cmd "up -1"
         wait "$sender"
         proc_finish ktp 60
-        [ "$PROC_STATUS" -eq 0 ]
-        counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 2000 ]
-        [ "$failed" -eq 0 ]
-        [ "$kept" -eq 0 ]
+        all_delivered 2000
         diff <(seq 2000) <(tags t)
 }
 
@@ -208,13 +206,9 @@ killed_then_sent() {
                 -o spool.segment.bytes=1048576
         gen 3000 | proc_send ktp
         proc_finish ktp 60
-        [ "$PROC_STATUS" -eq 0 ]
+        all_delivered 3000
         grep -Eq "spool: segment [0-9]+: File too large: stdin waits" \
                 "$(proc_file ktp err)"
-        counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 3000 ]
-        [ "$failed" -eq 0 ]
-        [ "$kept" -eq 0 ]
         [ "$spooled" -lt 3000 ]
         diff <(seq 3000) <(tags t)
         # nothing left, nothing torn for the next run
@@ -260,11 +254,7 @@ killed_then_sent() {
         sleep 3 # the probe times out (message.timeout.ms) and goes again
         mock_cmd "up -1"
         proc_finish ktp 60
-        [ "$PROC_STATUS" -eq 0 ]
-        counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 3100 ]
-        [ "$failed" -eq 0 ]
-        [ "$kept" -eq 0 ]
+        all_delivered 3100
         # each spooled event counted once as sent from the spool, the
         # probe's retries too
         [ "$spooled" -eq 3000 ]
@@ -291,11 +281,7 @@ killed_then_sent() {
         proc_finish ktp 60
         # the writer's longest blocked write: said, not judged (a timing)
         echo "# $(grep 'paced' "$T/gen.err")" >&3
-        [ "$PROC_STATUS" -eq 0 ]
-        counters "$(proc_file ktp err)"
-        [ "$delivered" -eq 20000 ]
-        [ "$failed" -eq 0 ]
-        [ "$kept" -eq 0 ]
+        all_delivered 20000
         [ "$spooled" -gt 0 ]
         [ "$replayed" -eq "$spooled" ]
         [ ! -s "$T/dead" ]
