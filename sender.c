@@ -440,7 +440,7 @@ int sender_drain(struct sender *s)
 
         if (s == NULL || s->spool == NULL)
                 return 0;
-        sender_flush(s);
+        /* nothing buffered: before_block() flushed, and a report flushes */
         while (!s->broken && sender_waiting(s) && drain_room(s)) {
                 if (n++ == DRAIN_SLICE)
                         return 1;

@@ -980,8 +980,8 @@ int spool_done(struct spool *s, struct spool_id id, char *err,
         struct seg *sg;
         size_t i;
 
-        if (s->wlen > 0 && spool_flush(s, err, errlen) != SPOOL_OK)
-                return -1; /* the frame is written before its mark */
+        if (s->wlen > 0) /* the caller flushes: it knows whose they are */
+                return fail(err, errlen, "frames buffered, not flushed");
         if ((sg = seg_of(s, id.seg, &i)) == NULL)
                 return fail(err, errlen, "segment %020" PRIu64
                             ": no such segment", id.seg);

@@ -165,7 +165,8 @@ int spool_pending(const struct spool *s);
 
 /* The frame at id is done: delivered, or never to be.  Its mark is
  * written by spool_flush(), spool_sync(), or when enough are held: a
- * crash before that sends the event again.  0, or -1 (err). */
+ * crash before that sends the event again.  Not while frames are
+ * buffered (spool_flush() first).  0, or -1 (err). */
 int spool_done(struct spool *s, struct spool_id id, char *err,
                size_t errlen);
 
