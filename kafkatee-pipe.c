@@ -70,7 +70,10 @@ static int app_account_open(struct app *a, char *err, size_t errlen)
                             a->conf.verbosity >= 2, &cb, err, errlen);
 }
 
-/* A message that will not be delivered: counted, then dead-lettered. */
+/*
+ * A message that will not be delivered: counted, then dead-lettered with
+ * its event as built (--replay produces it again).
+ */
 static void msg_lost(struct app *a, struct msg *m, enum loss_reason reason,
                      const char *error)
 {
@@ -78,11 +81,20 @@ static void msg_lost(struct app *a, struct msg *m, enum loss_reason reason,
                 .data = m->data + m->value_len, .len = m->raw_len,
                 .no = m->line_no,
         };
+        const char *topic = output_topic_name(a->out, (int)m->topic);
+        const struct dead_event ev = {
+                .topic = topic != NULL ? topic : "",
+                .topic_len = topic != NULL ? strlen(topic) : 0,
+                .key = m->key_len > 0 ? l.data + l.len : NULL,
+                .key_len = m->key_len,
+                .value = m->data, .value_len = m->value_len,
+                .timestamp_ms = m->timestamp_ms,
+        };
 
         if (m->kind == MSG_ERROR_EVENT)
                 account_error_outcome(&a->acc, 0, m->line_no, error);
         else
-                account_failed(&a->acc, reason, &l, error, error);
+                account_failed_event(&a->acc, reason, &l, &ev, error, error);
         msgpool_put(&a->pool, m);
 }
 
