@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -434,6 +435,127 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         return produce(a, m);
 }
 
+/* --- replay --------------------------------------------------------------- */
+
+/*
+ * An event of the dead-letter file, produced as it was built: its topic
+ * (through the registry, as a routed one), key, timestamp and value.  It
+ * takes no number: it has its own, and the replay closes its gap.
+ */
+static int replay_event(struct app *a, const struct line *l,
+                        const struct dlr_record *r)
+{
+        const struct dead_event *e = &r->event;
+        const struct line raw = { .data = r->raw, .len = r->raw_len,
+                                  .no = l->no };
+        const struct kt_event ev = {
+                .value = e->value, .value_len = e->value_len,
+                .key = e->key, .key_len = e->key != NULL ? e->key_len : 0,
+                .timestamp_ms = e->timestamp_ms,
+        };
+        struct routing *rt = &a->rt;
+        struct msg *m;
+        int id;
+
+        account_read(&a->acc);
+        if ((id = output_topic(a->out, e->topic, e->topic_len, rt->err,
+                               sizeof(rt->err))) == -1) {
+                account_failed_event(&a->acc, LOSS_ROUTE, &raw, e, rt->err,
+                                     NULL);
+                return 0;
+        }
+        if ((m = msg_new(a, &ev, &raw)) == NULL) {
+                account_failed_event(&a->acc, LOSS_SHUTDOWN, &raw, e,
+                                     "out of memory", NULL);
+                app_fatal(a, "out of memory");
+                return 1;
+        }
+        m->topic = (uint32_t)id;
+        m->read_us = a->pump_us;
+        return produce(a, m);
+}
+
+/*
+ * A line of the file --replay reads: an event goes as it was built, a
+ * line that never became one goes through handle_line() again from its
+ * raw bytes (a number of this run if it becomes an event now), a
+ * truncated one is lost again, and what is not a record is invalid.
+ */
+static int replay_line(struct app *a, const struct line *l, int64_t ingest)
+{
+        struct dlr_record r;
+        struct line raw = { .no = l->no };
+
+        if (l->too_long) {
+                account_read(&a->acc);
+                account_invalid(&a->acc, l, "not a dead-letter record: "
+                                "longer than 8 line.max + 64 KiB");
+                return 0;
+        }
+        switch (dlr_parse(&a->dlr, l->data, l->len, &r)) {
+        case DLR_NONE:
+                account_read(&a->acc);
+                account_invalid_reason(&a->acc, LOSS_INVALID, l,
+                                       dlr_error(&a->dlr));
+                return 0;
+        case DLR_EVENT:
+                return replay_event(a, l, &r);
+        case DLR_TRUNCATED:
+                raw.too_long = 1;
+                break;
+        case DLR_LINE:
+                break;
+        }
+        raw.data = r.raw;
+        raw.len = r.raw_len;
+        if (r.raw_len > (size_t)a->conf.line_max) { /* as the reader does */
+                raw.too_long = 1;
+                raw.len = (size_t)a->conf.line_max < LR_LONG_PREFIX ?
+                          (size_t)a->conf.line_max : LR_LONG_PREFIX;
+        }
+        if (!raw.too_long)
+                return handle_line(a, &raw, ingest);
+        account_read(&a->acc);
+        account_invalid(&a->acc, &raw, r.kind == DLR_TRUNCATED ?
+                        "truncated in the dead-letter file (too_long): "
+                        "cannot be replayed" : "line longer than line.max");
+        return 0;
+}
+
+/*
+ * --replay FILE: the file becomes standard input, read as stdin is
+ * (backpressure, EOF, the flush).  This run's dead-letter file must be
+ * another: what is lost again would be appended to the file being read.
+ */
+static int replay_open(struct app *a)
+{
+        const char *path = a->conf.replay;
+        struct stat in, dl;
+        int fd;
+
+        if (path == NULL)
+                return 0;
+        if (strcmp(path, "-") != 0) {
+                if ((fd = open(path, O_RDONLY)) == -1 ||
+                    dup2(fd, STDIN_FILENO) == -1) {
+                        ktp_log(NULL, 0, "--replay %s: %s", path,
+                                strerror(errno));
+                        return -1;
+                }
+                close(fd);
+        }
+        if (a->conf.dead_letter != NULL && fstat(STDIN_FILENO, &in) == 0 &&
+            stat(a->conf.dead_letter, &dl) == 0 && in.st_dev == dl.st_dev &&
+            in.st_ino == dl.st_ino) {
+                ktp_log(NULL, 0, "--replay %s: it is this run's dead-letter "
+                        "file %s: move it aside first", path,
+                        a->conf.dead_letter);
+                return -1;
+        }
+        a->replay = 1;
+        return 0;
+}
+
 static void begin_flush(struct app *a, long long timeout_ms);
 
 static void resume_input(struct app *a)
@@ -459,7 +581,8 @@ static void pump(struct app *a)
                         return;
         }
         while (!a->flushing && lr_next(&a->lr, a->eof, &l))
-                if (handle_line(a, &l, ingest) != 0)
+                if ((a->replay ? replay_line(a, &l, ingest)
+                               : handle_line(a, &l, ingest)) != 0)
                         return;
         if (a->flushing)
                 return;
@@ -1042,7 +1165,11 @@ static int setup(struct app *a)
                         "validation: set schema.dir");
                 return -1;
         }
-        if (lr_init(&a->lr, (size_t)a->conf.line_max) == -1) {
+        /* a record holds the line, its event, and their base64 */
+        if (replay_open(a) == -1)
+                return -1;
+        if (lr_init(&a->lr, a->replay ? (size_t)a->conf.line_max * 8 + 65536
+                                      : (size_t)a->conf.line_max) == -1) {
                 ktp_log(NULL, 0, "out of memory");
                 return -1;
         }
@@ -1128,6 +1255,7 @@ static void teardown(struct app *a)
         free(a->st.rdkafka_json);
         account_close(&a->acc);
         lr_free(&a->lr);
+        dlr_free(&a->dlr);
         kt_transform_free(a->tf);
         validator_close(a->val);
         free(a->error_stream);
@@ -1181,7 +1309,8 @@ int main(int argc, char **argv)
         app.loop = ev_default_loop(EVFLAG_AUTO);
         msgpool_init(&app.pool);
         r = cli_load(argc, argv, &app.conf);
-        if (r == CLI_RUN && no_stdin) {
+        if (r == CLI_RUN && no_stdin && (app.conf.replay == NULL ||
+                                         strcmp(app.conf.replay, "-") == 0)) {
                 ktp_log(NULL, 0, "standard input is closed: nothing to read");
                 r = CLI_ERROR;
         }
