@@ -189,3 +189,34 @@ values() {
         [ "$status" -eq 0 ]
         [[ "$output" == *"total: 1 producers, 1 runs, 20 events, 0 missing, 0 duplicates"* ]]
 }
+
+@test "replay: an event the spool cannot send (its topic beyond topic.max) is dead-lettered as built, and replays" {
+        mock_start -t t:1 -t u:1
+        mock_cmd "down -1"
+        gen 10 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+                -X message.timeout.ms=1000 -o flush.timeout.ms=1000 \
+                --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 4 ]
+        counters <(echo "$output")
+        [ "$kept" -eq 10 ]
+        mock_cmd "up -1"
+        # topic u takes the one topic: t's events cannot be sent
+        run "$KTP" -b "$BROKERS" -t u -o topic.max=1 -o spool.dir="$T/spool" \
+                --dead-letter "$T/dead2" < /dev/null
+        [ "$status" -eq 3 ]
+        counters <(echo "$output")
+        [ "$carried" -eq 10 ] && [ "$failed" -eq 10 ]
+        [ "$(jq -r '[.reason, .topic] | @tsv' "$T/dead2" | sort -u)" = \
+                "$(printf 'route\tt')" ]
+        diff <(jq -r .raw "$T/dead2") "$T/in"
+        run "$KTP" -b "$BROKERS" -t u --replay "$T/dead2" \
+                --dead-letter "$T/dead3"
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$delivered" -eq 10 ]
+        diff <(jq -r .value "$T/dead2") <(values t)
+        audit <(values t)
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"total: 1 producers, 1 runs, 10 events, 0 missing, 0 duplicates"* ]]
+}
