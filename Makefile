@@ -18,7 +18,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
-	formats.c errevent.c spool.c sender.c audit.c auditmain.c
+	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -102,6 +102,11 @@ $(BUILD)/test_msgpool: tests/test_msgpool.c $(BUILD)/msgpool.o
 $(BUILD)/test_account: tests/test_account.c $(BUILD)/account.o \
 		$(BUILD)/deadletter.o $(BUILD)/stats.o $(BUILD)/isotime.o \
 		$(BUILD)/clock.o $(BUILD)/jsonscan.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
+
+$(BUILD)/test_dlread: tests/test_dlread.c $(BUILD)/dlread.o \
+		$(BUILD)/deadletter.o $(BUILD)/jsonwalk.o $(BUILD)/jsonscan.o \
+		$(BUILD)/isotime.o $(BUILD)/clock.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
 
 # Not in SRCS yet: validate.c will bring it into the program.

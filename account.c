@@ -105,13 +105,13 @@ static void lose(struct account *acc, const struct dead_record *r)
 }
 
 static void lose_line(struct account *acc, enum loss_reason reason,
-                      const struct line *l, const char *message,
-                      const char *error)
+                      const struct line *l, const struct dead_event *ev,
+                      const char *message, const char *error)
 {
         struct dead_record r = {
                 .reason = loss_reason_name(reason), .message = message,
                 .error = error, .line_no = l->no, .raw = l->data,
-                .raw_len = l->len, .truncated = l->too_long,
+                .raw_len = l->len, .truncated = l->too_long, .event = ev,
         };
 
         lose(acc, &r);
@@ -128,15 +128,22 @@ void account_invalid_reason(struct account *acc, enum loss_reason reason,
                             const struct line *l, const char *why)
 {
         acc->c.invalid++;
-        lose_line(acc, reason, l, why, NULL);
+        lose_line(acc, reason, l, NULL, why, NULL);
 }
 
 void account_failed(struct account *acc, enum loss_reason reason,
                     const struct line *l, const char *message,
                     const char *error)
 {
+        account_failed_event(acc, reason, l, NULL, message, error);
+}
+
+void account_failed_event(struct account *acc, enum loss_reason reason,
+                          const struct line *l, const struct dead_event *ev,
+                          const char *message, const char *error)
+{
         acc->c.failed++;
-        lose_line(acc, reason, l, message, error);
+        lose_line(acc, reason, l, ev, message, error);
 }
 
 void account_error_outcome(struct account *acc, int delivered,

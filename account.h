@@ -172,6 +172,13 @@ void account_delivered(struct account *acc, uint64_t read_us,
 void account_failed(struct account *acc, enum loss_reason reason,
                     const struct line *l, const char *message,
                     const char *error);
+/*
+ * The same for a line that had become an event: ev, as it was built, goes
+ * to the dead-letter record, so that --replay can produce it unchanged.
+ */
+void account_failed_event(struct account *acc, enum loss_reason reason,
+                          const struct line *l, const struct dead_event *ev,
+                          const char *message, const char *error);
 
 /*
  * A marker line (after account_skipped()): checks that pmacct's

@@ -18,6 +18,7 @@ struct cli {
         const char   *config_path;
         struct kvlist sets;  /* in their order: a later one wins */
         int           verbosity;
+        const char   *replay;  /* --replay: not a setting of FILE */
 };
 
 static void cli_error(const char *fmt, ...)
@@ -48,6 +49,7 @@ static void usage(FILE *fp)
 "      --stream NAME       meta.stream (default netflow)\n"
 "      --schema URI        $schema of the events\n"
 "      --dead-letter FILE  append undeliverable and invalid records to FILE\n"
+"      --replay FILE       produce a dead-letter FILE's records again\n"
 "      --stdout            write the events to stdout instead of Kafka\n"
 "      --stats-file FILE   write JSON stats to FILE every stats.interval.ms\n"
 "      --metrics-file FILE write Prometheus metrics (textfile collector)\n"
@@ -127,7 +129,7 @@ static void cli_free(struct cli *cli)
 }
 
 enum { OPT_STREAM = 256, OPT_SCHEMA, OPT_DEAD, OPT_STDOUT, OPT_STATS,
-       OPT_METRICS };
+       OPT_METRICS, OPT_REPLAY };
 
 static const struct option long_options[] = {
         { "config", required_argument, NULL, 'c' },
@@ -140,6 +142,7 @@ static const struct option long_options[] = {
         { "stdout", no_argument, NULL, OPT_STDOUT },
         { "stats-file", required_argument, NULL, OPT_STATS },
         { "metrics-file", required_argument, NULL, OPT_METRICS },
+        { "replay", required_argument, NULL, OPT_REPLAY },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },
@@ -174,6 +177,7 @@ static enum cli_result parse_option(struct cli *cli, int c)
         case 'X': return cli_set_pair(cli, "kafka.", optarg);
         case 'o': return cli_set_pair(cli, "", optarg);
         case OPT_STDOUT: return cli_set(cli, "output", "stdout");
+        case OPT_REPLAY: cli->replay = optarg; return CLI_RUN;
         case 'q': cli->verbosity = 0; return CLI_RUN;
         case 'v': cli->verbosity++; return CLI_RUN;
         case 'V': version(); return CLI_EXIT;
@@ -216,6 +220,7 @@ static enum cli_result load_conf(struct conf *conf, const struct cli *cli)
                 }
         }
         conf->verbosity = cli->verbosity;
+        conf->replay = cli->replay;
         if (conf->verbosity >= 3 &&
             conf_set(conf, "kafka.debug", "broker,topic,msg", err,
                      sizeof(err)) == -1) {

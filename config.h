@@ -73,6 +73,8 @@ struct conf {
         struct kvlist constant; /* field.const.NAME = VALUE */
         struct kvlist header;   /* header.NAME = VALUE: Kafka headers */
         int verbosity;          /* -q: 0, default 1, -v: 2 and more */
+        const char *replay;     /* --replay FILE ("-": stdin), not a key:
+                                 * argv's string */
         char *base_dir;         /* while a file is read: its directory */
 };
 

@@ -31,21 +31,21 @@ int dl_open(struct deadletter *dl, const char *path, char *err, size_t errlen)
 }
 
 /*
- * JSON strings hold text: a line that is not UTF-8 goes in "raw" with
- * U+FFFD for each bad byte, and byte for byte in "raw_base64".
+ * JSON strings hold text: bytes that are not UTF-8 go in name with U+FFFD
+ * for each bad byte, and byte for byte in b64name ("raw_base64").
  */
-static void add_raw(json_object *o, const char *raw, size_t len)
+static void add_bytes(json_object *o, const char *name, const char *b64name,
+                      const char *bytes, size_t len)
 {
-        const unsigned char *s = (const unsigned char *)raw, *end = s + len;
+        const unsigned char *s = (const unsigned char *)bytes, *end = s + len;
         char *text, *p, *b64;
         int n;
 
         for (; s < end && (n = kt_utf8_len(s, end)) > 0; s += n)
                 ;
         if (s == end) {
-                json_object_object_add(o, "raw",
-                                       json_object_new_string_len(raw,
-                                                                  (int)len));
+                json_object_object_add(o, name, json_object_new_string_len(
+                                           bytes, (int)len));
                 return;
         }
         text = malloc(len * 3 + 1);
@@ -55,7 +55,7 @@ static void add_raw(json_object *o, const char *raw, size_t len)
                 free(b64);
                 return;
         }
-        for (p = text, s = (const unsigned char *)raw; s < end; s += n) {
+        for (p = text, s = (const unsigned char *)bytes; s < end; s += n) {
                 if ((n = kt_utf8_len(s, end)) == 0) {
                         memcpy(p, "\xef\xbf\xbd", 3);
                         p += 3;
@@ -65,13 +65,27 @@ static void add_raw(json_object *o, const char *raw, size_t len)
                         p += n;
                 }
         }
-        json_object_object_add(o, "raw", json_object_new_string_len(
+        json_object_object_add(o, name, json_object_new_string_len(
                                    text, (int)(p - text)));
-        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)raw,
+        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)bytes,
                         (int)len);
-        json_object_object_add(o, "raw_base64", json_object_new_string(b64));
+        json_object_object_add(o, b64name, json_object_new_string(b64));
         free(text);
         free(b64);
+}
+
+/* The event as built: what --replay produces again (dlread.h). */
+static void add_event(json_object *o, const struct dead_event *e)
+{
+        json_object_object_add(o, "topic", json_object_new_string_len(
+                                   e->topic, (int)e->topic_len));
+        if (e->key == NULL)
+                json_object_object_add(o, "key", NULL);
+        else
+                add_bytes(o, "key", "key_base64", e->key, e->key_len);
+        json_object_object_add(o, "timestamp",
+                               json_object_new_int64(e->timestamp_ms));
+        add_bytes(o, "value", "value_base64", e->value, e->value_len);
 }
 
 static json_object *record_json(const struct dead_record *r)
@@ -90,7 +104,9 @@ static json_object *record_json(const struct dead_record *r)
                                    (int64_t)r->line_no));
         json_object_object_add(o, "truncated",
                                json_object_new_boolean(r->truncated));
-        add_raw(o, r->raw, r->raw_len);
+        add_bytes(o, "raw", "raw_base64", r->raw, r->raw_len);
+        if (r->event != NULL)
+                add_event(o, r->event);
         return o;
 }
 

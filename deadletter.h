@@ -1,6 +1,8 @@
 /*
  * deadletter.h: the dead-letter file, one JSON object per record that was
- * not delivered, with the reason and the original input line.
+ * not delivered, with the reason, the original input line and, when the
+ * record had become an event, that event as it was built: enough for
+ * --replay (dlread.h) to produce it again unchanged.
  */
 #ifndef KT_DEADLETTER_H
 #define KT_DEADLETTER_H
@@ -15,6 +17,17 @@ struct deadletter {
         int   error; /* errno of the write that failed; 0: none did */
 };
 
+/* An event built and not delivered: what produced it, byte for byte. */
+struct dead_event {
+        const char *topic;      /* its topic's name */
+        size_t      topic_len;
+        const char *key;        /* NULL: no key */
+        size_t      key_len;
+        const char *value;
+        size_t      value_len;
+        int64_t     timestamp_ms; /* the Kafka message's timestamp */
+};
+
 struct dead_record {
         const char *reason;  /* invalid, too_long, delivery, shutdown */
         const char *message; /* human-readable detail */
@@ -23,6 +36,7 @@ struct dead_record {
         const char *raw;
         size_t      raw_len;
         int         truncated;
+        const struct dead_event *event; /* NULL: it never became one */
 };
 
 int dl_open(struct deadletter *dl, const char *path, char *err,

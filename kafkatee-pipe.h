@@ -22,6 +22,7 @@
 #include "validate.h"
 #include "errevent.h"
 #include "sender.h"
+#include "dlread.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -73,6 +74,9 @@ struct app {
         char                 run[40]; /* sequence: the run's name */
         uint64_t             sequence; /* the events numbered so far */
         struct line_reader   lr;
+        int                  replay; /* --replay: lr reads a dead-letter
+                                      * file, dlr its records */
+        struct dl_reader     dlr;
         struct account       acc;   /* where every line read ends */
         struct stats_state   st;
         struct ev_loop      *loop;

@@ -396,8 +396,14 @@ static void frame_lost(struct sender *s, const struct spool_rec *r,
                 .data = r->raw != NULL ? r->raw : "", .len = r->raw_len,
                 .no = r->line_no,
         };
+        const struct dead_event ev = {
+                .topic = r->topic, .topic_len = r->topic_len,
+                .key = r->key, .key_len = r->key_len,
+                .value = r->value, .value_len = r->value_len,
+                .timestamp_ms = r->timestamp_ms,
+        };
 
-        account_failed(s->l.acc, LOSS_ROUTE, &l, why, NULL);
+        account_failed_event(s->l.acc, LOSS_ROUTE, &l, &ev, why, NULL);
         settle(s, id);
 }
 

@@ -42,6 +42,11 @@ static void test_options_set_keys(void **state)
         assert_int_equal(c.output, CONF_OUTPUT_STDOUT);
         assert_int_equal(c.timestamp, CONF_TIMESTAMP_INGEST);
         assert_int_equal(c.verbosity, 0);
+        assert_null(c.replay);
+        conf_free(&c);
+        /* --replay is not a setting of the file: argv's string */
+        assert_int_equal(load(&c, "--replay", "dead.jsonl", NULL), CLI_RUN);
+        assert_string_equal(c.replay, "dead.jsonl");
         conf_free(&c);
 }
 
