@@ -657,6 +657,15 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 			esac
 		done <"$WORK/lat.tsv"
 	fi
+	if [ -f "$ROOT/bench/AUDIT.md" ]; then
+		# the audit's own bench is long (bench/audit.sh): its last
+		# results, as they were written, with their commit and date
+		echo
+		echo "## The loss audit (\`--audit\`): memory and speed"
+		echo
+		echo "From [AUDIT.md](AUDIT.md), written by \`bench/audit.sh\`, not by this run:"
+		sed -e '1,/^$/d' -e 's/^#/##/' "$ROOT/bench/AUDIT.md"
+	fi
 	if [ "${#NOTES[@]}" -gt 0 ]; then
 		echo
 		echo "## Notes"
