@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "auditscan.h"
 #include "auditmain.h"
 #include "config.h"
 #include "kafkatee-pipe.h"
@@ -27,70 +28,46 @@ int audit_wanted(int argc, char **argv)
         return 0;
 }
 
-static const char *str_member(struct json_object *o, const char *name)
-{
-        struct json_object *v;
-
-        if (!json_object_object_get_ex(o, name, &v) ||
-            !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
 /* One line: 0 counted (maybe as unreadable), -1 out of memory. */
-static int audit_line(struct audit *a, struct json_tokener *tok,
+static int audit_line(struct audit *a, struct audit_scan *scan,
                       const char *line, size_t len)
 {
-        struct json_object *o, *meta, *seq;
-        const char *domain = NULL, *id = NULL, *run;
-        int64_t n = 0;
-        int r = 0;
+        struct audit_event ev;
 
-        json_tokener_reset(tok);
-        o = json_tokener_parse_ex(tok, line, (int)len);
-        if (o != NULL && json_tokener_get_error(tok) == json_tokener_success &&
-            json_object_object_get_ex(o, "meta", &meta) &&
-            json_object_object_get_ex(o, "sequence", &seq) &&
-            json_object_is_type(seq, json_type_int)) {
-                domain = str_member(meta, "domain");
-                id = str_member(meta, "id");
-                n = json_object_get_int64(seq);
-        }
-        run = o != NULL ? str_member(o, "sequence_run") : NULL;
-        if (domain == NULL || id == NULL || run == NULL || n < 1 ||
-            n == INT64_MAX) /* json-c's clamp of a bigger number */
+        switch (audit_scan_line(scan, line, len, &ev)) {
+        case AUDIT_SCAN_NOMEM:
+                return -1;
+        case AUDIT_SCAN_NONE:
                 audit_unreadable(a);
-        else if (audit_add(a, domain, run, (uint64_t)n, id) == AUDIT_ERROR)
-                r = -1;
-        json_object_put(o);
-        return r;
+                return 0;
+        case AUDIT_SCAN_EVENT:
+                break;
+        }
+        return audit_add(a, ev.domain, ev.run, ev.seq, ev.id) ==
+               AUDIT_ERROR ? -1 : 0;
 }
 
 /* Every line of fp: 0, -1 on a read error, -2 out of memory. */
 static int audit_read(struct audit *a, FILE *fp)
 {
-        struct json_tokener *tok = json_tokener_new();
+        struct audit_scan scan = { NULL, 0 };
         char *line = NULL;
         size_t cap = 0;
         ssize_t n;
         int r = 0;
 
-        if (tok == NULL)
-                return -2;
         while (r == 0 && (n = getline(&line, &cap, fp)) != -1) {
                 while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                         n--;
                 if (n == 0)
                         continue; /* a blank line is no event */
-                if (n > INT32_MAX || memchr(line, '\0', (size_t)n) != NULL)
-                        audit_unreadable(a);
-                else if (audit_line(a, tok, line, (size_t)n) == -1)
+                if (audit_line(a, &scan, line, (size_t)n) == -1)
                         r = -2;
         }
         if (r == 0 && ferror(fp))
                 r = -1;
         free(line);
-        json_tokener_free(tok);
+        audit_scan_free(&scan);
         return r;
 }
 
