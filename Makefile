@@ -18,7 +18,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
-	formats.c errevent.c spool.c sender.c audit.c auditmain.c
+	formats.c errevent.c spool.c sender.c audit.c auditmain.c auditkafka.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -81,6 +81,10 @@ $(BUILD)/test_spool: tests/test_spool.c $(BUILD)/spool.o
 
 $(BUILD)/test_audit: tests/test_audit.c $(BUILD)/audit.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
+$(BUILD)/test_auditkafka: tests/test_auditkafka.c $(BUILD)/auditkafka.o \
+		$(BUILD)/clock.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
