@@ -5,8 +5,8 @@
 # run interleaves across them), a copy without 10000 of them, duplicates,
 # a kcat dump audited as a file, --since, and the errors.
 #
-# AUDIT_KAFKA_EVENTS (default 100000) sets the experiment's size; the
-# sanitizer build's run may lower it (see tests/run.sh's ASAN).
+# AUDIT_KAFKA_EVENTS (default 100000) sets the experiment's size: the
+# file takes about 10 s on the normal build, 20 s on the sanitizer build.
 
 load helpers
 load records
