@@ -214,6 +214,8 @@ static int ak_partitions(struct ak *k, struct ak_topic *t)
                 return -1;
         }
         t->parts = calloc((size_t)t->nparts, sizeof(*t->parts));
+        if (t->parts == NULL)
+                fprintf(stderr, KTP_NAME ": --audit: out of memory\n");
         return t->parts == NULL ? -1 : 0;
 }
 
@@ -371,10 +373,10 @@ static int ak_message(struct ak *k, const rd_kafka_message_t *m,
         }
         if (p == NULL || m->offset < p->next || p->next >= p->hi)
                 return 0; /* not ours, or past the end */
-        if (p->skip && rd_kafka_message_timestamp(m, NULL) < k->o->since_ms)
-                p->skip = 1;
-        else if ((p->skip = 0, fn(m->payload ? m->payload : "", m->len,
-                                   arg) != 0))
+        /* Before --since's time until the first message at or after it. */
+        if (p->skip && rd_kafka_message_timestamp(m, NULL) >= k->o->since_ms)
+                p->skip = 0;
+        if (!p->skip && fn(m->payload ? m->payload : "", m->len, arg) != 0)
                 r = -2;
         p->next = m->offset + 1;
         if (p->next >= p->hi)

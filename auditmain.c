@@ -281,12 +281,6 @@ struct audit_args {
         struct ak_opts kafka;
 };
 
-/* Appends an option's value to a list of argc at most. */
-static void args_push(const char **list, size_t *n, const char *v)
-{
-        list[(*n)++] = v;
-}
-
 static int args_usage(const char *why, const char *what)
 {
         fprintf(stderr, KTP_NAME ": --audit: %s%s\n", why, what);
@@ -333,8 +327,8 @@ static int audit_args(int argc, char **argv, struct audit_args *aa)
                 switch (c) {
                 case 'a': aa->path = optarg; break;
                 case 'b': k->brokers = optarg; break;
-                case 't': args_push(k->topics, &k->ntopics, optarg); break;
-                case 'X': args_push(k->props, &k->nprops, optarg); break;
+                case 't': k->topics[k->ntopics++] = optarg; break;
+                case 'X': k->props[k->nprops++] = optarg; break;
                 case 's': aa->since = optarg; break;
                 case 'j': aa->json = 1; break;
                 case 'h': audit_usage(stdout); return -1;
