@@ -133,6 +133,33 @@ drop_random() {
         [[ "$output" == *"  events 4000"$'\n'"  numbers 1-4000 "* ]]
 }
 
+@test "audit -t: a topic being written: a finite audit, a ragged end only" {
+        mock_start -t live:4
+        proc_start ktp "$KTP" -b "$BROKERS" -t live -o domain=h \
+                -o key=ip_src
+        gen 2000 | proc_send ktp
+        wait_for_count live 2000
+        # numbers 1-2000 are in; more keep coming while the audit reads
+        { for i in $(seq 0 99); do gen 100 $((2001 + i * 100)); sleep 0.02
+          done | proc_send ktp; } &
+        feeder=$!
+        wait_for_count live 4000
+        rc=0
+        timeout 60 "$KTP" --audit -b "$BROKERS" -t live --json \
+                >"$T/json" || rc=$?
+        wait "$feeder"
+        proc_finish ktp
+        [ "$PROC_STATUS" -eq 0 ]
+        # read up to the ends taken at start: 0, or 3 for the ragged end
+        [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]
+        events=$(jq .events "$T/json")
+        [ "$events" -ge 4000 ]
+        [ "$events" -le "$(high_watermarks live)" ]
+        # anything missing is after what was in before the audit started
+        [ "$(jq '[.runs[0].gaps[][0] | select(. <= 2000)] | length' \
+                "$T/json")" -eq 0 ]
+}
+
 @test "audit -t: empty partitions, and a topic retention trimmed" {
         mock_start -t e:6 -t trimmed:1
         produce_events e 3
