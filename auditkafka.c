@@ -189,6 +189,7 @@ static int ak_partitions(struct ak *k, struct ak_topic *t)
 {
         const struct rd_kafka_metadata *md;
         rd_kafka_resp_err_t err;
+        int n;
 
         t->rkt = rd_kafka_topic_new(k->rk, t->name, NULL);
         if (t->rkt == NULL) {
@@ -205,18 +206,20 @@ static int ak_partitions(struct ak *k, struct ak_topic *t)
         }
         err = md->topic_cnt == 1 ? md->topics[0].err :
               RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt > 0)
-                t->nparts = md->topics[0].partition_cnt;
+        n = err == RD_KAFKA_RESP_ERR_NO_ERROR ?
+            md->topics[0].partition_cnt : 0;
         rd_kafka_metadata_destroy(md);
-        if (t->nparts == 0) {
+        if (n == 0) {
                 fprintf(stderr, KTP_NAME ": --audit: %s: %s\n", t->name,
                         err ? rd_kafka_err2str(err) : "no partitions");
                 return -1;
         }
-        t->parts = calloc((size_t)t->nparts, sizeof(*t->parts));
-        if (t->parts == NULL)
+        if ((t->parts = calloc((size_t)n, sizeof(*t->parts))) == NULL) {
                 fprintf(stderr, KTP_NAME ": --audit: out of memory\n");
-        return t->parts == NULL ? -1 : 0;
+                return -1;
+        }
+        t->nparts = n;
+        return 0;
 }
 
 /* Each partition's watermarks; without --since, where retention cut. */

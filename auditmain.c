@@ -291,6 +291,7 @@ static int args_usage(const char *why, const char *what)
 static int args_check(int argc, char **argv, struct audit_args *aa)
 {
         struct ak_opts *k = &aa->kafka;
+        size_t i, j;
 
         if (aa->path == NULL && optind < argc)
                 aa->path = argv[optind++];
@@ -303,6 +304,11 @@ static int args_check(int argc, char **argv, struct audit_args *aa)
                 return 0;
         if (k->brokers == NULL || k->ntopics == 0)
                 return args_usage("a file, or -b BROKERS and -t TOPIC", "");
+        for (i = 0; i < k->ntopics; i++)
+                for (j = 0; j < i; j++)
+                        if (strcmp(k->topics[i], k->topics[j]) == 0)
+                                return args_usage("-t given twice: ",
+                                                  k->topics[i]);
         if (aa->since != NULL && ak_parse_since(aa->since, &k->since_ms) != 0)
                 return args_usage("--since: not 2026-11-30T12:00:00Z nor "
                                   "milliseconds since 1970: ", aa->since);

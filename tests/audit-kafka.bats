@@ -197,6 +197,9 @@ drop_random() {
         [[ "$output" == *"--audit: a file, or -b BROKERS and -t TOPIC"* ]]
         run "$KTP" --audit -b "$BROKERS"
         [ "$status" -eq 1 ]
+        run "$KTP" --audit -b "$BROKERS" -t known -t known
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"--audit: -t given twice: known"* ]]
         run "$KTP" --audit "$T/file" -t known
         [ "$status" -eq 1 ]
         [[ "$output" == *"--audit: a file, or -b and -t: not both"* ]]
