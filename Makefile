@@ -19,7 +19,7 @@ SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
-	auditscan.c
+	auditscan.c auditkafka.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -86,6 +86,10 @@ $(BUILD)/test_audit: tests/test_audit.c $(BUILD)/audit.o
 $(BUILD)/test_auditscan: tests/test_auditscan.c $(BUILD)/auditscan.o \
 		$(BUILD)/jsonscan.o $(BUILD)/jsonwalk.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
+
+$(BUILD)/test_auditkafka: tests/test_auditkafka.c $(BUILD)/auditkafka.o \
+		$(BUILD)/clock.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@

@@ -97,6 +97,7 @@ static struct audit_run *run_get(struct audit *a, const char *domain,
                 return NULL;
         }
         r->rng = 2463534242u;
+        r->from_first = a->from_first;
         memmove(a->runs + i + 1, a->runs + i,
                 (a->nruns - i) * sizeof(*a->runs));
         a->runs[i] = r;
@@ -282,9 +283,15 @@ enum audit_seen audit_add(struct audit *a, const char *domain,
         return s;
 }
 
+/* The numbers below the first judged: none, or those before the first. */
+static uint64_t unjudged(const struct audit_run *r)
+{
+        return r->from_first ? r->first - 1 : 0;
+}
+
 uint64_t audit_missing(const struct audit_run *r)
 {
-        return r->last - r->distinct;
+        return r->last - r->distinct - unjudged(r);
 }
 
 uint64_t audit_duplicates(const struct audit_run *r)
@@ -294,7 +301,7 @@ uint64_t audit_duplicates(const struct audit_run *r)
 
 size_t audit_ngaps(const struct audit_run *r)
 {
-        return r->niv - 1 + (r->first > 1);
+        return r->niv - 1 + (r->first > 1 && !r->from_first);
 }
 
 struct walk {
@@ -317,7 +324,7 @@ static void walk(const struct audit_node *nd, uint32_t t, struct walk *w)
 void audit_gaps(const struct audit_run *r,
                 void (*fn)(uint64_t lo, uint64_t hi, void *arg), void *arg)
 {
-        struct walk w = { fn, arg, 0 };
+        struct walk w = { fn, arg, unjudged(r) };
 
         walk(r->nd, r->root, &w);
 }

@@ -64,6 +64,7 @@ struct audit_run {
         size_t             nwin;          /* grows to the audit's window */
         uint64_t           events;        /* every event, duplicates too */
         uint64_t           dup[3];        /* same, other, unknown id */
+        int                from_first;    /* the audit's, at creation */
 };
 
 struct audit {
@@ -72,6 +73,11 @@ struct audit {
         size_t             window;
         struct audit_run  *last;  /* the run of the previous event */
         uint64_t           unreadable;
+        /*
+         * Set before the first event: numbers below a run's first seen
+         * are not judged (an audit from a time, which starts inside runs).
+         */
+        int                from_first;
 };
 
 /* window: the ids kept per run (0: AUDIT_WINDOW); a power of 2 or not. */
@@ -102,7 +108,10 @@ static inline uint64_t audit_distinct(const struct audit_run *r)
 uint64_t audit_missing(const struct audit_run *r);
 uint64_t audit_duplicates(const struct audit_run *r);
 
-/* The gaps in 1..last: their number, and each in order, lo..hi, to fn. */
+/*
+ * The gaps in 1..last (first..last with from_first): their number, and
+ * each in order, lo..hi, to fn.
+ */
 size_t audit_ngaps(const struct audit_run *r);
 void audit_gaps(const struct audit_run *r,
                 void (*fn)(uint64_t lo, uint64_t hi, void *arg), void *arg);

@@ -1,7 +1,9 @@
 /*
- * auditmain.c: kafkatee-pipe --audit FILE: reads events one a line (a
- * kcat -C dump, an export), feeds them to the audit (audit.h) and prints
- * its report, as text or, with --json, one JSON document.
+ * auditmain.c: kafkatee-pipe --audit FILE or --audit -b BROKERS -t TOPIC:
+ * reads events one a line (a kcat -C dump, an export) or one a message
+ * (auditkafka.h), parses each the same way, feeds them to the audit
+ * (audit.h) and prints its report, as text or, with --json, one JSON
+ * document.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "auditkafka.h"
 #include "auditscan.h"
 #include "auditmain.h"
 #include "config.h"
@@ -47,10 +50,21 @@ static int audit_line(struct audit *a, struct audit_scan *scan,
                AUDIT_ERROR ? -1 : 0;
 }
 
-/* Every line of fp: 0, -1 on a read error, -2 out of memory. */
-static int audit_read(struct audit *a, FILE *fp)
+/*
+ * One line of a file or one message of a topic: 0 counted (maybe as
+ * unreadable), -1 out of memory.  A blank one is no event.
+ */
+static int audit_value(struct audit *a, struct audit_scan *scan,
+                       const char *buf, size_t len)
 {
-        struct audit_scan scan = { NULL, 0 };
+        if (len == 0)
+                return 0;
+        return audit_line(a, scan, buf, len);
+}
+
+/* Every line of fp: 0, -1 on a read error, -2 out of memory. */
+static int audit_read(struct audit *a, struct audit_scan *scan, FILE *fp)
+{
         char *line = NULL;
         size_t cap = 0;
         ssize_t n;
@@ -59,15 +73,12 @@ static int audit_read(struct audit *a, FILE *fp)
         while (r == 0 && (n = getline(&line, &cap, fp)) != -1) {
                 while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                         n--;
-                if (n == 0)
-                        continue; /* a blank line is no event */
-                if (audit_line(a, &scan, line, (size_t)n) == -1)
+                if (audit_value(a, scan, line, (size_t)n) == -1)
                         r = -2;
         }
         if (r == 0 && ferror(fp))
                 r = -1;
         free(line);
-        audit_scan_free(&scan);
         return r;
 }
 
@@ -210,47 +221,108 @@ static void audit_usage(FILE *fp)
 {
         fprintf(fp,
 "Usage: " KTP_NAME " --audit FILE [--json]\n"
-"Reads events one a line from FILE (- for stdin) and reports, per producer\n"
-"and run, the sequence numbers missing and seen twice.\n"
+"       " KTP_NAME " --audit -b BROKERS -t TOPIC [-t TOPIC]... [-X key=value]...\n"
+"                     [--since TIME] [--json]\n"
+"Reads events one a line from FILE (- for stdin), or the messages of TOPIC\n"
+"from each partition's start to its end at start, and reports, per\n"
+"producer and run, the sequence numbers missing and seen twice.\n"
 "\n"
-"      --audit FILE        the events to audit (- for stdin)\n"
+"      --audit [FILE]      audit the events of FILE (- for stdin)\n"
+"  -b, --brokers LIST      audit a topic of these brokers (host:port,...)\n"
+"  -t, --topic TOPIC       the topic (more than once: one audit of them all)\n"
+"  -X key=value            a librdkafka property (socket.timeout.ms bounds\n"
+"                          every wait, default 10000)\n"
+"      --since TIME        from the first message at or after TIME:\n"
+"                          2026-11-30T12:00:00Z or milliseconds since 1970\n"
 "      --json              the report as one JSON document\n"
 "  -h, --help              this help\n"
 "\n"
-"Exit status: 0 nothing missing, 1 usage or read error (or no line was an\n"
-"event), 2 out of memory, 3 numbers missing.  See kafkatee-pipe(1).\n");
+"Exit status: 0 nothing missing, 1 usage, read or connection error (or no\n"
+"event was read), 2 out of memory, 3 numbers missing.  See kafkatee-pipe(1).\n");
 }
 
 static const struct option audit_options[] = {
-        { "audit", required_argument, NULL, 'a' },
+        { "audit", optional_argument, NULL, 'a' },
+        { "brokers", required_argument, NULL, 'b' },
+        { "topic", required_argument, NULL, 't' },
+        { "since", required_argument, NULL, 's' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
 
-/* The options: 0 to run, -1 after --help, else the exit status. */
-static int audit_args(int argc, char **argv, const char **path, int *json)
+struct audit_args {
+        const char    *path;   /* the file, or NULL: Kafka */
+        const char    *since;
+        int            json;
+        struct ak_opts kafka;
+};
+
+static int args_usage(const char *why, const char *what)
 {
+        fprintf(stderr, KTP_NAME ": --audit: %s%s\n", why, what);
+        return EXIT_USAGE;
+}
+
+/* FILE or -b and -t, and --since's TIME: 0, or the exit status. */
+static int args_check(int argc, char **argv, struct audit_args *aa)
+{
+        struct ak_opts *k = &aa->kafka;
+        size_t i, j;
+
+        if (aa->path == NULL && optind < argc)
+                aa->path = argv[optind++];
+        if (optind < argc)
+                return args_usage("unexpected argument ", argv[optind]);
+        if (aa->path != NULL && (k->brokers || k->ntopics || k->nprops ||
+                                 aa->since))
+                return args_usage("a file, or -b and -t: not both", "");
+        if (aa->path != NULL)
+                return 0;
+        if (k->brokers == NULL || k->ntopics == 0)
+                return args_usage("a file, or -b BROKERS and -t TOPIC", "");
+        for (i = 0; i < k->ntopics; i++)
+                for (j = 0; j < i; j++)
+                        if (strcmp(k->topics[i], k->topics[j]) == 0)
+                                return args_usage("-t given twice: ",
+                                                  k->topics[i]);
+        if (aa->since != NULL && ak_parse_since(aa->since, &k->since_ms) != 0)
+                return args_usage("--since: not 2026-11-30T12:00:00Z nor "
+                                  "milliseconds since 1970: ", aa->since);
+        return 0;
+}
+
+/* The options: 0 to run, -1 after --help, else the exit status. */
+static int audit_args(int argc, char **argv, struct audit_args *aa)
+{
+        struct ak_opts *k = &aa->kafka;
         int c;
 
         argv[0] = (char *)KTP_NAME;
-        while ((c = getopt_long(argc, argv, "h", audit_options, NULL)) != -1) {
+        k->since_ms = AK_SINCE_NONE;
+        /* argc bounds each list: one option, one value */
+        k->topics = calloc((size_t)argc, sizeof(*k->topics));
+        k->props = calloc((size_t)argc, sizeof(*k->props));
+        if (k->topics == NULL || k->props == NULL)
+                return EXIT_FATAL;
+        while ((c = getopt_long(argc, argv, "b:t:X:h", audit_options,
+                                NULL)) != -1) {
                 switch (c) {
-                case 'a': *path = optarg; break;
-                case 'j': *json = 1; break;
+                case 'a': aa->path = optarg; break;
+                case 'b': k->brokers = optarg; break;
+                case 't': k->topics[k->ntopics++] = optarg; break;
+                case 'X': k->props[k->nprops++] = optarg; break;
+                case 's': aa->since = optarg; break;
+                case 'j': aa->json = 1; break;
                 case 'h': audit_usage(stdout); return -1;
                 default: audit_usage(stderr); return EXIT_USAGE;
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, KTP_NAME ": --audit: unexpected argument "
-                        "'%s'\n", argv[optind]);
-                return EXIT_USAGE;
-        }
-        return 0;
+        return args_check(argc, argv, aa);
 }
 
-static int audit_file(struct audit *a, const char *path)
+static int audit_file(struct audit *a, struct audit_scan *scan,
+                      const char *path)
 {
         FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
         int r;
@@ -259,43 +331,91 @@ static int audit_file(struct audit *a, const char *path)
                 fprintf(stderr, KTP_NAME ": %s: %s\n", path, strerror(errno));
                 return EXIT_USAGE;
         }
-        r = audit_read(a, fp);
+        r = audit_read(a, scan, fp);
         if (r == -1)
                 fprintf(stderr, KTP_NAME ": %s: %s\n", path, strerror(errno));
-        if (r == -2)
-                fprintf(stderr, KTP_NAME ": out of memory\n");
         if (fp != stdin)
                 fclose(fp);
         return r == 0 ? 0 : r == -1 ? EXIT_USAGE : EXIT_FATAL;
 }
 
-int audit_main(int argc, char **argv)
-{
-        struct audit a;
-        const char *path = NULL;
-        int json = 0, r;
+struct audit_sink {
+        struct audit      *a;
+        struct audit_scan *scan;
+};
 
-        if ((r = audit_args(argc, argv, &path, &json)) != 0)
-                return r < 0 ? EXIT_DELIVERED : r;
-        audit_init(&a, 0);
-        r = audit_file(&a, path);
-        if (r == 0 && (json ? print_json(&a) : print_text(&a)) == -1) {
+static int audit_message(const char *buf, size_t len, void *arg)
+{
+        struct audit_sink *s = arg;
+
+        return audit_value(s->a, s->scan, buf, len);
+}
+
+/* The topics: numbers before a run's first are before --since. */
+static int audit_kafka(struct audit *a, struct audit_scan *scan,
+                       const struct ak_opts *k)
+{
+        struct audit_sink s = { a, scan };
+        int r;
+
+        a->from_first = k->since_ms != AK_SINCE_NONE;
+        r = ak_read(k, audit_message, &s);
+        return r == 0 ? 0 : r == -1 ? EXIT_USAGE : EXIT_FATAL;
+}
+
+/* The source's events into a: 0, or the exit status. */
+static int audit_source(struct audit *a, const struct audit_args *aa)
+{
+        struct audit_scan scan = { NULL, 0 };
+        int r;
+
+        if (aa->path != NULL)
+                r = audit_file(a, &scan, aa->path);
+        else
+                r = audit_kafka(a, &scan, &aa->kafka);
+        if (r == EXIT_FATAL)
                 fprintf(stderr, KTP_NAME ": out of memory\n");
-                r = EXIT_FATAL;
+        audit_scan_free(&scan);
+        return r;
+}
+
+/* After the report: 2 when it could not be written, 1 when nothing was an
+ * event, 3 when numbers are missing. */
+static int audit_report(const struct audit *a, const struct audit_args *aa)
+{
+        if ((aa->json ? print_json(a) : print_text(a)) == -1) {
+                fprintf(stderr, KTP_NAME ": out of memory\n");
+                return EXIT_FATAL;
         }
-        if (r == 0 && fflush(stdout) == EOF) {
+        if (fflush(stdout) == EOF) {
                 fprintf(stderr, KTP_NAME ": standard output: %s\n",
                         strerror(errno));
-                r = EXIT_FATAL;
+                return EXIT_FATAL;
         }
-        if (r == 0 && a.nruns == 0 && a.unreadable > 0) {
-                fprintf(stderr, KTP_NAME ": %s: no line is an event with "
+        if (a->nruns == 0 && a->unreadable > 0) {
+                fprintf(stderr, KTP_NAME ": %s: no %s is an event with "
                         "meta.domain, meta.id, sequence and sequence_run\n",
-                        path);
-                r = EXIT_USAGE;
+                        aa->path ? aa->path : aa->kafka.topics[0],
+                        aa->path ? "line" : "message");
+                return EXIT_USAGE;
         }
-        if (r == 0 && total_missing(&a) > 0)
-                r = EXIT_LOST;
-        audit_free(&a);
-        return r;
+        return total_missing(a) > 0 ? EXIT_LOST : EXIT_DELIVERED;
+}
+
+int audit_main(int argc, char **argv)
+{
+        struct audit_args aa = { 0 };
+        struct audit a;
+        int r;
+
+        if ((r = audit_args(argc, argv, &aa)) == 0) {
+                audit_init(&a, 0);
+                r = audit_source(&a, &aa);
+                if (r == 0)
+                        r = audit_report(&a, &aa);
+                audit_free(&a);
+        }
+        free(aa.kafka.topics);
+        free(aa.kafka.props);
+        return r < 0 ? EXIT_DELIVERED : r;
 }

@@ -54,6 +54,7 @@ static void usage(FILE *fp)
 "      --stats-file FILE   write JSON stats to FILE every stats.interval.ms\n"
 "      --metrics-file FILE write Prometheus metrics (textfile collector)\n"
 "      --audit FILE        audit the events of FILE for loss, and exit\n"
+"      --audit -t TOPIC    the same of a topic of -b (--audit -h: more)\n"
 "      --json              with --audit: the report as JSON\n"
 "  -q, --quiet             only errors\n"
 "  -v, --verbose           more messages (twice: librdkafka debug)\n"

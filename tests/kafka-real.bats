@@ -134,3 +134,27 @@ teardown_file() {
                 "$T/errors"
         [ "$(jq -r .reason "$T/dead" | sort -u)" = schema ]
 }
+
+@test "real Kafka: --audit -t: a produced topic, 0 missing; --since by the time index; an unknown topic" {
+        kafka_create_topic audited 3
+        # one run, numbers 1-2500 on the 23rd, 2501-5000 on the 24th
+        { gen 2500; gen 2500 2501 | sed 's/2026-11-23/2026-11-24/'; } |
+                "$KTP" -b "$KAFKA_BROKERS" -t audited -o key=ip_src 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 5000 ]
+        run "$KTP" --audit -b "$KAFKA_BROKERS" -t audited
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"  events 5000"$'\n'"  numbers 1-5000 "* ]]
+        [[ "$output" == *"total: 1 producers, 1 runs, 5000 events, 0 missing, 0 duplicates, 0 unreadable lines" ]]
+        kafka_consume audited > "$T/dump"
+        "$KTP" --audit "$T/dump" --json > "$T/file.json"
+        "$KTP" --audit -b "$KAFKA_BROKERS" -t audited --json > "$T/topic.json"
+        cmp "$T/file.json" "$T/topic.json"
+        run "$KTP" --audit -b "$KAFKA_BROKERS" -t audited --since 2026-11-24T00:00:00Z
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"  events 2500"$'\n'"  numbers 2501-5000 "* ]]
+        [[ "$output" == *"  missing 0"$'\n'* ]]
+        run "$KTP" --audit -b "$KAFKA_BROKERS" -t no.such.topic
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"no.such.topic: Broker: Unknown topic or partition"* ]]
+}

@@ -143,22 +143,34 @@ static void test_random_with_duplicates(void **state)
         audit_free(&a);
 }
 
+/*
+ * A run that lost its start misses 1..first-1; an audit from a time
+ * (--since, from_first) judges it from its first number.
+ */
 static void test_gap_at_start(void **state)
 {
+        static const char *want[] = { "1-4, 12-13", "12-13" };
         struct audit a;
         char *s;
         uint64_t i;
+        int from_first;
 
         (void)state;
-        audit_init(&a, 0);
-        for (i = 10; i >= 5; i--)
-                add(&a, "r", i);
-        assert_int_equal(audit_missing(a.runs[0]), 4);
-        assert_int_equal(audit_ngaps(a.runs[0]), 1);
-        s = audit_ranges(a.runs[0]);
-        assert_string_equal(s, "1-4");
-        free(s);
-        audit_free(&a);
+        for (from_first = 0; from_first <= 1; from_first++) {
+                audit_init(&a, 0);
+                a.from_first = from_first;
+                for (i = 20; i >= 5; i--)
+                        if (i != 12 && i != 13)
+                                add(&a, "r", i);
+                assert_int_equal(audit_first(a.runs[0]), 5);
+                assert_int_equal(audit_missing(a.runs[0]),
+                                 from_first ? 2 : 6);
+                assert_int_equal(audit_ngaps(a.runs[0]), 2 - from_first);
+                s = audit_ranges(a.runs[0]);
+                assert_string_equal(s, want[from_first]);
+                free(s);
+                audit_free(&a);
+        }
 }
 
 static void test_ranges_text(void **state)
