@@ -105,6 +105,25 @@ static uint64_t total_events(const struct audit *a, uint64_t *dups)
         return n;
 }
 
+/*
+ * A name as the text report shows it: bytes below 0x20 and DEL as \xNN,
+ * and a backslash doubled, so that a name cannot forge a line of the
+ * report or move the terminal's cursor (--json has them escaped).
+ */
+static void print_name(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+
+        for (; *p != '\0'; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        printf("\\x%02x", *p);
+                else if (*p == '\\')
+                        fputs("\\\\", stdout);
+                else
+                        putchar(*p);
+        }
+}
+
 static int print_run(const struct audit_run *r)
 {
         char *ranges = audit_ranges(r);
@@ -112,7 +131,11 @@ static int print_run(const struct audit_run *r)
 
         if (ranges == NULL)
                 return -1;
-        printf("producer %s run %s\n", r->domain, r->run);
+        fputs("producer ", stdout);
+        print_name(r->domain);
+        fputs(" run ", stdout);
+        print_name(r->run);
+        putchar('\n');
         printf("  events %llu\n", (unsigned long long)r->events);
         printf("  numbers %llu-%llu (last seen %llu: events after it "
                "cannot be judged)\n",

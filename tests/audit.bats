@@ -161,6 +161,14 @@ ranges() {
         [ "$(echo "$output" | jq -c '.runs[0] | [.sequence_run, .gaps]')" = '["r\t1",[[1,1]]]' ]
 }
 
+@test "audit: the text report shows control characters in names as \\xNN" {
+        printf '%s\n' '{"meta":{"domain":"a\nproducer x\\y\u001b[2J","id":"x"},"sequence":1,"sequence_run":"r\t1"}' >"$T/ev"
+        run "$KTP" --audit "$T/ev"
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = 'producer a\x0aproducer x\\y\x1b[2J run r\x091' ]
+        [ "${lines[1]}" = "  events 1" ]
+}
+
 @test "audit: unreadable lines are counted, not fatal; none readable: exit 1" {
         gen 10 r1 >"$T/ev"
         { echo 'garbage'; echo '{"meta":{"domain":"h"},"sequence":1}'
