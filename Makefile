@@ -19,7 +19,7 @@ SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
-	auditscan.c auditkafka.c
+	auditscan.c auditkafka.c evedit.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -82,6 +82,12 @@ $(BUILD)/test_spool: tests/test_spool.c $(BUILD)/spool.o
 
 $(BUILD)/test_audit: tests/test_audit.c $(BUILD)/audit.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
+$(BUILD)/test_evedit: tests/test_evedit.c tests/indexcheck.h \
+		$(BUILD)/evedit.o $(BUILD)/jsonwalk.o $(BUILD)/formats.o \
+		$(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
+	  -lcmocka -o $@
 
 $(BUILD)/test_auditscan: tests/test_auditscan.c $(BUILD)/auditscan.o \
 		$(BUILD)/jsonscan.o $(BUILD)/jsonwalk.o

@@ -59,6 +59,8 @@ struct kt_member {
 struct kt_names_key {
         uint64_t shape;   /* the transform's set of input names */
         uint64_t omitted; /* which members it left out (zero times) */
+        uint64_t stages;  /* which names the stages after the transform
+                           * added or dropped (evedit.h): 0 for none */
 };
 
 /* An event's members, as the transform wrote them. */

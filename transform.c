@@ -1463,7 +1463,7 @@ static int put_constants(struct kt_transform *t)
  */
 static void names_key(const struct kt_transform *t, struct kt_names_key *k)
 {
-        k->shape = k->omitted = 0;
+        k->shape = k->omitted = k->stages = 0;
         /* a line without its number has other names: no key */
         if ((t->seq_field != NULL && t->seq_now == 0) || t->names_open ||
             !(t->following || t->learned) || t->dups.n_keys != t->shape.n)

@@ -611,7 +611,8 @@ static int shape_learn(struct validator *v, struct v_shape *sh,
 
 static int key_is(const struct kt_names_key *a, const struct kt_names_key *b)
 {
-        return a->shape == b->shape && a->omitted == b->omitted;
+        return a->shape == b->shape && a->omitted == b->omitted &&
+               a->stages == b->stages;
 }
 
 /* The shape of m[0..n), by key when there is one, else by its names;

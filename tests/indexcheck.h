@@ -162,7 +162,8 @@ static int kt_key_check(struct kt_key_check *kc, const struct kt_index *ix,
         }
         for (i = 0; i < kc->n; i++) {
                 if (kc->key[i].shape != ix->names.shape ||
-                    kc->key[i].omitted != ix->names.omitted)
+                    kc->key[i].omitted != ix->names.omitted ||
+                    kc->key[i].stages != ix->names.stages)
                         continue;
                 if (strcmp(kc->names[i], names) != 0) {
                         snprintf(why, whylen, "key %llu/%llx stands for "

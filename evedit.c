@@ -1,0 +1,243 @@
+/*
+ * evedit.c: an event written again with its stages' changes, its index
+ * following the bytes: see evedit.h.
+ *
+ * The text is copied in spans between the changes; each index entry that
+ * is kept points into a span and moves with it, a value that is set or a
+ * member that is added points at what was written.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "evedit.h"
+#include "grow.h"
+#include "jsonwalk.h"
+
+/* The event being written: its text, and its index. */
+struct out {
+        char             *p;
+        size_t            n;
+        struct kt_member *m;
+        size_t            nm;
+};
+
+int ev_set(struct ev_edits *e, size_t entry, enum kt_jkind kind,
+           const char *value, size_t len)
+{
+        struct ev_change *c;
+
+        if (e->n_change == EV_EDITS_MAX || (e->n_change > 0 &&
+            e->change[e->n_change - 1].entry >= entry))
+                return -1;
+        c = &e->change[e->n_change++];
+        c->entry = entry;
+        c->op = EV_SET;
+        c->kind = kind;
+        c->value = value;
+        c->len = len;
+        return 0;
+}
+
+int ev_drop(struct ev_edits *e, size_t entry)
+{
+        if (ev_set(e, entry, KT_J_NULL, NULL, 0) == -1)
+                return -1;
+        e->change[e->n_change - 1].op = EV_DROP;
+        return 0;
+}
+
+int ev_add(struct ev_edits *e, const char *name, size_t name_len,
+           enum kt_jkind kind, const char *value, size_t len)
+{
+        struct ev_add *a;
+
+        if (e->n_add == EV_EDITS_MAX)
+                return -1;
+        a = &e->add[e->n_add++];
+        a->name = name;
+        a->name_len = name_len;
+        a->kind = kind;
+        a->value = value;
+        a->len = len;
+        return 0;
+}
+
+/* A member in the text, as a walk finds it. */
+struct member {
+        struct kt_wval name, value;
+};
+
+/* Where the member's text starts (its name's quote), where its value
+ * starts and ends, quotes included. */
+static const char *member_start(const struct member *m)
+{
+        return m->name.p - 1;
+}
+
+static const char *value_start(const struct member *m)
+{
+        return m->value.p - (m->value.kind == KT_J_STRING);
+}
+
+static const char *value_end(const struct member *m)
+{
+        return m->value.p + m->value.len + (m->value.kind == KT_J_STRING);
+}
+
+/* The top-level entry after entry i. */
+static size_t next_top(const struct kt_member *ix, size_t i)
+{
+        return i + 1 + (ix[i].children > 0 ? (size_t)ix[i].children : 0);
+}
+
+static void put(struct out *o, const char *s, size_t n)
+{
+        memcpy(o->p + o->n, s, n);
+        o->n += n;
+}
+
+/* A value as JSON text, a string with its quotes; its index entry. */
+static void put_value(struct out *o, struct kt_member *d, enum kt_jkind k,
+                      const char *v, size_t n)
+{
+        if (k == KT_J_STRING)
+                put(o, "\"", 1);
+        d->value = o->p + o->n;
+        d->value_len = (uint32_t)n;
+        put(o, v, n);
+        if (k == KT_J_STRING)
+                put(o, "\"", 1);
+        d->kind = (unsigned char)k;
+        d->escaped = KT_ESCAPES_UNKNOWN;
+        d->known = d->natural = 0;
+        d->children = 0;
+}
+
+/* The separator before a member: none after the opening brace. */
+static void separate(struct out *o)
+{
+        if (o->n > 1)
+                put(o, ", ", 2);
+}
+
+/*
+ * Member m, entries i..end, as it was.  The entries keep their pointers:
+ * an index points at bytes equal to the event's (often those of the
+ * line they were copied from), which stay until the next line.
+ */
+static void keep(struct out *o, const struct member *m,
+                 const struct kt_member *ix, size_t i, size_t end)
+{
+        separate(o);
+        put(o, member_start(m), (size_t)(value_end(m) - member_start(m)));
+        memcpy(&o->m[o->nm], &ix[i], (end - i) * sizeof(*ix));
+        o->nm += end - i;
+}
+
+/* Member m, entry ix, with the value of ch. */
+static void set(struct out *o, const struct member *m,
+                const struct kt_member *ix, const struct ev_change *ch)
+{
+        struct kt_member *d = &o->m[o->nm++];
+
+        separate(o);
+        put(o, member_start(m), (size_t)(value_start(m) - member_start(m)));
+        *d = *ix;
+        put_value(o, d, ch->kind, ch->value, ch->len);
+}
+
+static void add(struct out *o, const struct ev_add *a)
+{
+        struct kt_member *d = &o->m[o->nm++];
+
+        separate(o);
+        put(o, "\"", 1);
+        d->name = o->p + o->n;
+        d->name_len = (uint32_t)a->name_len;
+        put(o, a->name, a->name_len);
+        put(o, "\": ", 3);
+        put_value(o, d, a->kind, a->value, a->len);
+}
+
+/*
+ * The event with e's changes into o: 0, or -1 when the text and the
+ * index do not agree on the members or a change names no top-level
+ * entry.  The walk finds each member in the text; the index says which
+ * it is (a top-level entry for each, in order).
+ */
+static int write_event(struct out *o, const struct kt_event *ev,
+                       const struct ev_edits *e)
+{
+        const struct kt_index *ix = &ev->index;
+        const struct ev_change *ch;
+        struct kt_wval doc;
+        struct kt_walk w;
+        struct member m;
+        size_t i, end, c = 0;
+
+        kt_walk_document(ev->value, ev->value_len, &doc);
+        kt_walk_begin(&w, &doc);
+        put(o, "{", 1);
+        for (i = 0; i < ix->n; i = end) {
+                if (!kt_walk_next_member(&w, &m.name, &m.value))
+                        return -1;
+                end = next_top(ix->m, i);
+                ch = c < e->n_change && e->change[c].entry == i ?
+                     &e->change[c++] : NULL;
+                if (ch == NULL)
+                        keep(o, &m, ix->m, i, end);
+                else if (ch->op == EV_SET && end != i + 1)
+                        return -1; /* its children would stay */
+                else if (ch->op == EV_SET)
+                        set(o, &m, &ix->m[i], ch);
+        }
+        if (c != e->n_change || kt_walk_next_member(&w, &m.name, &m.value))
+                return -1;
+        for (i = 0; i < e->n_add; i++)
+                add(o, &e->add[i]);
+        put(o, "}", 1);
+        return 0;
+}
+
+static size_t room_for(const struct kt_event *ev, const struct ev_edits *e)
+{
+        size_t n = ev->value_len + 2, i;
+
+        for (i = 0; i < e->n_change; i++)
+                n += e->change[i].len + 2;
+        for (i = 0; i < e->n_add; i++)
+                n += e->add[i].name_len + e->add[i].len + 8;
+        return n;
+}
+
+int ev_apply(struct ev_editor *ed, struct kt_event *ev,
+             const struct ev_edits *e)
+{
+        struct out o = { NULL, 0, NULL, 0 };
+
+        if (e->n_change == 0 && e->n_add == 0)
+                return 0;
+        if (ev->index.m == NULL ||
+            kt_grow(&ed->buf, &ed->cap, room_for(ev, e), 1) == -1 ||
+            kt_grow(&ed->m, &ed->mcap, ev->index.n + e->n_add,
+                    sizeof(*ed->m)) == -1)
+                return -1;
+        o.p = ed->buf;
+        o.m = ed->m;
+        if (write_event(&o, ev, e) == -1)
+                return -1;
+        ev->value = o.p;
+        ev->value_len = o.n;
+        ev->index.m = o.m;
+        ev->index.n = o.nm;
+        if (ev->index.names.shape != 0)
+                ev->index.names.stages = e->names;
+        return 0;
+}
+
+void ev_editor_free(struct ev_editor *ed)
+{
+        free(ed->buf);
+        free(ed->m);
+        memset(ed, 0, sizeof(*ed));
+}
