@@ -322,6 +322,25 @@ static int produce_error_event(struct app *a, const struct line *l,
 }
 
 /*
+ * The stages after the transform, in their fixed order: enrich (it needs
+ * the real addresses), then anonymize (what leaves the host).  Each adds
+ * its changes to a->edits against the event as the transform wrote it;
+ * they are written in one pass (evedit.h) before validation, routing and
+ * the output see the event.  1 when the event may go on; else the line
+ * has its outcome and *rc is handle_line()'s return.
+ */
+static int event_staged(struct app *a, const struct line *l,
+                        struct kt_event *ev, int *rc)
+{
+        *rc = 0;
+        ev_edits_reset(&a->edits);
+        if (ev_apply(&a->editor, ev, &a->edits) == 0)
+                return 1;
+        *rc = line_failed(a, l, "out of memory");
+        return 0;
+}
+
+/*
  * The validate stage: 1 when the event may go on.  Else the line has its
  * outcome and *rc is handle_line()'s return.
  */
@@ -421,6 +440,8 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         case KT_EVENT:
                 break;
         }
+        if (a->staged && !event_staged(a, l, &ev, &rc))
+                return rc;
         if (a->val != NULL && !event_valid(a, l, &ev, &rc))
                 return rc;
         if (route_event(a, &ev, l, &topic) == -1)
@@ -1171,7 +1192,7 @@ static int setup(struct app *a)
                 ktp_log(NULL, 0, "schema.dir: %s", err);
                 return -1;
         }
-        kt_transform_set_index(a->tf, a->val != NULL);
+        kt_transform_set_index(a->tf, a->val != NULL || a->staged);
         if (a->conf.error_topic != NULL && a->val == NULL) {
                 ktp_log(NULL, 0, "error.topic: error events come from "
                         "validation: set schema.dir");
@@ -1268,6 +1289,7 @@ static void teardown(struct app *a)
         account_close(&a->acc);
         lr_free(&a->lr);
         dlr_free(&a->dlr);
+        ev_editor_free(&a->editor);
         kt_transform_free(a->tf);
         validator_close(a->val);
         free(a->error_stream);

@@ -23,6 +23,7 @@
 #include "errevent.h"
 #include "sender.h"
 #include "dlread.h"
+#include "evedit.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -67,6 +68,11 @@ struct app {
         struct conf          conf;
         struct kt_transform *tf;
         struct validator    *val;   /* NULL: no schema.dir */
+        int                  staged; /* a stage after the transform is on
+                                      * (enrich, anonymize): the event is
+                                      * indexed and edited */
+        struct ev_edits      edits;  /* theirs, for the event in hand */
+        struct ev_editor     editor;
         struct errevent_conf errconf; /* error events, when error_topic */
         char                *error_stream; /* errconf.stream */
         int                  error_topic;  /* output_topic()'s, or -1 */

@@ -213,74 +213,97 @@ static struct json_object *parse(const char *p, size_t len)
         return o;
 }
 
+/* A random round's state: the edits and the json-c model of the result. */
+struct round {
+        struct ev_edits     e;
+        struct json_object *model;
+        char                val[32][16];
+        unsigned long       rnd;
+};
+
+static unsigned long draw(struct round *r)
+{
+        r->rnd = r->rnd * 6364136223846793005UL + 1442695040888963407UL;
+        return r->rnd;
+}
+
+/* Top-level member k (entry top) named name: kept, set or dropped. */
+static void random_member(struct round *r, const struct kt_event *ev,
+                          size_t top, size_t k, const char *name,
+                          struct json_object *value)
+{
+        switch (draw(r) >> 61) {
+        case 0:
+                assert_int_equal(ev_drop(&r->e, top), 0);
+                r->e.names |= 1u << k;
+                return;
+        case 1:
+                if (ev->index.m[top].children > 0)
+                        break; /* meta: kept or dropped */
+                snprintf(r->val[k], sizeof(r->val[k]), "v%zu", k);
+                assert_int_equal(ev_set(&r->e, top, KT_J_STRING, r->val[k],
+                                        strlen(r->val[k])), 0);
+                json_object_object_add(r->model, name,
+                                       json_object_new_string(r->val[k]));
+                return;
+        }
+        json_object_object_add(r->model, name, json_object_get(value));
+}
+
+/* Up to 3 members added; the stages' names say how many. */
+static void random_adds(struct round *r)
+{
+        size_t k, n = (draw(r) >> 40) % 4;
+
+        for (k = 0; k < n; k++) {
+                snprintf(r->val[16 + k], sizeof(r->val[0]), "added%zu", k);
+                assert_int_equal(ev_add(&r->e, r->val[16 + k],
+                                        strlen(r->val[16 + k]), KT_J_NUMBER,
+                                        "1", 1), 0);
+                json_object_object_add(r->model, r->val[16 + k],
+                                       json_object_new_int(1));
+        }
+        r->e.names |= (uint64_t)n << 32;
+}
+
 /* At random: each top-level member kept, set or dropped, and members
- * added; the result against a json-c model built from the original. */
+ * added; the result against a json-c model built from the original, and
+ * the names keys against the names they stand for. */
 static void test_random(void **state)
 {
         struct fixture *f = *state;
-        struct json_object *orig, *model, *got;
+        struct json_object *orig, *got;
         struct kt_key_check keys = { .n = 0 };
+        struct round r = { .rnd = 12345 };
         char why[1024];
-        unsigned long rnd = 12345;
-        char val[32][16];
         size_t i, k, top[64], ntop = 0;
-        int round;
 
         for (i = 0; i < f->ev.index.n;
              i += 1 + (f->ev.index.m[i].children > 0 ?
                        (size_t)f->ev.index.m[i].children : 0))
                 top[ntop++] = i;
         orig = parse(f->ev.value, f->ev.value_len);
-        for (round = 0; round < 2000; round++) {
+        for (int round = 0; round < 2000; round++) {
                 struct kt_event ev = f->ev;
-                struct ev_edits e;
 
-                ev_edits_reset(&e);
-                model = json_object_new_object();
+                ev_edits_reset(&r.e);
+                r.model = json_object_new_object();
+                k = 0;
                 json_object_object_foreach(orig, name, value) {
-                        for (k = 0; k < ntop; k++)
-                                if (strlen(name) == ev.index.m[top[k]].name_len &&
-                                    memcmp(name, ev.index.m[top[k]].name,
-                                           strlen(name)) == 0)
-                                        break;
-                        rnd = rnd * 6364136223846793005UL + 1442695040888963407UL;
-                        switch (rnd >> 61) {
-                        case 0:
-                                assert_int_equal(ev_drop(&e, top[k]), 0);
-                                e.names |= 1u << k;
-                                continue;
-                        case 1:
-                                if (ev.index.m[top[k]].children > 0)
-                                        break; /* meta: kept or dropped */
-                                snprintf(val[k], sizeof(val[k]), "v%zu", k);
-                                assert_int_equal(ev_set(&e, top[k], KT_J_STRING,
-                                                        val[k], strlen(val[k])), 0);
-                                json_object_object_add(model, name,
-                                        json_object_new_string(val[k]));
-                                continue;
-                        }
-                        json_object_object_add(model, name,
-                                               json_object_get(value));
+                        random_member(&r, &ev, top[k], k, name, value);
+                        k++;
                 }
-                for (k = 0; k < (rnd >> 40) % 4; k++) {
-                        snprintf(val[16 + k], sizeof(val[0]), "added%zu", k);
-                        assert_int_equal(ev_add(&e, val[16 + k],
-                                                strlen(val[16 + k]),
-                                                KT_J_NUMBER, "1", 1), 0);
-                        json_object_object_add(model, val[16 + k],
-                                               json_object_new_int(1));
-                }
-                e.names |= (uint64_t)k << 32; /* the stages' names */
-                assert_int_equal(ev_apply(&f->ed, &ev, &e), 0);
+                random_adds(&r);
+                assert_int_equal(ev_apply(&f->ed, &ev, &r.e), 0);
                 is_event(&ev, NULL);
                 if (kt_key_check(&keys, &ev.index, why, sizeof(why)) == -1)
                         fail_msg("%s", why);
                 got = parse(ev.value, ev.value_len);
-                if (!json_object_equal(got, model))
+                if (!json_object_equal(got, r.model))
                         fail_msg("got %.*s\nmodel %s", (int)ev.value_len,
-                                 ev.value, json_object_to_json_string(model));
+                                 ev.value, json_object_to_json_string(r.model));
                 json_object_put(got);
-                json_object_put(model);
+                json_object_put(r.model);
         }
         json_object_put(orig);
         kt_key_check_free(&keys);
