@@ -5,7 +5,9 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BUILD   ?= build
 CC      ?= cc
-PKGS     = rdkafka json-c uuid libcrypto libpcre2-8 zlib
+PKGS     = rdkafka json-c uuid libcrypto libpcre2-8 zlib $(ENRICH_PKGS)
+# The enrich stage (enrich.c, geoip.c): the MaxMind DB reader.
+ENRICH_PKGS = libmaxminddb
 # -Werror only where the compiler is known (check, CI): a newer compiler's
 # new warning must not stop a user's build.
 CWARN   ?= -Wall -Wextra
@@ -19,7 +21,8 @@ SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
-	auditscan.c auditkafka.c evedit.c
+	auditscan.c auditkafka.c evedit.c $(ENRICH_SRCS)
+ENRICH_SRCS = enrich.c netcidr.c geoip.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
@@ -31,7 +34,10 @@ DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
 	procps strace libpcre2-dev json-schema-test-suite python3-jsonschema \
-	python3-rfc3339 zlib1g-dev
+	python3-rfc3339 zlib1g-dev $(ENRICH_DEB_PKGS)
+# The enrich stage: libmaxminddb to build, the MaxMind DB writer for the
+# tests (tests/mmdb/mkmmdb.pl builds their databases).
+ENRICH_DEB_PKGS = libmaxminddb-dev libmaxmind-db-writer-perl
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
@@ -88,6 +94,21 @@ $(BUILD)/test_evedit: tests/test_evedit.c tests/indexcheck.h \
 		$(TRANSFORM_OBJS)
 	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
 	  -lcmocka -o $@
+
+# The enrich stage: netcidr and enrich are pure, geoip reads the
+# databases tests/mmdb/mkmmdb.pl writes.
+$(BUILD)/test_netcidr: tests/test_netcidr.c $(BUILD)/netcidr.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
+$(BUILD)/test_enrich: tests/test_enrich.c tests/indexcheck.h \
+		$(BUILD)/enrich.o $(BUILD)/netcidr.o $(BUILD)/config.o \
+		$(BUILD)/route.o $(BUILD)/evedit.o $(BUILD)/jsonwalk.o \
+		$(BUILD)/formats.o $(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
+	  -lcmocka -o $@
+
+$(BUILD)/test_geoip: tests/test_geoip.c $(BUILD)/geoip.o $(BUILD)/netcidr.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
 
 $(BUILD)/test_auditscan: tests/test_auditscan.c $(BUILD)/auditscan.o \
 		$(BUILD)/jsonscan.o $(BUILD)/jsonwalk.o

@@ -85,6 +85,16 @@ static const struct key keys[] = {
         CHOICE("spool.fsync", spool_fsync, fsync_names),
         NUM("spool.fsync.interval.ms", spool_fsync_interval_ms, 1, 3600000),
         CHOICE("spool.mode", spool_mode, spool_mode_names),
+        /* The enrich stage: defaults in enrich.c (NULL: not set) */
+        STR("enrich.fields", enrich_fields),
+        PATH("enrich.geoip.country", enrich_geoip_country),
+        PATH("enrich.geoip.asn", enrich_geoip_asn),
+        PATH("enrich.net.file", enrich_net_file),
+        STR("enrich.name.country", enrich_name_country),
+        STR("enrich.name.as", enrich_name_as),
+        STR("enrich.name.as_name", enrich_name_as_name),
+        STR("enrich.name.net", enrich_name_net),
+        STR("enrich.name.ip_version", enrich_name_ip_version),
 };
 
 /* Old names, still accepted (deprecated in kafkatee-pipe(1)). */

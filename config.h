@@ -68,6 +68,11 @@ struct conf {
         enum conf_fsync      spool_fsync;
         long long            spool_fsync_interval_ms;
         enum conf_spool_mode spool_mode;
+        /* The enrich stage (enrich.h, geoip.h): NULL, the default */
+        char *enrich_fields;
+        char *enrich_geoip_country, *enrich_geoip_asn, *enrich_net_file;
+        char *enrich_name_country, *enrich_name_as, *enrich_name_as_name;
+        char *enrich_name_net, *enrich_name_ip_version;
         struct kvlist kafka;    /* kafka.PROP: librdkafka properties */
         struct kvlist rename;   /* field.rename.FROM = TO */
         struct kvlist constant; /* field.const.NAME = VALUE */

@@ -334,6 +334,12 @@ static int event_staged(struct app *a, const struct line *l,
 {
         *rc = 0;
         ev_edits_reset(&a->edits);
+        if (a->enrich != NULL &&
+            enrich_event(a->enrich, ev, &a->lookup, &a->edits) == -1) {
+                account_invalid(&a->acc, l, "enrich: more members added "
+                                "than an event's edits hold");
+                return 0;
+        }
         if (ev_apply(&a->editor, ev, &a->edits) == 0)
                 return 1;
         *rc = line_failed(a, l, "out of memory");
@@ -803,14 +809,21 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
         begin_flush(a, 0);
 }
 
-/* logrotate moved the dead-letter file away: start a new one. */
+/*
+ * logrotate moved the dead-letter file away: start a new one.  The
+ * enrich stage's databases were updated: reopen them (between two
+ * records: none is dropped; a file that does not open is kept).
+ */
 static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
         struct app *a = w->data;
+        const struct geoip_log log = { module_log, a };
 
         (void)loop;
         (void)revents;
         account_reopen(&a->acc);
+        if (a->geo != NULL)
+                geoip_reopen(a->geo, &log);
 }
 
 /* Records wait, yet nothing was delivered for stall.timeout.ms. */
@@ -1169,6 +1182,43 @@ static int app_sender_open(struct app *a, char *err, size_t errlen)
         return a->snd != NULL ? 0 : -1;
 }
 
+/*
+ * The enrich stage, when an enrich.* key is set: its names checked, its
+ * databases and list opened (a missing one is an error at start).
+ */
+static int app_enrich_open(struct app *a, char *err, size_t errlen)
+{
+        const struct conf *c = &a->conf;
+        const struct geoip_conf g = { c->enrich_geoip_country,
+                                      c->enrich_geoip_asn,
+                                      c->enrich_net_file };
+        const struct enrich_conf e = {
+                c->enrich_fields, { c->enrich_name_country, c->enrich_name_as,
+                                    c->enrich_name_as_name,
+                                    c->enrich_name_net },
+                c->enrich_name_ip_version, { g.country != NULL,
+                                             g.asn != NULL, g.asn != NULL,
+                                             g.net != NULL } };
+
+        if (!g.country && !g.asn && !g.net && !c->enrich_fields &&
+            !e.name[0] && !e.name[1] && !e.name[2] && !e.name[3] &&
+            !e.ip_version)
+                return 0;
+        if (!g.country && !g.asn && !g.net) {
+                snprintf(err, errlen, "enrich: no source: set "
+                         "enrich.geoip.country, enrich.geoip.asn or "
+                         "enrich.net.file");
+                return -1;
+        }
+        if ((a->enrich = enrich_new(&e, err, errlen)) == NULL ||
+            (a->geo = geoip_open(&g, err, errlen)) == NULL)
+                return -1;
+        a->lookup.lookup = geoip_lookup;
+        a->lookup.arg = a->geo;
+        a->staged = 1;
+        return 0;
+}
+
 static int setup(struct app *a)
 {
         char err[512];
@@ -1186,6 +1236,10 @@ static int setup(struct app *a)
         uuid_pool_init(&a->ids); /* the run's name takes a draw */
         if (build_transform(a) == -1)
                 return -1;
+        if (app_enrich_open(a, err, sizeof(err)) == -1) {
+                ktp_log(NULL, 0, "%s", err);
+                return -1;
+        }
         if (a->conf.schema_dir != NULL &&
             (a->val = validator_open(a->conf.schema_dir, a->conf.schema,
                                      V_MODE_FAST, err, sizeof(err))) == NULL) {
@@ -1290,6 +1344,8 @@ static void teardown(struct app *a)
         lr_free(&a->lr);
         dlr_free(&a->dlr);
         ev_editor_free(&a->editor);
+        enrich_free(a->enrich);
+        geoip_close(a->geo);
         kt_transform_free(a->tf);
         validator_close(a->val);
         free(a->error_stream);

@@ -24,6 +24,8 @@
 #include "sender.h"
 #include "dlread.h"
 #include "evedit.h"
+#include "enrich.h"
+#include "geoip.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -73,6 +75,9 @@ struct app {
                                       * indexed and edited */
         struct ev_edits      edits;  /* theirs, for the event in hand */
         struct ev_editor     editor;
+        struct enrich       *enrich; /* NULL: no enrich.* key set */
+        struct geoip        *geo;    /* its sources */
+        struct enrich_lookup lookup; /* geoip_lookup on geo */
         struct errevent_conf errconf; /* error events, when error_topic */
         char                *error_stream; /* errconf.stream */
         int                  error_topic;  /* output_topic()'s, or -1 */
