@@ -286,7 +286,7 @@ static size_t slot(const struct ip_addr *a)
 
         memcpy(&x, a->b, 8);
         memcpy(&y, a->b + 8, 8);
-        x ^= y * 0x9e3779b97f4a7c15ull + (uint64_t)a->v6;
+        x ^= y * 0x9e3779b97f4a7c15ull; /* v6 is compared, not hashed */
         return (size_t)((x * 0xbf58476d1ce4e5b9ull) >> (64 - CACHE_BITS));
 }
 
