@@ -50,7 +50,7 @@ static int name_ok(const char *s, size_t len)
         if (len == 0 || len > ENRICH_NAME_MAX)
                 return 0;
         for (i = 0; i < len; i++)
-                if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+                if (s[i] <= 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
                         return 0;
         return 1;
 }
@@ -72,8 +72,8 @@ static int expand(const char *key, const char *tmpl, const char *dir,
                      tmpl, dir, s + 2);
         if (n < 0 || !name_ok(out, (size_t)n) || n > ENRICH_NAME_MAX) {
                 snprintf(err, errlen, "%s: '%s' for '%s' is not a name "
-                         "(printable ASCII, no quote or backslash, at most "
-                         "%d bytes)", key, tmpl, dir, ENRICH_NAME_MAX);
+                         "(printable ASCII, no space, quote or backslash, at "
+                         "most %d bytes)", key, tmpl, dir, ENRICH_NAME_MAX);
                 return -1;
         }
         *len = (size_t)n;

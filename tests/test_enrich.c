@@ -294,6 +294,9 @@ static void test_bad_names(void **state)
         (void)state;
         bad_conf("ipsrc", NULL, NULL, "'ipsrc': a field is NAME_DIR");
         bad_conf("ip_src:", NULL, NULL, "NAME:DIR");
+        bad_conf("ip_dst : to", NULL, NULL, "NAME:DIR");
+        bad_conf("ip_dst:t o", NULL, NULL, "'country_%s' for 't o' is not "
+                 "a name (printable ASCII, no space");
         bad_conf("a_1, b_2, c_3, d_4, e_5, f_6, g_7", NULL, NULL,
                  "more than 6 fields");
         bad_conf("ip_src, peer_src", NULL, NULL, "the name 'country_src' "
