@@ -29,7 +29,9 @@ struct enrich {
         int          on[ENRICH_KINDS];
         char         ipv[ENRICH_NAME_MAX + 1];
         size_t       ipv_len;
-        uint64_t     field_lens, out_lens; /* a bit per name length */
+        /* by a name's first byte, a bit per name length: the names of
+         * most members are told apart from these by two loads */
+        uint64_t     field_lens[128], out_lens[128];
         char         scratch[SCRATCH];
         size_t       used;
 };
@@ -151,7 +153,7 @@ static int names_unique(struct enrich *en, char *err, size_t errlen)
         }
         for (i = 0; i < c; i++) {
                 if (l[i] < 64)
-                        en->out_lens |= 1ull << l[i];
+                        en->out_lens[n[i][0] & 127] |= 1ull << l[i];
                 for (j = 0; j < i; j++)
                         if (same(n[i], l[i], n[j], l[j])) {
                                 snprintf(err, errlen, "enrich: the name "
@@ -192,7 +194,8 @@ struct enrich *enrich_new(const struct enrich_conf *c, char *err,
         }
         for (i = 0; i < en->nf; i++)
                 if (en->f[i].len < 64)
-                        en->field_lens |= 1ull << en->f[i].len;
+                        en->field_lens[en->f[i].name[0] & 127] |=
+                                1ull << en->f[i].len;
         if (names_unique(en, err, errlen) == -1)
                 goto fail;
         return en;
@@ -280,17 +283,18 @@ struct found {
 static void look_at(const struct enrich *en, const struct kt_member *m,
                     struct found *fd)
 {
+        unsigned c = m->name_len > 0 ? (unsigned char)m->name[0] & 127 : 0;
         size_t i;
         int k;
 
-        if (m->name_len >= 64)
+        if (m->name_len >= 64 || m->name_len == 0)
                 return;
-        if (en->field_lens >> m->name_len & 1)
+        if (en->field_lens[c] >> m->name_len & 1)
                 for (i = 0; i < en->nf; i++)
                         if (same(m->name, m->name_len, en->f[i].name,
                                  en->f[i].len))
                                 fd->value[i] = m;
-        if (!(en->out_lens >> m->name_len & 1))
+        if (!(en->out_lens[c] >> m->name_len & 1))
                 return;
         if (same(m->name, m->name_len, en->ipv, en->ipv_len))
                 fd->present |= 1u << ENRICH_IP_VERSION_BIT;
@@ -336,6 +340,26 @@ static int add(struct ev_edits *e, const struct found *fd, unsigned bit,
         return 0;
 }
 
+/* n in decimal into out: its length. */
+static size_t put_u32(uint32_t n, char *out)
+{
+        char d[10];
+        size_t i = 0, len;
+
+        do
+                d[i++] = (char)('0' + n % 10);
+        while ((n /= 10) != 0);
+        for (len = i; i > 0; i--)
+                *out++ = d[i - 1];
+        return len;
+}
+
+/* Whether the member of bit is to be added: not already in the event. */
+static int wanted(const struct found *fd, unsigned bit)
+{
+        return !(fd->present >> bit & 1);
+}
+
 /* s[0..len) escaped into the scratch buffer: where, and *n. */
 static const char *scratch(struct enrich *en, const char *s, size_t len,
                            size_t *n)
@@ -357,23 +381,23 @@ static int add_members(struct enrich *en, size_t i,
         const char *v;
         size_t n;
 
-        if (en->on[ENRICH_COUNTRY] && ans->country != NULL) {
+        if (en->on[ENRICH_COUNTRY] && ans->country != NULL &&
+            wanted(fd, bit + ENRICH_COUNTRY)) {
                 v = scratch(en, ans->country, cut_utf8(ans->country,
                             ans->country_len, COUNTRY_MAX), &n);
                 if (add(e, fd, bit + ENRICH_COUNTRY, f->out[ENRICH_COUNTRY],
                         f->out_len[ENRICH_COUNTRY], KT_J_STRING, v, n) == -1)
                         return -1;
         }
-        if (en->on[ENRICH_AS] && ans->has_asn) {
+        if (en->on[ENRICH_AS] && ans->has_asn && wanted(fd, bit + ENRICH_AS)) {
                 v = en->scratch + en->used;
-                n = (size_t)snprintf(en->scratch + en->used, 11, "%lu",
-                                     (unsigned long)ans->asn);
-                en->used += n;
+                en->used += n = put_u32(ans->asn, en->scratch + en->used);
                 if (add(e, fd, bit + ENRICH_AS, f->out[ENRICH_AS],
                         f->out_len[ENRICH_AS], KT_J_NUMBER, v, n) == -1)
                         return -1;
         }
-        if (en->on[ENRICH_AS_NAME] && ans->as_name != NULL) {
+        if (en->on[ENRICH_AS_NAME] && ans->as_name != NULL &&
+            wanted(fd, bit + ENRICH_AS_NAME)) {
                 v = scratch(en, ans->as_name, cut_utf8(ans->as_name,
                             ans->as_name_len, ENRICH_AS_NAME_MAX), &n);
                 if (add(e, fd, bit + ENRICH_AS_NAME, f->out[ENRICH_AS_NAME],

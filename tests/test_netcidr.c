@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
 #include "netcidr.h"
 
 static struct netcidr *load(const char *text)
@@ -171,6 +173,35 @@ static void test_addr_parse(void **state)
                                        "00000", 40, &a), -1);
 }
 
+/* The dotted-quad parser says what inet_pton says, at random. */
+static void test_v4_as_inet_pton(void **state)
+{
+        static const char alphabet[] = "0123456789.....";
+        unsigned char want[4];
+        char s[16];
+        struct ip_addr a;
+        int i, ok;
+        size_t n, j;
+
+        (void)state;
+        srand(13);
+        for (i = 0; i < 300000; i++) {
+                n = 1 + (size_t)rand() % 15;
+                for (j = 0; j < n; j++)
+                        s[j] = alphabet[rand() % (sizeof(alphabet) - 1)];
+                s[n] = '\0';
+                if (i % 3 == 0) /* often a quad */
+                        n = (size_t)snprintf(s, sizeof(s), "%d.%d.%d.%d",
+                                             rand() % 300, rand() % 300,
+                                             rand() % 10, rand() % 256);
+                ok = inet_pton(AF_INET, s, want) == 1;
+                if ((ip_addr_parse(s, n, &a) == 0) != ok)
+                        fail_msg("'%s': inet_pton %d", s, ok);
+                if (ok)
+                        assert_memory_equal(a.b, want, 4);
+        }
+}
+
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
@@ -180,6 +211,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_bad_lines),
                 cmocka_unit_test(test_parse_twice),
                 cmocka_unit_test(test_addr_parse),
+                cmocka_unit_test(test_v4_as_inet_pton),
         };
 
         if (argc > 1)
