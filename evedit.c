@@ -159,6 +159,32 @@ static void add(struct out *o, const struct ev_add *a)
         put_value(o, d, a->kind, a->value, a->len);
 }
 
+static int is_space(char c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Entries i..n, after the last change, as they were: their text copied
+ * in one piece from where the walk stands, without walking it (an
+ * event with additions only is not walked at all), their entries as
+ * keep() copies them.
+ */
+static void keep_rest(struct out *o, const struct kt_walk *w,
+                      const struct kt_member *ix, size_t i, size_t n)
+{
+        const char *s = w->p, *end = w->end;
+
+        while (s < end && (is_space(*s) || *s == ','))
+                s++;
+        while (end > s && is_space(end[-1]))
+                end--;
+        separate(o);
+        put(o, s, (size_t)(end - s));
+        memcpy(&o->m[o->nm], &ix[i], (n - i) * sizeof(*ix));
+        o->nm += n - i;
+}
+
 /*
  * The event with e's changes into o: 0, or -1 when the text and the
  * index do not agree on the members or a change names no top-level
@@ -179,6 +205,11 @@ static int write_event(struct out *o, const struct kt_event *ev,
         kt_walk_begin(&w, &doc);
         put(o, "{", 1);
         for (i = 0; i < ix->n; i = end) {
+                if (c == e->n_change) {
+                        keep_rest(o, &w, ix->m, i, ix->n);
+                        w.p = w.end;
+                        break;
+                }
                 if (!kt_walk_next_member(&w, &m.name, &m.value))
                         return -1;
                 end = next_top(ix->m, i);
