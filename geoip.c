@@ -13,6 +13,11 @@
 
 #include "geoip.h"
 
+/*
+ * 4096 entries (56 bytes each).  On bench-gen's records, whose addresses
+ * are half of them seen once, 16384 saved 0.3% of the run (callgrind,
+ * 50,000 records): the hot addresses fit in 4096, the tail in none.
+ */
 #define CACHE_BITS 12
 
 /* One address's answers; strings point into the open sources. */
