@@ -122,7 +122,8 @@ lines() {
         proc_finish ktp
         counters "$(proc_file ktp err)"
         [ "$exit" -eq 0 ]
-        [ "$read" -eq 100 ] && [ "$delivered" -eq 100 ]
+        [ "$read" -eq 100 ]
+        [ "$delivered" -eq 100 ]
         consume_values flows | jq -r '[.sequence, .country_src, .as_name_src, .country_dst] | @tsv' > "$T/got"
         [ "$(wc -l < "$T/got")" -eq 100 ]
         [ "$(head -50 "$T/got" | cut -f2,3,4 | sort -u)" = "$(printf 'FR\tExämple "Quoted" Networks\tNL')" ]
@@ -134,7 +135,8 @@ lines() {
         proc_start ktp "$KTP" --stdout "${SOURCES[@]}"
         lines 3 192.0.2.7 | proc_send ktp
         wait_for_line "$(proc_file ktp out)" '"sequence": 3,'
-        printf 'not a database' > "$T/x" && mv "$T/x" "$T/country.mmdb"
+        printf 'not a database' > "$T/x"
+        mv "$T/x" "$T/country.mmdb"
         rm "$T/asn.mmdb"
         proc_signal ktp HUP
         wait_for_line "$(proc_file ktp err)" "enrich.geoip.asn: $T/asn.mmdb: .*the one open is kept"
