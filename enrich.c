@@ -37,7 +37,7 @@ struct enrich {
 };
 
 static const char *const default_name[ENRICH_KINDS] = {
-        "country_%s", "as_%s", "as_name_%s", "net_%s"
+        "country_%s", "as_%s", "as_name_%s", "net_cidr_%s"
 };
 static const char *const name_key[ENRICH_KINDS] = {
         "enrich.name.country", "enrich.name.as", "enrich.name.as_name",

@@ -60,7 +60,7 @@ struct enrich_lookup {
 struct enrich_conf {
         const char *fields;     /* "ip_src, ip_dst" */
         const char *name[ENRICH_KINDS]; /* "country_%s", "as_%s",
-                                         * "as_name_%s", "net_%s" */
+                                         * "as_name_%s", "net_cidr_%s" */
         const char *ip_version; /* "ip_version"; "": not added */
         int         on[ENRICH_KINDS]; /* which sources are configured */
 };

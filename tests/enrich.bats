@@ -50,16 +50,16 @@ added() {
         [ "$delivered" -eq 5 ]
         added < "$T/out" > "$T/got"
         cat > "$T/want" <<'EOF'
-{"ip_version":4,"country_src":"FR","as_src":64496,"as_name_src":"Exämple \"Quoted\" Networks","net_src":"doc","country_dst":"NL","as_dst":64511,"as_name_dst":"Doc Six","net_dst":"doc6"}
-{"ip_version":4,"country_src":"FR","as_src":64496,"as_name_src":"Exämple \"Quoted\" Networks","net_src":"doc-hi","country_dst":"JP","as_dst":64500,"as_name_dst":"Plain Org"}
-{"ip_version":4,"net_dst":"doc6"}
+{"ip_version":4,"country_src":"FR","as_src":64496,"as_name_src":"Exämple \"Quoted\" Networks","net_cidr_src":"doc","country_dst":"NL","as_dst":64511,"as_name_dst":"Doc Six","net_cidr_dst":"doc6"}
+{"ip_version":4,"country_src":"FR","as_src":64496,"as_name_src":"Exämple \"Quoted\" Networks","net_cidr_src":"doc-hi","country_dst":"JP","as_dst":64500,"as_name_dst":"Plain Org"}
+{"ip_version":4,"net_cidr_dst":"doc6"}
 {"ip_version":6}
 {}
 EOF
         diff "$T/want" "$T/got"
         # the members come last, in the documented order
         head -1 "$T/out" | jq -r 'keys_unsorted[-10:] | join(" ")' > "$T/order"
-        [ "$(cat "$T/order")" = "bytes ip_version country_src as_src as_name_src net_src country_dst as_dst as_name_dst net_dst" ]
+        [ "$(cat "$T/order")" = "bytes ip_version country_src as_src as_name_src net_cidr_src country_dst as_dst as_name_dst net_cidr_dst" ]
 }
 
 @test "names: FIELD:DIR, templates, no ip_version; a name the event has is kept" {

@@ -174,9 +174,9 @@ static void test_all_members(void **state)
         assert_string_equal(tail, "\"bytes\": 1, \"ip_version\": 4, "
                 "\"country_src\": \"FR\", \"as_src\": 64496, "
                 "\"as_name_src\": \"Ex\xc3\xa4mple \\\"Quoted\\\" "
-                "Networks\", \"net_src\": \"internal\", \"country_dst\": "
+                "Networks\", \"net_cidr_src\": \"internal\", \"country_dst\": "
                 "\"NL\", \"as_dst\": 64511, \"as_name_dst\": \"Doc Six\", "
-                "\"net_dst\": \"doc6\"}");
+                "\"net_cidr_dst\": \"doc6\"}");
         assert_string_equal(member(f, "as_name_src"),
                             "\"Ex\xc3\xa4mple \\\"Quoted\\\" Networks\"");
         assert_int_equal(f->lookups, 2);
@@ -195,7 +195,7 @@ static void test_misses_left_out(void **state)
         assert_string_equal(member(f, "country_src"), "\"JP\"");
         assert_string_equal(member(f, "as_src"), "-");
         assert_string_equal(member(f, "as_name_src"), "-");
-        assert_string_equal(member(f, "net_src"), "-");
+        assert_string_equal(member(f, "net_cidr_src"), "-");
         assert_string_equal(member(f, "country_dst"), "-");
         assert_true(f->e.names == (1ull | 1ull << 31));
         assert_true(f->ev.index.names.stages == f->e.names);
