@@ -19,7 +19,8 @@ SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
-	auditscan.c auditkafka.c evedit.c
+	auditscan.c auditkafka.c evedit.c \
+	anonymize.c salt.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
