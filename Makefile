@@ -90,6 +90,16 @@ $(BUILD)/test_evedit: tests/test_evedit.c tests/indexcheck.h \
 	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
 	  -lcmocka -o $@
 
+# The anonymize stage and the salt (issue 13).
+$(BUILD)/test_anonymize: tests/test_anonymize.c tests/indexcheck.h \
+		$(BUILD)/anonymize.o $(BUILD)/evedit.o $(BUILD)/jsonwalk.o \
+		$(BUILD)/formats.o $(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
+	  -lcmocka -o $@
+
+$(BUILD)/test_salt: tests/test_salt.c $(BUILD)/salt.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
+
 $(BUILD)/test_auditscan: tests/test_auditscan.c $(BUILD)/auditscan.o \
 		$(BUILD)/jsonscan.o $(BUILD)/jsonwalk.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
