@@ -196,8 +196,13 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
 static struct msg *msg_new(struct app *a, const struct kt_event *ev,
                            const struct line *l)
 {
-        /* The line is kept for the dead-letter file only. */
-        size_t raw_len = a->conf.dead_letter != NULL ? l->len : 0;
+        /*
+         * The line is kept for the dead-letter file only, and never with
+         * anonymization: the block may go to the spool's files, and the
+         * event it carries is what the dead-letter record keeps.
+         */
+        size_t raw_len = a->conf.dead_letter != NULL && a->anon == NULL ?
+                         l->len : 0;
         struct msg *m = msgpool_get(&a->pool,
                                     ev->value_len + raw_len + ev->key_len);
 
@@ -464,7 +469,12 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         }
         if (is_pmacct_log(l)) {
                 account_skipped(&a->acc);
-                ktp_log(a, 1, "pmacct: %.*s", (int)l->len, l->data);
+                /* its text may name addresses: not with anonymization */
+                if (a->anon != NULL)
+                        ktp_log(a, 1, "pmacct: a log line (withheld: "
+                                "anonymize)");
+                else
+                        ktp_log(a, 1, "pmacct: %.*s", (int)l->len, l->data);
                 return 0;
         }
         if (uuid_pool_next(&a->ids, &in.id) == -1)
