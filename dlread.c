@@ -271,8 +271,12 @@ enum dlr_kind dlr_parse(struct dl_reader *r, const char *line, size_t len,
         if (k == DLR_LINE && out->raw_len == 0 && s.seen[M_RAW] &&
             !s.seen[M_RAW_B64] &&
             s.v[M_RAW].kind == KT_J_NULL)
-                return fail(r, "the raw line was withheld (anonymize.raw): "
-                            "it cannot be replayed");
+        {
+                snprintf(r->err, sizeof(r->err), "withheld in the "
+                         "dead-letter file (anonymize.raw): cannot be "
+                         "replayed");
+                return DLR_NONE;
+        }
         out->kind = k;
         return k;
 }
