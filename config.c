@@ -290,7 +290,8 @@ static int set_seconds(const struct key *k, long long *field,
 
         errno = 0;
         n = strtoll(value, &end, 10);
-        for (i = 0; *end != '\0' && end[1] == '\0' && i < 4; i++)
+        for (i = 0; end != value && *end != '\0' && end[1] == '\0' && i < 4;
+             i++)
                 if (*end == units[i].unit && n <= k->max) {
                         n *= units[i].s;
                         end++;
