@@ -4,9 +4,11 @@
  * The page holds two salts' room: a new one is read or drawn beside the
  * current one, which is wiped only once the new one is whole (a salt
  * file that cannot be read again keeps the current salt).  The page is
- * left out of core dumps (MADV_DONTDUMP), and OpenSSL's secure heap is
- * set up so that the copy of the key its HMAC keeps is locked and left
- * out too.
+ * left out of core dumps (MADV_DONTDUMP).  OpenSSL's secure heap is set
+ * up for what OpenSSL puts there (its private DRBG); the copy of the key
+ * that OpenSSL 3.0's HMAC keeps is in its ordinary heap all the same
+ * (gcore of a running process finds it there, and only there), wiped
+ * when the context is freed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +23,7 @@
 
 #include "salt.h"
 
-/* OpenSSL's secure heap: HMAC's keys and their state (a power of 2). */
+/* OpenSSL's secure heap (a power of 2). */
 #define SECURE_HEAP (64 * 1024)
 
 static unsigned char *half(const struct salt *s, int which)
