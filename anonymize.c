@@ -41,6 +41,8 @@ struct anonymizer {
         char            *salt_field;
         struct rule      r[2][ANON_RULES_MAX]; /* by enum anon_side */
         size_t           n[2];
+        uint64_t         lens[2]; /* bit L: a rule's name is L long
+                                   * (63: 63 or longer) */
         int              hashes;
         EVP_MAC         *mac;
         EVP_MAC_CTX     *ctx;   /* keyed by the salt; NULL: none yet */
@@ -103,11 +105,19 @@ void anon_free(struct anonymizer *a)
         free(a);
 }
 
+/* The bit of a name's length in lens. */
+static uint64_t len_bit(size_t len)
+{
+        return 1ULL << (len < 63 ? len : 63);
+}
+
 int anon_rule_of(const struct anonymizer *a, enum anon_side side,
                  const char *name, size_t len)
 {
         size_t i;
 
+        if ((a->lens[side] & len_bit(len)) == 0)
+                return -1; /* most names: one test */
         for (i = 0; i < a->n[side]; i++)
                 if (a->r[side][i].len == len &&
                     memcmp(a->r[side][i].name, name, len) == 0)
@@ -141,6 +151,7 @@ int anon_add(struct anonymizer *a, enum anon_side side, const char *field,
         }
         r->len = strlen(field);
         r->rule = (enum anon_rule)k;
+        a->lens[side] |= len_bit(r->len);
         a->n[side]++;
         if (k == ANON_HASH)
                 a->hashes = 1;
@@ -220,21 +231,45 @@ static int parse_addr(const char *s, size_t len, unsigned char *b)
         return 0;
 }
 
+/*
+ * b as inet_ntop(AF_INET) writes it: its length.  By hand: glibc's
+ * inet_ntop prints IPv4 with sprintf; truncate cost 2,450 instructions
+ * an address with it, 1,110 without (callgrind, 100,000 bench-gen
+ * records, ip_src and ip_dst truncated).
+ */
+static int format_v4(const unsigned char *b, char *out)
+{
+        char *p = out;
+        int i;
+
+        for (i = 0; i < 4; i++) {
+                if (b[i] >= 100)
+                        *p++ = (char)('0' + b[i] / 100);
+                if (b[i] >= 10)
+                        *p++ = (char)('0' + b[i] / 10 % 10);
+                *p++ = (char)('0' + b[i] % 10);
+                *p++ = i < 3 ? '.' : '\0';
+        }
+        return (int)(p - out - 1);
+}
+
 int anon_truncate(const char *s, size_t len, int v4_prefix, int v6_prefix,
                   char *out)
 {
         unsigned char b[16];
         int n = parse_addr(s, len, b);
 
-        if (n == 4)
+        if (n == 4) {
                 keep_bits(b, 4, v4_prefix);
-        else if (n == 16 && is_mapped(b))
+                return format_v4(b, out);
+        }
+        if (n == 16 && is_mapped(b))
                 keep_bits(b + 12, 4, v4_prefix);
         else if (n == 16)
                 keep_bits(b, 16, v6_prefix);
         else
                 return -1;
-        if (inet_ntop(n == 4 ? AF_INET : AF_INET6, b, out, 46) == NULL)
+        if (inet_ntop(AF_INET6, b, out, 46) == NULL)
                 return -1;
         return (int)strlen(out);
 }
@@ -249,6 +284,8 @@ static int hash_value(struct anonymizer *a, const char *s, size_t len,
         size_t maclen = 0;
         int i, n = parse_addr(s, len, msg + 1);
 
+        /* the key kept: OpenSSL 3.0 copies its digest states here, two
+         * allocations (valgrind: 2.0 a hashed record, none without) */
         if (a->ctx == NULL || EVP_MAC_init(a->ctx, NULL, 0, NULL) != 1)
                 return -1;
         if (n == 16 && is_mapped(msg + 1)) {
@@ -301,8 +338,10 @@ static int anon_value(struct anonymizer *a, enum anon_rule r,
 static int rule_of_name(struct anonymizer *a, enum anon_side side,
                         const char *name, size_t len)
 {
-        if (memchr(name, '\\', len) == NULL)
-                return anon_rule_of(a, side, name, len);
+        int k = anon_rule_of(a, side, name, len);
+
+        if (k >= 0 || memchr(name, '\\', len) == NULL)
+                return k;
         if (len > sizeof(a->text))
                 return -1; /* longer than any rule's name */
         len = kt_json_unescape(name, len, a->text);
