@@ -1229,6 +1229,14 @@ static int anon_inputs(struct app *a, const char *field, const char *rule,
 
         if (anon_add(a->anon, ANON_INPUT, field, rule, err, errlen) == -1)
                 return -1;
+        for (i = 0; i < rn->n; i++) /* renamed away: its new name leaks */
+                if (strcmp(rn->v[i].key, field) == 0 &&
+                    strcmp(rn->v[i].value, field) != 0) {
+                        snprintf(err, errlen, "anonymize.%s: %s is renamed "
+                                 "to %s: a rule names the output's field",
+                                 field, field, rn->v[i].value);
+                        return -1;
+                }
         for (i = 0; i < rn->n; i++)
                 if (strcmp(rn->v[i].value, field) == 0 &&
                     anon_rule_of(a->anon, ANON_INPUT, rn->v[i].key,

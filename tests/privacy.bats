@@ -217,6 +217,16 @@ PY
         run "$KTP" -c "$PRIVATE" --stdout -o key=peer_ip_src < /dev/null
         [ "$status" -eq 1 ]
         [[ "$output" == *"key: peer_ip_src is an anonymized field"* ]]
+        # a rule by an input name that is renamed away would leak
+        run "$KTP" -c "$PRIVATE" --stdout -o field.rename.ip_src=src_addr \
+                < /dev/null
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"anonymize.ip_src: ip_src is renamed to src_addr"* ]]
+        # one renamed to an anonymized name is anonymized
+        run "$KTP" -c "$PRIVATE" --stdout -o field.rename.src_addr=ip_src \
+                <<< '{"src_addr": "10.9.8.7", "bytes": 1}'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"ip_src": "10.9.8.0"'* ]]
         run "$KTP" -c "$PRIVATE" --stdout -o key=port_src < /dev/null
         [ "$status" -eq 0 ]
 }
