@@ -89,6 +89,7 @@ no_address() {
         grep -q 'anonymize.peer_ip_src: not a string' "$T/dl"
         grep -q 'field tcp_flags: not an integer' "$T/dl"
         [ "$(jq .salt_generation "$T/stats")" -eq 1 ]
+        grep -q '^kafkatee_pipe_salt_generation{.*} 1$' "$T/metrics"
 }
 
 @test "privacy: anonymize.raw = anonymize keeps the lines that parse, anonymized" {
