@@ -48,6 +48,7 @@ struct anonymizer {
         EVP_MAC_CTX     *ctx;   /* keyed by the salt; NULL: none yet */
         char             id[64]; /* the salt's generation */
         char             val[ANON_RULES_MAX][ADDR_TEXT_MAX + 4];
+        size_t           n_val;  /* val's in use for the event */
         char             text[HASH_TEXT_MAX]; /* an unescaped value */
         char            *line;  /* anon_line()'s */
         size_t           line_cap;
@@ -334,20 +335,6 @@ static int anon_value(struct anonymizer *a, enum anon_rule r,
 
 /* --- the stage ------------------------------------------------------------ */
 
-/* The rule for a member's name, read unescaped if it has an escape. */
-static int rule_of_name(struct anonymizer *a, enum anon_side side,
-                        const char *name, size_t len)
-{
-        int k = anon_rule_of(a, side, name, len);
-
-        if (k >= 0 || memchr(name, '\\', len) == NULL)
-                return k;
-        if (len > sizeof(a->text))
-                return -1; /* longer than any rule's name */
-        len = kt_json_unescape(name, len, a->text);
-        return anon_rule_of(a, side, a->text, len);
-}
-
 static enum anon_result refuse(struct anonymizer *a, const struct rule *r)
 {
         snprintf(a->err, sizeof(a->err), "anonymize.%s: %s", r->name,
@@ -362,7 +349,7 @@ static enum anon_result member(struct anonymizer *a, const struct kt_member *m,
                                size_t entry, int k, struct ev_edits *e)
 {
         const struct rule *r = &a->r[ANON_OUTPUT][k];
-        char *out = a->val[e->n_change < ANON_RULES_MAX ? e->n_change : 0];
+        char *out;
         int n;
 
         if (r->rule == ANON_DROP) {
@@ -371,8 +358,9 @@ static enum anon_result member(struct anonymizer *a, const struct kt_member *m,
         }
         if (m->kind == KT_J_NULL)
                 return ANON_OK; /* nothing to hide */
-        if (e->n_change >= ANON_RULES_MAX)
+        if (a->n_val == ANON_RULES_MAX) /* never: one member a rule */
                 return ANON_FULL;
+        out = a->val[a->n_val++];
         if ((n = anon_value(a, r->rule, (enum kt_jkind)m->kind, m->value,
                             m->value_len, m->escaped != 0, out)) < 0)
                 return refuse(a, r);
@@ -388,9 +376,12 @@ enum anon_result anon_stage(struct anonymizer *a, const struct kt_event *ev,
         size_t i;
         int k;
 
+        a->n_val = 0;
         for (i = 0; i < ix->n; i += 1 + (ix->m[i].children > 0 ?
                                          (size_t)ix->m[i].children : 0)) {
-                k = rule_of_name(a, ANON_OUTPUT, ix->m[i].name,
+                /* names compare as bytes: the transform refuses a name
+                 * with an escape sequence */
+                k = anon_rule_of(a, ANON_OUTPUT, ix->m[i].name,
                                  ix->m[i].name_len);
                 if (k >= 0 && (res = member(a, &ix->m[i], i, k, e)) !=
                     ANON_OK)
