@@ -226,6 +226,11 @@ static void test_hash_known_answers(void **state)
         assert_int_equal(run(f, LINE), ANON_OK);
         assert_true(f->ev.index.names.shape != 0);
         assert_true(f->ev.index.names.stages >> ANON_NAMES_FIRST_BIT != 0);
+        snprintf(want, sizeof(want), "\"%.16s\"", H_V4); /* remembered */
+        member_is(f, "ip_src", want);
+        member_is(f, "peer_ip_src", want);
+        snprintf(want, sizeof(want), "\"%.16s\"", H_V6);
+        member_is(f, "ip_dst", want);
 }
 
 static void test_hash_length(void **state)
