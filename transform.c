@@ -302,9 +302,9 @@ static enum kt_time member_time(struct kt_transform *t, struct rule *r,
                 st = kt_parse_time_memo(&t->zone, &m->minute, p,
                                         (size_t)len, ms);
         if (st == KT_TIME_BAD) {
-                fail(t, "field %.*s: not a time: %.*s", k->end - k->start,
-                     t->js + k->start, t->no_values ? 0 : len > 40 ? 40 : len,
-                     p);
+                fail(t, "field %.*s: not a time%s%.*s", k->end - k->start,
+                     t->js + k->start, t->no_values ? "" : ": ",
+                     t->no_values ? 0 : len > 40 ? 40 : len, p);
                 return KT_TIME_BAD;
         }
         if ((size_t)len <= sizeof(m->text)) {
@@ -1026,9 +1026,9 @@ static int put_integer(struct kt_transform *t, const struct kt_tok *k,
                                 (unsigned char)v->natural;
                 return 0;
         }
-        return fail(t, "field %.*s: not an integer: %.*s", k->end - k->start,
-                    t->js + k->start, t->no_values ? 0 : len > 40 ? 40 : len,
-                    s);
+        return fail(t, "field %.*s: not an integer%s%.*s", k->end - k->start,
+                    t->js + k->start, t->no_values ? "" : ": ",
+                    t->no_values ? 0 : len > 40 ? 40 : len, s);
 }
 
 /* The member being written is left out of the event: its key says so. */
