@@ -169,6 +169,38 @@ hashes_of() {
         hashes_of "$T/after" | cut -f3 | grep -qE '^[0-9a-f]{8}-2$'
 }
 
+@test "privacy: anonymize.salt.rotate makes a new generation on its own" {
+        local line
+
+        line=$(grep -m1 '"event_type": "purge"' "$SAMPLES/nfacctd-ipfix-epoch.jsonl")
+        proc_start ktp "$KTP" -c "$PRIVATE" --stdout -vv \
+                -o anonymize.salt.rotate=1s
+        proc_send ktp "$line"
+        wait_for lines_at_least "$(proc_file ktp out)" 1
+        wait_for_line "$(proc_file ktp err)" \
+                'anonymize.salt.rotate: salt generation [0-9a-f]{8}-2' 20
+        proc_send ktp "$line"
+        wait_for lines_at_least "$(proc_file ktp out)" 2
+        proc_finish ktp
+        [ "$(jq -r .anon_salt "$(proc_file ktp out)" | sed 's/.*-//' |
+             tr '\n' ' ')" != "1 1 " ]
+}
+
+@test "privacy: one salt file, one hash in every run; another file, another hash" {
+        local line
+
+        line=$(grep -m1 '"event_type": "purge"' "$SAMPLES/nfacctd-ipfix-epoch.jsonl")
+        printf 'a salt shared by the edge hosts\n' > "$T/salt1"
+        printf 'another salt, for another site\n' > "$T/salt2"
+        for s in salt1 salt1 salt2; do
+                printf '%s\n' "$line" | "$KTP" -c "$PRIVATE" --stdout -q \
+                        -o anonymize.salt.file="$T/$s" | jq -r .peer_ip_src
+        done > "$T/hashes"
+        [ "$(sed -n 1p "$T/hashes")" = "$(sed -n 2p "$T/hashes")" ]
+        [ "$(sed -n 1p "$T/hashes")" != "$(sed -n 3p "$T/hashes")" ]
+        grep -qE '^[0-9a-f]{16}$' "$T/hashes"
+}
+
 # has_bytes NEEDLE_FILE FILE...: prints the files that hold the needle's
 # bytes, raw, as hex (either case) or base64.
 has_bytes() {
