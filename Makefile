@@ -21,7 +21,7 @@ SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
-	auditscan.c auditkafka.c evedit.c $(ENRICH_SRCS)
+	auditscan.c auditkafka.c evedit.c anonymize.c salt.c $(ENRICH_SRCS)
 ENRICH_SRCS = enrich.c netcidr.c geoip.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
@@ -108,6 +108,16 @@ $(BUILD)/test_enrich: tests/test_enrich.c tests/indexcheck.h \
 	  -lcmocka -o $@
 
 $(BUILD)/test_geoip: tests/test_geoip.c $(BUILD)/geoip.o $(BUILD)/netcidr.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
+
+# The anonymize stage and the salt (issue 13).
+$(BUILD)/test_anonymize: tests/test_anonymize.c tests/indexcheck.h \
+		$(BUILD)/anonymize.o $(BUILD)/evedit.o $(BUILD)/jsonwalk.o \
+		$(BUILD)/formats.o $(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
+	  -lcmocka -o $@
+
+$(BUILD)/test_salt: tests/test_salt.c $(BUILD)/salt.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
 
 $(BUILD)/test_auditscan: tests/test_auditscan.c $(BUILD)/auditscan.o \

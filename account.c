@@ -113,7 +113,17 @@ static void lose_line(struct account *acc, enum loss_reason reason,
                 .error = error, .line_no = l->no, .raw = l->data,
                 .raw_len = l->len, .truncated = l->too_long, .event = ev,
         };
+        long n;
 
+        if (acc->cb.raw != NULL) {
+                n = acc->cb.raw(acc->cb.opaque, l->data, l->len,
+                                l->too_long, &r.raw);
+                r.raw_len = n >= 0 ? (size_t)n : 0;
+                if (n < 0) {
+                        r.raw = NULL;
+                        r.withheld = "anonymize.raw";
+                }
+        }
         lose(acc, &r);
 }
 

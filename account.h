@@ -55,6 +55,13 @@ struct account_cb {
         void (*log)(void *opaque, int level, const char *text);
         /* The run cannot go on as documented: a dead-letter write failed. */
         void (*fatal)(void *opaque, const char *why);
+        /*
+         * NULL, or what the dead-letter file keeps of an input line (the
+         * anonymize stage's privacy): the length of *out to keep instead
+         * of the line, or -1: it is withheld.
+         */
+        long (*raw)(void *opaque, const char *line, size_t len,
+                    int truncated, const char **out);
         void *opaque;
 };
 

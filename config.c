@@ -11,7 +11,8 @@
 
 /* K_PATH: a string; relative in a config file, it is taken from the
  * file's directory (the file and its schemas travel together). */
-enum key_type { K_STRING, K_NUMBER, K_CHOICE, K_PATH };
+/* K_SECONDS: a duration, "90", "15m", "24h", "7d", stored in seconds. */
+enum key_type { K_STRING, K_NUMBER, K_CHOICE, K_PATH, K_SECONDS };
 
 struct key {
         const char   *name;
@@ -42,6 +43,13 @@ static const char *const spool_mode_names[] = { "overflow", "always", NULL };
 #define NUM(n, f, lo, hi) { n, K_NUMBER, offsetof(struct conf, f), lo, hi, NULL }
 #define PATH(n, f) { n, K_PATH, offsetof(struct conf, f), 0, 0, NULL }
 #define CHOICE(n, f, c) { n, K_CHOICE, offsetof(struct conf, f), 0, 0, c }
+#define SECONDS(n, f, lo, hi) { n, K_SECONDS, offsetof(struct conf, f), lo, hi, NULL }
+
+/* The anonymize stage (anonymize.h, salt.h). */
+static const char *const anon_raw_names[] = { "withhold", "anonymize",
+                                              NULL };
+static const char *const anon_rule_names[] = { "truncate", "hash", "drop",
+                                               NULL };
 
 static const struct key keys[] = {
         STR("brokers", brokers),
@@ -95,6 +103,15 @@ static const struct key keys[] = {
         STR("enrich.name.as_name", enrich_name_as_name),
         STR("enrich.name.net", enrich_name_net),
         STR("enrich.name.ip_version", enrich_name_ip_version),
+        /* anonymize: the fixed keys; anonymize.FIELD is a rule */
+        NUM("anonymize.ipv4.prefix", anon_ipv4_prefix, 0, 32),
+        NUM("anonymize.ipv6.prefix", anon_ipv6_prefix, 0, 128),
+        NUM("anonymize.hash.length", anon_hash_length, 8, 64),
+        PATH("anonymize.salt.file", anon_salt_file),
+        SECONDS("anonymize.salt.rotate", anon_salt_rotate_s, 0,
+                366LL * 86400),
+        STR("anonymize.salt.field", anon_salt_field),
+        CHOICE("anonymize.raw", anon_raw, anon_raw_names),
 };
 
 /* Old names, still accepted (deprecated in kafkatee-pipe(1)). */
@@ -107,11 +124,13 @@ static const struct {
 static const struct {
         const char *prefix;
         size_t      offset;
+        const char *const *choices; /* the values allowed, or NULL: any */
 } prefixed[] = {
-        { "kafka.", offsetof(struct conf, kafka) },
-        { "field.rename.", offsetof(struct conf, rename) },
-        { "field.const.", offsetof(struct conf, constant) },
-        { "header.", offsetof(struct conf, header) },
+        { "kafka.", offsetof(struct conf, kafka), NULL },
+        { "field.rename.", offsetof(struct conf, rename), NULL },
+        { "field.const.", offsetof(struct conf, constant), NULL },
+        { "header.", offsetof(struct conf, header), NULL },
+        { "anonymize.", offsetof(struct conf, anonymize), anon_rule_names },
 };
 
 void conf_init(struct conf *c)
@@ -147,6 +166,12 @@ void conf_init(struct conf *c)
                 { "spool.fsync", "interval" },
                 { "spool.fsync.interval.ms", "1000" },
                 { "spool.mode", "overflow" },
+                { "anonymize.ipv4.prefix", "24" },
+                { "anonymize.ipv6.prefix", "48" },
+                { "anonymize.hash.length", "16" },
+                { "anonymize.salt.rotate", "24h" },
+                { "anonymize.salt.field", "anon_salt" },
+                { "anonymize.raw", "withhold" },
         };
         char err[256];
         size_t i;
@@ -262,6 +287,36 @@ static int set_number(const struct key *k, long long *field,
         return 0;
 }
 
+/* A K_SECONDS value: digits and an optional unit (s, m, h, d). */
+static int set_seconds(const struct key *k, long long *field,
+                       const char *value, char *err, size_t errlen)
+{
+        static const struct { char unit; long long s; } units[] = {
+                { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+        };
+        char *end;
+        long long n;
+        size_t i;
+
+        errno = 0;
+        n = strtoll(value, &end, 10);
+        for (i = 0; end != value && *end != '\0' && end[1] == '\0' && i < 4;
+             i++)
+                if (*end == units[i].unit && n <= k->max) {
+                        n *= units[i].s;
+                        end++;
+                }
+        if (errno != 0 || end == value || *end != '\0' || n < k->min ||
+            n > k->max || value[0] == '-' || value[0] == '+') {
+                snprintf(err, errlen, "%s: '%s' is not a duration (a number "
+                         "with s, m, h or d, up to %lld s)", k->name, value,
+                         k->max);
+                return -1;
+        }
+        *field = n;
+        return 0;
+}
+
 /* value as a K_PATH: taken from base (a directory) unless absolute. */
 static char *path_from(const char *base, const char *value)
 {
@@ -284,6 +339,8 @@ static int set_known(struct conf *c, const struct key *k, const char *value,
                 return set_number(k, field, value, err, errlen);
         if (k->type == K_CHOICE)
                 return set_choice(k, field, value, err, errlen);
+        if (k->type == K_SECONDS)
+                return set_seconds(k, field, value, err, errlen);
         dup = k->type == K_PATH ? path_from(c->base_dir, value)
                                 : strdup(value);
         if (dup == NULL) {
@@ -314,6 +371,14 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err,
                         snprintf(err, errlen, "%s: a name must follow '%s'",
                                  key, prefixed[i].prefix);
                         return -1;
+                }
+                if (prefixed[i].choices != NULL &&
+                    choice_index(prefixed[i].choices, value) < 0) {
+                        const struct key k = { key, K_CHOICE, 0, 0, 0,
+                                               prefixed[i].choices };
+                        int ignored;
+
+                        return set_choice(&k, &ignored, value, err, errlen);
                 }
                 if (kvlist_set((struct kvlist *)((char *)c +
                                                  prefixed[i].offset),

@@ -33,6 +33,8 @@ enum conf_onoff { CONF_OFF, CONF_ON };
 /* spool.fsync and spool.mode, in the order of their names. */
 enum conf_fsync { CONF_FSYNC_INTERVAL, CONF_FSYNC_ALWAYS, CONF_FSYNC_NEVER };
 enum conf_spool_mode { CONF_SPOOL_OVERFLOW, CONF_SPOOL_ALWAYS };
+/* anonymize.raw: what the dead-letter file keeps of an input line. */
+enum conf_anon_raw { CONF_ANON_WITHHOLD, CONF_ANON_REWRITE };
 
 struct kv {
         char *key;
@@ -77,6 +79,12 @@ struct conf {
         struct kvlist rename;   /* field.rename.FROM = TO */
         struct kvlist constant; /* field.const.NAME = VALUE */
         struct kvlist header;   /* header.NAME = VALUE: Kafka headers */
+        /* the anonymize stage: anonymize.FIELD = truncate|hash|drop */
+        struct kvlist anonymize;
+        long long anon_ipv4_prefix, anon_ipv6_prefix, anon_hash_length;
+        char     *anon_salt_file, *anon_salt_field;
+        long long anon_salt_rotate_s; /* 0: never */
+        enum conf_anon_raw anon_raw;
         int verbosity;          /* -q: 0, default 1, -v: 2 and more */
         const char *replay;     /* --replay FILE ("-": stdin), not a key:
                                  * argv's string */

@@ -104,7 +104,13 @@ static json_object *record_json(const struct dead_record *r)
                                    (int64_t)r->line_no));
         json_object_object_add(o, "truncated",
                                json_object_new_boolean(r->truncated));
-        add_bytes(o, "raw", "raw_base64", r->raw, r->raw_len);
+        if (r->withheld != NULL) {
+                json_object_object_add(o, "raw", NULL);
+                json_object_object_add(o, "raw_withheld",
+                                       json_object_new_string(r->withheld));
+        } else {
+                add_bytes(o, "raw", "raw_base64", r->raw, r->raw_len);
+        }
         if (r->event != NULL)
                 add_event(o, r->event);
         return o;

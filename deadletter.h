@@ -36,6 +36,7 @@ struct dead_record {
         const char *raw;
         size_t      raw_len;
         int         truncated;
+        const char *withheld; /* raw NULL: why ("raw_withheld") */
         const struct dead_event *event; /* NULL: it never became one */
 };
 

@@ -137,6 +137,7 @@ static int kind_ok(enum dlr_member m, const struct kt_wval *v)
         case M_TRUNCATED:
                 return v->kind == KT_J_BOOLEAN;
         case M_KEY:
+        case M_RAW: /* null: withheld (anonymize.raw) */
                 return v->kind == KT_J_STRING || v->kind == KT_J_NULL;
         default:
                 return v->kind == KT_J_STRING;
@@ -233,6 +234,9 @@ static enum dlr_kind common_of(struct dl_reader *r, struct dlr_scan *s,
         out->line_no = (uint64_t)n;
         out->reason = s->v[M_REASON].p;
         out->reason_len = s->v[M_REASON].len;
+        if (s->seen[M_RAW] && !s->seen[M_RAW_B64] &&
+            s->v[M_RAW].kind == KT_J_NULL)
+                return DLR_LINE; /* withheld: no raw, "" */
         if (bytes_of(s, M_RAW, M_RAW_B64, &out->raw, &out->raw_len) == -1)
                 return fail(r, "\"raw_base64\" is not base64");
         if (s->seen[M_TRUNCATED] && s->v[M_TRUNCATED].p[0] == 't')
@@ -262,6 +266,17 @@ enum dlr_kind dlr_parse(struct dl_reader *r, const char *line, size_t len,
         if (s.seen[M_TOPIC] || s.seen[M_TIMESTAMP] || s.seen[M_VALUE] ||
             s.seen[M_VALUE_B64])
                 k = event_of(r, &s, &out->event);
+        if (out->raw == NULL) /* an event goes on: the raw line is "" */
+                out->raw = "";
+        if (k == DLR_LINE && out->raw_len == 0 && s.seen[M_RAW] &&
+            !s.seen[M_RAW_B64] &&
+            s.v[M_RAW].kind == KT_J_NULL)
+        {
+                snprintf(r->err, sizeof(r->err), "withheld in the "
+                         "dead-letter file (anonymize.raw): cannot be "
+                         "replayed");
+                return DLR_NONE;
+        }
         out->kind = k;
         return k;
 }

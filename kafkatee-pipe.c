@@ -60,10 +60,26 @@ static void module_log(void *opaque, int level, const char *text)
         ktp_log(opaque, level, "%s", text);
 }
 
+/*
+ * What the dead-letter file keeps of an input line with anonymization:
+ * nothing (withhold), or the line with the rules applied to its input
+ * names when it is a JSON object that can be re-written; -1: withheld.
+ */
+static long app_raw(void *opaque, const char *line, size_t len,
+                    int truncated, const char **out)
+{
+        struct app *a = opaque;
+
+        if (truncated || a->conf.anon_raw == CONF_ANON_WITHHOLD)
+                return -1;
+        return anon_line(a->anon, line, len, out);
+}
+
 static int app_account_open(struct app *a, char *err, size_t errlen)
 {
         const struct account_cb cb = {
                 .log = module_log, .fatal = module_fatal,
+                .raw = a->anon != NULL ? app_raw : NULL,
                 .opaque = a,
         };
 
@@ -180,8 +196,13 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
 static struct msg *msg_new(struct app *a, const struct kt_event *ev,
                            const struct line *l)
 {
-        /* The line is kept for the dead-letter file only. */
-        size_t raw_len = a->conf.dead_letter != NULL ? l->len : 0;
+        /*
+         * The line is kept for the dead-letter file only, and never with
+         * anonymization: the block may go to the spool's files, and the
+         * event it carries is what the dead-letter record keeps.
+         */
+        size_t raw_len = a->conf.dead_letter != NULL && a->anon == NULL ?
+                         l->len : 0;
         struct msg *m = msgpool_get(&a->pool,
                                     ev->value_len + raw_len + ev->key_len);
 
@@ -322,6 +343,28 @@ static int produce_error_event(struct app *a, const struct line *l,
 }
 
 /*
+ * The anonymize stage's changes: 1, or 0 when it refuses the record
+ * (invalid, with a message that names the field, never its value).
+ */
+static int event_anonymized(struct app *a, const struct line *l,
+                            const struct kt_event *ev)
+{
+        const char *why = "anonymize: more changes than an event takes";
+
+        switch (anon_stage(a->anon, ev, &a->edits)) {
+        case ANON_OK:
+                return 1;
+        case ANON_REFUSED:
+                why = anon_error(a->anon);
+                break;
+        case ANON_FULL:
+                break;
+        }
+        account_invalid_reason(&a->acc, LOSS_INVALID, l, why);
+        return 0;
+}
+
+/*
  * The stages after the transform, in their fixed order: enrich (it needs
  * the real addresses), then anonymize (what leaves the host).  Each adds
  * its changes to a->edits against the event as the transform wrote it;
@@ -340,6 +383,8 @@ static int event_staged(struct app *a, const struct line *l,
                                 "than an event's edits hold");
                 return 0;
         }
+        if (a->anon != NULL && !event_anonymized(a, l, ev))
+                return 0;
         if (ev_apply(&a->editor, ev, &a->edits) == 0)
                 return 1;
         *rc = line_failed(a, l, "out of memory");
@@ -430,7 +475,12 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
         }
         if (is_pmacct_log(l)) {
                 account_skipped(&a->acc);
-                ktp_log(a, 1, "pmacct: %.*s", (int)l->len, l->data);
+                /* its text may name addresses: not with anonymization */
+                if (a->anon != NULL)
+                        ktp_log(a, 1, "pmacct: a log line (withheld: "
+                                "anonymize)");
+                else
+                        ktp_log(a, 1, "pmacct: %.*s", (int)l->len, l->data);
                 return 0;
         }
         if (uuid_pool_next(&a->ids, &in.id) == -1)
@@ -810,9 +860,41 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 /*
+ * A new salt for the hash rules (the file read again, or new random
+ * bytes), the old one wiped.  A salt file that cannot be read keeps the
+ * current salt, said; no memory for the new key is fatal (its bytes are
+ * gone already).
+ */
+static void salt_next(struct app *a, const char *why)
+{
+        char err[512];
+
+        if (a->anon == NULL || !anon_hashes(a->anon))
+                return;
+        if (salt_rotate(&a->salt, err, sizeof(err)) == -1) {
+                ktp_log(a, 0, "%s: %s; the salt stays", why, err);
+                return;
+        }
+        if (anon_set_salt(a->anon, a->salt.key, a->salt.len,
+                          a->salt.id) == -1) {
+                app_fatal(a, "anonymize: no memory for the new salt");
+                return;
+        }
+        ktp_log(a, 2, "%s: salt generation %s", why, a->salt.id);
+}
+
+static void salt_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        (void)loop;
+        (void)revents;
+        salt_next(w->data, "anonymize.salt.rotate");
+}
+
+/*
  * logrotate moved the dead-letter file away: start a new one.  The
  * enrich stage's databases were updated: reopen them (between two
- * records: none is dropped; a file that does not open is kept).
+ * records: none is dropped; a file that does not open is kept).  The
+ * anonymize salt is rotated (a salt file is read again).
  */
 static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -824,6 +906,7 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
         account_reopen(&a->acc);
         if (a->geo != NULL)
                 geoip_reopen(a->geo, &log);
+        salt_next(a, "SIGHUP");
 }
 
 /* Records wait, yet nothing was delivered for stall.timeout.ms. */
@@ -873,6 +956,7 @@ static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
         s->latency = account_latency(&a->acc);
         s->peak_rss_kib = peak_rss_kib();
         s->rdkafka_json = a->st.rdkafka_json;
+        s->salt_generation = a->salt.generation;
         sender_snapshot(a->snd, s);
 }
 
@@ -1144,6 +1228,153 @@ static int error_events_open(struct app *a, char *err, size_t errlen)
         return 0;
 }
 
+/* --- the anonymize stage's set-up --------------------------------------- */
+
+/*
+ * The input names of an output name's rule, for the raw line of the
+ * dead-letter file: the name itself and every name renamed to it.
+ */
+static int anon_inputs(struct app *a, const char *field, const char *rule,
+                       char *err, size_t errlen)
+{
+        const struct kvlist *rn = &a->conf.rename;
+        size_t i;
+
+        if (anon_add(a->anon, ANON_INPUT, field, rule, err, errlen) == -1)
+                return -1;
+        for (i = 0; i < rn->n; i++) /* renamed away: its new name leaks */
+                if (strcmp(rn->v[i].key, field) == 0 &&
+                    strcmp(rn->v[i].value, field) != 0) {
+                        snprintf(err, errlen, "anonymize.%s: %s is renamed "
+                                 "to %s: a rule names the output's field",
+                                 field, field, rn->v[i].value);
+                        return -1;
+                }
+        for (i = 0; i < rn->n; i++)
+                if (strcmp(rn->v[i].value, field) == 0 &&
+                    anon_rule_of(a->anon, ANON_INPUT, rn->v[i].key,
+                                 strlen(rn->v[i].key)) < 0 &&
+                    anon_add(a->anon, ANON_INPUT, rn->v[i].key, rule, err,
+                             errlen) == -1)
+                        return -1;
+        return 0;
+}
+
+/* Whether name is anonymized, by its input or its output name. */
+static int anonymized(const struct app *a, const char *name, size_t len)
+{
+        return anon_rule_of(a->anon, ANON_OUTPUT, name, len) >= 0 ||
+               anon_rule_of(a->anon, ANON_INPUT, name, len) >= 0;
+}
+
+/*
+ * A template that reads an anonymized field would put its real value in
+ * Kafka (a topic name, a key, a header): -1, said, for the first.
+ */
+static int anon_template(const struct app *a, const char *key,
+                         const char *tmpl, char *err, size_t errlen)
+{
+        const char *p = tmpl, *end;
+
+        while (p != NULL && (p = strstr(p, "%{field:")) != NULL) {
+                p += 8;
+                if ((end = strchr(p, '}')) == NULL)
+                        break;
+                if (anonymized(a, p, (size_t)(end - p))) {
+                        snprintf(err, errlen, "%s: %%{field:%.*s} reads an "
+                                 "anonymized field: its real value would "
+                                 "reach Kafka", key, (int)(end - p), p);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static int anon_templates(const struct app *a, char *err, size_t errlen)
+{
+        const struct conf *c = &a->conf;
+        size_t i;
+
+        if (c->key != NULL && !is_template(c->key) &&
+            anonymized(a, c->key, strlen(c->key))) {
+                snprintf(err, errlen, "key: %s is an anonymized field: its "
+                         "real value would be the Kafka key", c->key);
+                return -1;
+        }
+        if ((c->topic != NULL &&
+             anon_template(a, "topic", c->topic, err, errlen) == -1) ||
+            (c->key != NULL &&
+             anon_template(a, "key", c->key, err, errlen) == -1))
+                return -1;
+        for (i = 0; i < c->header.n; i++) {
+                char name[300];
+
+                snprintf(name, sizeof(name), "header.%s", c->header.v[i].key);
+                if (anon_template(a, name, c->header.v[i].value, err,
+                                  errlen) == -1)
+                        return -1;
+        }
+        return 0;
+}
+
+/* The first salt, lent to the anonymizer. */
+static int anon_salt(struct app *a, char *err, size_t errlen)
+{
+        const char *notice;
+
+        if (salt_open(&a->salt, a->conf.anon_salt_file, &notice, err,
+                      errlen) == -1)
+                return -1;
+        if (notice != NULL)
+                ktp_log(a, 1, "%s", notice);
+        if (anon_set_salt(a->anon, a->salt.key, a->salt.len,
+                          a->salt.id) == -1) {
+                snprintf(err, errlen, "anonymize: out of memory (HMAC)");
+                return -1;
+        }
+        return 0;
+}
+
+/*
+ * anonymize.FIELD rules: the stage, the checks of the templates, the
+ * salt.  Error messages of the transform quote no value from then on
+ * (they reach the dead-letter file and stderr).
+ */
+static int anon_open(struct app *a)
+{
+        const struct conf *c = &a->conf;
+        const struct anon_opts o = {
+                .ipv4_prefix = (int)c->anon_ipv4_prefix,
+                .ipv6_prefix = (int)c->anon_ipv6_prefix,
+                .hash_len = (int)c->anon_hash_length,
+                .salt_field = c->anon_salt_field,
+        };
+        char err[512];
+        size_t i;
+
+        if (c->anonymize.n == 0)
+                return 0;
+        if ((a->anon = anon_new(&o, err, sizeof(err))) == NULL)
+                goto fail;
+        for (i = 0; i < c->anonymize.n; i++)
+                if (anon_add(a->anon, ANON_OUTPUT, c->anonymize.v[i].key,
+                             c->anonymize.v[i].value, err,
+                             sizeof(err)) == -1 ||
+                    anon_inputs(a, c->anonymize.v[i].key,
+                                c->anonymize.v[i].value, err,
+                                sizeof(err)) == -1)
+                        goto fail;
+        if (anon_templates(a, err, sizeof(err)) == -1 ||
+            (anon_hashes(a->anon) && anon_salt(a, err, sizeof(err)) == -1))
+                goto fail;
+        kt_transform_set_quote_values(a->tf, 0);
+        a->staged = 1;
+        return 0;
+fail:
+        ktp_log(NULL, 0, "%s", err);
+        return -1;
+}
+
 /* The send stage, and its spool when spool.dir is set. */
 static int app_sender_open(struct app *a, char *err, size_t errlen)
 {
@@ -1246,6 +1477,8 @@ static int setup(struct app *a)
                 ktp_log(NULL, 0, "schema.dir: %s", err);
                 return -1;
         }
+        if (anon_open(a) == -1)
+                return -1;
         kt_transform_set_index(a->tf, a->val != NULL || a->staged);
         if (a->conf.error_topic != NULL && a->val == NULL) {
                 ktp_log(NULL, 0, "error.topic: error events come from "
@@ -1296,6 +1529,13 @@ static void watchers_start(struct app *a)
         ev_signal_start(a->loop, &a->sigusr1_w);
         if (a->conf.stats_file != NULL || a->conf.metrics_file != NULL)
                 ev_timer_start(a->loop, &a->stats_w);
+        if (a->salt.generation > 0 && a->conf.anon_salt_rotate_s > 0) {
+                ev_timer_init(&a->salt_w, salt_cb,
+                              (double)a->conf.anon_salt_rotate_s,
+                              (double)a->conf.anon_salt_rotate_s);
+                a->salt_w.data = a;
+                ev_timer_start(a->loop, &a->salt_w);
+        }
         a->st.start_us = mono_us();
         account_idle(&a->acc, a->st.start_us);
         ev_prepare_start(a->loop, &a->prepare_w);
@@ -1346,6 +1586,9 @@ static void teardown(struct app *a)
         ev_editor_free(&a->editor);
         enrich_free(a->enrich);
         geoip_close(a->geo);
+        anon_free(a->anon); /* its HMAC key cleansed */
+        a->anon = NULL;
+        salt_close(&a->salt); /* wiped */
         kt_transform_free(a->tf);
         validator_close(a->val);
         free(a->error_stream);

@@ -26,6 +26,8 @@
 #include "evedit.h"
 #include "enrich.h"
 #include "geoip.h"
+#include "anonymize.h"
+#include "salt.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -78,6 +80,8 @@ struct app {
         struct enrich       *enrich; /* NULL: no enrich.* key set */
         struct geoip        *geo;    /* its sources */
         struct enrich_lookup lookup; /* geoip_lookup on geo */
+        struct anonymizer   *anon;  /* NULL: no anonymize rule */
+        struct salt          salt;  /* the hash rules' (salt.h) */
         struct errevent_conf errconf; /* error events, when error_topic */
         char                *error_stream; /* errconf.stream */
         int                  error_topic;  /* output_topic()'s, or -1 */
@@ -96,6 +100,7 @@ struct app {
 
         ev_io     stdin_w;
         ev_timer  tick_w, drain_w, flush_w, stats_w;
+        ev_timer  salt_w;   /* anonymize.salt.rotate */
         ev_signal sigint_w, sigterm_w, sighup_w, sigusr1_w;
         ev_prepare prepare_w;
         ev_idle   more_w;   /* more to send from the spool now */

@@ -230,6 +230,8 @@ static json_object *stats_json(const struct stats_snapshot *s)
         add_u64(o, "peak_rss_kib", s->peak_rss_kib);
         if (s->spool)
                 json_object_object_add(o, "spool", spool_json(s));
+        if (s->salt_generation > 0)
+                add_u64(o, "salt_generation", s->salt_generation);
         if (s->rdkafka_json != NULL &&
             (rk = json_tokener_parse(s->rdkafka_json)) != NULL)
                 json_object_object_add(o, "rdkafka", rk);
@@ -338,6 +340,10 @@ static void metric_spool(FILE *fp, const struct stats_snapshot *s)
 static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
 {
         metric_counters(fp, s);
+        if (s->salt_generation > 0)
+                metric(fp, s, "salt_generation", "gauge",
+                       "The anonymize salt's generation: 1, then one more "
+                       "a rotation.", (double)s->salt_generation);
         metric(fp, s, "in_flight", "gauge",
                "Events produced and not yet reported.", (double)s->in_flight);
         metric(fp, s, "backpressure_seconds_total", "counter",

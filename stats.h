@@ -67,6 +67,9 @@ struct stats_snapshot {
         int                   spool;
         uint64_t              spool_bytes, spool_events;
         double                spool_oldest_age_s; /* 0: empty */
+        /* The anonymize stage's salt: its generation, 0 when there is
+         * none (no hash rule).  Never the salt. */
+        uint64_t              salt_generation;
 };
 
 enum stats_format {

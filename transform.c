@@ -152,6 +152,7 @@ struct kt_transform {
         size_t              out_len, out_cap;
         const char         *js; /* the line being worked on */
         int                 indexing; /* kt_transform_set_index() */
+        int                 no_values; /* errors quote no value */
         struct kt_member   *index;    /* the event's members, written */
         size_t              n_index, index_cap;
 
@@ -301,8 +302,9 @@ static enum kt_time member_time(struct kt_transform *t, struct rule *r,
                 st = kt_parse_time_memo(&t->zone, &m->minute, p,
                                         (size_t)len, ms);
         if (st == KT_TIME_BAD) {
-                fail(t, "field %.*s: not a time: %.*s", k->end - k->start,
-                     t->js + k->start, len > 40 ? 40 : len, p);
+                fail(t, "field %.*s: not a time%s%.*s", k->end - k->start,
+                     t->js + k->start, t->no_values ? "" : ": ",
+                     t->no_values ? 0 : len > 40 ? 40 : len, p);
                 return KT_TIME_BAD;
         }
         if ((size_t)len <= sizeof(m->text)) {
@@ -648,6 +650,11 @@ int kt_transform_add_dt_source(struct kt_transform *t, const char *field)
 void kt_transform_set_index(struct kt_transform *t, int on)
 {
         t->indexing = on;
+}
+
+void kt_transform_set_quote_values(struct kt_transform *t, int on)
+{
+        t->no_values = !on;
 }
 
 /* The sequence's pieces around its names, number and run. */
@@ -1019,8 +1026,9 @@ static int put_integer(struct kt_transform *t, const struct kt_tok *k,
                                 (unsigned char)v->natural;
                 return 0;
         }
-        return fail(t, "field %.*s: not an integer: %.*s", k->end - k->start,
-                    t->js + k->start, len > 40 ? 40 : len, s);
+        return fail(t, "field %.*s: not an integer%s%.*s", k->end - k->start,
+                    t->js + k->start, t->no_values ? "" : ": ",
+                    t->no_values ? 0 : len > 40 ? 40 : len, s);
 }
 
 /* The member being written is left out of the event: its key says so. */

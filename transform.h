@@ -119,6 +119,9 @@ int kt_transform_set_key(struct kt_transform *t, const char *field);
  * pointing at the bytes that were copied (or at the time written).
  */
 void kt_transform_set_index(struct kt_transform *t, int on);
+/* Whether an error message may quote a value of the line (on by default;
+ * off with anonymization: a message goes to the dead-letter file). */
+void kt_transform_set_quote_values(struct kt_transform *t, int on);
 /*
  * Captures input field's value (before renames; dropped fields too) in
  * the event's fields, in slot order: returns its slot (the same for the

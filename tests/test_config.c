@@ -426,6 +426,51 @@ static void test_list_items(void **state)
 }
 
 /* An argument runs only the tests whose names match it (* and ? work). */
+/* The anonymize keys: a rule per field, checked; durations. */
+static void test_anonymize_keys(void **state)
+{
+        static const struct { const char *v; long long s; } durations[] = {
+                { "0", 0 }, { "90", 90 }, { "90s", 90 }, { "15m", 900 },
+                { "24h", 86400 }, { "7d", 604800 },
+        };
+        static const char *const bad[] = { "", "h", "1x", "-1", "+5", "1hh",
+                                           "367d", "99999999999999999d" };
+        struct conf c;
+        char err[256];
+        size_t i;
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(c.anon_salt_rotate_s, 86400);
+        assert_int_equal(c.anon_ipv4_prefix, 24);
+        assert_int_equal(c.anon_ipv6_prefix, 48);
+        assert_int_equal(c.anon_hash_length, 16);
+        assert_string_equal(c.anon_salt_field, "anon_salt");
+        assert_int_equal(c.anon_raw, CONF_ANON_WITHHOLD);
+        for (i = 0; i < sizeof(durations) / sizeof(*durations); i++) {
+                assert_int_equal(conf_set(&c, "anonymize.salt.rotate",
+                                          durations[i].v, err, sizeof(err)),
+                                 0);
+                assert_int_equal(c.anon_salt_rotate_s, durations[i].s);
+        }
+        for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+                assert_int_equal(conf_set(&c, "anonymize.salt.rotate", bad[i],
+                                          err, sizeof(err)), -1);
+        assert_int_equal(conf_set(&c, "anonymize.ip_src", "hash", err,
+                                  sizeof(err)), 0);
+        assert_int_equal(conf_set(&c, "anonymize.ip_dst", "mask", err,
+                                  sizeof(err)), -1);
+        assert_non_null(strstr(err, "truncate|hash|drop"));
+        assert_int_equal(conf_set(&c, "anonymize.raw", "anonymize", err,
+                                  sizeof(err)), 0);
+        assert_int_equal(c.anon_raw, CONF_ANON_REWRITE);
+        assert_int_equal(conf_set(&c, "anonymize.ipv4.prefix", "33", err,
+                                  sizeof(err)), -1);
+        assert_int_equal(c.anonymize.n, 1);
+        assert_string_equal(c.anonymize.v[0].key, "ip_src");
+        conf_free(&c);
+}
+
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
@@ -446,6 +491,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_topic_max),
                 cmocka_unit_test(test_headers),
                 cmocka_unit_test(test_has_brokers),
+                cmocka_unit_test(test_anonymize_keys),
         };
 
         if (argc > 1)

@@ -205,6 +205,44 @@ static void test_not_records(void **state)
                     "\"value_base64\" is not base64");
 }
 
+/*
+ * A raw line withheld (anonymize.raw): written as null with
+ * "raw_withheld"; an event still replays, a line says it cannot be.
+ */
+static void test_withheld(void **state)
+{
+        const struct dead_event e = {
+                .topic = "t", .topic_len = 1, .value = "{}", .value_len = 2,
+        };
+        const struct dead_record ev = {
+                .reason = "delivery", .message = "m", .line_no = 3,
+                .raw = NULL, .raw_len = 0, .withheld = "anonymize.raw",
+                .event = &e,
+        }, line = {
+                .reason = "invalid", .message = "m", .line_no = 4,
+                .raw = NULL, .withheld = "anonymize.raw",
+        };
+        struct dl_reader rd = { 0 };
+        struct dlr_record got;
+        size_t len;
+        char *text = written(&line, &len);
+
+        (void)state;
+        assert_non_null(strstr(text, "\"raw\":null,\"raw_withheld\":"
+                               "\"anonymize.raw\""));
+        assert_int_equal(dlr_parse(&rd, text, len, &got), DLR_NONE);
+        assert_string_equal(dlr_error(&rd), "withheld in the dead-letter "
+                            "file (anonymize.raw): cannot be replayed");
+        free(text);
+        text = written(&ev, &len);
+        assert_int_equal(dlr_parse(&rd, text, len, &got), DLR_EVENT);
+        assert_int_equal(got.raw_len, 0);
+        assert_non_null(got.raw);
+        assert_bytes(got.event.value, got.event.value_len, "{}", 2);
+        free(text);
+        dlr_free(&rd);
+}
+
 /* Another writer may escape the slash of base64: still the same bytes. */
 static void test_escaped_base64(void **state)
 {
@@ -247,6 +285,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_line_records),
                 cmocka_unit_test(test_not_records),
                 cmocka_unit_test(test_escaped_base64),
+                cmocka_unit_test(test_withheld),
                 cmocka_unit_test(test_base64),
         };
 
