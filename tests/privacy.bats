@@ -13,6 +13,10 @@ setup() {
         T=$BATS_TEST_TMPDIR
         SAMPLES=$ROOT/examples/samples
         PRIVATE=$ROOT/examples/netflow-private.conf
+        # its GeoIP databases: the tests' own, built here
+        perl "$ROOT/tests/mmdb/mkmmdb.pl" "$T"
+        GEO=(-o enrich.geoip.country="$T/country.mmdb"
+             -o enrich.geoip.asn="$T/asn.mmdb")
 }
 
 teardown() {
@@ -67,7 +71,7 @@ no_address() {
 @test "privacy: stdout, the dead-letter file, stats, metrics and stderr hold no input address" {
         private_input > "$T/in"
         addresses "$T/in" > "$T/addrs"
-        "$KTP" -c "$PRIVATE" --stdout -o line.max=4096 \
+        "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o line.max=4096 \
                 -o deadletter.file="$T/dl" -o stats.file="$T/stats" \
                 -o metrics.file="$T/metrics" -vv < "$T/in" > "$T/out" \
                 2> "$T/err" || true
@@ -96,7 +100,7 @@ no_address() {
         private_input > "$T/in"
         # tcp_flags has no rule: its value stays in the line kept
         addresses "$T/in" | grep -v -x -F 10.9.8.5 > "$T/addrs"
-        "$KTP" -c "$PRIVATE" --stdout -o line.max=4096 \
+        "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o line.max=4096 \
                 -o anonymize.raw=anonymize -o deadletter.file="$T/dl" \
                 < "$T/in" > "$T/out" 2> "$T/err" || true
         counters "$T/err"
@@ -116,16 +120,17 @@ no_address() {
         mock_start -t eqiad.netflow:2 -t eqiad.netflow-error:1
         private_input > "$T/in"
         addresses "$T/in" > "$T/addrs"
-        "$KTP" -c "$PRIVATE" -b "$BROKERS" -o line.max=4096 \
+        "$KTP" -c "$PRIVATE" "${GEO[@]}" -b "$BROKERS" -o line.max=4096 \
                 -o deadletter.file="$T/dl" < "$T/in" 2> "$T/err" || true
         counters "$T/err"
         [ "$delivered" -eq 480 ]
         consume eqiad.netflow > "$T/topic"
         [ "$(wc -l < "$T/topic")" -eq 480 ]
-        # validated: the 1.1.0 schema wants addresses and no anon_salt,
-        # so the hashed events are refused and become error events
-        "$KTP" -c "$PRIVATE" -b "$BROKERS" -o line.max=4096 \
-                -o schema.dir="$ROOT/examples/schemas" \
+        # validated by the config's 1.2.0, which takes them all (480);
+        # 1.1.0 wants addresses and no anon_salt, so under it the hashed
+        # events are refused and become error events
+        "$KTP" -c "$PRIVATE" "${GEO[@]}" -b "$BROKERS" -o line.max=4096 \
+                -o schema=/netflow/flow/1.1.0 \
                 -o error.topic=eqiad.netflow-error \
                 -o deadletter.file="$T/dl2" < "$T/in" 2> "$T/err2" || true
         counters "$T/err2"
@@ -149,7 +154,7 @@ hashes_of() {
         local line
 
         line=$(grep -m1 '"event_type": "purge"' "$SAMPLES/nfacctd-ipfix-epoch.jsonl")
-        proc_start ktp "$KTP" -c "$PRIVATE" --stdout -vv \
+        proc_start ktp "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -vv \
                 -o anonymize.ip_src=hash
         proc_send ktp "$line" "$line" "$line"
         wait_for lines_at_least "$(proc_file ktp out)" 3
@@ -173,7 +178,7 @@ hashes_of() {
         local line
 
         line=$(grep -m1 '"event_type": "purge"' "$SAMPLES/nfacctd-ipfix-epoch.jsonl")
-        proc_start ktp "$KTP" -c "$PRIVATE" --stdout -vv \
+        proc_start ktp "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -vv \
                 -o anonymize.salt.rotate=1s
         proc_send ktp "$line"
         wait_for lines_at_least "$(proc_file ktp out)" 1
@@ -193,7 +198,7 @@ hashes_of() {
         printf 'a salt shared by the edge hosts\n' > "$T/salt1"
         printf 'another salt, for another site\n' > "$T/salt2"
         for s in salt1 salt1 salt2; do
-                printf '%s\n' "$line" | "$KTP" -c "$PRIVATE" --stdout -q \
+                printf '%s\n' "$line" | "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -q \
                         -o anonymize.salt.file="$T/$s" | jq -r .peer_ip_src
         done > "$T/hashes"
         [ "$(sed -n 1p "$T/hashes")" = "$(sed -n 2p "$T/hashes")" ]
@@ -220,7 +225,7 @@ PY
         mock_start -t eqiad.netflow:1
         head -c 32 /dev/urandom > "$T/salt"
         private_input > "$T/in"
-        "$KTP" -c "$PRIVATE" -b "$BROKERS" -o line.max=4096 \
+        "$KTP" -c "$PRIVATE" "${GEO[@]}" -b "$BROKERS" -o line.max=4096 \
                 -o anonymize.salt.file="$T/salt" -o spool.dir="$T/spool" \
                 -o spool.mode=always -o deadletter.file="$T/dl" \
                 -o stats.file="$T/stats" -o metrics.file="$T/metrics" -vv \
@@ -239,37 +244,37 @@ PY
 }
 
 @test "privacy: a template or key that reads an anonymized field is refused at start" {
-        run "$KTP" -c "$PRIVATE" --stdout -o 'topic=flows.%{field:ip_src}' < /dev/null
+        run "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o 'topic=flows.%{field:ip_src}' < /dev/null
         [ "$status" -eq 1 ]
         [[ "$output" == *"topic: %{field:ip_src} reads an anonymized field"* ]]
         # %{field:NAME} reads the input name: one renamed to ip_src too
-        run "$KTP" -c "$PRIVATE" --stdout -o field.rename.src=ip_src \
+        run "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o field.rename.src=ip_src \
                 -o 'key=%{field:port_src}-%{field:src}' < /dev/null
         [ "$status" -eq 1 ]
         [[ "$output" == *"key: %{field:src} reads an anonymized field"* ]]
-        run "$KTP" -c "$PRIVATE" --stdout -o key=peer_ip_src < /dev/null
+        run "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o key=peer_ip_src < /dev/null
         [ "$status" -eq 1 ]
         [[ "$output" == *"key: peer_ip_src is an anonymized field"* ]]
         # a rule by an input name that is renamed away would leak
-        run "$KTP" -c "$PRIVATE" --stdout -o field.rename.ip_src=src_addr \
+        run "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o field.rename.ip_src=src_addr \
                 < /dev/null
         [ "$status" -eq 1 ]
         [[ "$output" == *"anonymize.ip_src: ip_src is renamed to src_addr"* ]]
         # one renamed to an anonymized name is anonymized
-        run "$KTP" -c "$PRIVATE" --stdout -o field.rename.src_addr=ip_src \
-                <<< '{"src_addr": "10.9.8.7", "bytes": 1}'
+        run "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o field.rename.src_addr=ip_src \
+                <<< '{"src_addr": "10.9.8.7", "ip_dst": "10.1.1.1", "port_src": 1, "port_dst": 2, "ip_proto": "tcp", "packets": 1, "bytes": 1}'
         [ "$status" -eq 0 ]
         [[ "$output" == *'"ip_src": "10.9.8.0"'* ]]
-        run "$KTP" -c "$PRIVATE" --stdout -o key=port_src < /dev/null
+        run "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o key=port_src < /dev/null
         [ "$status" -eq 0 ]
 }
 
 @test "privacy: --replay of a withheld line says it cannot be replayed" {
         printf '%s\n' '{"ip_src": "10.9.8.7" broken' |
-                "$KTP" -c "$PRIVATE" --stdout -o deadletter.file="$T/dl" \
+                "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o deadletter.file="$T/dl" \
                 > /dev/null 2>&1 || true
         [ "$(jq -r .raw_withheld "$T/dl")" = anonymize.raw ]
-        "$KTP" -c "$PRIVATE" --stdout --replay "$T/dl" \
+        "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout --replay "$T/dl" \
                 -o deadletter.file="$T/dl2" > "$T/out" 2> "$T/err" || true
         counters "$T/err"
         [ "$invalid" -eq 1 ]
