@@ -29,6 +29,19 @@ values() {
         consume "$1" | cut -f5
 }
 
+# replayed_whole N DEAD: the replay run just made exited 0 having
+# delivered N; topic t holds DEAD's values byte for byte, and the audit
+# of it finds one run of N events, nothing missing, no duplicate.
+replayed_whole() {
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$delivered" -eq "$1" ]
+        diff <(jq -r .value "$2") <(values t)
+        audit <(values t)
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"total: 1 producers, 1 runs, $1 events, 0 missing, 0 duplicates"* ]]
+}
+
 @test "replay: delivery failures dead-lettered as built; the audit finds them missing, and none after --replay" {
         mock_start -t t:1
         mock_cmd "errors 2 MSG_SIZE_TOO_LARGE"
@@ -38,7 +51,8 @@ values() {
         [ "$status" -eq 3 ]
         counters <(echo "$output")
         n=$failed
-        [ "$n" -ge 1 ] && [ "$n" -lt 300 ]
+        [ "$n" -ge 1 ]
+        [ "$n" -lt 300 ]
         [ "$(wc -l < "$T/dead")" -eq "$n" ]
         # each record carries its event: topic, no key, timestamp, value
         [ "$(jq -r '[.reason, .topic, (.key | tostring),
@@ -54,7 +68,8 @@ values() {
                 --replay "$T/dead" --dead-letter "$T/dead2"
         [ "$status" -eq 0 ]
         counters <(echo "$output")
-        [ "$read" -eq "$n" ] && [ "$delivered" -eq "$n" ]
+        [ "$read" -eq "$n" ]
+        [ "$delivered" -eq "$n" ]
         [ ! -s "$T/dead2" ]
         consume t > "$T/msgs"
         cut -f5 "$T/msgs" > "$T/after"
@@ -76,14 +91,16 @@ values() {
                 "$KTP" -b "$BROKERS" -t netflow -o flush.timeout.ms=500 \
                 -o line.max=240 --dead-letter "$T/dead" 2> "$T/err" || :
         counters "$T/err"
-        [ "$failed" -eq 5 ] && [ "$invalid" -eq 2 ]
+        [ "$failed" -eq 5 ]
+        [ "$invalid" -eq 2 ]
         mock_cmd "up -1"
         # b: 4 events the schema refuses (dead-lettered as lines), 2 go
         broken_records "$SAMPLES/pmacctd-lo-json.jsonl" > "$T/in.b"
         "$KTP" -b "$BROKERS" -t netflow -o schema.dir="$ROOT/examples/schemas" \
                 --dead-letter "$T/dead" < "$T/in.b" 2> "$T/err" || :
         counters "$T/err"
-        [ "$invalid" -eq 4 ] && [ "$delivered" -eq 2 ]
+        [ "$invalid" -eq 4 ]
+        [ "$delivered" -eq 2 ]
         cp "$T/dead" "$T/records"
         echo 'not a record' >> "$T/dead"
         [ "$(jq -r .reason "$T/records" | sort | uniq -c |
@@ -94,7 +111,9 @@ values() {
                 --dead-letter "$T/dead2"
         [ "$status" -eq 3 ]
         counters <(echo "$output")
-        [ "$read" -eq 12 ] && [ "$delivered" -eq 9 ] && [ "$invalid" -eq 3 ]
+        [ "$read" -eq 12 ]
+        [ "$delivered" -eq 9 ]
+        [ "$invalid" -eq 3 ]
         [ "$(jq -r .reason "$T/dead2" | sort | tr '\n' ' ')" = \
                 "invalid invalid too_long " ]
         [ "$(jq -r 'select(.reason == "too_long") | .message' "$T/dead2")" = \
@@ -181,13 +200,7 @@ values() {
         mock_cmd "up -1"
         # from standard input, as - says
         run "$KTP" -b "$BROKERS" -t t --replay - --dead-letter "$T/dead2" < "$T/dead"
-        [ "$status" -eq 0 ]
-        counters <(echo "$output")
-        [ "$delivered" -eq 20 ]
-        diff <(jq -r .value "$T/dead") <(values t)
-        audit <(values t)
-        [ "$status" -eq 0 ]
-        [[ "$output" == *"total: 1 producers, 1 runs, 20 events, 0 missing, 0 duplicates"* ]]
+        replayed_whole 20 "$T/dead"
 }
 
 @test "replay: an event the spool cannot send (its topic beyond topic.max) is dead-lettered as built, and replays" {
@@ -206,17 +219,12 @@ values() {
                 --dead-letter "$T/dead2" < /dev/null
         [ "$status" -eq 3 ]
         counters <(echo "$output")
-        [ "$carried" -eq 10 ] && [ "$failed" -eq 10 ]
+        [ "$carried" -eq 10 ]
+        [ "$failed" -eq 10 ]
         [ "$(jq -r '[.reason, .topic] | @tsv' "$T/dead2" | sort -u)" = \
                 "$(printf 'route\tt')" ]
         diff <(jq -r .raw "$T/dead2") "$T/in"
         run "$KTP" -b "$BROKERS" -t u --replay "$T/dead2" \
                 --dead-letter "$T/dead3"
-        [ "$status" -eq 0 ]
-        counters <(echo "$output")
-        [ "$delivered" -eq 10 ]
-        diff <(jq -r .value "$T/dead2") <(values t)
-        audit <(values t)
-        [ "$status" -eq 0 ]
-        [[ "$output" == *"total: 1 producers, 1 runs, 10 events, 0 missing, 0 duplicates"* ]]
+        replayed_whole 10 "$T/dead2"
 }
