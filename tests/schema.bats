@@ -74,7 +74,7 @@ refused_too() {
 @test "schema: the shipped schemas are draft-07, \$id their path, examples valid" {
         run "$PY" "$ROOT/tests/schema_oracle.py" --check "$SCHEMAS"
         [ "$status" -eq 0 ]
-        [ "$output" = "4 schemas valid" ]
+        [ "$output" = "5 schemas valid" ]
 }
 
 @test "schema: a schema that is not draft-07 or uses an unchecked format is refused" {
@@ -103,13 +103,33 @@ def bare(s):
     return s
 common = load("/fragment/common/1.0.0.json")
 for p in ("/netflow/flow/1.0.0.json", "/netflow/flow/1.1.0.json",
-          "/error/1.0.0.json"):
+          "/netflow/flow/1.2.0.json", "/error/1.0.0.json"):
     s = load(p)
     assert s["additionalProperties"] is False, p
     assert set(common["required"]) <= set(s["required"]), p
     for k, v in common["properties"].items():
         assert bare(s["properties"][k]) == bare(v), (p, k)
 EOF
+}
+
+@test "schema: examples/netflow-private.conf's events (enriched, hashed, truncated) are valid /netflow/flow/1.2.0, not 1.1.0" {
+        perl "$ROOT/tests/mmdb/mkmmdb.pl" "$T"
+        cat "$SAMPLES/pmacctd-lo-json.jsonl" "$SAMPLES/nfacctd-ipfix-epoch.jsonl" |
+                "$KTP" -c "$ROOT/examples/netflow-private.conf" --stdout \
+                -o enrich.geoip.country="$T/country.mmdb" \
+                -o enrich.geoip.asn="$T/asn.mmdb" > "$T/priv" 2> "$T/err"
+        [ "$(wc -l < "$T/priv")" -eq 180 ]
+        # what makes them 1.2.0's: a hash (the nfacctd sample has the
+        # exporter), a label, the salt's generation
+        [ "$(jq -r .peer_ip_src "$T/priv" | grep -cE '^[0-9a-f]{16}$')" -eq 120 ]
+        [ "$(jq -r .net_cidr_src "$T/priv" | grep -c loopback)" -gt 0 ]
+        [ "$(jq -r .anon_salt "$T/priv" | sort -u | wc -l)" -eq 1 ]
+        oracle /netflow/flow/1.2.0 "$T/priv"
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        sed 's|"/netflow/flow/1.2.0"|"/netflow/flow/1.1.0"|' "$T/priv" > "$T/as11"
+        oracle /netflow/flow/1.1.0 "$T/as11"
+        [ "$status" -eq 1 ]
 }
 
 @test "schema: every event made from both samples is valid /netflow/flow/1.1.0" {
