@@ -14,6 +14,25 @@
 
 #include "formats.h"
 #include "jsonwalk.h"
+#include "transform.h"
+
+/*
+ * A transform that indexes its events, with the netflow envelope and the
+ * domain "edge1": the stages' tests (test_evedit, test_enrich,
+ * test_anonymize) start from its events.  NULL when it cannot be made.
+ */
+static inline struct kt_transform *ixc_transform(void)
+{
+        struct kt_transform *t = kt_transform_new();
+
+        if (t == NULL || kt_transform_set_envelope(t, "/netflow/flow/1.1.0",
+                                                   "netflow", "edge1") == -1) {
+                kt_transform_free(t);
+                return NULL;
+        }
+        kt_transform_set_index(t, 1);
+        return t;
+}
 
 static int ixc_same(const char *a, size_t alen, const char *b, size_t blen)
 {

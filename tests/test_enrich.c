@@ -78,12 +78,8 @@ static int setup(void **state)
         struct fixture *f = calloc(1, sizeof(*f));
 
         assert_non_null(f);
-        f->t = kt_transform_new();
+        f->t = ixc_transform();
         assert_non_null(f->t);
-        assert_int_equal(kt_transform_set_envelope(f->t, "/netflow/flow/"
-                                                   "1.1.0", "netflow",
-                                                   "edge1"), 0);
-        kt_transform_set_index(f->t, 1);
         f->lk.lookup = fake_lookup;
         f->lk.arg = &f->lookups;
         *state = f;

@@ -39,14 +39,10 @@ static int setup(void **state)
                                1795422800123LL, 7 };
 
         assert_non_null(f);
-        f->t = kt_transform_new();
+        f->t = ixc_transform();
         assert_non_null(f->t);
-        assert_int_equal(kt_transform_set_envelope(f->t, "/netflow/flow/"
-                                                   "1.1.0", "netflow",
-                                                   "edge1"), 0);
         assert_int_equal(kt_transform_set_sequence(f->t, "sequence",
                                                    "sequence_run", "r1"), 0);
-        kt_transform_set_index(f->t, 1);
         /* twice: the second line follows the shape and has a key */
         assert_int_equal(kt_transform_line(f->t, LINE, strlen(LINE), &in,
                                            &f->ev), KT_EVENT);
