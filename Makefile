@@ -112,8 +112,8 @@ $(BUILD)/test_geoip: tests/test_geoip.c $(BUILD)/geoip.o $(BUILD)/netcidr.o
 
 # The anonymize stage and the salt (issue 13).
 $(BUILD)/test_anonymize: tests/test_anonymize.c tests/indexcheck.h \
-		$(BUILD)/anonymize.o $(BUILD)/evedit.o $(BUILD)/jsonwalk.o \
-		$(BUILD)/formats.o $(TRANSFORM_OBJS)
+		$(BUILD)/anonymize.o $(BUILD)/netcidr.o $(BUILD)/evedit.o \
+		$(BUILD)/jsonwalk.o $(BUILD)/formats.o $(TRANSFORM_OBJS)
 	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
 	  -lcmocka -o $@
 
