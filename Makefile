@@ -21,7 +21,7 @@ SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
-	auditscan.c auditkafka.c evedit.c anonymize.c salt.c $(ENRICH_SRCS)
+	auditscan.c auditkafka.c evedit.c anonymize.c salt.c keymem.c $(ENRICH_SRCS)
 ENRICH_SRCS = enrich.c netcidr.c geoip.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
@@ -36,8 +36,9 @@ DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	procps strace libpcre2-dev json-schema-test-suite python3-jsonschema \
 	python3-rfc3339 zlib1g-dev $(ENRICH_DEB_PKGS)
 # The enrich stage: libmaxminddb to build, the MaxMind DB writer for the
-# tests (tests/mmdb/mkmmdb.pl builds their databases).
-ENRICH_DEB_PKGS = libmaxminddb-dev libmaxmind-db-writer-perl
+# tests (tests/mmdb/mkmmdb.pl builds their databases); gdb for gcore
+# (privacy.bats looks for the salt in a core of the process).
+ENRICH_DEB_PKGS = libmaxminddb-dev libmaxmind-db-writer-perl gdb
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
@@ -117,7 +118,10 @@ $(BUILD)/test_anonymize: tests/test_anonymize.c tests/indexcheck.h \
 	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
 	  -lcmocka -o $@
 
-$(BUILD)/test_salt: tests/test_salt.c $(BUILD)/salt.o
+$(BUILD)/test_salt: tests/test_salt.c $(BUILD)/salt.o $(BUILD)/keymem.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
+
+$(BUILD)/test_keymem: tests/test_keymem.c $(BUILD)/keymem.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
 
 $(BUILD)/test_auditscan: tests/test_auditscan.c $(BUILD)/auditscan.o \

@@ -143,6 +143,44 @@ int anon_rule_of(const struct anonymizer *a, enum anon_side side,
         return -1;
 }
 
+/* A context of HMAC-SHA256 keyed by key, or NULL. */
+static EVP_MAC_CTX *hmac_keyed(struct anonymizer *a, const unsigned char *key,
+                               size_t len)
+{
+        OSSL_PARAM p[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 "SHA256", 0),
+                OSSL_PARAM_construct_end(),
+        };
+        EVP_MAC_CTX *ctx;
+
+        if (a->mac == NULL && (a->mac = EVP_MAC_fetch(NULL, "HMAC",
+                                                      NULL)) == NULL)
+                return NULL;
+        if ((ctx = EVP_MAC_CTX_new(a->mac)) == NULL)
+                return NULL;
+        if (EVP_MAC_init(ctx, key, len, p) != 1) {
+                EVP_MAC_CTX_free(ctx);
+                return NULL;
+        }
+        return ctx;
+}
+
+/*
+ * OpenSSL's HMAC made ready with a key of zeros: the provider loaded,
+ * the MAC and its digest fetched and cached.  Then keying with the salt
+ * allocates only the context, which the caller may keep apart (salt.h's
+ * salt_lend()), not OpenSSL's caches, which live until the end.
+ */
+static int hmac_ready(struct anonymizer *a)
+{
+        static const unsigned char zeros[32];
+        EVP_MAC_CTX *ctx = hmac_keyed(a, zeros, sizeof(zeros));
+
+        EVP_MAC_CTX_free(ctx);
+        return ctx == NULL ? -1 : 0;
+}
+
 int anon_add(struct anonymizer *a, enum anon_side side, const char *field,
              const char *rule, char *err, size_t errlen)
 {
@@ -160,6 +198,11 @@ int anon_add(struct anonymizer *a, enum anon_side side, const char *field,
             a->n[side] == ANON_RULES_MAX) {
                 snprintf(err, errlen, "anonymize.%s: given twice, or more "
                          "than %d fields", field, ANON_RULES_MAX);
+                return -1;
+        }
+        if (k == ANON_HASH && a->mac == NULL && hmac_ready(a) == -1) {
+                snprintf(err, errlen, "anonymize.%s: OpenSSL has no "
+                         "HMAC-SHA256", field);
                 return -1;
         }
         r = &a->r[side][a->n[side]];
@@ -184,22 +227,10 @@ int anon_hashes(const struct anonymizer *a)
 int anon_set_salt(struct anonymizer *a, const unsigned char *key,
                   size_t len, const char *id)
 {
-        OSSL_PARAM p[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 "SHA256", 0),
-                OSSL_PARAM_construct_end(),
-        };
-        EVP_MAC_CTX *ctx;
+        EVP_MAC_CTX *ctx = hmac_keyed(a, key, len);
 
-        if (a->mac == NULL && (a->mac = EVP_MAC_fetch(NULL, "HMAC",
-                                                      NULL)) == NULL)
+        if (ctx == NULL)
                 return -1;
-        if ((ctx = EVP_MAC_CTX_new(a->mac)) == NULL)
-                return -1;
-        if (EVP_MAC_init(ctx, key, len, p) != 1) {
-                EVP_MAC_CTX_free(ctx);
-                return -1;
-        }
         EVP_MAC_CTX_free(a->ctx);
         a->ctx = ctx;
         OPENSSL_cleanse(a->memo, sizeof(a->memo)); /* the old hashes */

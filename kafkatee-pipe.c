@@ -20,6 +20,7 @@
 #include "auditmain.h"
 #include "cli.h"
 #include "kafkatee-pipe.h"
+#include "keymem.h"
 
 /* Timeout of the flush after a second signal. */
 #define SHORT_FLUSH_MS 5000
@@ -859,6 +860,29 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
         begin_flush(a, 0);
 }
 
+/* salt_lend()'s keyer: the anonymizer's HMAC keyed by the salt. */
+static int anon_keyer(void *arg, const unsigned char *key, size_t len,
+                      const char *id)
+{
+        return anon_set_salt(arg, key, len, id);
+}
+
+/* The anonymizer keyed by the salt, OpenSSL's copies in keymem's arena. */
+static int salt_key(struct app *a)
+{
+        struct keymem_stats before, after;
+        int r;
+
+        keymem_stats(&before);
+        r = salt_lend(&a->salt, anon_keyer, a->anon);
+        keymem_stats(&after);
+        if (after.spilled > before.spilled)
+                ktp_log(a, 1, "anonymize: OpenSSL's copy of the salt did "
+                        "not fit in its arena: it is in the heap, where a "
+                        "core dump may hold it");
+        return r;
+}
+
 /*
  * A new salt for the hash rules (the file read again, or new random
  * bytes), the old one wiped.  A salt file that cannot be read keeps the
@@ -875,8 +899,7 @@ static void salt_next(struct app *a, const char *why)
                 ktp_log(a, 0, "%s: %s; the salt stays", why, err);
                 return;
         }
-        if (anon_set_salt(a->anon, a->salt.key, a->salt.len,
-                          a->salt.id) == -1) {
+        if (salt_key(a) == -1) {
                 app_fatal(a, "anonymize: no memory for the new salt");
                 return;
         }
@@ -1327,8 +1350,9 @@ static int anon_salt(struct app *a, char *err, size_t errlen)
                 return -1;
         if (notice != NULL)
                 ktp_log(a, 1, "%s", notice);
-        if (anon_set_salt(a->anon, a->salt.key, a->salt.len,
-                          a->salt.id) == -1) {
+        if ((notice = keymem_notice(keymem_state())) != NULL)
+                ktp_log(a, 1, "anonymize: %s", notice);
+        if (salt_key(a) == -1) {
                 snprintf(err, errlen, "anonymize: out of memory (HMAC)");
                 return -1;
         }
@@ -1633,6 +1657,8 @@ int main(int argc, char **argv)
         static struct app app;
         int r, code, no_stdin;
 
+        /* First: OpenSSL takes an allocator only before it allocates. */
+        (void)keymem_init();
         if (audit_wanted(argc, argv)) /* another program: no loop, no Kafka */
                 return audit_main(argc, argv);
         no_stdin = stdin_closed();

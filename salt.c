@@ -5,10 +5,9 @@
  * current one, which is wiped only once the new one is whole (a salt
  * file that cannot be read again keeps the current salt).  The page is
  * left out of core dumps (MADV_DONTDUMP).  OpenSSL's secure heap is set
- * up for what OpenSSL puts there (its private DRBG); the copy of the key
- * that OpenSSL 3.0's HMAC keeps is in its ordinary heap all the same
- * (gcore of a running process finds it there, and only there), wiped
- * when the context is freed.
+ * up for what OpenSSL puts there (its private DRBG); its HMAC does not
+ * use it for the copy of the key it keeps (OpenSSL 3.0.19: plain
+ * OPENSSL_malloc), so salt_lend() has keymem.c catch that copy.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "keymem.h"
 #include "salt.h"
 
 /* OpenSSL's secure heap (a power of 2). */
@@ -121,6 +121,16 @@ int salt_open(struct salt *s, const char *file, const char **notice,
 int salt_rotate(struct salt *s, char *err, size_t errlen)
 {
         return new_salt(s, err, errlen);
+}
+
+int salt_lend(const struct salt *s, salt_keyer *keyer, void *arg)
+{
+        int r;
+
+        keymem_capture(1);
+        r = keyer(arg, s->key, s->len, s->id);
+        keymem_capture(0);
+        return r;
 }
 
 void salt_close(struct salt *s)

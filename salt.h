@@ -40,6 +40,14 @@ int salt_open(struct salt *s, const char *file, const char **notice,
 /* The next generation: the file read again, or new random bytes.  0, or
  * -1 with a message in err (the current salt stays). */
 int salt_rotate(struct salt *s, char *err, size_t errlen);
+/*
+ * Lends the salt to keyer, which makes a key of it (an HMAC context):
+ * what OpenSSL allocates during the call goes to keymem.h's arena, out of
+ * core dumps, instead of the heap.  keyer's result.
+ */
+typedef int salt_keyer(void *arg, const unsigned char *key, size_t len,
+                       const char *id);
+int salt_lend(const struct salt *s, salt_keyer *keyer, void *arg);
 /* Wipes the salt and unmaps its page. */
 void salt_close(struct salt *s);
 

@@ -243,6 +243,42 @@ PY
         [ -z "$output" ]
 }
 
+# core_of NAME FILE: a core of the running process NAME into FILE
+# (gcore, as root or with ptrace allowed), or skips the test.
+core_of() {
+        local pidvar="${1}_PID"
+
+        command -v gcore > /dev/null || skip "no gcore (Debian gdb)"
+        gcore -o "$2" "${!pidvar}" > "$2.log" 2>&1 ||
+                skip "gcore cannot attach: $(tail -n 1 "$2.log")"
+        mv "$2.${!pidvar}" "$2"
+}
+
+@test "privacy: a core of the running process holds no salt, nor after a rotation" {
+        local line
+
+        head -c 32 /dev/urandom > "$T/salt"
+        line=$(grep -m1 '"event_type": "purge"' "$SAMPLES/nfacctd-ipfix-epoch.jsonl")
+        proc_start ktp "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -vv \
+                -o anonymize.salt.file="$T/salt"
+        proc_send ktp "$line"
+        wait_for lines_at_least "$(proc_file ktp out)" 1
+        core_of ktp "$T/core1"
+        proc_signal ktp HUP
+        wait_for_line "$(proc_file ktp err)" 'SIGHUP: salt generation'
+        proc_send ktp "$line"
+        wait_for lines_at_least "$(proc_file ktp out)" 2
+        core_of ktp "$T/core2"
+        proc_finish ktp
+        # the cores are the process's memory: they hold the salt's ids
+        jq -r .anon_salt "$(proc_file ktp out)" > "$T/ids"
+        grep -qaF "$(sed -n 1p "$T/ids")" "$T/core1"
+        grep -qaF "$(sed -n 2p "$T/ids")" "$T/core2"
+        run has_bytes "$T/salt" "$T/core1" "$T/core2"
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+}
+
 @test "privacy: a template or key that reads an anonymized field is refused at start" {
         run "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o 'topic=flows.%{field:ip_src}' < /dev/null
         [ "$status" -eq 1 ]

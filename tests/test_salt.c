@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "keymem.h"
 #include "salt.h"
 
 static char path[64];
@@ -138,14 +141,54 @@ static void test_file_refused(void **state)
         free(big);
 }
 
+struct lend {
+        struct salt s;
+        void       *block; /* what the keyer allocated */
+};
+
+/* salt_lend()'s keyer: sees the salt, allocates as OpenSSL would. */
+static int keyer(void *arg, const unsigned char *key, size_t len,
+                 const char *id)
+{
+        struct lend *k = arg;
+
+        assert_ptr_equal(key, k->s.key);
+        assert_int_equal(len, k->s.len);
+        assert_string_equal(id, k->s.id);
+        k->block = OPENSSL_malloc(48);
+        return 7;
+}
+
+/* The keyer's OpenSSL allocations are keymem's, and only during it. */
+static void test_lend(void **state)
+{
+        struct lend k;
+        const char *notice;
+        char err[256];
+        void *after;
+
+        (void)state;
+        assert_int_equal(salt_open(&k.s, NULL, &notice, err, sizeof(err)),
+                         0);
+        assert_int_equal(salt_lend(&k.s, keyer, &k), 7);
+        after = OPENSSL_malloc(48);
+        assert_true(keymem_owns(k.block));
+        assert_false(keymem_owns(after));
+        OPENSSL_free(k.block);
+        OPENSSL_free(after);
+        salt_close(&k.s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_random),
+                cmocka_unit_test(test_lend),
                 cmocka_unit_test_setup_teardown(test_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_file_refused, setup,
                                                 teardown),
         };
 
+        (void)keymem_init(); /* before OpenSSL allocates */
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
