@@ -244,6 +244,26 @@ static int win_grow(struct audit_run *r, size_t window)
         return 0;
 }
 
+/*
+ * The slot for seq.  While another number holds it and the window allows,
+ * the table grows first: below the window, which ids are kept does not
+ * depend on the order the events come in (partitions read one after the
+ * other, or interleaved as kcat dumps them), and neither does a
+ * duplicate's class.
+ */
+static struct audit_slot *win_slot(struct audit_run *r, size_t window,
+                                   uint64_t seq)
+{
+        struct audit_slot *s = &r->win[seq % r->nwin];
+
+        while (s->seq != 0 && s->seq != seq && r->nwin < window) {
+                if (win_grow(r, window) == -1)
+                        return NULL;
+                s = &r->win[seq % r->nwin];
+        }
+        return s;
+}
+
 static enum audit_seen win_check(const struct audit_run *r, uint64_t seq,
                                  const char *id)
 {
@@ -270,8 +290,10 @@ enum audit_seen audit_add(struct audit *a, const char *domain,
                 return AUDIT_ERROR;
         r->events++;
         if (added) {
-                struct audit_slot *sl = &r->win[seq % r->nwin];
+                struct audit_slot *sl = win_slot(r, a->window, seq);
 
+                if (sl == NULL)
+                        return AUDIT_ERROR;
                 if (id != NULL) {
                         sl->seq = seq;
                         sl->hash = id_hash(id);

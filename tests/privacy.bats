@@ -248,6 +248,8 @@ PY
 core_of() {
         local pidvar="${1}_PID"
 
+        [[ "$BUILD" == *asan* ]] &&
+                skip "a core of an ASan build holds its shadow memory: terabytes"
         command -v gcore > /dev/null || skip "no gcore (Debian gdb)"
         gcore -o "$2" "${!pidvar}" > "$2.log" 2>&1 ||
                 skip "gcore cannot attach: $(tail -n 1 "$2.log")"

@@ -254,6 +254,39 @@ static void test_id_window(void **state)
         audit_free(&a);
 }
 
+/* The duplicates' classes, with the events in order or scattered. */
+static void classes(int scattered, uint64_t dup[3])
+{
+        struct audit a;
+        char id[32];
+        uint64_t i, seq;
+
+        audit_init(&a, 0);
+        for (i = 0; i < 3000; i++) {
+                /* scattered: 4 partitions of 750 read one after another */
+                seq = scattered ? (i % 750) * 4 + i / 750 + 1 : i + 1;
+                snprintf(id, sizeof(id), "id-%llu", (unsigned long long)seq);
+                assert_int_equal(audit_add(&a, "h1", "r", seq, id),
+                                 AUDIT_NEW);
+        }
+        assert_int_equal(audit_add(&a, "h1", "r", 5, "id-5"), AUDIT_DUP_SAME);
+        assert_int_equal(audit_add(&a, "h1", "r", 2999, "x"), AUDIT_DUP_OTHER);
+        memcpy(dup, a.runs[0]->dup, sizeof(a.runs[0]->dup));
+        audit_free(&a);
+}
+
+/* Below the window, the order of the events changes no class. */
+static void test_id_order(void **state)
+{
+        uint64_t in_order[3], scattered[3];
+
+        (void)state;
+        classes(0, in_order);
+        classes(1, scattered);
+        assert_memory_equal(in_order, scattered, sizeof(in_order));
+        assert_int_equal(scattered[2], 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -264,6 +297,7 @@ int main(void)
                 cmocka_unit_test(test_ranges_text),
                 cmocka_unit_test(test_runs_and_producers),
                 cmocka_unit_test(test_id_window),
+                cmocka_unit_test(test_id_order),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
