@@ -3,15 +3,16 @@
 # MaxMind's GeoLite2 databases (Debian libmaxmind-db-writer-perl):
 #   DIR/country.mmdb  GeoIP2 Country layout (continent, country,
 #                     registered_country; country.iso_code is what the
-#                     enrich stage reads), ~300k IPv4 + ~110k IPv6 networks
+#                     enrich stage reads), ~280k IPv4 + ~110k IPv6 networks
 #   DIR/asn.mmdb      GeoLite2 ASN layout (autonomous_system_number,
-#                     autonomous_system_organization), ~400k + ~100k
+#                     autonomous_system_organization), ~410k + ~90k
 #   DIR/networks.txt  enrich.net.file labels, a few thousand prefixes
 # The networks tile the space bench/gen.c draws from (IPv4 1-223 but the
 # private and special ranges; IPv6 2001::/16, 2600::/16, 2620::/16,
 # 2a02::/16, 2804::/16), with gaps (misses), so that a lookup walks the
-# tree as deep as in the real ones (/16 to /24 in IPv4, /20 to /48 in
-# IPv6).  Deterministic: the same SEED (default 1) gives the same files.
+# tree as deep as in the real ones (/14 to /24 in IPv4, /24 to /48 in
+# IPv6).  Deterministic: the same SEED (default 1) gives the same files,
+# but for the build time the writer puts in a database's metadata.
 use strict;
 use warnings;
 
