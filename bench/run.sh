@@ -147,7 +147,7 @@ geo_files() {
 	local key t0
 	key=$(sha256sum bench/mkgeo.pl | cut -d' ' -f1)
 	if [ "$(cat "$GEO/stamp" 2>/dev/null)" = "$key" ]; then
-		GEO_BUILT="cached (written by an earlier run from the same mkgeo.pl)"
+		GEO_BUILT="written by an earlier run of the same mkgeo.pl"
 		return 0
 	fi
 	perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
@@ -604,7 +604,7 @@ spool_table() {
 # geo_text: what the private rows' enrichment files are
 geo_text() {
 	local f n
-	echo "GEO is \`$GEO\`: \`bench/mkgeo.pl\`'s files ($GEO_BUILT; $(sed -n 's/^mkgeo: took //p' "$GEO/mkgeo.log") to write),"
+	echo "GEO is \`$GEO\`: \`bench/mkgeo.pl\`'s files, $GEO_BUILT in $(sed -n 's/^mkgeo: took //p' "$GEO/mkgeo.log"):"
 	for f in country.mmdb asn.mmdb; do
 		n=$(sed -n "s/^mkgeo: $f: \([0-9]*\) networks/\1/p" "$GEO/mkgeo.log")
 		echo "$f: $n networks, $(stat -c %s "$GEO/$f") bytes;"
