@@ -7,12 +7,16 @@
 # defaults), each measured BENCH_REPEAT (3) times against a fresh topic:
 #   kcat      kcat -P raw lines, no transform (the speed to approach)
 #   ktp       build/kafkatee-pipe, default netflow transform
+#   ktpp      kafkatee-pipe -c examples/netflow-private.conf (enrich,
+#             anonymize, validation) on the files bench/mkgeo.pl writes
 #   jq+kcat   jq -c -f tests/envelope.jq | kcat -P (what a user would script)
 #   spool     kafkatee-pipe with spool.dir: spool.mode=overflow, then
 #             spool.mode=always with spool.fsync=never, interval, always
 #             (a fresh spool directory in BUILD for each run, removed after)
 # first on build/mockcluster (librdkafka's mock cluster), then on a real
 # Apache Kafka broker (tests/kafka/kafka.sh) if one can be started.
+# Before them, the CPU of each stage: kafkatee-pipe --stdout > /dev/null
+# (no Kafka) with one stage added at a time, up to the private config.
 # Then the latency at a fixed input rate (BENCH_LAT_RATE records/s for
 # BENCH_LAT_SECS s): kafkatee-pipe's own read-to-delivery-report
 # percentiles (stats.file) and, for kafkatee-pipe and kcat, the
@@ -29,7 +33,8 @@
 # kafkatee-pipe's measured runs, split at spaces: an A/B of a setting,
 # e.g. "-o header.a=b"), BENCH_SPOOL (1; 0 skips the spool rows),
 # BENCH_SPOOL_SYNC_RECORDS ("all", or a number: the spool.fsync=always
-# row on the first that many records, for a slow disk), TMPDIR.
+# row on the first that many records, for a slow disk), BENCH_PRIVATE (1;
+# 0 skips the private config's rows and the stages' costs), TMPDIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +53,7 @@ OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 JQ_N=${BENCH_JQ_RECORDS:-100000}
 SPOOL=${BENCH_SPOOL:-1}
 SYNC_N=${BENCH_SPOOL_SYNC_RECORDS:-all}
+PRIVATE=${BENCH_PRIVATE:-1}
 KCAT_TIMEOUT=${KCAT_TIMEOUT:-60}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-900} # one measured run, seconds
 read -ra KTP_ARGS <<< "${BENCH_KTP_ARGS:-}"
@@ -58,6 +64,7 @@ case $JQ_N in all) JQ_N=$N ;; '' | *[!0-9]* | 0) echo "bench: BENCH_JQ_RECORDS: 
 case $SYNC_N in all) SYNC_N=$N ;; '' | *[!0-9]* | 0) echo "bench: BENCH_SPOOL_SYNC_RECORDS: a count or all" >&2; exit 2 ;; esac
 [ "$SYNC_N" -le "$N" ] || SYNC_N=$N
 case $SPOOL in 0 | 1) ;; *) echo "bench: BENCH_SPOOL: 0 or 1" >&2; exit 2 ;; esac
+case $PRIVATE in 0 | 1) ;; *) echo "bench: BENCH_PRIVATE: 0 or 1" >&2; exit 2 ;; esac
 
 T_START=$SECONDS
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -67,6 +74,7 @@ KTP=$BUILD/kafkatee-pipe
 MOCKCLUSTER=$BUILD/mockcluster
 GEN=$BUILD/bench-gen
 LAT=$BUILD/bench-lat
+GEO=$BUILD/bench-geo # the enrichment files (bench/mkgeo.pl), kept
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ktp-bench.XXXXXX")
 # the spool directories go on the build's disk, not TMPDIR (often a tmpfs,
 # where an fsync costs nothing): one per run, removed after it
@@ -131,6 +139,32 @@ else
 	HAVE_STATS=1
 fi
 
+# The private rows' enrichment files: GeoLite2-sized databases take a
+# while to write, so they stay in the build directory, written again only
+# when mkgeo.pl changes (its hash in GEO/stamp); GEO/mkgeo.log has what
+# mkgeo.pl said and how long it took
+geo_files() {
+	local key t0
+	key=$(sha256sum bench/mkgeo.pl | cut -d' ' -f1)
+	if [ "$(cat "$GEO/stamp" 2>/dev/null)" = "$key" ]; then
+		GEO_BUILT="written by an earlier run of the same mkgeo.pl"
+		return 0
+	fi
+	perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
+		die "MaxMind::DB::Writer missing (make deps installs libmaxmind-db-writer-perl)"
+	say "writing the enrichment files: bench/mkgeo.pl $GEO"
+	rm -rf "$GEO"
+	mkdir -p "$GEO"
+	t0=$SECONDS
+	perl bench/mkgeo.pl "$GEO" 2>"$GEO/mkgeo.log" ||
+		die "bench/mkgeo.pl failed: $(tail -n 3 "$GEO/mkgeo.log")"
+	echo "mkgeo: took $((SECONDS - t0)) s" >>"$GEO/mkgeo.log"
+	echo "$key" >"$GEO/stamp"
+	GEO_BUILT="written by this run"
+}
+GEO_BUILT=
+[ "$PRIVATE" = 0 ] || geo_files
+
 # ---------------------------------------------------------------- input
 
 # Event times start in the past, so that the last purge is a few minutes
@@ -176,7 +210,9 @@ SYNC_BYTES=$(stat -c %s "$SYNC_INPUT")
 
 # ---------------------------------------------------------------- brokers
 
-KINDS=(kcat ktp ktpv jq)
+KINDS=(kcat ktp ktpv)
+[ "$PRIVATE" = 0 ] || KINDS+=(ktpp)
+KINDS+=(jq)
 # kafkatee-pipe with a spool: the kind names the spool.mode and spool.fsync
 [ "$SPOOL" = 0 ] || KINDS+=(sp-overflow sp-never sp-interval sp-always)
 TOPICS=()
@@ -231,6 +267,55 @@ high_watermarks() {
 KCAT_P=(kcat -P -X acks=all -X enable.idempotence=true)
 TFMT='%e %U %S %M'
 
+# ktp_args KIND: kafkatee-pipe's arguments for a row but the brokers and
+# the topic, in KARGS: ktp the default transform, ktpv examples/netflow.conf
+# (validation), ktpp examples/netflow-private.conf (enrich, anonymize,
+# validation) on the files of mkgeo.pl; the stages' rows add one stage at
+# a time: st-valid validation (the private config's schema, which allows
+# the members the later stages add), st-enrich the enrich stage, then
+# ktpp (the anonymize stage: the private config)
+ktp_args() {
+	local conf=$ROOT/examples/netflow.conf geo=(-o enrich.geoip.country="$GEO/country.mmdb"
+		-o enrich.geoip.asn="$GEO/asn.mmdb" -o enrich.net.file="$GEO/networks.txt")
+	case $1 in
+	ktp) KARGS=() ;;
+	ktpv) KARGS=(-c "$conf") ;;
+	st-valid) KARGS=(-c "$conf" -o schema=/netflow/flow/1.2.0) ;;
+	st-enrich) KARGS=(-c "$conf" -o schema=/netflow/flow/1.2.0 "${geo[@]}" -o enrich.fields=ip_src,ip_dst) ;;
+	ktpp) KARGS=(-c "$ROOT/examples/netflow-private.conf" "${geo[@]}") ;;
+	*) die "ktp_args: $1?" ;;
+	esac
+	KARGS+=(-o dt.timezone=UTC -o domain=bench)
+}
+
+# shown KIND: ktp_args as the report shows them (paths from the checkout,
+# GEO for the enrichment files)
+shown() {
+	local s
+	ktp_args "$1"
+	s="${KARGS[*]}"
+	s=${s//$GEO/GEO}
+	echo "${s//$ROOT\//}"
+}
+
+# time_of FILE: "wall cpu rss_mib" from /usr/bin/time -f "$TFMT" (GNU time
+# prints "Command exited with non-zero status N" first when so)
+time_of() {
+	tail -n 1 "$1" | awk '{ printf "%s %.2f %.1f\n", $1, $2 + $3, $4 / 1024 }'
+}
+
+# ktp_check DIR WANT: kafkatee-pipe's summary (in DIR/err) to DIR/summary;
+# prints why the run is invalid unless it says delivered=WANT and exit=0
+ktp_check() {
+	local sum
+	sum=$(grep 'summary:' "$1/err" | tail -n 1 || true)
+	echo "$sum" >"$1/summary"
+	case " $sum " in
+	*" delivered=$2 "*" exit=0 "*) ;;
+	*) echo "summary: ${sum#*summary: }" ;;
+	esac
+}
+
 # spool_args KIND: the spool settings of a spool row (sp-MODE or sp-FSYNC)
 spool_args() {
 	case $1 in
@@ -248,8 +333,9 @@ run_spool() {
 	read -ra sa <<< "$(spool_args "$kind")"
 	rm -rf "$sd"
 	mkdir -p "$SPOOL_BASE"
+	ktp_args ktp
 	timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
-		"$KTP" -b "$b" -t "$topic" -o dt.timezone=UTC -o domain=bench \
+		"$KTP" -b "$b" -t "$topic" "${KARGS[@]}" \
 		-o spool.dir="$sd" "${sa[@]}" "${KTP_ARGS[@]}" <"$in" 2>"$d/err" || rc=$?
 	{ ls -A "$sd" 2>/dev/null || true; } | { grep -vx lock || true; } >"$d/left"
 	rm -rf "$sd"
@@ -277,15 +363,10 @@ run_one() {
 		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
 			"${KCAT_P[@]}" -b "$b" -t "$topic" <"$INPUT" 2>"$d/err" || rc=$?
 		;;
-	ktp)
+	ktp*)
+		ktp_args "$kind"
 		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
-			"$KTP" -b "$b" -t "$topic" -o dt.timezone=UTC -o domain=bench \
-			"${KTP_ARGS[@]}" <"$INPUT" 2>"$d/err" || rc=$?
-		;;
-	ktpv)
-		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
-			"$KTP" -c "$ROOT/examples/netflow.conf" -b "$b" -t "$topic" \
-			-o dt.timezone=UTC -o domain=bench \
+			"$KTP" -b "$b" -t "$topic" "${KARGS[@]}" \
 			"${KTP_ARGS[@]}" <"$INPUT" 2>"$d/err" || rc=$?
 		;;
 	jq)
@@ -303,31 +384,24 @@ run_one() {
 	sp-*) rc=0; run_spool "$d" "$topic" "$kind" "$b" "$INPUT" || rc=$? ;;
 	esac
 	[ "$rc" = 0 ] || { valid=0; why="${why:+$why; }exit $rc"; }
-	# GNU time prints "Command exited with non-zero status N" first when so
-	read -r wall u s k < <(tail -n 1 "$d/time")
-	cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
-	rss=$(awk -v k="$k" 'BEGIN { printf "%.1f", k / 1024 }')
+	read -r wall cpu rss < <(time_of "$d/time")
 	rssd=$rss
 	if [ "$kind" = jq ]; then
-		local w2 u2 s2 k2
-		read -r w2 u2 s2 k2 < <(tail -n 1 "$d/time.jq")
+		local w2 c2 r2
+		read -r w2 c2 r2 < <(time_of "$d/time.jq")
 		wall=$(awk -v a="$wall" -v b="$w2" 'BEGIN { print (a > b ? a : b) }')
-		cpu=$(awk -v c="$cpu" -v u="$u2" -v s="$s2" 'BEGIN { printf "%.2f", c + u + s }')
-		rssd="jq $(awk -v k="$k2" 'BEGIN { printf "%.1f", k / 1024 }') + kcat $rss"
-		rss=$(awk -v a="$k" -v b="$k2" 'BEGIN { printf "%.1f", (a + b) / 1024 }')
+		cpu=$(awk -v a="$cpu" -v b="$c2" 'BEGIN { printf "%.2f", a + b }')
+		rssd="jq $r2 + kcat $rss"
+		rss=$(awk -v a="$rss" -v b="$r2" 'BEGIN { printf "%.1f", a + b }')
 	fi
 	if [ "$kind" != kcat ] && [ "$kind" != jq ]; then
-		local sum
-		sum=$(grep 'summary:' "$d/err" | tail -n 1 || true)
-		echo "$sum" >"$d/summary"
-		case " $sum " in
-		*" delivered=$want "*" exit=0 "*) ;;
-		*) valid=0; why="${why:+$why; }summary: ${sum#*summary: }" ;;
-		esac
+		local bad
+		bad=$(ktp_check "$d" "$want")
+		[ -z "$bad" ] || { valid=0; why="${why:+$why; }$bad"; }
 		case $kind in
 		sp-*)
 			# the summary has the spool's figures only when it had any
-			spooled=$(printf '%s\n' "$sum" | sed -n 's/.* spooled=\([0-9]*\) .*/\1/p')
+			spooled=$(sed -n 's/.* spooled=\([0-9]*\) .*/\1/p' "$d/summary")
 			spooled=${spooled:-0}
 			[ ! -s "$d/left" ] || { valid=0; why="${why:+$why; }left in the spool: $(tr '\n' ' ' <"$d/left")"; }
 			;;
@@ -351,7 +425,7 @@ run_one() {
 #   kcat-ext   kcat -P, with the same consumer
 # (the consumer takes CPU on a small machine: it is kept out of the first)
 latency() {
-	local cl=$1 b=$2 kind topic want d lat_n rc cons_pid u s k
+	local cl=$1 b=$2 kind topic want d lat_n rc cons_pid cpu rss
 	lat_n=$((LAT_RATE * LAT_SECS))
 	[ "$lat_n" -gt 0 ] || return 0
 	for kind in ktp-stats ktp-ext kcat-ext; do
@@ -395,13 +469,41 @@ latency() {
 				read -r sp50 sp90 sp99 smax < <(jq -r '.latency_ms | "\(.p50) \(.p90) \(.p99) \(.max)"' "$d/stats.json")
 			fi
 		fi
-		read -r _ u s k < <(tail -n 1 "$d/time")
+		read -r _ cpu rss < <(time_of "$d/time")
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cl" "$kind" "$rc" \
-			"$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')" \
-			"$(awk -v k="$k" 'BEGIN { printf "%.1f", k / 1024 }')" \
+			"$cpu" "$rss" \
 			"${sp50:--}" "${sp90:--}" "${sp99:--}" "${smax:--}" "${ext:--}" "$pace" \
 			"$([ -n "$sum" ] && echo "${sum#*summary: }" || echo -)" "$hw/$want" >>"$WORK/lat.tsv"
 		say "  exit $rc; stats p50/p90/p99/max ${sp50:--}/${sp90:--}/${sp99:--}/${smax:--} ms; external: $ext"
+	done
+}
+
+# ---------------------------------------------------------------- stages
+
+# stage_costs: each stage's CPU, without Kafka: kafkatee-pipe --stdout
+# > /dev/null on the input, one stage added a row (STAGES: base, then
+# validation, enrich, anonymize = the private config), interleaved, each
+# BENCH_REPEAT times; rows to $WORK/stages.tsv: kind rep cpu valid why
+STAGES=(ktp st-valid st-enrich ktpp)
+stage_costs() {
+	local rep kind d rc why cpu
+	for rep in $(seq 1 "$REPEAT"); do
+		for kind in "${STAGES[@]}"; do
+			d=$WORK/stage.$kind.$rep
+			mkdir -p "$d"
+			ktp_args "$kind"
+			say "stages: $kind run $rep, --stdout > /dev/null"
+			rc=0
+			timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
+				"$KTP" --stdout "${KARGS[@]}" "${KTP_ARGS[@]}" \
+				<"$INPUT" >/dev/null 2>"$d/err" || rc=$?
+			why=$(ktp_check "$d" "$N")
+			[ "$rc" = 0 ] || why="exit $rc${why:+; $why}"
+			read -r _ cpu _ < <(time_of "$d/time")
+			say "  cpu ${cpu}s${why:+; INVALID: $why}"
+			printf '%s\t%s\t%s\t%s\t%s\n' "$kind" "$rep" "$cpu" \
+				"$([ -z "$why" ] && echo 1 || echo 0)" "$why" >>"$WORK/stages.tsv"
+		done
 	done
 }
 
@@ -409,6 +511,7 @@ latency() {
 
 : >"$WORK/runs.tsv"
 : >"$WORK/lat.tsv"
+: >"$WORK/stages.tsv"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 CLUSTERS=()
 
@@ -422,6 +525,7 @@ measure_cluster() { # CLUSTER BROKERS
 	latency "$cl" "$b"
 }
 
+[ "$PRIVATE" = 0 ] || stage_costs
 mock_start
 say "mock cluster at $BROKERS ($PARTS partitions per topic)"
 measure_cluster mock "$BROKERS"
@@ -469,7 +573,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b <= 0) p
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "-") { print "n/a"; exit }
 	ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met" }'; }
 
-declare -A NAME=([kcat]="kcat -P (raw)" [ktp]="kafkatee-pipe" [ktpv]="kafkatee-pipe, examples/netflow.conf (validation on)" [jq]="jq + kcat -P"
+declare -A NAME=([kcat]="kcat -P (raw)" [ktp]="kafkatee-pipe" [ktpv]="kafkatee-pipe, examples/netflow.conf (validation on)"
+	[ktpp]="kafkatee-pipe, examples/netflow-private.conf (enrich + anonymize + validation)" [jq]="jq + kcat -P"
 	[sp-overflow]="kafkatee-pipe, spool.mode=overflow" [sp-never]="kafkatee-pipe, spool.mode=always, spool.fsync=never"
 	[sp-interval]="kafkatee-pipe, spool.mode=always, spool.fsync=interval" [sp-always]="kafkatee-pipe, spool.mode=always, spool.fsync=always")
 declare -A W R
@@ -494,6 +599,39 @@ spool_table() {
 		sp=$(col "$cl" "$k" 10 | grep -v '^-$' | median)
 		echo "| ${NAME[$k]#kafkatee-pipe, } | $n | $(ratio "${W[$cl.$k]}" "${W[$cl.kcat]}") | $(ratio "${W[$cl.$k]}" "${W[$cl.ktp]}") | $sp |"
 	done
+}
+
+# geo_text: what the private rows' enrichment files are
+geo_text() {
+	local f n
+	echo "GEO is \`$GEO\`: \`bench/mkgeo.pl\`'s files, $GEO_BUILT in $(sed -n 's/^mkgeo: took //p' "$GEO/mkgeo.log"):"
+	for f in country.mmdb asn.mmdb; do
+		n=$(sed -n "s/^mkgeo: $f: \([0-9]*\) networks/\1/p" "$GEO/mkgeo.log")
+		echo "$f: $n networks, $(stat -c %s "$GEO/$f") bytes;"
+	done
+	echo "networks.txt: $(grep -vc '^#' "$GEO/networks.txt") prefixes (README.md says how they are drawn)."
+}
+
+# stage_table: the stages' CPU (stage_costs) as ns a record, each row's
+# difference to the one before it: that stage's own cost
+STAGE_NAME=([0]="base: the default transform, no configuration"
+	[1]="+ validation: examples/netflow.conf, schema /netflow/flow/1.2.0"
+	[2]="+ enrich: enrich.geoip.country, enrich.geoip.asn, enrich.net.file on GEO"
+	[3]="+ anonymize: = examples/netflow-private.conf")
+stage_table() {
+	local i kind c nv prev=- ns
+	echo "| stage | valid runs | CPU s (user+sys) | ns per record | the stage's own, ns per record |"
+	echo "| --- | --- | ---: | ---: | ---: |"
+	for i in "${!STAGES[@]}"; do
+		kind=${STAGES[$i]}
+		c=$(awk -F '\t' -v k="$kind" '$1 == k && $4 == 1 { print $3 }' "$WORK/stages.tsv" | median)
+		nv=$(awk -F '\t' -v k="$kind" '$1 == k && $4 == 1' "$WORK/stages.tsv" | wc -l)
+		ns=$(awk -v c="$c" -v n="$N" 'BEGIN { if (c == "-") print "-"; else printf "%.0f", c * 1e9 / n }')
+		echo "| ${STAGE_NAME[$i]} | $nv/$REPEAT | $c | $ns | $(awk -v a="$ns" -v b="$prev" 'BEGIN {
+			if (a == "-" || b == "-") print ""; else printf "%+.0f", a - b }') |"
+		prev=$ns
+	done
+	awk -F '\t' '$4 != 1 { print "\n- INVALID: " $1 " run " $2 ": " $5 }' "$WORK/stages.tsv"
 }
 
 kversion() { sed -n 's/.*librdkafka[^0-9]*\([0-9][0-9.]*\).*/\1/p' | head -n 1; }
@@ -539,8 +677,10 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo
 	echo '```'
 	echo "kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t raw-rR < input.jsonl"
-	echo "build/kafkatee-pipe -b BROKERS -t ktp-rR -o dt.timezone=UTC -o domain=bench < input.jsonl"
-	echo "build/kafkatee-pipe -c examples/netflow.conf -b BROKERS -t ktpv-rR -o dt.timezone=UTC -o domain=bench < input.jsonl"
+	for k in ktp ktpv ktpp; do
+		[ "$k" != ktpp ] || [ "$PRIVATE" = 1 ] || continue
+		echo "build/kafkatee-pipe -b BROKERS -t $k-rR $(shown "$k") < input.jsonl"
+	done
 	echo "jq -n -c --arg domain bench -f tests/envelope.jq < input.jsonl | kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t jq-rR"
 	if [ "$SPOOL" = 1 ]; then
 		for k in sp-overflow sp-never sp-interval sp-always; do
@@ -552,6 +692,7 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo '```'
 	echo
 	echo "kcat sends all $IN_LINES lines (markers included); kafkatee-pipe and jq forward the records."
+	if [ "$PRIVATE" = 1 ]; then geo_text; else echo "The private config's rows were skipped (BENCH_PRIVATE=0)."; fi
 	if [ "$JQ_N" != "$N" ]; then
 		echo "jq + kcat runs on the first $JQ_N records of the same stream (\`bench-gen ${JQ_GEN_ARGS[*]}\`,"
 		echo "$JQ_BYTES bytes; BENCH_JQ_RECORDS=all for all $N): at its rate the full input would take"
@@ -615,10 +756,36 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		rv=$(ratio "${W[$cl.ktpv]}" "${W[$cl.kcat]}")
 		echo "| kafkatee-pipe / kcat raw | $rk | >= 0.5 | $(verdict "$rk" '>=' 0.5) |"
 		echo "| kafkatee-pipe, validation on / kcat raw | $rv | >= 0.5 | $(verdict "$rv" '>=' 0.5) |"
+		if [ "$PRIVATE" = 1 ]; then
+			rp=$(ratio "${W[$cl.ktpp]}" "${W[$cl.kcat]}")
+			echo "| kafkatee-pipe, private config / kcat raw | $rp | >= 0.5 | $(verdict "$rp" '>=' 0.5) |"
+		fi
 		echo "| kafkatee-pipe / jq + kcat | $rj | >= 10 | $(verdict "$rj" '>=' 10) |"
 		echo "| kafkatee-pipe peak RSS MiB | $rt | < 64 | $(verdict "$rt" '<' 64) |"
 		[ "$SPOOL" = 0 ] || spool_table "$cl"
 	done
+	echo
+	echo "## Cost per record of each stage"
+	echo
+	if [ "$PRIVATE" = 0 ]; then
+		echo "skipped (BENCH_PRIVATE=0)"
+	else
+		echo "\`build/kafkatee-pipe --stdout ARGS < input.jsonl > /dev/null\`: the same $N records, written to"
+		echo "/dev/null instead of Kafka, so that Kafka's cost (librdkafka, the broker) is out and what is left is"
+		echo "the stages' CPU. Each row adds one stage to the row before it; its last column, the difference, is"
+		echo "that stage's own cost per record (validation's of the members enrich adds is enrich's). Median"
+		echo "user+sys CPU of the valid runs out of $REPEAT (a run is valid when its summary says"
+		echo "\`delivered=$N\` and \`exit=0\`), interleaved; ns per record = CPU s / $N."
+		echo
+		echo '```'
+		for i in "${!STAGES[@]}"; do
+			echo "# ${STAGE_NAME[$i]%%:*}"
+			echo "build/kafkatee-pipe --stdout $(shown "${STAGES[$i]}") < input.jsonl > /dev/null"
+		done
+		echo '```'
+		echo
+		stage_table
+	fi
 	echo
 	echo "## Latency at $LAT_RATE records/s for $LAT_SECS s"
 	echo
