@@ -9,7 +9,6 @@
  * the text of anything else (a string unescaped, a number as written).
  * So one address always has one hash in a generation, however written.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +270,68 @@ static int format_v4(const unsigned char *b, char *out)
         return (int)(p - out - 1);
 }
 
+/* The longest run of zero groups of w[0..8) (the first of equal ones),
+ * at *base: its length, 0 when shorter than 2. */
+static int zero_run(const unsigned *w, int *base)
+{
+        int i, len = 0, cur = 0;
+
+        for (i = 0; i < 8; i++) {
+                cur = w[i] == 0 ? cur + 1 : 0;
+                if (cur > len) {
+                        len = cur;
+                        *base = i - cur + 1;
+                }
+        }
+        return len >= 2 ? len : 0;
+}
+
+/* One group in hex, without leading zeros: its length. */
+static int put_group(unsigned w, char *p)
+{
+        static const char hex[] = "0123456789abcdef";
+        int n = w >= 0x1000 ? 4 : w >= 0x100 ? 3 : w >= 0x10 ? 2 : 1, i;
+
+        for (i = n - 1; i >= 0; i--, w >>= 4)
+                p[i] = hex[w & 15];
+        return n;
+}
+
+/*
+ * b as inet_ntop(AF_INET6) writes it (RFC 5952: the longest run of zero
+ * groups as "::", an IPv4-compatible or -mapped address's last 32 bits
+ * as a dotted quad): its length.  By hand: glibc prints each group with
+ * sprintf, 1,000 instructions an address (callgrind); tested against
+ * inet_ntop at random.
+ */
+static int format_v6(const unsigned char *b, char *out)
+{
+        unsigned w[8];
+        int i, base = -1, run;
+        char *p = out;
+
+        for (i = 0; i < 8; i++)
+                w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+        run = zero_run(w, &base);
+        for (i = 0; i < 8; i++) {
+                if (run > 0 && i >= base && i < base + run) {
+                        if (i == base)
+                                *p++ = ':';
+                        continue;
+                }
+                if (i > 0)
+                        *p++ = ':';
+                if (i == 6 && base == 0 &&
+                    (run == 6 || (run == 5 && w[5] == 0xffff)))
+                        return (int)(p - out) + format_v4(b + 12, p);
+                p += put_group(w[i], p);
+        }
+        if (run > 0 && base + run == 8)
+                *p++ = ':';
+        *p = '\0';
+        return (int)(p - out);
+}
+
 int anon_truncate(const char *s, size_t len, int v4_prefix, int v6_prefix,
                   char *out)
 {
@@ -287,9 +348,7 @@ int anon_truncate(const char *s, size_t len, int v4_prefix, int v6_prefix,
                 keep_bits(b, 16, v6_prefix);
         else
                 return -1;
-        if (inet_ntop(AF_INET6, b, out, 46) == NULL)
-                return -1;
-        return (int)strlen(out);
+        return format_v6(b, out);
 }
 
 /* The memo's slot for msg[0..len) (FNV-1a). */

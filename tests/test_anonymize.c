@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,33 @@ static void test_truncate_not_an_address(void **state)
         (void)state;
         for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
                 truncates(bad[i], 24, 48, NULL);
+}
+
+/* Random addresses, their groups often zero (mapped, compatible, runs
+ * of every length), written in full: as inet_ntop writes them. */
+static void test_truncate_v6_as_inet_ntop(void **state)
+{
+        unsigned char b[16];
+        char in[64], want[INET6_ADDRSTRLEN], out[64];
+        int i, j, n;
+
+        (void)state;
+        srand(5952);
+        for (i = 0; i < 200000; i++) {
+                for (j = 0; j < 16; j++)
+                        b[j] = rand() % 3 ? 0 : (unsigned char)rand();
+                if (rand() % 4 == 0) {
+                        memset(b, 0, 10);
+                        b[10] = b[11] = rand() % 2 ? 0xff : 0;
+                }
+                for (n = 0, j = 0; j < 16; j += 2)
+                        n += snprintf(in + n, sizeof(in) - (size_t)n, "%s%x",
+                                      j ? ":" : "", b[j] << 8 | b[j + 1]);
+                assert_non_null(inet_ntop(AF_INET6, b, want, sizeof(want)));
+                n = anon_truncate(in, strlen(in), 32, 128, out);
+                assert_int_equal(n, (int)strlen(want));
+                assert_string_equal(out, want);
+        }
 }
 
 static const char LINE[] = "{\"event_type\": \"purge\", \"ip_src\": "
@@ -412,6 +440,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_truncate_v4),
                 cmocka_unit_test(test_truncate_v6),
                 cmocka_unit_test(test_truncate_not_an_address),
+                cmocka_unit_test(test_truncate_v6_as_inet_ntop),
                 cmocka_unit_test_setup_teardown(test_hash_known_answers,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hash_length, setup,
