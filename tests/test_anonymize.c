@@ -351,6 +351,37 @@ static void test_truncate_drop_null_absent(void **state)
         assert_int_equal(run(f, LINE), ANON_OK);
 }
 
+/*
+ * The members a rule names are found once per names key: shapes that
+ * take turns (new keys), one that comes back, a rule added later, each
+ * event anonymized.
+ */
+static void test_rules_per_key(void **state)
+{
+        static const char *const lines[] = {
+                "{\"ip_src\": \"1.2.3.4\", \"bytes\": 1}",
+                "{\"tag\": 1, \"ip_src\": \"1.2.3.4\", \"ip_dst\": "
+                "\"5.6.7.8\"}",
+                "{\"ip_dst\": \"5.6.7.8\", \"ip_src\": \"1.2.3.4\"}",
+        };
+        struct fixture *f = *state;
+        int i;
+
+        rule(f, "ip_src", "truncate");
+        for (i = 0; i < 11; i++) { /* the last: lines[1], kept on */
+                assert_int_equal(run(f, lines[i % 3 == 2 ? 0 : i % 3]),
+                                 ANON_OK);
+                assert_true(f->ev.index.names.shape != 0);
+                member_is(f, "ip_src", "\"1.2.3.0\"");
+        }
+        rule(f, "ip_dst", "truncate");
+        for (i = 0; i < 6; i++) {
+                assert_int_equal(run(f, lines[1 + i % 2]), ANON_OK);
+                member_is(f, "ip_src", "\"1.2.3.0\"");
+                member_is(f, "ip_dst", "\"5.6.7.0\"");
+        }
+}
+
 static void test_refused(void **state)
 {
         struct fixture *f = *state;
@@ -449,6 +480,8 @@ int main(int argc, char **argv)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(
                         test_truncate_drop_null_absent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rules_per_key, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_refused, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_rules_refused, setup,
