@@ -83,6 +83,7 @@ struct anonymizer {
         char             text[HASH_TEXT_MAX]; /* an unescaped value */
         struct memo      memo[MEMO_SLOTS];
         struct key_rules keys[KEY_SLOTS];
+        const struct ev_edits *edits; /* anon_stage()'s, in the call */
         char            *line;  /* anon_line()'s */
         size_t           line_cap;
         char             err[256];
@@ -351,12 +352,10 @@ static int format_v6(const unsigned char *b, char *out)
         return (int)(p - out);
 }
 
-int anon_truncate(const char *s, size_t len, int v4_prefix, int v6_prefix,
-                  char *out)
+/* The address b (n bytes: 4, 16, or 0 for none) truncated into out. */
+static int truncate_bytes(unsigned char *b, int n, int v4_prefix,
+                          int v6_prefix, char *out)
 {
-        unsigned char b[16];
-        int n = parse_addr(s, len, b);
-
         if (n == 4) {
                 keep_bits(b, 4, v4_prefix);
                 return format_v4(b, out);
@@ -368,6 +367,27 @@ int anon_truncate(const char *s, size_t len, int v4_prefix, int v6_prefix,
         else
                 return -1;
         return format_v6(b, out);
+}
+
+int anon_truncate(const char *s, size_t len, int v4_prefix, int v6_prefix,
+                  char *out)
+{
+        unsigned char b[16];
+
+        return truncate_bytes(b, parse_addr(s, len, b), v4_prefix, v6_prefix,
+                              out);
+}
+
+/* parse_addr(), or what an earlier stage found the value to be. */
+static int stage_addr(const struct anonymizer *a, const char *s, size_t len,
+                      unsigned char *b)
+{
+        const struct ip_addr *p;
+
+        if (a->edits == NULL || (p = ev_addr_get(a->edits, s, len)) == NULL)
+                return parse_addr(s, len, b);
+        memcpy(b, p->b, 16);
+        return p->v6 ? 16 : 4;
 }
 
 /* The memo's slot for msg[0..len) (FNV-1a). */
@@ -413,7 +433,7 @@ static int hash_value(struct anonymizer *a, const char *s, size_t len,
 {
         unsigned char msg[17];
         struct memo *m;
-        int n = parse_addr(s, len, msg + 1);
+        int n = stage_addr(a, s, len, msg + 1);
 
         if (n == 0) {
                 msg[0] = 0;
@@ -448,6 +468,8 @@ static int anon_value(struct anonymizer *a, enum anon_rule r,
                       enum kt_jkind kind, const char *v, size_t len,
                       int escaped, char *out)
 {
+        unsigned char b[16];
+
         if (kind != KT_J_STRING && !(r == ANON_HASH && kind == KT_J_NUMBER))
                 return -1;
         if (escaped) {
@@ -457,8 +479,8 @@ static int anon_value(struct anonymizer *a, enum anon_rule r,
                 v = a->text;
         }
         if (r == ANON_TRUNCATE)
-                return anon_truncate(v, len, a->o.ipv4_prefix,
-                                     a->o.ipv6_prefix, out);
+                return truncate_bytes(b, stage_addr(a, v, len, b),
+                                      a->o.ipv4_prefix, a->o.ipv6_prefix, out);
         if (hash_value(a, v, len, out) == -1)
                 return -1;
         return a->o.hash_len;
@@ -473,6 +495,15 @@ static enum anon_result refuse(struct anonymizer *a, const struct rule *r)
                                           : "not a string or a number "
                                             "(hash), or no salt");
         return ANON_REFUSED;
+}
+
+/* Whether m's value holds an escape sequence: most are known not to,
+ * the rest are looked at (not unescaped into a copy for nothing). */
+static int has_escape(const struct kt_member *m)
+{
+        if (m->escaped != KT_ESCAPES_UNKNOWN)
+                return m->escaped;
+        return memchr(m->value, '\\', m->value_len) != NULL;
 }
 
 /* One member under its rule k: its change added to e. */
@@ -493,7 +524,7 @@ static enum anon_result member(struct anonymizer *a, const struct kt_member *m,
                 return ANON_FULL;
         out = a->val[a->n_val++];
         if ((n = anon_value(a, r->rule, (enum kt_jkind)m->kind, m->value,
-                            m->value_len, m->escaped != 0, out)) < 0)
+                            m->value_len, has_escape(m), out)) < 0)
                 return refuse(a, r);
         return ev_set(e, entry, KT_J_STRING, out, (size_t)n) == 0 ? ANON_OK
                                                                 : ANON_FULL;
@@ -550,15 +581,19 @@ enum anon_result anon_stage(struct anonymizer *a, const struct kt_event *ev,
         const struct kt_index *ix = &ev->index;
         const struct key_rules *kr;
         struct key_rules tmp;
-        enum anon_result res;
+        enum anon_result res = ANON_OK;
         size_t i;
 
         a->n_val = 0;
+        a->edits = e; /* the addresses enrich read */
         kr = rules_of(a, ix, &tmp);
         for (i = 0; i < kr->n; i++)
                 if ((res = member(a, &ix->m[kr->entry[i]], kr->entry[i],
                                   kr->rule[i], e)) != ANON_OK)
-                        return res;
+                        break;
+        a->edits = NULL;
+        if (i < kr->n)
+                return res;
         if (!a->hashes)
                 return ANON_OK;
         e->names |= 1ULL << SALT_BIT;

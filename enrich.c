@@ -486,6 +486,8 @@ int enrich_event(struct enrich *en, const struct kt_event *ev,
         for (i = 0; i < en->nf; i++) {
                 if (address_of(fd.value[i], &a) == -1)
                         continue;
+                ev_addr_put(e, fd.value[i]->value, fd.value[i]->value_len,
+                            &a);
                 /* ip_version: of the first address, before the rest */
                 if (first && en->ipv_len > 0 &&
                     add(e, &fd, ENRICH_IP_VERSION_BIT, en->ipv, en->ipv_len,

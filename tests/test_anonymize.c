@@ -382,6 +382,35 @@ static void test_rules_per_key(void **state)
         }
 }
 
+/* An address the enrich stage read (ev_addr_put) is not read again:
+ * the stage takes it by the value's place, not its text. */
+static void test_address_from_enrich(void **state)
+{
+        struct kt_input in = { "b95453ad-00af-4662-b3e8-03b56e6564f0",
+                               1795422800123LL, 1 };
+        static const char line[] = "{\"ip_src\": \"10.0.0.1\", "
+                                   "\"ip_dst\": \"10.0.0.1\"}";
+        struct fixture *f = *state;
+        struct ip_addr told;
+        size_t i;
+
+        rule(f, "ip_src", "truncate");
+        rule(f, "ip_dst", "truncate");
+        assert_int_equal(kt_transform_line(f->t, line, strlen(line), &in,
+                                           &f->ev), KT_EVENT);
+        ev_edits_reset(&f->e);
+        assert_int_equal(ip_addr_parse("10.9.9.9", 8, &told), 0);
+        for (i = 0; i < f->ev.index.n; i++)
+                if (f->ev.index.m[i].name_len == 6 &&
+                    memcmp(f->ev.index.m[i].name, "ip_src", 6) == 0)
+                        ev_addr_put(&f->e, f->ev.index.m[i].value,
+                                    f->ev.index.m[i].value_len, &told);
+        assert_int_equal(anon_stage(f->a, &f->ev, &f->e), ANON_OK);
+        assert_int_equal(ev_apply(&f->ed, &f->ev, &f->e), 0);
+        member_is(f, "ip_src", "\"10.9.9.0\"");
+        member_is(f, "ip_dst", "\"10.0.0.0\""); /* the same text, read */
+}
+
 static void test_refused(void **state)
 {
         struct fixture *f = *state;
@@ -482,6 +511,8 @@ int main(int argc, char **argv)
                         test_truncate_drop_null_absent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rules_per_key, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_address_from_enrich,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_rules_refused, setup,
