@@ -72,8 +72,9 @@ struct anonymizer {
         char            *salt_field;
         struct rule      r[2][ANON_RULES_MAX]; /* by enum anon_side */
         size_t           n[2];
-        uint64_t         lens[2]; /* bit L: a rule's name is L long
-                                   * (63: 63 or longer) */
+        uint64_t         lens[2][128]; /* by a name's first byte, bit
+                                        * L: a rule's name is L long (63:
+                                        * 63 or longer) */
         int              hashes;
         EVP_MAC         *mac;
         EVP_MAC_CTX     *ctx;   /* keyed by the salt; NULL: none yet */
@@ -147,12 +148,18 @@ static uint64_t len_bit(size_t len)
         return 1ULL << (len < 63 ? len : 63);
 }
 
+/* A name's first byte, for lens (0 for an empty name). */
+static unsigned first_byte(const char *name, size_t len)
+{
+        return len > 0 ? (unsigned char)name[0] & 127 : 0;
+}
+
 int anon_rule_of(const struct anonymizer *a, enum anon_side side,
                  const char *name, size_t len)
 {
         size_t i;
 
-        if ((a->lens[side] & len_bit(len)) == 0)
+        if ((a->lens[side][first_byte(name, len)] & len_bit(len)) == 0)
                 return -1; /* most names: one test */
         for (i = 0; i < a->n[side]; i++)
                 if (a->r[side][i].len == len &&
@@ -188,7 +195,7 @@ int anon_add(struct anonymizer *a, enum anon_side side, const char *field,
         r->len = strlen(field);
         r->rule = (enum anon_rule)k;
         memset(a->keys, 0, sizeof(a->keys)); /* found without this rule */
-        a->lens[side] |= len_bit(r->len);
+        a->lens[side][first_byte(field, r->len)] |= len_bit(r->len);
         a->n[side]++;
         if (k == ANON_HASH)
                 a->hashes = 1;
