@@ -360,8 +360,8 @@ static void test_rules_per_key(void **state)
 {
         static const char *const lines[] = {
                 "{\"ip_src\": \"1.2.3.4\", \"bytes\": 1}",
-                "{\"tag\": 1, \"ip_src\": \"1.2.3.4\", \"ip_dst\": "
-                "\"5.6.7.8\"}",
+                ("{\"tag\": 1, \"ip_src\": \"1.2.3.4\", \"ip_dst\": "
+                 "\"5.6.7.8\"}"),
                 "{\"ip_dst\": \"5.6.7.8\", \"ip_src\": \"1.2.3.4\"}",
         };
         struct fixture *f = *state;

@@ -369,10 +369,10 @@ static void test_found_per_key(void **state)
 {
         static const char *const lines[] = {
                 "{\"ip_src\": \"192.0.2.1\", \"bytes\": 1}",
-                "{\"tag\": 1, \"ip_src\": \"192.0.2.1\", \"country_src\": "
-                "\"XX\"}",
-                "{\"tag\": 1, \"ip_dst\": \"2001:db8::1\", \"ip_src\": "
-                "\"10.1.1.1\"}",
+                ("{\"tag\": 1, \"ip_src\": \"192.0.2.1\", \"country_src\": "
+                 "\"XX\"}"),
+                ("{\"tag\": 1, \"ip_dst\": \"2001:db8::1\", \"ip_src\": "
+                 "\"10.1.1.1\"}"),
         };
         static const char *const want[][2] = {
                 { "\"FR\"", "-" }, { "\"XX\"", "-" }, { "-", "\"NL\"" },
