@@ -77,7 +77,9 @@ int anon_set_salt(struct anonymizer *a, const unsigned char *key,
 /*
  * The stage: the changes to ev (indexed) added to e, and the stage's
  * names bits set in e->names.  The values written stay valid until the
- * next call.
+ * next call.  The events come from one transform: the members the rules
+ * name are found once per names key (jsonwalk.h), as the validator
+ * judges names.
  */
 enum anon_result anon_stage(struct anonymizer *a, const struct kt_event *ev,
                             struct ev_edits *e);

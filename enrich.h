@@ -75,6 +75,8 @@ void enrich_free(struct enrich *en);
 /*
  * Adds ev's enrichment to e (ev has its index): 0, or -1 when e is full
  * (EV_EDITS_MAX).  The values written live in en until the next call.
+ * The events come from one transform: the fields' members are found
+ * once per names key (jsonwalk.h), as the validator judges names.
  */
 int enrich_event(struct enrich *en, const struct kt_event *ev,
                  const struct enrich_lookup *lk, struct ev_edits *e);

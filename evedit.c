@@ -230,6 +230,112 @@ static int write_event(struct out *o, const struct kt_event *ev,
         return 0;
 }
 
+/*
+ * The fast way, without a walk: the transform writes the top level in one
+ * form ("name": value, ", " between), and each entry's name and value
+ * are the text's bytes, so a member's place is the sum of the lengths
+ * before it.  The place of each change and the end are checked; an event
+ * in another form is walked (write_event).  ev_apply cost 6,530
+ * instructions an event walking up to the last change, 2,180 this way
+ * (callgrind, 50,000 bench-gen records, netflow-private.conf).
+ */
+
+/* The length of top-level entry m's text, "name": value. */
+static size_t member_len(const struct kt_member *m)
+{
+        return (size_t)m->name_len + 4 + m->value_len +
+               (m->kind == KT_J_STRING ? 2 : 0);
+}
+
+/* Whether entry m's text is at t[at..) of the event t[0..n). */
+static int is_at(const char *t, size_t n, size_t at, const struct kt_member *m)
+{
+        const char *v = t + at + m->name_len + 4;
+
+        return at + member_len(m) < n && t[at] == '"' &&
+               memcmp(t + at + 1, m->name, m->name_len) == 0 &&
+               memcmp(v - 3, "\": ", 3) == 0 &&
+               (at == 1 || memcmp(t + at - 2, ", ", 2) == 0) &&
+               (m->kind != KT_J_STRING ||
+                (v[0] == '"' && v[m->value_len + 1] == '"'));
+}
+
+/* The members kept, t[from..to) with their ", ", and entries i..end. */
+static void keep_span(struct out *o, const char *t, size_t from, size_t to,
+                      const struct kt_member *ix, size_t i, size_t end)
+{
+        if (end == i)
+                return;
+        separate(o);
+        put(o, t + from, to - from);
+        memcpy(&o->m[o->nm], &ix[i], (end - i) * sizeof(*ix));
+        o->nm += end - i;
+}
+
+/* Entry ix at t[at..), with the value of ch. */
+static void set_at(struct out *o, const char *t, size_t at,
+                   const struct kt_member *ix, const struct ev_change *ch)
+{
+        struct kt_member *d = &o->m[o->nm++];
+
+        separate(o);
+        put(o, t + at, ix->name_len + 4);
+        *d = *ix;
+        put_value(o, d, ch->kind, ch->value, ch->len);
+}
+
+/*
+ * Whether the members after the last change are t[from..n - 1), with
+ * nothing around them: after its ", " (from 1: no change), up to the
+ * closing brace; none: the brace follows the change.
+ */
+static int rest_ok(const char *t, size_t n, size_t from, int none)
+{
+        if (n < 2 || t[n - 1] != '}')
+                return 0;
+        if (none)
+                return from == n + 1;
+        if (from > n - 1 || is_space(t[n - 2]))
+                return 0;
+        return from == 1 ? t[1] == '"' : memcmp(t + from - 2, ", ", 2) == 0;
+}
+
+/* The event with e's changes into o, by the lengths: 0, or -1 when its
+ * text is not in the transform's form, or a change cannot be. */
+static int write_fast(struct out *o, const struct kt_event *ev,
+                      const struct ev_edits *e)
+{
+        const struct kt_member *ix = ev->index.m;
+        const char *t = ev->value;
+        size_t i, end, at = 1, from = 1, first = 0, c = 0;
+        const struct ev_change *ch;
+
+        put(o, "{", 1);
+        for (i = 0; i < ev->index.n && c < e->n_change;
+             at += member_len(&ix[i]) + 2, i = end) {
+                end = next_top(ix, i);
+                if (e->change[c].entry != i)
+                        continue;
+                ch = &e->change[c++];
+                if (!is_at(t, ev->value_len, at, &ix[i]) ||
+                    (ch->op == EV_SET && end != i + 1))
+                        return -1;
+                keep_span(o, t, from, at - 2, ix, first, i);
+                if (ch->op == EV_SET)
+                        set_at(o, t, at, &ix[i], ch);
+                from = at + member_len(&ix[i]) + 2;
+                first = end;
+        }
+        if (c != e->n_change || !rest_ok(t, ev->value_len, from,
+                                         first == ev->index.n))
+                return -1;
+        keep_span(o, t, from, ev->value_len - 1, ix, first, ev->index.n);
+        for (i = 0; i < e->n_add; i++)
+                add(o, &e->add[i]);
+        put(o, "}", 1);
+        return 0;
+}
+
 static size_t room_for(const struct kt_event *ev, const struct ev_edits *e)
 {
         size_t n = ev->value_len + 2, i;
@@ -255,8 +361,11 @@ int ev_apply(struct ev_editor *ed, struct kt_event *ev,
                 return -1;
         o.p = ed->buf;
         o.m = ed->m;
-        if (write_event(&o, ev, e) == -1)
-                return -1;
+        if (write_fast(&o, ev, e) == -1) {
+                o.n = o.nm = 0;
+                if (write_event(&o, ev, e) == -1)
+                        return -1;
+        }
         ev->value = o.p;
         ev->value_len = o.n;
         ev->index.m = o.m;

@@ -29,46 +29,141 @@ struct netcidr {
         size_t        nlabel, labcap;
 };
 
+static int is_digit(const char *s, const char *end)
+{
+        return s < end && (unsigned)(*s - '0') <= 9;
+}
+
+/* One part of a dotted quad at s, into *o: where it ends, or NULL. */
+static const char *octet(const char *s, const char *end, unsigned char *o)
+{
+        unsigned v;
+
+        if (!is_digit(s, end))
+                return NULL;
+        v = (unsigned)(*s++ - '0');
+        if (is_digit(s, end)) {
+                if (v == 0)
+                        return NULL; /* a leading zero */
+                v = v * 10 + (unsigned)(*s++ - '0');
+                if (is_digit(s, end))
+                        v = v * 10 + (unsigned)(*s++ - '0');
+        }
+        if (v > 255)
+                return NULL;
+        *o = (unsigned char)v;
+        return s;
+}
+
 /*
  * A dotted quad as inet_pton reads it (no leading zeros), without the
- * copy and the call: 0 or -1.  Most flows' addresses are IPv4.
+ * copy and the call: 0 or -1.  Most flows' addresses are IPv4.  A part
+ * at a time, unrolled: 250 instructions an address with a loop over
+ * its digits, 160 so (callgrind).
  */
 static int parse_v4(const char *s, size_t len, unsigned char *b)
 {
         const char *end = s + len;
-        unsigned v, part;
-        size_t digits;
+        int part;
 
         for (part = 0; part < 4; part++) {
                 if (part > 0 && (s == end || *s++ != '.'))
                         return -1;
-                for (v = 0, digits = 0; s < end && *s >= '0' && *s <= '9';
-                     s++, digits++)
-                        v = v * 10 + (unsigned)(*s - '0');
-                if (digits == 0 || digits > 3 || v > 255 ||
-                    (digits > 1 && s[-(ptrdiff_t)digits] == '0'))
+                if ((s = octet(s, end, &b[part])) == NULL)
                         return -1;
-                b[part] = (unsigned char)v;
         }
         return s == end ? 0 : -1;
 }
 
+static int hex_value(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        c = (char)(c | 0x20);
+        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The "::" of an address at b[gap..at): the groups after it moved to
+ * the end, zeroes in between; 0, or -1: it stands for no group. */
+static int fill_gap(unsigned char *b, size_t gap, size_t at)
+{
+        if (at == 16)
+                return -1;
+        memmove(b + 16 - (at - gap), b + gap, at - gap);
+        memset(b + gap, 0, 16 - at);
+        return 0;
+}
+
+#define NO_GAP 17 /* no "::" */
+
+/*
+ * RFC 4291 text as glibc's inet_pton reads it (1 to 4 hex digits a
+ * group, one "::", a dotted quad last), without the copy and the call:
+ * 0 or -1.  inet_pton cost 640 instructions an address (callgrind).
+ */
+static int parse_v6(const char *s, size_t len, unsigned char *b)
+{
+        const char *end = s + len, *tok;
+        size_t at = 0, gap = NO_GAP, digits = 0;
+        unsigned v = 0;
+        int d;
+
+        if (len > 0 && *s == ':' && (++s == end || *s != ':'))
+                return -1;
+        for (tok = s; s < end; s++) {
+                if ((d = hex_value(*s)) >= 0) {
+                        if (digits++ == 4)
+                                return -1;
+                        v = v << 4 | (unsigned)d;
+                } else if (*s == '.') { /* a dotted quad, last */
+                        if (at + 4 > 16 || parse_v4(tok, (size_t)(end - tok),
+                                                    b + at) == -1)
+                                return -1;
+                        at += 4;
+                        digits = 0;
+                        break;
+                } else if (*s != ':') {
+                        return -1;
+                } else if (digits == 0) {
+                        if (gap != NO_GAP)
+                                return -1; /* a second "::" */
+                        gap = at;
+                        tok = s + 1;
+                } else {
+                        if (s + 1 == end || at + 2 > 16)
+                                return -1;
+                        b[at++] = (unsigned char)(v >> 8);
+                        b[at++] = (unsigned char)v;
+                        digits = v = 0;
+                        tok = s + 1;
+                }
+        }
+        if (digits > 0 && at + 2 > 16)
+                return -1;
+        if (digits > 0) {
+                b[at++] = (unsigned char)(v >> 8);
+                b[at++] = (unsigned char)v;
+        }
+        if (gap != NO_GAP && fill_gap(b, gap, at) == -1)
+                return -1;
+        return gap != NO_GAP || at == 16 ? 0 : -1;
+}
+
 int ip_addr_parse(const char *s, size_t len, struct ip_addr *a)
 {
-        char buf[INET6_ADDRSTRLEN + 1];
-
-        if (len > 0 && len <= 15 && memchr(s, ':', len) == NULL) {
+        if (len == 0 || len > INET6_ADDRSTRLEN)
+                return -1;
+        /* a dotted quad has no ':': tried first, it fails at once if
+         * the text is IPv6 */
+        if (len <= 15 && parse_v4(s, len, a->b) == 0) {
                 a->v6 = 0;
                 memset(a->b + 4, 0, 12);
-                return parse_v4(s, len, a->b);
+                return 0;
         }
-        if (len == 0 || len >= sizeof(buf))
+        if (memchr(s, ':', len) == NULL)
                 return -1;
-        memcpy(buf, s, len);
-        buf[len] = '\0';
-        memset(a->b, 0, sizeof(a->b));
-        a->v6 = memchr(buf, ':', len) != NULL;
-        return inet_pton(a->v6 ? AF_INET6 : AF_INET, buf, a->b) == 1 ? 0 : -1;
+        a->v6 = 1;
+        return parse_v6(s, len, a->b);
 }
 
 struct netcidr *netcidr_new(void)

@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,33 @@ static void test_truncate_not_an_address(void **state)
                 truncates(bad[i], 24, 48, NULL);
 }
 
+/* Random addresses, their groups often zero (mapped, compatible, runs
+ * of every length), written in full: as inet_ntop writes them. */
+static void test_truncate_v6_as_inet_ntop(void **state)
+{
+        unsigned char b[16];
+        char in[64], want[INET6_ADDRSTRLEN], out[64];
+        int i, j, n;
+
+        (void)state;
+        srand(5952);
+        for (i = 0; i < 200000; i++) {
+                for (j = 0; j < 16; j++)
+                        b[j] = rand() % 3 ? 0 : (unsigned char)rand();
+                if (rand() % 4 == 0) {
+                        memset(b, 0, 10);
+                        b[10] = b[11] = rand() % 2 ? 0xff : 0;
+                }
+                for (n = 0, j = 0; j < 16; j += 2)
+                        n += snprintf(in + n, sizeof(in) - (size_t)n, "%s%x",
+                                      j ? ":" : "", b[j] << 8 | b[j + 1]);
+                assert_non_null(inet_ntop(AF_INET6, b, want, sizeof(want)));
+                n = anon_truncate(in, strlen(in), 32, 128, out);
+                assert_int_equal(n, (int)strlen(want));
+                assert_string_equal(out, want);
+        }
+}
+
 static const char LINE[] = "{\"event_type\": \"purge\", \"ip_src\": "
         "\"10.0.0.1\", \"ip_dst\": \"2001:db8::1\", \"peer_ip_src\": "
         "\"::ffff:10.0.0.1\", \"host\": \"not-an-ip\", \"nested\": "
@@ -323,6 +351,66 @@ static void test_truncate_drop_null_absent(void **state)
         assert_int_equal(run(f, LINE), ANON_OK);
 }
 
+/*
+ * The members a rule names are found once per names key: shapes that
+ * take turns (new keys), one that comes back, a rule added later, each
+ * event anonymized.
+ */
+static void test_rules_per_key(void **state)
+{
+        static const char *const lines[] = {
+                "{\"ip_src\": \"1.2.3.4\", \"bytes\": 1}",
+                ("{\"tag\": 1, \"ip_src\": \"1.2.3.4\", \"ip_dst\": "
+                 "\"5.6.7.8\"}"),
+                "{\"ip_dst\": \"5.6.7.8\", \"ip_src\": \"1.2.3.4\"}",
+        };
+        struct fixture *f = *state;
+        int i;
+
+        rule(f, "ip_src", "truncate");
+        for (i = 0; i < 11; i++) { /* the last: lines[1], kept on */
+                assert_int_equal(run(f, lines[i % 3 == 2 ? 0 : i % 3]),
+                                 ANON_OK);
+                assert_true(f->ev.index.names.shape != 0);
+                member_is(f, "ip_src", "\"1.2.3.0\"");
+        }
+        rule(f, "ip_dst", "truncate");
+        for (i = 0; i < 6; i++) {
+                assert_int_equal(run(f, lines[1 + i % 2]), ANON_OK);
+                member_is(f, "ip_src", "\"1.2.3.0\"");
+                member_is(f, "ip_dst", "\"5.6.7.0\"");
+        }
+}
+
+/* An address the enrich stage read (ev_addr_put) is not read again:
+ * the stage takes it by the value's place, not its text. */
+static void test_address_from_enrich(void **state)
+{
+        struct kt_input in = { "b95453ad-00af-4662-b3e8-03b56e6564f0",
+                               1795422800123LL, 1 };
+        static const char line[] = "{\"ip_src\": \"10.0.0.1\", "
+                                   "\"ip_dst\": \"10.0.0.1\"}";
+        struct fixture *f = *state;
+        struct ip_addr told;
+        size_t i;
+
+        rule(f, "ip_src", "truncate");
+        rule(f, "ip_dst", "truncate");
+        assert_int_equal(kt_transform_line(f->t, line, strlen(line), &in,
+                                           &f->ev), KT_EVENT);
+        ev_edits_reset(&f->e);
+        assert_int_equal(ip_addr_parse("10.9.9.9", 8, &told), 0);
+        for (i = 0; i < f->ev.index.n; i++)
+                if (f->ev.index.m[i].name_len == 6 &&
+                    memcmp(f->ev.index.m[i].name, "ip_src", 6) == 0)
+                        ev_addr_put(&f->e, f->ev.index.m[i].value,
+                                    f->ev.index.m[i].value_len, &told);
+        assert_int_equal(anon_stage(f->a, &f->ev, &f->e), ANON_OK);
+        assert_int_equal(ev_apply(&f->ed, &f->ev, &f->e), 0);
+        member_is(f, "ip_src", "\"10.9.9.0\"");
+        member_is(f, "ip_dst", "\"10.0.0.0\""); /* the same text, read */
+}
+
 static void test_refused(void **state)
 {
         struct fixture *f = *state;
@@ -412,6 +500,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_truncate_v4),
                 cmocka_unit_test(test_truncate_v6),
                 cmocka_unit_test(test_truncate_not_an_address),
+                cmocka_unit_test(test_truncate_v6_as_inet_ntop),
                 cmocka_unit_test_setup_teardown(test_hash_known_answers,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hash_length, setup,
@@ -420,6 +509,10 @@ int main(int argc, char **argv)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(
                         test_truncate_drop_null_absent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rules_per_key, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_address_from_enrich,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_rules_refused, setup,

@@ -361,6 +361,35 @@ static void test_long_as_name(void **state)
  * stage would add there or not; run() checks that every event's index
  * is true and that a names key always stands for the same names.
  */
+/*
+ * What the pass over the index finds is kept per names key: shapes that
+ * take turns and repeat, the address moving, a name taken or not.
+ */
+static void test_found_per_key(void **state)
+{
+        static const char *const lines[] = {
+                "{\"ip_src\": \"192.0.2.1\", \"bytes\": 1}",
+                ("{\"tag\": 1, \"ip_src\": \"192.0.2.1\", \"country_src\": "
+                 "\"XX\"}"),
+                ("{\"tag\": 1, \"ip_dst\": \"2001:db8::1\", \"ip_src\": "
+                 "\"10.1.1.1\"}"),
+        };
+        static const char *const want[][2] = {
+                { "\"FR\"", "-" }, { "\"XX\"", "-" }, { "-", "\"NL\"" },
+        };
+        struct fixture *f = *state;
+        int i, k;
+
+        stage(f, NULL, 0xf);
+        for (i = 0; i < 30; i++) {
+                k = i % 7 % 3; /* each shape twice in a row, in turns */
+                run(f, lines[k]);
+                assert_true(f->ev.index.names.shape != 0);
+                assert_string_equal(member(f, "country_src"), want[k][0]);
+                assert_string_equal(member(f, "country_dst"), want[k][1]);
+        }
+}
+
 static void test_random_keys(void **state)
 {
         static const char *const vals[] = {
@@ -404,6 +433,8 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_bad_names),
                 cmocka_unit_test(test_json_escape),
                 cmocka_unit_test_setup_teardown(test_long_as_name, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_found_per_key, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_random_keys, setup,
                                                 teardown),

@@ -197,6 +197,33 @@ static void test_refused(void **state)
         assert_int_equal(ev_add(&f->e, "x", 1, KT_J_NULL, "null", 4), -1);
 }
 
+/*
+ * An event in another form than the transform's (other spaces, the same
+ * length): the lengths do not place its members, so it is walked, and
+ * what is kept stays as it was written.
+ */
+static void test_other_form(void **state)
+{
+        static const char text[] = "{\"a\" :1, \"b\":\"x\" , \"c\": "
+                                   "{\"d\":2}}";
+        struct fixture *f = *state;
+        struct kt_member ix[3] = {
+                { "a", text + 6, 1, 1, KT_J_NUMBER, 0, 0, 0, 0 },
+                { "b", text + 14, 1, 1, KT_J_STRING, 0, 0, 0, 0 },
+                { "c", text + 24, 1, 7, KT_J_OBJECT, 0, 0, 0, -1 },
+        };
+        struct kt_event ev = f->ev;
+
+        ev.value = text;
+        ev.value_len = strlen(text);
+        ev.index.m = ix;
+        ev.index.n = 3;
+        assert_int_equal(ev_drop(&f->e, 0), 0);
+        assert_int_equal(ev_set(&f->e, 1, KT_J_STRING, "y", 1), 0);
+        assert_int_equal(ev_apply(&f->ed, &ev, &f->e), 0);
+        is_event(&ev, "{\"b\":\"y\", \"c\": {\"d\":2}}");
+}
+
 static struct json_object *parse(const char *p, size_t len)
 {
         struct json_tokener *tok = json_tokener_new();
@@ -316,6 +343,8 @@ int main(void)
                         test_drop_first_last_and_children, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_everything_dropped_then_added, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_other_form, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_refused, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_random, setup, teardown),

@@ -202,6 +202,73 @@ static void test_v4_as_inet_pton(void **state)
         }
 }
 
+/* A random address, its groups often zero, as inet_ntop writes it. */
+static void random_v6_text(char *s)
+{
+        unsigned char b[16];
+        int i;
+
+        for (i = 0; i < 16; i += 2) {
+                b[i] = rand() % 2 ? 0 : (unsigned char)rand();
+                b[i + 1] = rand() % 2 ? 0 : (unsigned char)rand();
+        }
+        if (rand() % 4 == 0) { /* mapped or compatible */
+                memset(b, 0, 10);
+                b[10] = b[11] = rand() % 2 ? 0xff : 0;
+        }
+        assert_non_null(inet_ntop(AF_INET6, b, s, INET6_ADDRSTRLEN));
+}
+
+/* One change to s: a byte replaced, removed or put in. */
+static void mutate(char *s)
+{
+        static const char alphabet[] = "0123456789aAfFgx::::....";
+        size_t n = strlen(s), at = (size_t)rand() % (n + 1);
+        char c = alphabet[rand() % (sizeof(alphabet) - 1)];
+
+        switch (rand() % 3) {
+        case 0:
+                if (at < n)
+                        s[at] = c;
+                break;
+        case 1:
+                if (at < n)
+                        memmove(s + at, s + at + 1, n - at);
+                break;
+        default:
+                if (n < 45) {
+                        memmove(s + at + 1, s + at, n - at + 1);
+                        s[at] = c;
+                }
+        }
+}
+
+/* The IPv6 parser says what inet_pton says, at random. */
+static void test_v6_as_inet_pton(void **state)
+{
+        unsigned char want[16];
+        char s[64];
+        struct ip_addr a;
+        int i, k, ok;
+
+        (void)state;
+        srand(6);
+        for (i = 0; i < 300000; i++) {
+                random_v6_text(s);
+                for (k = rand() % 4; k > 0; k--)
+                        mutate(s);
+                if (strchr(s, ':') == NULL)
+                        continue;
+                ok = inet_pton(AF_INET6, s, want) == 1;
+                if ((ip_addr_parse(s, strlen(s), &a) == 0) != ok)
+                        fail_msg("'%s': inet_pton %d", s, ok);
+                if (ok)
+                        assert_memory_equal(a.b, want, 16);
+                if (ok)
+                        assert_true(a.v6);
+        }
+}
+
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
@@ -212,6 +279,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_parse_twice),
                 cmocka_unit_test(test_addr_parse),
                 cmocka_unit_test(test_v4_as_inet_pton),
+                cmocka_unit_test(test_v6_as_inet_pton),
         };
 
         if (argc > 1)
