@@ -62,7 +62,8 @@ int ip_addr_parse(const char *s, size_t len, struct ip_addr *a)
                 memset(a->b + 4, 0, 12);
                 return parse_v4(s, len, a->b);
         }
-        if (len == 0 || len >= sizeof(buf))
+        /* inet_pton would stop at a NUL: "::1\0x" is no address */
+        if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
                 return -1;
         memcpy(buf, s, len);
         buf[len] = '\0';
