@@ -141,6 +141,7 @@ seed addrs-escaped.jsonl '{"ip_src": "10.0.0.\\u0031", "ip_dst": "\\u0032001:db8
 seed addrs-null.jsonl '{"ip_src": null, "ip_dst": null, "peer_ip_src": null, "bytes": null, "mac_src": null, %s}\n' "$A"
 seed addrs-not.jsonl '{"ip_src": "10.0.0.256", %s}\n{"ip_src": 10, %s}\n{"ip_dst": true, %s}\n{"ip_dst": "host.example", "bytes": 1.5e3, %s}\n{"ip_dst": {"a": 1}, %s}\n' "$A" "$A" "$A" "$A" "$A"
 seed enriched-already.jsonl '{"ip_src": "10.1.2.3", "country_src": "XX", "as_src": 1, "as_name_src": "n", "net_cidr_src": "y", "ip_version": 9, "ip_dst": "192.0.2.3", %s}\n' "$A"
+seed names-escaped.jsonl '{"ip\\u005fsrc": "10.1.2.3", "m\\u0061c_src": "x", %s}\n{"ip_src": "10.1.2.3", "\\u006cabel": "x", %s}\n' "$A" "$A"
 seed anon-salt-already.jsonl '{"ip_src": "10.1.2.3", "anon_salt": "mine", %s}\n' "$A"
 seed many-lines.jsonl '%s' "$(awk 'BEGIN { for (i = 0; i < 70; i++)
     printf "{\"ip_src\": \"10.%d.0.%d\", \"ip_dst\": \"192.0.2.%d\", \"bytes\": %d}\n", i, i, i % 3, i }')"
