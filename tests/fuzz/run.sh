@@ -5,10 +5,10 @@
 # ev_apply).  Runs the transform's big generated seeds once, then fuzzes
 # the transform for SECONDS (60 by default), the validator for half of
 # that, from seeds made of the JSON-Schema-Test-Suite's draft-07 cases
-# when it is installed, netcidr for a tenth and the stages for a
-# quarter, from their seeds (mkcorpus.sh).  Prints
-# TAP; exits non-zero on a build failure or any finding.  Everything else
-# goes to logs under ${BUILD:-build}/fuzz/.
+# when it is installed, netcidr for a tenth and the stages for a fifth,
+# from their seeds (mkcorpus.sh).  Prints TAP; exits non-zero on a build
+# failure or any finding.  Everything else goes to logs under
+# ${BUILD:-build}/fuzz/.
 #
 # rm -rf ${BUILD:-build}/fuzz starts from the seeds again.  One run at a
 # time in a BUILD directory: concurrent runs share its logs.
@@ -239,6 +239,6 @@ report "$work/fuzz-netcidr.log"
 target=fuzz_anonymize
 n=4
 cp tests/fuzz/corpus-anonymize/* "$work/acorpus/" || exit 1
-run_fuzzer "$abin" "$work/fuzz-anonymize.log" $(part 4) -max_len=16384 \
+run_fuzzer "$abin" "$work/fuzz-anonymize.log" $(part 5) -max_len=16384 \
     -dict=tests/fuzz/transform.dict "$work/acorpus"
 report "$work/fuzz-anonymize.log"
