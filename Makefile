@@ -239,7 +239,8 @@ lint:
 	mandoc -Tlint -W warning man/kafkatee-pipe.1
 	sh tests/funclen.sh
 
-# libFuzzer on the transform and the line reader (clang, ASan+UBSan).
+# libFuzzer (clang, ASan+UBSan) on the transform and the line reader, the
+# validator, netcidr's parsers and the stages (enrich, anonymize, ev_apply).
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)

@@ -35,7 +35,7 @@ struct geoip {
         MMDB_s         *db[2];   /* country, asn */
         struct netcidr *net;
         struct centry   cache[1 << CACHE_BITS];
-        unsigned long long hits, misses;
+        struct geoip_counts n;
 };
 
 enum { SRC_COUNTRY, SRC_ASN, SRC_NET, SRCS };
@@ -202,11 +202,9 @@ void geoip_close(struct geoip *g)
         free(g);
 }
 
-void geoip_cache_stats(const struct geoip *g, unsigned long long *hits,
-                       unsigned long long *misses)
+void geoip_counts(const struct geoip *g, struct geoip_counts *c)
 {
-        *hits = g->hits;
-        *misses = g->misses;
+        *c = g->n;
 }
 
 /* a's entry in a tree, or 0 (not found, or not this family). */
@@ -303,14 +301,17 @@ void geoip_lookup(void *arg, const struct ip_addr *a,
 
         if (c->used && c->v6 == (unsigned char)a->v6 &&
             memcmp(c->key, a->b, 16) == 0) {
-                g->hits++;
+                g->n.hits++;
         } else {
-                g->misses++;
+                g->n.misses++;
                 ask(g, a, c);
                 memcpy(c->key, a->b, 16);
                 c->v6 = (unsigned char)a->v6;
                 c->used = 1;
         }
+        if (c->country == NULL && !c->has_asn && c->as_name == NULL &&
+            c->net == NULL)
+                g->n.not_found++;
         ans->country = c->country;
         ans->country_len = c->country_len;
         ans->asn = c->asn;

@@ -60,9 +60,14 @@ void geoip_lookup(void *g, const struct ip_addr *a,
 int geoip_lookup_text(struct geoip *g, const char *s, size_t len,
                       struct enrich_answer *ans);
 
-/* Lookups answered from the cache, and the others, so far. */
-void geoip_cache_stats(const struct geoip *g, unsigned long long *hits,
-                       unsigned long long *misses);
+/* The lookups so far (the stats and metrics files). */
+struct geoip_counts {
+        unsigned long long hits;      /* answered from the cache */
+        unsigned long long misses;    /* the sources asked */
+        unsigned long long not_found; /* of both, those no source knew */
+};
+
+void geoip_counts(const struct geoip *g, struct geoip_counts *c);
 
 void geoip_close(struct geoip *g);
 

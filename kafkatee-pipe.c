@@ -980,6 +980,14 @@ static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
         s->peak_rss_kib = peak_rss_kib();
         s->rdkafka_json = a->st.rdkafka_json;
         s->salt_generation = a->salt.generation;
+        if ((s->geoip = a->geo != NULL)) {
+                struct geoip_counts g;
+
+                geoip_counts(a->geo, &g);
+                s->geoip_hits = g.hits;
+                s->geoip_misses = g.misses;
+                s->geoip_not_found = g.not_found;
+        }
         sender_snapshot(a->snd, s);
 }
 

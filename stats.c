@@ -232,6 +232,11 @@ static json_object *stats_json(const struct stats_snapshot *s)
                 json_object_object_add(o, "spool", spool_json(s));
         if (s->salt_generation > 0)
                 add_u64(o, "salt_generation", s->salt_generation);
+        if (s->geoip) {
+                add_u64(o, "geoip_cache_hits", s->geoip_hits);
+                add_u64(o, "geoip_cache_misses", s->geoip_misses);
+                add_u64(o, "geoip_not_found", s->geoip_not_found);
+        }
         if (s->rdkafka_json != NULL &&
             (rk = json_tokener_parse(s->rdkafka_json)) != NULL)
                 json_object_object_add(o, "rdkafka", rk);
@@ -337,6 +342,19 @@ static void metric_spool(FILE *fp, const struct stats_snapshot *s)
                "delivered.", s->spool_oldest_age_s);
 }
 
+static void metric_geoip(FILE *fp, const struct stats_snapshot *s)
+{
+        metric(fp, s, "geoip_cache_hits_total", "counter",
+               "Enrich lookups answered from the cache.",
+               (double)s->geoip_hits);
+        metric(fp, s, "geoip_cache_misses_total", "counter",
+               "Enrich lookups that asked the databases and the list.",
+               (double)s->geoip_misses);
+        metric(fp, s, "geoip_not_found_total", "counter",
+               "Enrich lookups no source knew anything of.",
+               (double)s->geoip_not_found);
+}
+
 static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
 {
         metric_counters(fp, s);
@@ -344,6 +362,8 @@ static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
                 metric(fp, s, "salt_generation", "gauge",
                        "The anonymize salt's generation: 1, then one more "
                        "a rotation.", (double)s->salt_generation);
+        if (s->geoip)
+                metric_geoip(fp, s);
         metric(fp, s, "in_flight", "gauge",
                "Events produced and not yet reported.", (double)s->in_flight);
         metric(fp, s, "backpressure_seconds_total", "counter",

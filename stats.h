@@ -70,6 +70,9 @@ struct stats_snapshot {
         /* The anonymize stage's salt: its generation, 0 when there is
          * none (no hash rule).  Never the salt. */
         uint64_t              salt_generation;
+        /* The enrich stage's lookups (geoip.h's counts), when it runs. */
+        int                   geoip;
+        uint64_t              geoip_hits, geoip_misses, geoip_not_found;
 };
 
 enum stats_format {

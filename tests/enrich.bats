@@ -100,6 +100,30 @@ EOF
         [[ "$output" == *"enrich: no source: set enrich.geoip.country"* ]]
 }
 
+@test "stats and metrics: the lookups' cache hits and misses, and those that found nothing" {
+        {
+                rec '"192.0.2.7"' '"2001:db8::5"'   # two misses
+                rec '"192.0.2.7"' '"2001:db8::5"'   # two hits
+                rec '"203.0.113.1"' '"203.0.113.1"' # a miss, a hit: nothing known
+                rec '"host.example"' null           # no lookup
+        } > "$T/in"
+        "$KTP" --stdout "${SOURCES[@]}" -o stats.file="$T/stats" \
+                -o metrics.file="$T/metrics" < "$T/in" > "$T/out" 2> "$T/err"
+        counters "$T/err"
+        [ "$delivered" -eq 4 ]
+        jq -c '[.geoip_cache_hits, .geoip_cache_misses, .geoip_not_found]' \
+                "$T/stats" > "$T/got"
+        [ "$(cat "$T/got")" = '[3,3,2]' ]
+        grep -q '^kafkatee_pipe_geoip_cache_hits_total{.*} 3$' "$T/metrics"
+        grep -q '^kafkatee_pipe_geoip_cache_misses_total{.*} 3$' "$T/metrics"
+        grep -q '^kafkatee_pipe_geoip_not_found_total{.*} 2$' "$T/metrics"
+        # without the stage, neither file has them
+        "$KTP" --stdout -o stats.file="$T/stats" -o metrics.file="$T/metrics" \
+                < "$T/in" > /dev/null 2>&1
+        [ "$(jq 'has("geoip_cache_hits")' "$T/stats")" = false ]
+        ! grep -q geoip "$T/metrics"
+}
+
 # lines N ADDR: N records from ADDR.
 lines() {
         local i

@@ -102,24 +102,45 @@ static void test_answers(void **state)
         geoip_close(g);
 }
 
+/* geoip_counts() of g is hits, misses and not_found. */
+static void counts(struct geoip *g, unsigned long long hits,
+                   unsigned long long misses, unsigned long long not_found)
+{
+        struct geoip_counts c;
+
+        geoip_counts(g, &c);
+        if (c.hits != hits || c.misses != misses || c.not_found != not_found)
+                fail_msg("hits %llu, misses %llu, not found %llu; want %llu, "
+                         "%llu, %llu", c.hits, c.misses, c.not_found, hits,
+                         misses, not_found);
+}
+
 static void test_cache(void **state)
 {
         struct geoip *g = open_all();
-        unsigned long long hits, misses;
         int i;
 
         (void)state;
+        counts(g, 0, 0, 0);
         for (i = 0; i < 5; i++) {
                 ask(g, "192.0.2.7");
                 ask(g, "2001:db8::5");
         }
-        geoip_cache_stats(g, &hits, &misses);
-        assert_int_equal(misses, 2);
-        assert_int_equal(hits, 8);
-        /* 192.0.2.7 and ::c000:207 have the same 4 bytes first */
+        counts(g, 8, 2, 0);
+        /* 192.0.2.7 and ::c000:207 have the same 4 bytes first: the
+         * same slot, told apart by the family */
         assert_string_equal(ask(g, "c000:207::"), "- 0 - -");
+        counts(g, 8, 3, 1);
         assert_string_equal(ask(g, "192.0.2.7"), "FR 64496 Ex\xc3\xa4mple "
                             "\"Quoted\" Networks doc");
+        counts(g, 8, 4, 1);
+        /* nothing known, asked again: a hit that found nothing; the
+         * list alone knows one: found */
+        ask(g, "203.0.113.1");
+        ask(g, "203.0.113.1");
+        counts(g, 9, 5, 3);
+        assert_string_equal(ask(g, "2001:db8:ffff::1"), "- 0 - doc6");
+        counts(g, 9, 6, 3);
         geoip_close(g);
 }
 

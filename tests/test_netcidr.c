@@ -171,6 +171,10 @@ static void test_addr_parse(void **state)
         assert_int_equal(ip_addr_parse("::1 ", 4, &a), -1);
         assert_int_equal(ip_addr_parse("0000:0000:0000:0000:0000:0000:0000:"
                                        "00000", 40, &a), -1);
+        /* a NUL inside is not the end (fuzz_netcidr found these) */
+        assert_int_equal(ip_addr_parse("::1\0", 4, &a), -1);
+        assert_int_equal(ip_addr_parse("10.0.0.0\0\0\0\0\0\0\0\0", 16,
+                                       &a), -1);
 }
 
 /* The dotted-quad parser says what inet_pton says, at random. */

@@ -107,3 +107,41 @@ seed time-not.jsonl '{"timestamp_start": null}\n{"timestamp_start": true}\n{"tim
 # Not objects, and not JSON at all.
 seed not-object.jsonl '[]\n"x"\n1\nnull\ntrue\n'
 seed not-json.jsonl 'pmacctd: shutting down\ntru\re\n\033[2J\n{\n}\n{"a" 1}\n{"a": 1,}\n'
+
+# fuzz_netcidr: addresses (inet_pton's edge cases) and list files.
+c=corpus-netcidr
+mkdir -p "$c" || exit 1
+rm -f "$c"/*
+seed addr-v4.txt '192.0.2.1'
+seed addr-v4-edges.txt '0.0.0.0\n255.255.255.255\n256.0.0.1\n01.2.3.4\n1.2.3\n1.2.3.4.5\n1..2.3\n'
+seed addr-v6.txt '2001:db8::1'
+seed addr-v6-forms.txt '::\n::1\n1::\n1:2:3:4:5:6:7:8\n1:2:3:4:5:6:7::\n::ffff:192.0.2.1\n::192.0.2.1\n1:2:3:4:5:6:1.2.3.4\nfe80::1%%eth0\n'
+seed addr-v6-bad.txt ':::\n1:::2\n1::2::3\n12345::\n1:2:3:4:5:6:7:8:9\n::ffff:1.2.3\n::1.2.3.4.5\ng::1\n'
+seed addr-nul.txt '10.0.0.1\000\000\000\000\000\000\000\000\n::1\000x\n'
+seed list.txt '10.0.0.0/8 ten\n10.1.0.0/16 ten-one # a comment\n2001:db8::/32 doc6\r\n0.0.0.0/0 all\n::/0 all6\n\n# only a comment\n'
+seed list-host.txt '10.0.0.0/32 one\n10.0.0.1/32 two\n::1/128 lo6\n::ffff:0:0/96 mapped\n'
+seed list-bad.txt '10.0.0.0/8 a\n10.0.0.0/8 b\n'
+seed list-words.txt '\t10.0.0.0/8\t a \t\n192.0.2.0/24 a b\n'
+seed list-labels.txt '10.0.0.0/8 %s\n10.0.0.0/9 a"b\n' "$(repeat 65 a)"
+
+# fuzz_anonymize: the samples' lines, and lines with the fields its
+# rules name (src_ip truncated, ip_dst, peer_ip_src and bytes hashed,
+# mac_src and label dropped) in the forms the stages read.
+c=corpus-anonymize
+mkdir -p "$c" || exit 1
+rm -f "$c"/*
+for f in "$samples"/*.jsonl; do
+	b=$(basename "$f" .jsonl)
+	head -n 9 "$f" >"$c/$b-9.jsonl"
+done
+A='"timestamp_start": "2026-11-23 09:33:20.731040", "tcp_flags": "2"'
+seed addrs-v4.jsonl '{"ip_src": "10.1.2.3", "ip_dst": "192.0.2.7", "peer_ip_src": "10.0.0.1", "bytes": 60, "mac_src": "00:11:22:33:44:55", %s}\n{"ip_src": "10.1.2.3", "ip_dst": "192.0.2.7", "bytes": 61, %s}\n' "$A" "$A"
+seed addrs-v6.jsonl '{"ip_src": "2001:db8::5", "ip_dst": "2001:db8:ffff::1", "peer_ip_src": "::ffff:10.0.0.1", "bytes": 1, %s}\n{"ip_src": "::ffff:192.0.2.200", "ip_dst": "::1", %s}\n' "$A" "$A"
+seed addrs-escaped.jsonl '{"ip_src": "10.0.0.\\u0031", "ip_dst": "\\u0032001:db8::1", "label": "x", %s}\n' "$A"
+seed addrs-null.jsonl '{"ip_src": null, "ip_dst": null, "peer_ip_src": null, "bytes": null, "mac_src": null, %s}\n' "$A"
+seed addrs-not.jsonl '{"ip_src": "10.0.0.256", %s}\n{"ip_src": 10, %s}\n{"ip_dst": true, %s}\n{"ip_dst": "host.example", "bytes": 1.5e3, %s}\n{"ip_dst": {"a": 1}, %s}\n' "$A" "$A" "$A" "$A" "$A"
+seed enriched-already.jsonl '{"ip_src": "10.1.2.3", "country_src": "XX", "as_src": 1, "as_name_src": "n", "net_cidr_src": "y", "ip_version": 9, "ip_dst": "192.0.2.3", %s}\n' "$A"
+seed names-escaped.jsonl '{"ip\\u005fsrc": "10.1.2.3", "m\\u0061c_src": "x", %s}\n{"ip_src": "10.1.2.3", "\\u006cabel": "x", %s}\n' "$A" "$A"
+seed anon-salt-already.jsonl '{"ip_src": "10.1.2.3", "anon_salt": "mine", %s}\n' "$A"
+seed many-lines.jsonl '%s' "$(awk 'BEGIN { for (i = 0; i < 70; i++)
+    printf "{\"ip_src\": \"10.%d.0.%d\", \"ip_dst\": \"192.0.2.%d\", \"bytes\": %d}\n", i, i, i % 3, i }')"

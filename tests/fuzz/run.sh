@@ -1,11 +1,14 @@
 #!/bin/sh
 # run.sh [SECONDS]: builds the libFuzzer targets: the transform with the
-# line reader, and the validator's two paths.  Runs the transform's big
-# generated seeds once, then fuzzes the transform for SECONDS (60 by
-# default) and the validator for half of that, from seeds made of the
-# JSON-Schema-Test-Suite's draft-07 cases when it is installed.  Prints
-# TAP; exits non-zero on a build failure or any finding.  Everything else
-# goes to logs under ${BUILD:-build}/fuzz/.
+# line reader, the validator's two paths, the address parser and CIDR
+# list (netcidr), and the stages after the transform (enrich, anonymize,
+# ev_apply).  Runs the transform's big generated seeds once, then fuzzes
+# the transform for SECONDS (60 by default), the validator for half of
+# that, from seeds made of the JSON-Schema-Test-Suite's draft-07 cases
+# when it is installed, netcidr for a tenth and the stages for a fifth,
+# from their seeds (mkcorpus.sh).  Prints TAP; exits non-zero on a build
+# failure or any finding.  Everything else goes to logs under
+# ${BUILD:-build}/fuzz/.
 #
 # rm -rf ${BUILD:-build}/fuzz starts from the seeds again.  One run at a
 # time in a BUILD directory: concurrent runs share its logs.
@@ -16,11 +19,13 @@ case $build in /*) ;; *) build=$PWD/$build ;; esac
 work=$build/fuzz
 bin=$build/fuzz_transform
 vbin=$build/fuzz_validate
+nbin=$build/fuzz_netcidr
+abin=$build/fuzz_anonymize
 log=$work/fuzz.log
 vlog=$work/fuzz-validate.log
 suite=${KT_SCHEMA_SUITE:-/usr/share/json-schema-test-suite}/tests/draft7
 
-echo "1..2"
+echo "1..4"
 target=fuzz_transform
 n=1
 
@@ -40,6 +45,8 @@ fail() {
 missing() {
 	command -v clang >/dev/null 2>&1 || echo clang
 	pkg-config --exists json-c 2>/dev/null || echo libjson-c-dev
+	pkg-config --exists libcrypto 2>/dev/null || echo libssl-dev
+	pkg-config --exists libmaxminddb 2>/dev/null || echo libmaxminddb-dev
 	command -v clang >/dev/null 2>&1 &&
 	    ! ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a \
 	    >/dev/null 2>&1 && echo "libclang-rt-$(clang -dumpversion |
@@ -72,6 +79,29 @@ build() {
 	    $(pkg-config --libs json-c libpcre2-8) -o "$vbin" \
 	    >"$work/build-validate.log" 2>&1 ||
 	    fail "build failed" "$work/build-validate.log"
+	build_stages
+}
+
+# The stages' targets: coverage of netcidr.c, and of the stages' modules.
+build_stages() {
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
+	    -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore \
+	    -std=c11 -D_GNU_SOURCE -Wall -Wextra -I. \
+	    tests/fuzz/fuzz_netcidr.c netcidr.c -o "$nbin" \
+	    >"$work/build-netcidr.log" 2>&1 ||
+	    fail "build failed" "$work/build-netcidr.log"
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
+	    -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore \
+	    -std=c11 -D_GNU_SOURCE -Wall -Wextra \
+	    -I. $(pkg-config --cflags json-c libcrypto libmaxminddb) \
+	    tests/fuzz/fuzz_anonymize.c transform.c jsonscan.c isotime.c \
+	    names.c jsonwalk.c formats.c evedit.c enrich.c netcidr.c \
+	    anonymize.c geoip.c config.c route.c \
+	    $(pkg-config --libs json-c libcrypto libmaxminddb) -o "$abin" \
+	    >"$work/build-anonymize.log" 2>&1 ||
+	    fail "build failed" "$work/build-anonymize.log"
 }
 
 # repeat N STRING: STRING N times, no newline.
@@ -154,6 +184,13 @@ fuzz() {
 	    -dict=tests/fuzz/transform.dict "$work/corpus"
 }
 
+# part N: SECONDS / N, at least 1 (0 would not end).
+part() {
+	p=$((secs / $1))
+	[ "$p" -gt 0 ] || p=1
+	echo "$p"
+}
+
 # report LOG: the TAP line of a run that found nothing.
 report() {
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$1")
@@ -190,5 +227,18 @@ report "$log"
 target=fuzz_validate
 n=2
 validate_seeds
-run_fuzzer "$vbin" "$vlog" $((secs / 2)) -max_len=16384 "$work/vcorpus"
+run_fuzzer "$vbin" "$vlog" $(part 2) -max_len=16384 "$work/vcorpus"
 report "$vlog"
+target=fuzz_netcidr
+n=3
+mkdir -p "$work/ncorpus" "$work/acorpus" || exit 1
+cp tests/fuzz/corpus-netcidr/* "$work/ncorpus/" || exit 1
+run_fuzzer "$nbin" "$work/fuzz-netcidr.log" $(part 10) -max_len=4096 \
+    "$work/ncorpus"
+report "$work/fuzz-netcidr.log"
+target=fuzz_anonymize
+n=4
+cp tests/fuzz/corpus-anonymize/* "$work/acorpus/" || exit 1
+run_fuzzer "$abin" "$work/fuzz-anonymize.log" $(part 5) -max_len=16384 \
+    -dict=tests/fuzz/transform.dict "$work/acorpus"
+report "$work/fuzz-anonymize.log"
