@@ -281,6 +281,31 @@ core_of() {
         [ -z "$output" ]
 }
 
+@test "privacy: the kernel's core dump of a crash holds no salt" {
+        local line
+
+        [[ "$BUILD" == *asan* ]] && skip "ASan handles SIGSEGV itself"
+        [ "$(cat /proc/sys/kernel/core_pattern)" = core ] ||
+                skip "core_pattern is not a plain file: $(cat /proc/sys/kernel/core_pattern)"
+        head -c 32 /dev/urandom > "$T/salt"
+        line=$(grep -m1 '"event_type": "purge"' "$SAMPLES/nfacctd-ipfix-epoch.jsonl")
+        mkdir "$T/cwd"
+        cd "$T/cwd"
+        ulimit -c unlimited
+        proc_start ktp "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout \
+                -o anonymize.salt.file="$T/salt"
+        proc_send ktp "$line"
+        wait_for lines_at_least "$(proc_file ktp out)" 1
+        proc_signal ktp SEGV
+        proc_wait ktp
+        [ "$PROC_STATUS" -eq 139 ] # 128 + SIGSEGV: killed, core dumped
+        # the core is the process's memory: it holds the salt's id
+        grep -qaF "$(jq -r .anon_salt "$(proc_file ktp out)")" "$T/cwd/core"
+        run has_bytes "$T/salt" "$T/cwd/core"
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+}
+
 @test "privacy: a template or key that reads an anonymized field is refused at start" {
         run "$KTP" -c "$PRIVATE" "${GEO[@]}" --stdout -o 'topic=flows.%{field:ip_src}' < /dev/null
         [ "$status" -eq 1 ]
