@@ -24,8 +24,10 @@ struct v_name {
 #define V_SEEN_LEN  46 /* longer strings are not remembered */
 #define V_TRIAL     256
 #define V_RATIO     8
+#define V_SEEN_NUMBER 128 /* over V_SEEN_LEN + 1 */
 struct v_seen {
-        unsigned char len;  /* its length + 1; 0: empty */
+        unsigned char len;  /* its length + 1, + V_SEEN_NUMBER for a
+                             * number; 0: empty */
         char          text[V_SEEN_LEN + 1];
 };
 
@@ -749,7 +751,8 @@ static int unescaped(struct validator *v, const struct kt_member *m,
  * The strings a slot let pass lately, by a hash of their bytes: the same
  * bytes pass the same subschemas again.  Only for slots whose strings
  * the rules cannot judge (a pattern, an enum): PCRE2 or a list costs
- * more than a lookup here.  A slot whose strings rarely repeat stops
+ * more than a lookup here.  Numbers too, apart (ip_version's enum
+ * [4, 6]: 250 Ir a record through the general walk).  A slot whose strings rarely repeat stops
  * looking after V_TRIAL strings.
  */
 static inline unsigned seen_hash(const char *p, size_t len)
@@ -777,10 +780,17 @@ static inline struct v_seen *seen_entry(struct v_slot *sl,
         return &sl->seen[seen_hash(m->value, m->value_len)];
 }
 
+/* e->len for m: a number's text is not a string's. */
+static inline unsigned seen_len(const struct kt_member *m)
+{
+        return m->value_len + 1 +
+               (m->kind == KT_J_NUMBER ? V_SEEN_NUMBER : 0);
+}
+
 static inline int seen_hit(struct v_slot *sl, const struct v_seen *e,
                            const struct kt_member *m)
 {
-        if (e->len == m->value_len + 1 &&
+        if (e->len == seen_len(m) &&
             kt_same_bytes(e->text, m->value, m->value_len)) {
                 sl->hits++;
                 return 1;
@@ -793,7 +803,7 @@ static inline int seen_hit(struct v_slot *sl, const struct v_seen *e,
 static inline void seen_keep(struct v_seen *e, const struct kt_member *m)
 {
         memcpy(e->text, m->value, m->value_len);
-        e->len = (unsigned char)(m->value_len + 1);
+        e->len = (unsigned char)seen_len(m);
 }
 
 /*
@@ -875,7 +885,8 @@ static enum fast value_subs(struct validator *v, struct v_slot *sl,
         struct v_seen *seen = NULL;
         int i;
 
-        if (m->kind == KT_J_STRING && !sl->str.simple &&
+        if (((m->kind == KT_J_STRING && !sl->str.simple) ||
+             (m->kind == KT_J_NUMBER && !sl->nat.simple)) &&
             (seen = seen_entry(sl, m)) != NULL && seen_hit(sl, seen, m))
                 return FAST_VALID;
         sc.kind = (enum kt_jkind)m->kind;

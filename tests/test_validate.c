@@ -447,6 +447,25 @@ static void test_index_of_samples(void **state)
         kt_transform_free(th.t);
 }
 
+/* Values an enum let pass are remembered by their text and their kind:
+ * the string "4" is not the number 4. */
+static void test_seen_kinds(void **state)
+{
+        struct pair p = open_text("{\"type\": \"object\", \"properties\": "
+                                  "{\"v\": {\"enum\": [4, 6, \"x\"]}}}");
+
+        (void)state;
+        for (int round = 0; round < 2; round++) {
+                expect(&p, "{\"v\": 4}", V_VALID, NULL);
+                expect(&p, "{\"v\": \"4\"}", V_INVALID, "/v");
+                expect(&p, "{\"v\": 6}", V_VALID, NULL);
+                expect(&p, "{\"v\": 5}", V_INVALID, "/v");
+                expect(&p, "{\"v\": \"x\"}", V_VALID, NULL);
+                expect(&p, "{\"v\": \"6\"}", V_INVALID, "/v");
+        }
+        close_pair(&p);
+}
+
 /*
  * Set i of the names of test_many_shapes(): {"a<i>": 1, "a<i+1>": 2},
  * or, when i % 3 == 0, a name the schema refuses first.
@@ -525,6 +544,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_many_names),
                 cmocka_unit_test(test_index_of_samples),
                 cmocka_unit_test(test_many_shapes),
+                cmocka_unit_test(test_seen_kinds),
         };
 
         if (argc > 1)
