@@ -800,10 +800,12 @@ static inline int seen_hit(struct v_slot *sl, const struct v_seen *e,
         return 0;
 }
 
-static inline void seen_keep(struct v_seen *e, const struct kt_member *m)
+/* m into e, with len: seen_len(m), or for a string its length + 1. */
+static inline void seen_keep(struct v_seen *e, const struct kt_member *m,
+                             unsigned len)
 {
         memcpy(e->text, m->value, m->value_len);
-        e->len = (unsigned char)seen_len(m);
+        e->len = (unsigned char)len;
 }
 
 /*
@@ -872,7 +874,7 @@ static inline int string_passes(struct v_slot *sl, const struct kt_member *m)
         if (!formats_pass(r, m, all))
                 return 0;
         if (n <= V_SEEN_LEN)
-                seen_keep(&sl->last, m);
+                seen_keep(&sl->last, m, (unsigned)n + 1);
         return 1;
 }
 
@@ -902,7 +904,7 @@ static enum fast value_subs(struct validator *v, struct v_slot *sl,
                                               &v->err) != 0)
                         return FAST_INVALID;
         if (seen != NULL)
-                seen_keep(seen, m);
+                seen_keep(seen, m, seen_len(m));
         return FAST_VALID;
 }
 
