@@ -580,7 +580,8 @@ static void check_op(struct v_check *c, const struct v_slot *sl)
                 c->hi = sl->nat.hi;
                 c->free = free_digits(c->lo, c->hi);
         } else if (sl->kind == KT_J_STRING && r->simple &&
-                   r->min_len <= r->max_len) {
+                   r->min_len <= r->max_len && r->all_class == NULL &&
+                   r->any_class == NULL) {
                 c->op = OP_STRING;
                 c->lo = r->min_len == 0 ? 0 : r->min_len > UINT32_MAX ?
                         UINT64_MAX : (uint64_t)r->min_len * 12 - 11;
@@ -833,9 +834,10 @@ static inline int plain_natural(const char *p, size_t len, uint64_t *n)
 
 /*
  * A string against its slot's rule, on its text as written: no format
- * admits a backslash, so a string that passes a format unescaped is its
- * own content; its length in code points lies between its bytes / 12
- * (an escaped surrogate pair) and its bytes.  0: not decided here.
+ * and no class (letters and digits) admits a backslash, so a string that
+ * passes one unescaped is its own content; its length in code points
+ * lies between its bytes / 12 (an escaped surrogate pair) and its bytes.
+ * 0: not decided here.
  */
 static int formats_pass(const struct kt_string_rule *r,
                         const struct kt_member *m, unsigned all)
@@ -847,14 +849,19 @@ static int formats_pass(const struct kt_string_rule *r,
                 if (!kt_format_ok((enum kt_format)f, m->value, m->value_len))
                         return 0;
         }
-        if (r->any_formats == 0 || (r->any_formats & m->known))
+        if (r->all_class != NULL &&
+            !kt_class_match(r->all_class, m->value, m->value_len))
+                return 0;
+        if ((r->any_formats == 0 && r->any_class == NULL) ||
+            (r->any_formats & m->known))
                 return 1;
         for (want = r->any_formats; want != 0; want &= want - 1) {
                 f = (unsigned)__builtin_ctz(want);
                 if (kt_format_ok((enum kt_format)f, m->value, m->value_len))
                         return 1;
         }
-        return 0;
+        return r->any_class != NULL &&
+               kt_class_match(r->any_class, m->value, m->value_len);
 }
 
 /* The formats, unless the slot's last string is this one again (the
@@ -867,7 +874,9 @@ static inline int string_passes(struct v_slot *sl, const struct kt_member *m)
 
         if (n > r->max_len || (n + 11) / 12 < r->min_len)
                 return 0;
-        if (all == 0 && (r->any_formats == 0 || (r->any_formats & m->known)))
+        if (all == 0 && r->all_class == NULL &&
+            ((r->any_formats == 0 && r->any_class == NULL) ||
+             (r->any_formats & m->known)))
                 return 1;
         if (sl->last.len == n + 1 && kt_same_bytes(sl->last.text, m->value, n))
                 return 1;

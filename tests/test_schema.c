@@ -1023,10 +1023,13 @@ static int str_rule_says(const struct kt_string_rule *r, const char *p)
 {
         size_t cp = code_points(p), len = strlen(p);
         unsigned f;
-        int any = r->any_formats == 0;
+        int any = r->any_formats == 0 && r->any_class == NULL;
 
-        if (cp < r->min_len || cp > r->max_len)
+        if (cp < r->min_len || cp > r->max_len ||
+            (r->all_class != NULL && !kt_class_match(r->all_class, p, len)))
                 return 0;
+        if (r->any_class != NULL && kt_class_match(r->any_class, p, len))
+                any = 1;
         for (f = 0; f < 32; f++) {
                 if ((r->all_formats & 1u << f) &&
                     !kt_format_ok((enum kt_format)f, p, len))
@@ -1075,6 +1078,23 @@ static const struct rule_case rule_cases[] = {
         { "{\"multipleOf\": 2}", 1, 0 },
         { "{\"maximum\": 18446744073709551616}", 1, 0 },
         { "{\"pattern\": \"^a\"}", 0, 1 },
+        /* an address or its hash; a country code, maybe empty */
+        { "{\"type\": \"string\", \"anyOf\": [{\"format\": \"ipv4\"}, "
+          "{\"format\": \"ipv6\"}, {\"pattern\": \"^[0-9a-f]{8,64}$\"}]}",
+          1, 1 },
+        { "{\"type\": \"string\", \"pattern\": \"^[A-Z]{2}$\"}", 1, 1 },
+        { "{\"pattern\": \"^([A-Z]{2})?$\", \"maxLength\": 1}", 1, 1 },
+        { "{\"anyOf\": [{\"pattern\": \"^[A-Z]{2,8}$\"}, "
+          "{\"minLength\": 9}]}", 0, 1 },
+        { "{\"anyOf\": [{\"pattern\": \"^[A-Z]{2,8}$\", \"minLength\": 3}, "
+          "{\"format\": \"ipv4\"}]}", 0, 1 },
+        { "{\"anyOf\": [{\"pattern\": \"^[A-Z]+$\"}, "
+          "{\"pattern\": \"^[a-z]+$\"}]}", 0, 1 },
+        { "{\"allOf\": [{\"pattern\": \"^[A-Z]+$\"}, "
+          "{\"pattern\": \"^[A-Z]{2}$\"}]}", 0, 1 },
+        { "{\"allOf\": [{\"pattern\": \"^[a-f0-9]+$\"}, "
+          "{\"anyOf\": [{\"format\": \"ipv4\"}, {\"pattern\": "
+          "\"^[0-9]{4}$\"}]}], \"minLength\": 4}", 1, 1 },
         { "{\"enum\": [\"a\", 1]}", 0, 0 },
         { "{\"oneOf\": [{\"maxLength\": 1}]}", 0, 0 },
         { "{\"not\": {\"maxLength\": 1}}", 0, 0 },
@@ -1091,6 +1111,7 @@ static const char *const rule_strings[] = {
         "", "a", "ab", "abcd", "10.64.39.233", "256.1.1.1", "2001:db8::1",
         "::", "2026-11-23T08:33:20.731Z", "2026-11-23",
         "b95453ad-00af-4662-b3e8-03b56e6564f0", "\xc3\xa9t\xc3\xa9", "tcp",
+        "0123abcd", "0123abcdef", "US", "us", "USA", "ABCDEFGH",
 };
 
 static const char *const rule_naturals[] = {

@@ -447,6 +447,51 @@ static void test_index_of_samples(void **state)
         kt_transform_free(th.t);
 }
 
+/*
+ * Rules with a class (the hash of an address, a country code): decided
+ * on the text as written, escapes and near misses left to the schema.
+ */
+static void test_class_rules(void **state)
+{
+        static const char *const values[][2] = {
+                { "\"0123abcd\"", "\"US\"" },
+                { "\"10.0.0.0\"", "\"\\u0055S\"" },
+                { "\"0123abcD\"", "\"us\"" },
+                { "\"0123abc\"", "\"USA\"" },
+                { "\"\\u0030123abcd\"", "\"U\"" },
+                { "\"2001:db8::\"", "\"\"" },
+                { "\"0123abcd \"", "\"U1\"" },
+        };
+        static const int valid[][2] = {
+                { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 }, { 1, 0 }, { 1, 0 },
+                { 0, 0 },
+        };
+        struct pair p = open_text("{\"type\": \"object\", \"properties\": "
+                "{\"ip\": {\"type\": \"string\", \"anyOf\": [{\"format\": "
+                "\"ipv4\"}, {\"format\": \"ipv6\"}, {\"pattern\": "
+                "\"^[0-9a-f]{8,64}$\"}]}, \"cc\": {\"type\": \"string\", "
+                "\"pattern\": \"^[A-Z]{2}$\"}}}");
+        char event[128];
+        size_t i, k;
+
+        (void)state;
+        for (i = 0; i < sizeof(values) / sizeof(*values); i++)
+                for (k = 0; k < 2; k++) {
+                        snprintf(event, sizeof(event),
+                                 "{\"ip\": %s, \"cc\": \"US\"}",
+                                 values[i][0]);
+                        if (k == 1)
+                                snprintf(event, sizeof(event),
+                                         "{\"ip\": \"::\", \"cc\": %s}",
+                                         values[i][1]);
+                        expect(&p, event, valid[i][k] ? V_VALID : V_INVALID,
+                               k ? "/cc" : "/ip");
+                }
+        /* one shape, decided by the fast path but for the invalid */
+        assert_int_equal(validator_general_count(p.fast), 8);
+        close_pair(&p);
+}
+
 /* Values an enum let pass are remembered by their text and their kind:
  * the string "4" is not the number 4. */
 static void test_seen_kinds(void **state)
@@ -545,6 +590,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_index_of_samples),
                 cmocka_unit_test(test_many_shapes),
                 cmocka_unit_test(test_seen_kinds),
+                cmocka_unit_test(test_class_rules),
         };
 
         if (argc > 1)
