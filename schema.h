@@ -168,17 +168,26 @@ int kt_schema_member(const struct kt_schema *s, const char *name,
  * bounds say it all (validate.c compiles its per-member checks from
  * them).  simple 1: a string (its content, unescaped) is valid exactly
  * when it has min_len..max_len code points, is in every format of
- * all_formats, and in one of any_formats when that is not 0; a natural
+ * all_formats and matches all_class when there is one, and is in one of
+ * any_formats or matches any_class when either is there; a natural
  * number in plain digits is valid exactly when it is in lo..hi.  An
  * empty range (min_len > max_len, lo > hi) says no such value is.
  * simple 0: the schema asks more (a pattern, an enum, oneOf): use
  * kt_schema_validate_scalar().  Values of other kinds, and numbers
  * written otherwise (1.0, 1e3, -0), are for kt_schema_validate_scalar().
  */
+struct kt_class;  /* a pattern of one class of letters and digits
+                   * repeated, the whole string (^[0-9a-f]{8,64}$) */
+
+/* Does the string p[0..n) match c?  (PCRE2 would say the same.) */
+int kt_class_match(const struct kt_class *c, const char *p, size_t n);
+
 struct kt_string_rule {
-        int      simple;
-        size_t   min_len, max_len;
-        unsigned all_formats, any_formats; /* 1 << enum kt_format */
+        int                     simple;
+        size_t                  min_len, max_len;
+        unsigned                all_formats, any_formats; /* 1 << enum
+                                                           * kt_format */
+        const struct kt_class  *all_class, *any_class;    /* or NULL */
 };
 
 struct kt_natural_rule {

@@ -53,4 +53,8 @@ enum v_verdict validator_check(struct validator *v, const char *event,
 /* How many events took the general path (for the stats and the tests). */
 unsigned long long validator_general_count(const struct validator *v);
 
+/* How many sets of names it learnt (the tests: a set seen again is
+ * remembered while it is among the last 64). */
+unsigned long long validator_learnt_count(const struct validator *v);
+
 #endif /* KT_VALIDATE_H */

@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +286,76 @@ static void test_strings(void **state)
                             "(root): \"xy\" does not match \"a+\" (pattern)");
         s = mk("{\"pattern\": \"^\\\\u00e9$\"}"); /* ECMA's \\u escape */
         OK(s, "\"\\u00e9\"");
+}
+
+/* PCRE2 itself, with the options of schema.c: the oracle of patterns. */
+static int pcre_says(const char *pattern, const char *subject, size_t n)
+{
+        uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
+                        PCRE2_MATCH_UNSET_BACKREF;
+        PCRE2_SIZE off;
+        int code, r;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern,
+                                       PCRE2_ZERO_TERMINATED, opts, &code,
+                                       &off, NULL);
+        pcre2_match_data *md;
+
+        assert_non_null(re);
+        md = pcre2_match_data_create(1, NULL);
+        assert_non_null(md);
+        r = pcre2_match(re, (PCRE2_SPTR)subject, n, 0, 0, md, NULL);
+        pcre2_match_data_free(md);
+        pcre2_code_free(re);
+        return r >= 0;
+}
+
+/*
+ * The patterns schema.c matches without PCRE2 (one class, repeated, the
+ * whole string, maybe optional) and their near misses, which PCRE2
+ * keeps: every verdict is PCRE2's.
+ */
+static void test_class_patterns(void **state)
+{
+        static const char *const patterns[] = {
+                "^[0-9a-f]{8,64}$", "^[A-Z]{2}$", "^([A-Z]{2})?$",
+                "^(?:[a-z0-9]{1,3})?$", "^[a-zA-Z]+$", "^[0-9]*$",
+                "^[abc]{2,}$", "^[a-f]$", "^[0-9a-f]{8,64}", "[A-Z]{2}$",
+                "^([A-Z]{2})$", "^[A-Z]{2}$|^x$", "^[A-z]{2}$",
+                "^[A-Z]{,2}$", "^[A-Z]{2}?$", "^[^A-Z]{2}$", "^[a]{2}x$",
+        };
+        static const char *const subjects[] = {
+                "", "a", "ab", "AB", "aB", "US", "U", "USA", "0123abcd",
+                "0123abcD", "0123abc", "0123abcd\n", "_a", "a\\b", "\xc3\xa9",
+                "ab\0", "0123456789abcdef0123456789abcdef"
+                "0123456789abcdef0123456789abcdef",
+                "0123456789abcdef0123456789abcdef"
+                "0123456789abcdef0123456789abcdef0", "x", "9", "[]", "{}",
+        };
+        struct json_object *o;
+        struct kt_schema_error e;
+        char js[256];
+        size_t i, j, n;
+        int seen[2] = { 0, 0 }, r;
+
+        (void)state;
+        for (i = 0; i < sizeof(patterns) / sizeof(*patterns); i++) {
+                snprintf(js, sizeof(js), "{\"pattern\": \"%s\"}",
+                         patterns[i]);
+                const struct kt_schema *s = mk(js);
+
+                for (j = 0; j < sizeof(subjects) / sizeof(*subjects); j++) {
+                        n = strlen(subjects[j]) + (j == 15);
+                        o = json_object_new_string_len(subjects[j], (int)n);
+                        assert_non_null(o);
+                        r = kt_schema_validate(s, o, &e) == 0;
+                        json_object_put(o);
+                        if (r != pcre_says(patterns[i], subjects[j], n))
+                                fail_msg("%s on \"%s\": %d", patterns[i],
+                                         subjects[j], r);
+                        seen[r]++;
+                }
+        }
+        assert_true(seen[0] > 200 && seen[1] > 40);
 }
 
 static void test_format(void **state)
@@ -951,10 +1023,13 @@ static int str_rule_says(const struct kt_string_rule *r, const char *p)
 {
         size_t cp = code_points(p), len = strlen(p);
         unsigned f;
-        int any = r->any_formats == 0;
+        int any = r->any_formats == 0 && r->any_class == NULL;
 
-        if (cp < r->min_len || cp > r->max_len)
+        if (cp < r->min_len || cp > r->max_len ||
+            (r->all_class != NULL && !kt_class_match(r->all_class, p, len)))
                 return 0;
+        if (r->any_class != NULL && kt_class_match(r->any_class, p, len))
+                any = 1;
         for (f = 0; f < 32; f++) {
                 if ((r->all_formats & 1u << f) &&
                     !kt_format_ok((enum kt_format)f, p, len))
@@ -1003,6 +1078,23 @@ static const struct rule_case rule_cases[] = {
         { "{\"multipleOf\": 2}", 1, 0 },
         { "{\"maximum\": 18446744073709551616}", 1, 0 },
         { "{\"pattern\": \"^a\"}", 0, 1 },
+        /* an address or its hash; a country code, maybe empty */
+        { "{\"type\": \"string\", \"anyOf\": [{\"format\": \"ipv4\"}, "
+          "{\"format\": \"ipv6\"}, {\"pattern\": \"^[0-9a-f]{8,64}$\"}]}",
+          1, 1 },
+        { "{\"type\": \"string\", \"pattern\": \"^[A-Z]{2}$\"}", 1, 1 },
+        { "{\"pattern\": \"^([A-Z]{2})?$\", \"maxLength\": 1}", 1, 1 },
+        { "{\"anyOf\": [{\"pattern\": \"^[A-Z]{2,8}$\"}, "
+          "{\"minLength\": 9}]}", 0, 1 },
+        { "{\"anyOf\": [{\"pattern\": \"^[A-Z]{2,8}$\", \"minLength\": 3}, "
+          "{\"format\": \"ipv4\"}]}", 0, 1 },
+        { "{\"anyOf\": [{\"pattern\": \"^[A-Z]+$\"}, "
+          "{\"pattern\": \"^[a-z]+$\"}]}", 0, 1 },
+        { "{\"allOf\": [{\"pattern\": \"^[A-Z]+$\"}, "
+          "{\"pattern\": \"^[A-Z]{2}$\"}]}", 0, 1 },
+        { "{\"allOf\": [{\"pattern\": \"^[a-f0-9]+$\"}, "
+          "{\"anyOf\": [{\"format\": \"ipv4\"}, {\"pattern\": "
+          "\"^[0-9]{4}$\"}]}], \"minLength\": 4}", 1, 1 },
         { "{\"enum\": [\"a\", 1]}", 0, 0 },
         { "{\"oneOf\": [{\"maxLength\": 1}]}", 0, 0 },
         { "{\"not\": {\"maxLength\": 1}}", 0, 0 },
@@ -1019,6 +1111,7 @@ static const char *const rule_strings[] = {
         "", "a", "ab", "abcd", "10.64.39.233", "256.1.1.1", "2001:db8::1",
         "::", "2026-11-23T08:33:20.731Z", "2026-11-23",
         "b95453ad-00af-4662-b3e8-03b56e6564f0", "\xc3\xa9t\xc3\xa9", "tcp",
+        "0123abcd", "0123abcdef", "US", "us", "USA", "ABCDEFGH",
 };
 
 static const char *const rule_naturals[] = {
@@ -1096,6 +1189,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test_teardown(test_numbers, teardown),
                 cmocka_unit_test_teardown(test_strings, teardown),
                 cmocka_unit_test_teardown(test_format, teardown),
+                cmocka_unit_test_teardown(test_class_patterns, teardown),
                 cmocka_unit_test_teardown(test_enum_const, teardown),
                 cmocka_unit_test_teardown(test_objects, teardown),
                 cmocka_unit_test_teardown(test_arrays, teardown),

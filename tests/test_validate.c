@@ -447,6 +447,133 @@ static void test_index_of_samples(void **state)
         kt_transform_free(th.t);
 }
 
+/*
+ * Rules with a class (the hash of an address, a country code): decided
+ * on the text as written, escapes and near misses left to the schema.
+ */
+static void test_class_rules(void **state)
+{
+        static const char *const values[][2] = {
+                { "\"0123abcd\"", "\"US\"" },
+                { "\"10.0.0.0\"", "\"\\u0055S\"" },
+                { "\"0123abcD\"", "\"us\"" },
+                { "\"0123abc\"", "\"USA\"" },
+                { "\"\\u0030123abcd\"", "\"U\"" },
+                { "\"2001:db8::\"", "\"\"" },
+                { "\"0123abcd \"", "\"U1\"" },
+        };
+        static const int valid[][2] = {
+                { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 }, { 1, 0 }, { 1, 0 },
+                { 0, 0 },
+        };
+        struct pair p = open_text("{\"type\": \"object\", \"properties\": "
+                "{\"ip\": {\"type\": \"string\", \"anyOf\": [{\"format\": "
+                "\"ipv4\"}, {\"format\": \"ipv6\"}, {\"pattern\": "
+                "\"^[0-9a-f]{8,64}$\"}]}, \"cc\": {\"type\": \"string\", "
+                "\"pattern\": \"^[A-Z]{2}$\"}}}");
+        char event[128];
+        size_t i, k;
+
+        (void)state;
+        for (i = 0; i < sizeof(values) / sizeof(*values); i++)
+                for (k = 0; k < 2; k++) {
+                        snprintf(event, sizeof(event),
+                                 "{\"ip\": %s, \"cc\": \"US\"}",
+                                 values[i][0]);
+                        if (k == 1)
+                                snprintf(event, sizeof(event),
+                                         "{\"ip\": \"::\", \"cc\": %s}",
+                                         values[i][1]);
+                        expect(&p, event, valid[i][k] ? V_VALID : V_INVALID,
+                               k ? "/cc" : "/ip");
+                }
+        /* one shape, decided by the fast path but for the invalid */
+        assert_int_equal(validator_general_count(p.fast), 8);
+        close_pair(&p);
+}
+
+/* Values an enum let pass are remembered by their text and their kind:
+ * the string "4" is not the number 4. */
+static void test_seen_kinds(void **state)
+{
+        struct pair p = open_text("{\"type\": \"object\", \"properties\": "
+                                  "{\"v\": {\"enum\": [4, 6, \"x\"]}}}");
+
+        (void)state;
+        for (int round = 0; round < 2; round++) {
+                expect(&p, "{\"v\": 4}", V_VALID, NULL);
+                expect(&p, "{\"v\": \"4\"}", V_INVALID, "/v");
+                expect(&p, "{\"v\": 6}", V_VALID, NULL);
+                expect(&p, "{\"v\": 5}", V_INVALID, "/v");
+                expect(&p, "{\"v\": \"x\"}", V_VALID, NULL);
+                expect(&p, "{\"v\": \"6\"}", V_INVALID, "/v");
+        }
+        close_pair(&p);
+}
+
+/*
+ * Set i of the names of test_many_shapes(): {"a<i>": 1, "a<i+1>": 2},
+ * or, when i % 3 == 0, a name the schema refuses first.
+ */
+static void shape_event(size_t i, char *buf, size_t size,
+                        struct kt_member m[2])
+{
+        int first = snprintf(buf, size, "{\"%s%zu\": 1, ",
+                             i % 3 == 0 ? "x" : "a", i);
+
+        snprintf(buf + first, size - (size_t)first, "\"a%zu\": 2}", i + 1);
+        memset(m, 0, 2 * sizeof(*m));
+        m[0].name = buf + 2;
+        m[0].name_len = (uint32_t)(strchr(buf + 2, '"') - (buf + 2));
+        m[0].value = buf + first - 3;
+        m[1].name = buf + first + 1;
+        m[1].name_len = (uint32_t)(strchr(m[1].name, '"') - m[1].name);
+        m[1].value = buf + strlen(buf) - 2;
+        m[0].value_len = m[1].value_len = 1;
+        m[0].kind = m[1].kind = KT_J_NUMBER;
+        m[0].natural = m[1].natural = 1;
+}
+
+/*
+ * More sets of names than the validator keeps, each with a key of its
+ * own, seen twice: a set seen again among the last 64 is not learnt
+ * again, and a key whose shape was learnt anew with other names (an
+ * invalid set evicted by a valid one) does not find it.
+ */
+static void test_many_shapes(void **state)
+{
+        struct pair p = open_text("{\"type\": \"object\", "
+                                  "\"additionalProperties\": false, "
+                                  "\"patternProperties\": {\"^a[0-9]+$\": "
+                                  "{\"type\": \"integer\"}}}");
+        struct kt_schema_error e;
+        struct kt_member m[2];
+        struct kt_index ix;
+        char buf[64];
+        size_t i, round, n;
+        enum v_verdict want;
+
+        (void)state;
+        for (n = 40; n <= 80; n += 40) {
+                for (round = 0; round < 2; round++) {
+                        for (i = 0; i < n; i++) {
+                                shape_event(i, buf, sizeof(buf), m);
+                                ix.m = m;
+                                ix.n = 2;
+                                ix.names.shape = 1000 * n + i;
+                                ix.names.omitted = ix.names.stages = 0;
+                                want = i % 3 == 0 ? V_INVALID : V_VALID;
+                                assert_int_equal(validator_check(p.fast, buf,
+                                        strlen(buf), &ix, &e), want);
+                                assert_int_equal(check(&p, buf, &e), want);
+                        }
+                }
+                if (n == 40) /* all kept: 40 sets learnt once */
+                        assert_int_equal(validator_learnt_count(p.fast), 40);
+        }
+        close_pair(&p);
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -461,6 +588,9 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_deep_nesting),
                 cmocka_unit_test(test_many_names),
                 cmocka_unit_test(test_index_of_samples),
+                cmocka_unit_test(test_many_shapes),
+                cmocka_unit_test(test_seen_kinds),
+                cmocka_unit_test(test_class_rules),
         };
 
         if (argc > 1)
