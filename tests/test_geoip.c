@@ -89,7 +89,7 @@ static void test_answers(void **state)
 
         (void)state;
         assert_string_equal(ask(g, "192.0.2.7"), "FR 64496 Ex\xc3\xa4mple "
-                            "\"Quoted\" Networks doc");
+                            "\\\"Quoted\\\" Networks doc");
         assert_string_equal(ask(g, "198.51.100.200"), "JP 64500 Plain Org -");
         assert_string_equal(ask(g, "2001:db8::5"), "NL 64511 Doc Six doc6");
         assert_string_equal(ask(g, "2001:db8:7fff::1"), "NL 64511 Doc Six "
@@ -132,7 +132,7 @@ static void test_cache(void **state)
         assert_string_equal(ask(g, "c000:207::"), "- 0 - -");
         counts(g, 8, 3, 1);
         assert_string_equal(ask(g, "192.0.2.7"), "FR 64496 Ex\xc3\xa4mple "
-                            "\"Quoted\" Networks doc");
+                            "\\\"Quoted\\\" Networks doc");
         counts(g, 8, 4, 1);
         /* nothing known, asked again: a hit that found nothing; the
          * list alone knows one: found */
@@ -141,6 +141,52 @@ static void test_cache(void **state)
         counts(g, 9, 5, 3);
         assert_string_equal(ask(g, "2001:db8:ffff::1"), "- 0 - doc6");
         counts(g, 9, 6, 3);
+        geoip_close(g);
+}
+
+static void log_quiet(void *opaque, int level, const char *text)
+{
+        (void)opaque;
+        (void)level;
+        (void)text;
+}
+
+/* geoip_counts()' records read and escaped. */
+static unsigned long long decoded(struct geoip *g)
+{
+        struct geoip_counts c;
+
+        geoip_counts(g, &c);
+        return c.decoded;
+}
+
+/* Two addresses of one network: two walks, its records read once; the
+ * answers come escaped (enrich_value), and after a reopen from the new
+ * databases' records. */
+static void test_records(void **state)
+{
+        const struct geoip_log log = { log_quiet, NULL };
+        const char *want = "FR 64496 Ex\xc3\xa4mple \\\"Quoted\\\" "
+                           "Networks doc";
+        struct geoip *g = open_all();
+        struct enrich_answer a;
+
+        (void)state;
+        assert_string_equal(ask(g, "192.0.2.7"), want);
+        assert_int_equal(decoded(g), 2);
+        assert_string_equal(ask(g, "192.0.2.8"), want);
+        counts(g, 0, 2, 0);
+        assert_int_equal(decoded(g), 2);
+        memset(&a, 0, sizeof(a));
+        assert_int_equal(geoip_lookup_text(g, "192.0.2.9", 9, &a), 0);
+        assert_int_equal(a.escaped, 1u << ENRICH_COUNTRY |
+                                    1u << ENRICH_AS_NAME);
+        assert_string_equal(ask(g, "198.51.100.200"), "JP 64500 Plain Org -");
+        assert_int_equal(decoded(g), 4);
+        mkdb(2);
+        assert_int_equal(geoip_reopen(g, &log), 0);
+        assert_string_equal(ask(g, "192.0.2.8"), "DE 64496 Renamed Net doc");
+        assert_int_equal(decoded(g), 6);
         geoip_close(g);
 }
 
@@ -228,6 +274,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test_setup(test_answers, setup),
                 cmocka_unit_test_setup(test_cache, setup),
                 cmocka_unit_test_setup(test_reopen, setup),
+                cmocka_unit_test_setup(test_records, setup),
                 cmocka_unit_test_setup(test_open_errors, setup),
         };
         char cmd[128];
