@@ -108,8 +108,12 @@ $(BUILD)/test_enrich: tests/test_enrich.c tests/indexcheck.h \
 	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
 	  -lcmocka -o $@
 
-$(BUILD)/test_geoip: tests/test_geoip.c $(BUILD)/geoip.o $(BUILD)/netcidr.o
-	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) $(LIBS) -lcmocka -o $@
+$(BUILD)/test_geoip: tests/test_geoip.c $(BUILD)/geoip.o $(BUILD)/netcidr.o \
+		$(BUILD)/enrich.o $(BUILD)/config.o $(BUILD)/route.o \
+		$(BUILD)/evedit.o $(BUILD)/jsonwalk.o $(BUILD)/formats.o \
+		$(TRANSFORM_OBJS)
+	$(CC) $(ALL_CFLAGS) -I. $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) \
+	  -lcmocka -o $@
 
 # The anonymize stage and the salt (issue 13).
 $(BUILD)/test_anonymize: tests/test_anonymize.c tests/indexcheck.h \

@@ -290,6 +290,15 @@ static size_t cut_utf8(const char *s, size_t len, size_t max)
         return max;
 }
 
+size_t enrich_value(enum enrich_kind kind, const char *s, size_t len,
+                    char *out)
+{
+        size_t max = kind == ENRICH_COUNTRY ? COUNTRY_MAX :
+                     ENRICH_AS_NAME_MAX;
+
+        return enrich_json_escape(s, cut_utf8(s, len, max), out);
+}
+
 /* What the pass over the index found. */
 struct found {
         const struct kt_member *value[ENRICH_FIELDS_MAX]; /* or NULL */
@@ -407,13 +416,24 @@ static int wanted(const struct found *fd, unsigned bit)
         return !(fd->present >> bit & 1);
 }
 
-/* s[0..len) escaped into the scratch buffer: where, and *n. */
-static const char *scratch(struct enrich *en, const char *s, size_t len,
+/* The answer's string of kind into the scratch buffer, escaped unless
+ * the source did (it is copied: the source may reuse it): where, *n. */
+static const char *scratch(struct enrich *en, const struct enrich_answer *ans,
+                           enum enrich_kind kind, const char *s, size_t len,
                            size_t *n)
 {
         char *p = en->scratch + en->used;
 
-        *n = enrich_json_escape(s, len, p);
+        if (ans->escaped >> kind & 1) {
+                /* enrich_value()'s at most: the scratch's room */
+                if (len > 6 * (kind == ENRICH_COUNTRY ? COUNTRY_MAX :
+                               ENRICH_AS_NAME_MAX))
+                        len = 0;
+                memcpy(p, s, len);
+                *n = len;
+        } else {
+                *n = enrich_value(kind, s, len, p);
+        }
         en->used += *n;
         return p;
 }
@@ -430,8 +450,8 @@ static int add_members(struct enrich *en, size_t i,
 
         if (en->on[ENRICH_COUNTRY] && ans->country != NULL &&
             wanted(fd, bit + ENRICH_COUNTRY)) {
-                v = scratch(en, ans->country, cut_utf8(ans->country,
-                            ans->country_len, COUNTRY_MAX), &n);
+                v = scratch(en, ans, ENRICH_COUNTRY, ans->country,
+                            ans->country_len, &n);
                 if (add(e, fd, bit + ENRICH_COUNTRY, f->out[ENRICH_COUNTRY],
                         f->out_len[ENRICH_COUNTRY], KT_J_STRING, v, n) == -1)
                         return -1;
@@ -445,8 +465,8 @@ static int add_members(struct enrich *en, size_t i,
         }
         if (en->on[ENRICH_AS_NAME] && ans->as_name != NULL &&
             wanted(fd, bit + ENRICH_AS_NAME)) {
-                v = scratch(en, ans->as_name, cut_utf8(ans->as_name,
-                            ans->as_name_len, ENRICH_AS_NAME_MAX), &n);
+                v = scratch(en, ans, ENRICH_AS_NAME, ans->as_name,
+                            ans->as_name_len, &n);
                 if (add(e, fd, bit + ENRICH_AS_NAME, f->out[ENRICH_AS_NAME],
                         f->out_len[ENRICH_AS_NAME], KT_J_STRING, v, n) == -1)
                         return -1;

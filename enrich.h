@@ -37,19 +37,29 @@ enum enrich_kind {
 #define ENRICH_NAME_MAX     64
 #define ENRICH_AS_NAME_MAX  255 /* bytes of an AS organization kept */
 
-/* What is known of an address; NULL / has_asn 0: unknown. */
+/*
+ * What is known of an address; NULL / has_asn 0: unknown.  The country
+ * and the AS name are UTF-8 as the source has them, or, with their bit
+ * (1u << ENRICH_COUNTRY, 1u << ENRICH_AS_NAME) in escaped, already what
+ * enrich_value() makes of them (a source that keeps its answers decoded
+ * escapes once per answer, not once per event).
+ */
 struct enrich_answer {
-        const char *country;  /* UTF-8, not escaped */
+        const char *country;
         size_t      country_len;
         uint32_t    asn;
         int         has_asn;
-        const char *as_name;  /* UTF-8, not escaped */
+        const char *as_name;
         size_t      as_name_len;
         const char *net;      /* a netcidr label */
         size_t      net_len;
+        unsigned    escaped;
 };
 
-/* Where the answers come from: fills ans for a (zeroed before). */
+/*
+ * Where the answers come from: fills ans for a (zeroed before).  The
+ * strings are read before the next lookup (they may live in a cache).
+ */
 struct enrich_lookup {
         void  (*lookup)(void *arg, const struct ip_addr *a,
                         struct enrich_answer *ans);
@@ -87,5 +97,16 @@ int enrich_event(struct enrich *en, const struct kt_event *ev,
  * UTF-8 as U+FFFD.  Returns the length written.
  */
 size_t enrich_json_escape(const char *s, size_t len, char *out);
+
+/*
+ * A country (ENRICH_COUNTRY) or AS name (ENRICH_AS_NAME) as the stage
+ * writes it: cut to what is kept (not inside a UTF-8 sequence), then
+ * JSON-escaped into out (room for ENRICH_VALUE_MAX bytes).  Returns the
+ * length written.
+ */
+#define ENRICH_VALUE_MAX (6 * ENRICH_AS_NAME_MAX)
+
+size_t enrich_value(enum enrich_kind kind, const char *s, size_t len,
+                    char *out);
 
 #endif /* KT_ENRICH_H */

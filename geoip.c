@@ -20,14 +20,46 @@
  */
 #define CACHE_BITS 12
 
-/* One address's answers; strings point into the open sources. */
+/*
+ * One address's answers: the data records its walks found (by their
+ * offset + 1 in the database's data section; 0: none) and its label.
+ */
 struct centry {
         unsigned char key[16];
         unsigned char v6, used;
-        uint16_t      country_len, as_name_len, net_len;
-        uint32_t      asn;
-        int           has_asn;
-        const char   *country, *as_name, *net;
+        uint16_t      net_len;
+        uint32_t      rec[2];  /* country, asn */
+        const char   *net;
+};
+
+/*
+ * A data record's answer, decoded once: many networks share a record
+ * (a country's, an AS's prefixes), so the values are read from the
+ * record and cut and escaped (enrich_value) once per record, not per
+ * address.  Direct-mapped by the record's offset; what an address entry
+ * names is looked up here again at each use.  A name longer escaped
+ * than REC_TEXT is kept as the database has it, not escaped.
+ * On bench-gen's records with GeoLite2-sized databases (bench/mkgeo.pl:
+ * 131 countries, 70,000 ASes) geoip_lookup went from
+ * 4,290 to 3,550 instructions a record, enrich_event from 6,720 to
+ * 5,170 (callgrind, 50,000 records): the countries hit, the ASes of
+ * random client addresses mostly miss.  1024 entries for the countries
+ * (3,500 records read); 8192 for the ASes (1 MiB) read 30,600 records
+ * where 1024 read 41,900: geoip_lookup 2,780 -> 2,450 instructions a
+ * record, the peak RSS 1 MiB more.
+ */
+#define REC_BITS_COUNTRY 10
+#define REC_BITS_ASN     13
+#define REC_TEXT         104
+
+struct rentry {
+        uint32_t    off;      /* the record's offset + 1; 0: empty */
+        uint32_t    asn;
+        uint16_t    len;      /* of text, or of raw */
+        uint8_t     found;    /* the string (country or AS name) */
+        uint8_t     has_asn;
+        const char *raw;      /* a long name in the database, or NULL */
+        char        text[REC_TEXT];
 };
 
 struct geoip {
@@ -35,6 +67,8 @@ struct geoip {
         MMDB_s         *db[2];   /* country, asn */
         struct netcidr *net;
         struct centry   cache[1 << CACHE_BITS];
+        struct rentry   rec_country[1 << REC_BITS_COUNTRY];
+        struct rentry   rec_asn[1 << REC_BITS_ASN];
         struct geoip_counts n;
 };
 
@@ -128,8 +162,10 @@ static int src_open(struct geoip *g, int i, char *err, size_t errlen)
         if (i != SRC_NET &&
             (db = db_open(g->path[i], src_key[i], err, errlen)) == NULL)
                 return -1;
-        /* the cache points into the old one */
+        /* the caches point into the old one, or name its records */
         memset(g->cache, 0, sizeof(g->cache));
+        memset(g->rec_country, 0, sizeof(g->rec_country));
+        memset(g->rec_asn, 0, sizeof(g->rec_asn));
         if (i == SRC_NET) {
                 netcidr_free(g->net);
                 g->net = nc;
@@ -207,26 +243,142 @@ void geoip_counts(const struct geoip *g, struct geoip_counts *c)
         *c = g->n;
 }
 
-/* a's entry in a tree, or 0 (not found, or not this family). */
-static int db_find(MMDB_s *db, const struct ip_addr *a,
-                   MMDB_lookup_result_s *r)
-{
+/* a as a socket address, for MMDB_lookup_sockaddr. */
+union sa {
+        struct sockaddr     sa;
+        struct sockaddr_in  s4;
         struct sockaddr_in6 s6;
-        struct sockaddr_in s4;
+};
+
+static void sa_of(const struct ip_addr *a, union sa *u)
+{
+        memset(u, 0, sizeof(*u));
+        if (a->v6) {
+                u->s6.sin6_family = AF_INET6;
+                memcpy(&u->s6.sin6_addr, a->b, 16);
+        } else {
+                u->s4.sin_family = AF_INET;
+                memcpy(&u->s4.sin_addr, a->b, 4);
+        }
+}
+
+/* a's data record in a tree, asked of libmaxminddb: its offset + 1, or
+ * 0 (none). */
+static uint32_t db_find(const MMDB_s *db, const struct ip_addr *a)
+{
+        MMDB_lookup_result_s r;
+        union sa u;
         int mmdb;
 
-        if (a->v6) {
-                memset(&s6, 0, sizeof(s6));
-                s6.sin6_family = AF_INET6;
-                memcpy(&s6.sin6_addr, a->b, 16);
-                *r = MMDB_lookup_sockaddr(db, (struct sockaddr *)&s6, &mmdb);
-        } else {
-                memset(&s4, 0, sizeof(s4));
-                s4.sin_family = AF_INET;
-                memcpy(&s4.sin_addr, a->b, 4);
-                *r = MMDB_lookup_sockaddr(db, (struct sockaddr *)&s4, &mmdb);
+        sa_of(a, &u);
+        r = MMDB_lookup_sockaddr(db, &u.sa, &mmdb);
+        if (mmdb != MMDB_SUCCESS || !r.found_entry ||
+            r.entry.offset >= UINT32_MAX)
+                return 0;
+        return r.entry.offset + 1;
+}
+
+/* Node v's record (bit 0: left, 1: right) of a tree of record_size rs,
+ * nodes of rs / 4 bytes, as libmaxminddb reads them (big-endian; 28
+ * bits: the middle byte's high nibble is the left record's top). */
+static uint32_t node_record(const uint8_t *t, uint32_t v, unsigned rs,
+                            unsigned bit)
+{
+        const uint8_t *p = t + (size_t)v * (rs / 4);
+
+        if (rs == 32) {
+                p += 4 * bit;
+                return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                       (uint32_t)p[2] << 8 | p[3];
         }
-        return mmdb == MMDB_SUCCESS && r->found_entry;
+        if (bit)
+                return ((uint32_t)p[3] & 0x0f) << 24 | (uint32_t)p[4] << 16 |
+                       (uint32_t)p[5] << 8 | p[6];
+        return ((uint32_t)p[3] & 0xf0) << 20 | (uint32_t)p[0] << 16 |
+               (uint32_t)p[1] << 8 | p[2];
+}
+
+/*
+ * The walk in a tree of 24-bit records (GeoLite2 Country and ASN), the
+ * most: a record read as 4 bytes, big-endian, the last one's fourth
+ * byte the data section separator's (16 zero bytes after the tree).
+ */
+static uint32_t walk24(const uint8_t *t, uint32_t nodes, uint32_t v,
+                       unsigned bit, unsigned depth, const unsigned char *b)
+{
+        uint32_t x;
+
+        for (; bit < depth && v < nodes; bit++) {
+                memcpy(&x, t + (size_t)v * 6 +
+                       3 * (b[bit >> 3] >> (~bit & 7) & 1), 4);
+                v = __builtin_bswap32(x) >> 8;
+        }
+        return v;
+}
+
+/*
+ * MMDB_lookup_sockaddr's walk of the search tree (libmaxminddb 1.7's
+ * find_address_in_search_tree: the same nodes and bits), the records
+ * read inline instead of through a function pointer: 645 instructions
+ * a walk of bench/mkgeo.pl's databases (17 nodes) in the library, 375
+ * here (callgrind).  a's data record: its offset + 1, or 0.  An IPv4
+ * address starts at the IPv4 subtree MMDB_open() found; what the walk
+ * does not know (an IPv4 database, no IPv4 subtree) is asked of the
+ * library.
+ */
+static uint32_t db_walk(const MMDB_s *db, const struct ip_addr *a)
+{
+        uint32_t nodes = db->metadata.node_count, v = 0;
+        unsigned rs = db->metadata.record_size, depth = db->depth, bit = 0;
+        const uint8_t *t = db->file_content;
+        unsigned char b[16];
+
+        if ((rs != 24 && rs != 28 && rs != 32) ||
+            db->metadata.ip_version != 6 ||
+            (!a->v6 && db->ipv4_start_node.netmask != 96))
+                return db_find(db, a);
+        if (a->v6) {
+                memcpy(b, a->b, 16);
+        } else {
+                memset(b, 0, 12);
+                memcpy(b + 12, a->b, 4);
+                v = db->ipv4_start_node.node_value;
+                bit = 96;
+        }
+        if (rs == 24)
+                v = walk24(t, nodes, v, bit, depth, b);
+        for (; rs != 24 && bit < depth && v < nodes; bit++)
+                v = node_record(t, v, rs, b[bit >> 3] >> (7 - (bit & 7)) & 1);
+        /* not found; a corrupt tree: no record */
+        if (v < nodes + 16 || v - nodes - 16 >= db->data_section_size)
+                return 0;
+        return v - nodes - 15;
+}
+
+/* d as a string: its bytes, or NULL. */
+static const char *string_of(const MMDB_entry_data_s *d, uint16_t *len)
+{
+        if (!d->has_data || d->type != MMDB_DATA_TYPE_UTF8_STRING ||
+            d->data_size > 65535)
+                return NULL;
+        *len = (uint16_t)d->data_size;
+        return d->utf8_string;
+}
+
+/* d as an AS number: 1, or 0. */
+static int asn_of(const MMDB_entry_data_s *d, uint32_t *asn)
+{
+        if (!d->has_data)
+                return 0;
+        if (d->type == MMDB_DATA_TYPE_UINT32)
+                *asn = d->uint32;
+        else if (d->type == MMDB_DATA_TYPE_UINT16)
+                *asn = d->uint16;
+        else if (d->type == MMDB_DATA_TYPE_UINT64 && d->uint64 <= UINT32_MAX)
+                *asn = (uint32_t)d->uint64;
+        else
+                return 0;
+        return 1;
 }
 
 /* A string at path in e: its bytes, or NULL. */
@@ -235,11 +387,9 @@ static const char *db_string(MMDB_entry_s *e, const char *const *path,
 {
         MMDB_entry_data_s d;
 
-        if (MMDB_aget_value(e, &d, path) != MMDB_SUCCESS || !d.has_data ||
-            d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size > 65535)
+        if (MMDB_aget_value(e, &d, path) != MMDB_SUCCESS)
                 return NULL;
-        *len = (uint16_t)d.data_size;
-        return d.utf8_string;
+        return string_of(&d, len);
 }
 
 static int db_asn(MMDB_entry_s *e, uint32_t *asn)
@@ -248,39 +398,135 @@ static int db_asn(MMDB_entry_s *e, uint32_t *asn)
                                              NULL };
         MMDB_entry_data_s d;
 
-        if (MMDB_aget_value(e, &d, path) != MMDB_SUCCESS || !d.has_data)
+        if (MMDB_aget_value(e, &d, path) != MMDB_SUCCESS)
                 return 0;
-        if (d.type == MMDB_DATA_TYPE_UINT32)
-                *asn = d.uint32;
-        else if (d.type == MMDB_DATA_TYPE_UINT16)
-                *asn = d.uint16;
-        else if (d.type == MMDB_DATA_TYPE_UINT64 && d.uint64 <= UINT32_MAX)
-                *asn = (uint32_t)d.uint64;
-        else
-                return 0;
-        return 1;
+        return asn_of(&d, asn);
+}
+
+#define AS_NUMBER "autonomous_system_number"
+#define AS_ORG    "autonomous_system_organization"
+
+/* The data at e (MMDB_aget_value with no path), pointers followed. */
+static int entry_data(MMDB_entry_s *e, MMDB_entry_data_s *d)
+{
+        static const char *const here[] = { NULL };
+
+        return MMDB_aget_value(e, d, here);
+}
+
+static int key_is(const MMDB_entry_data_s *k, const char *s, size_t len)
+{
+        return k->data_size == len && memcmp(k->utf8_string, s, len) == 0;
+}
+
+/*
+ * An AS record read in one pass over its map, as MMDB_aget_value finds
+ * each of its two members (the first of a name), instead of a pass for
+ * each: 0, or -1 when the record is not a map of scalars with string
+ * names (then read by path: a value that is a map is skipped there).
+ * On bench/mkgeo.pl's databases decode() went from 1,630 to 1,440
+ * instructions a record (callgrind), the escape's 460 in both.
+ */
+static int as_map(MMDB_entry_s *e, struct rentry *r, const char **name,
+                  uint16_t *len)
+{
+        MMDB_entry_data_s m, k, v;
+        MMDB_entry_s at = *e;
+        int num = 0, org = 0;
+        uint32_t n;
+
+        if (entry_data(&at, &m) != MMDB_SUCCESS ||
+            m.type != MMDB_DATA_TYPE_MAP)
+                return -1;
+        at.offset = m.offset_to_next;
+        for (n = m.data_size; n > 0 && !(num && org); n--) {
+                if (entry_data(&at, &k) != MMDB_SUCCESS ||
+                    k.type != MMDB_DATA_TYPE_UTF8_STRING)
+                        return -1;
+                at.offset = k.offset_to_next;
+                if (entry_data(&at, &v) != MMDB_SUCCESS ||
+                    v.type == MMDB_DATA_TYPE_MAP ||
+                    v.type == MMDB_DATA_TYPE_ARRAY)
+                        return -1;
+                at.offset = v.offset_to_next;
+                if (!num && key_is(&k, AS_NUMBER, sizeof(AS_NUMBER) - 1)) {
+                        num = 1;
+                        r->has_asn = (uint8_t)asn_of(&v, &r->asn);
+                } else if (!org && key_is(&k, AS_ORG, sizeof(AS_ORG) - 1)) {
+                        org = 1;
+                        *name = string_of(&v, len);
+                }
+        }
+        return 0;
+}
+
+/* The record at off + 1 of source i decoded into r. */
+static void decode(MMDB_s *db, int i, uint32_t off, struct rentry *r)
+{
+        static const char *const country[] = { "country", "iso_code", NULL };
+        static const char *const org[] = { "autonomous_system_organization",
+                                           NULL };
+        MMDB_entry_s e = { db, off - 1 };
+        char esc[ENRICH_VALUE_MAX];
+        const char *s;
+        uint16_t len = 0;
+        size_t n;
+
+        r->off = off;
+        r->asn = 0;
+        r->has_asn = 0;
+        r->raw = NULL;
+        s = NULL;
+        if (i == SRC_ASN && as_map(&e, r, &s, &len) == 0)
+                goto found;
+        r->asn = 0;
+        r->has_asn = 0;
+        if (i == SRC_ASN)
+                r->has_asn = (uint8_t)db_asn(&e, &r->asn);
+        s = db_string(&e, i == SRC_ASN ? org : country, &len);
+found:
+        r->found = s != NULL;
+        r->len = 0;
+        if (s == NULL)
+                return;
+        n = enrich_value(i == SRC_ASN ? ENRICH_AS_NAME : ENRICH_COUNTRY, s,
+                         len, esc);
+        if (n > REC_TEXT) {
+                r->raw = s;
+                r->len = len;
+                return;
+        }
+        memcpy(r->text, esc, n);
+        r->len = (uint16_t)n;
+}
+
+/* Source i's record at off + 1 (not 0), decoded or from the cache. */
+static const struct rentry *record(struct geoip *g, int i, uint32_t off)
+{
+        uint32_t h = off * 0x9e3779b1u;
+        struct rentry *r = i == SRC_ASN ?
+                           &g->rec_asn[h >> (32 - REC_BITS_ASN)] :
+                           &g->rec_country[h >> (32 - REC_BITS_COUNTRY)];
+
+        if (r->off != off) {
+                g->n.decoded++;
+                decode(g->db[i], i, off, r);
+        }
+        return r;
 }
 
 /* The sources asked about a, into c. */
 static void ask(struct geoip *g, const struct ip_addr *a, struct centry *c)
 {
-        static const char *const country[] = { "country", "iso_code", NULL };
-        static const char *const org[] = { "autonomous_system_organization",
-                                           NULL };
-        MMDB_lookup_result_s r;
         size_t n = 0;
+        int i;
 
-        memset(c, 0, sizeof(*c));
-        if (g->db[SRC_COUNTRY] != NULL && db_find(g->db[SRC_COUNTRY], a, &r))
-                c->country = db_string(&r.entry, country, &c->country_len);
-        if (g->db[SRC_ASN] != NULL && db_find(g->db[SRC_ASN], a, &r)) {
-                c->has_asn = db_asn(&r.entry, &c->asn);
-                c->as_name = db_string(&r.entry, org, &c->as_name_len);
-        }
-        if (g->net != NULL) {
+        for (i = SRC_COUNTRY; i <= SRC_ASN; i++)
+                c->rec[i] = g->db[i] != NULL ? db_walk(g->db[i], a) : 0;
+        c->net = NULL;
+        if (g->net != NULL)
                 c->net = netcidr_lookup(g->net, a, &n);
-                c->net_len = (uint16_t)n;
-        }
+        c->net_len = (uint16_t)n;
 }
 
 static size_t slot(const struct ip_addr *a)
@@ -291,6 +537,33 @@ static size_t slot(const struct ip_addr *a)
         memcpy(&y, a->b + 8, 8);
         x ^= y * 0x9e3779b97f4a7c15ull; /* v6 is compared, not hashed */
         return (size_t)((x * 0xbf58476d1ce4e5b9ull) >> (64 - CACHE_BITS));
+}
+
+/* c's records' answers into ans. */
+static void answer(struct geoip *g, const struct centry *c,
+                   struct enrich_answer *ans)
+{
+        const struct rentry *r;
+
+        if (c->rec[SRC_COUNTRY] != 0 &&
+            (r = record(g, SRC_COUNTRY, c->rec[SRC_COUNTRY]))->found) {
+                ans->country = r->raw != NULL ? r->raw : r->text;
+                ans->country_len = r->len;
+                ans->escaped |= r->raw != NULL ? 0 : 1u << ENRICH_COUNTRY;
+        }
+        if (c->rec[SRC_ASN] != 0) {
+                r = record(g, SRC_ASN, c->rec[SRC_ASN]);
+                ans->asn = r->asn;
+                ans->has_asn = r->has_asn;
+                if (r->found) {
+                        ans->as_name = r->raw != NULL ? r->raw : r->text;
+                        ans->as_name_len = r->len;
+                        ans->escaped |= r->raw != NULL ? 0 :
+                                        1u << ENRICH_AS_NAME;
+                }
+        }
+        ans->net = c->net;
+        ans->net_len = c->net_len;
 }
 
 void geoip_lookup(void *arg, const struct ip_addr *a,
@@ -309,17 +582,10 @@ void geoip_lookup(void *arg, const struct ip_addr *a,
                 c->v6 = (unsigned char)a->v6;
                 c->used = 1;
         }
-        if (c->country == NULL && !c->has_asn && c->as_name == NULL &&
-            c->net == NULL)
+        answer(g, c, ans);
+        if (ans->country == NULL && !ans->has_asn && ans->as_name == NULL &&
+            ans->net == NULL)
                 g->n.not_found++;
-        ans->country = c->country;
-        ans->country_len = c->country_len;
-        ans->asn = c->asn;
-        ans->has_asn = c->has_asn;
-        ans->as_name = c->as_name;
-        ans->as_name_len = c->as_name_len;
-        ans->net = c->net;
-        ans->net_len = c->net_len;
 }
 
 int geoip_lookup_text(struct geoip *g, const char *s, size_t len,

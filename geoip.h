@@ -11,9 +11,11 @@
  * The answers of the last addresses asked are kept in a direct-mapped
  * cache of 4096 entries keyed by the address bytes (a flow's addresses
  * come back in its next records): a hit costs a hash and a compare, a
- * miss a walk of each tree.  Strings answered point into the open
- * databases: valid until the next geoip_reopen().  No allocation per
- * lookup.
+ * miss a walk of each tree.  The data records the walks find are kept
+ * decoded in a second cache, by the record (many networks share one: a
+ * country's, an AS's prefixes): the country and the AS name answered
+ * are already cut and JSON-escaped (enrich_value), read before the next
+ * lookup.  No allocation per lookup.
  */
 #ifndef KT_GEOIP_H
 #define KT_GEOIP_H
@@ -48,7 +50,7 @@ struct geoip *geoip_open(const struct geoip_conf *c, char *err,
 /*
  * Opens each file again by its name (the weekly update) and swaps it in
  * only when it opened; else the one open stays and the log says so.
- * The cache is emptied.  Returns how many files could not be reopened.
+ * The caches are emptied.  Returns how many files could not be reopened.
  */
 int geoip_reopen(struct geoip *g, const struct geoip_log *log);
 
@@ -60,11 +62,17 @@ void geoip_lookup(void *g, const struct ip_addr *a,
 int geoip_lookup_text(struct geoip *g, const char *s, size_t len,
                       struct enrich_answer *ans);
 
-/* The lookups so far (the stats and metrics files). */
+/*
+ * The lookups so far (hits, misses and not_found: the stats and metrics
+ * files).  A miss walks the trees; the data records it finds are read
+ * (decoded) only when the record cache does not have them: a record
+ * cache hit is still a miss, as the databases were asked.
+ */
 struct geoip_counts {
         unsigned long long hits;      /* answered from the cache */
         unsigned long long misses;    /* the sources asked */
         unsigned long long not_found; /* of both, those no source knew */
+        unsigned long long decoded;   /* data records read and escaped */
 };
 
 void geoip_counts(const struct geoip *g, struct geoip_counts *c);

@@ -356,6 +356,36 @@ static void test_long_as_name(void **state)
         assert_memory_equal(v + 1, name, 254);
 }
 
+/* A source that keeps its answers escaped (geoip.c's record cache) and
+ * reuses one buffer: the last byte of the address in it. */
+static void escaped_lookup(void *arg, const struct ip_addr *a,
+                           struct enrich_answer *ans)
+{
+        static char buf[16];
+
+        (void)arg;
+        snprintf(buf, sizeof(buf), "%u\\\"", a->b[3]);
+        ans->country = ans->as_name = buf;
+        ans->country_len = ans->as_name_len = strlen(buf);
+        ans->escaped = 1u << ENRICH_COUNTRY | 1u << ENRICH_AS_NAME;
+}
+
+/* Escaped answers are not escaped again, and copied before the next
+ * lookup. */
+static void test_escaped_answer(void **state)
+{
+        struct fixture *f = *state;
+
+        f->lk.lookup = escaped_lookup;
+        stage(f, "ip_src, ip_dst", 0xf);
+        run(f, "{\"event_type\": \"purge\", \"ip_src\": \"192.0.2.1\", "
+            "\"ip_dst\": \"192.0.2.2\"}");
+        assert_string_equal(member(f, "country_src"), "\"1\\\"\"");
+        assert_string_equal(member(f, "as_name_src"), "\"1\\\"\"");
+        assert_string_equal(member(f, "country_dst"), "\"2\\\"\"");
+        assert_string_equal(member(f, "as_name_dst"), "\"2\\\"\"");
+}
+
 /*
  * At random: addresses known, unknown or not addresses, a name the
  * stage would add there or not; run() checks that every event's index
@@ -432,6 +462,8 @@ int main(int argc, char **argv)
                                                 setup, teardown),
                 cmocka_unit_test(test_bad_names),
                 cmocka_unit_test(test_json_escape),
+                cmocka_unit_test_setup_teardown(test_escaped_answer, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_long_as_name, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_found_per_key, setup,

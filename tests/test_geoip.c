@@ -1,7 +1,7 @@
 /*
  * tests/test_geoip.c: the enrich stage's sources (geoip.h) on MaxMind DB
  * files that tests/mmdb/mkmmdb.pl writes at test time: IPv4 and IPv6
- * answers, misses, the cache, a reopen that swaps in a changed database
+ * answers, misses, the caches, a reopen that swaps in a changed database
  * and one that keeps the open one, and the errors at open.  Run from the
  * source tree (tests/run.sh does); skipped (77) without the Perl writer.
  */
@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <maxminddb.h>
 
 #include "geoip.h"
 
@@ -89,7 +91,7 @@ static void test_answers(void **state)
 
         (void)state;
         assert_string_equal(ask(g, "192.0.2.7"), "FR 64496 Ex\xc3\xa4mple "
-                            "\"Quoted\" Networks doc");
+                            "\\\"Quoted\\\" Networks doc");
         assert_string_equal(ask(g, "198.51.100.200"), "JP 64500 Plain Org -");
         assert_string_equal(ask(g, "2001:db8::5"), "NL 64511 Doc Six doc6");
         assert_string_equal(ask(g, "2001:db8:7fff::1"), "NL 64511 Doc Six "
@@ -132,7 +134,7 @@ static void test_cache(void **state)
         assert_string_equal(ask(g, "c000:207::"), "- 0 - -");
         counts(g, 8, 3, 1);
         assert_string_equal(ask(g, "192.0.2.7"), "FR 64496 Ex\xc3\xa4mple "
-                            "\"Quoted\" Networks doc");
+                            "\\\"Quoted\\\" Networks doc");
         counts(g, 8, 4, 1);
         /* nothing known, asked again: a hit that found nothing; the
          * list alone knows one: found */
@@ -142,6 +144,161 @@ static void test_cache(void **state)
         assert_string_equal(ask(g, "2001:db8:ffff::1"), "- 0 - doc6");
         counts(g, 9, 6, 3);
         geoip_close(g);
+}
+
+static void log_quiet(void *opaque, int level, const char *text)
+{
+        (void)opaque;
+        (void)level;
+        (void)text;
+}
+
+/* geoip_counts()' records read and escaped. */
+static unsigned long long decoded(struct geoip *g)
+{
+        struct geoip_counts c;
+
+        geoip_counts(g, &c);
+        return c.decoded;
+}
+
+/* Two addresses of one network: two walks, its records read once; the
+ * answers come escaped (enrich_value), and after a reopen from the new
+ * databases' records. */
+static void test_records(void **state)
+{
+        const struct geoip_log log = { log_quiet, NULL };
+        const char *want = "FR 64496 Ex\xc3\xa4mple \\\"Quoted\\\" "
+                           "Networks doc";
+        struct geoip *g = open_all();
+        struct enrich_answer a;
+
+        (void)state;
+        assert_string_equal(ask(g, "192.0.2.7"), want);
+        assert_int_equal(decoded(g), 2);
+        assert_string_equal(ask(g, "192.0.2.8"), want);
+        counts(g, 0, 2, 0);
+        assert_int_equal(decoded(g), 2);
+        memset(&a, 0, sizeof(a));
+        assert_int_equal(geoip_lookup_text(g, "192.0.2.9", 9, &a), 0);
+        assert_int_equal(a.escaped, 1u << ENRICH_COUNTRY |
+                                    1u << ENRICH_AS_NAME);
+        assert_string_equal(ask(g, "198.51.100.200"), "JP 64500 Plain Org -");
+        assert_int_equal(decoded(g), 4);
+        mkdb(2);
+        assert_int_equal(geoip_reopen(g, &log), 0);
+        assert_string_equal(ask(g, "192.0.2.8"), "DE 64496 Renamed Net doc");
+        assert_int_equal(decoded(g), 6);
+        geoip_close(g);
+}
+
+/* What libmaxminddb itself finds for addr in the database at path: the
+ * string at path2 (or the AS number with path2 NULL), as "-" unknown. */
+static const char *lib_says(const char *path, const char *addr,
+                            const char *const *path2)
+{
+        static char out[256];
+        MMDB_lookup_result_s r;
+        MMDB_entry_data_s d;
+        MMDB_s db;
+        int gai, mmdb;
+
+        assert_int_equal(MMDB_open(path, MMDB_MODE_MMAP, &db), MMDB_SUCCESS);
+        r = MMDB_lookup_string(&db, addr, &gai, &mmdb);
+        assert_int_equal(gai, 0);
+        strcpy(out, "-");
+        if (mmdb == MMDB_SUCCESS && r.found_entry &&
+            MMDB_aget_value(&r.entry, &d, path2) == MMDB_SUCCESS &&
+            d.has_data && d.type == MMDB_DATA_TYPE_UTF8_STRING)
+                out[enrich_value(ENRICH_COUNTRY, d.utf8_string,
+                                 d.data_size, out)] = '\0';
+        else if (mmdb == MMDB_SUCCESS && r.found_entry && d.has_data &&
+                 d.type == MMDB_DATA_TYPE_UINT32)
+                snprintf(out, sizeof(out), "%u", d.uint32);
+        MMDB_close(&db);
+        return out;
+}
+
+/* What geoip.c's own walk finds in the databases at cpath and apath is
+ * what the library finds, bit by bit around the networks' edges, in
+ * both families. */
+static void walk_matches(const char *cpath, const char *apath)
+{
+        static const char *const cc[] = { "country", "iso_code", NULL };
+        static const char *const as[] = { "autonomous_system_number",
+                                          NULL };
+        static const char *const addrs[] = {
+                "192.0.2.%u", "192.0.%u.7", "198.51.100.%u", "198.51.%u.1",
+                "203.0.113.%u", "%u.0.2.7", "2001:db8:%x::1",
+                "2001:db8:7fff:%x::", "2001:db8:8000::%x", "::%x",
+                "::c000:%x", "2001:db8:ffff::%x",
+        };
+        const struct geoip_conf c = { cpath, apath, NULL };
+        struct enrich_answer a;
+        char addr[64], want[64], err[512];
+        struct geoip *g;
+        size_t i;
+        unsigned n;
+
+        if ((g = geoip_open(&c, err, sizeof(err))) == NULL)
+                fail_msg("%s", err);
+        for (i = 0; i < sizeof(addrs) / sizeof(*addrs); i++)
+                for (n = 0; n < 256; n += 15) {
+                        snprintf(addr, sizeof(addr), addrs[i],
+                                 strchr(addrs[i], ':') ? n * 257 : n);
+                        memset(&a, 0, sizeof(a));
+                        if (geoip_lookup_text(g, addr, strlen(addr),
+                                              &a) != 0)
+                                fail_msg("%s: not an address", addr);
+                        snprintf(want, sizeof(want), "%.*s",
+                                 a.country ? (int)a.country_len : 1,
+                                 a.country ? a.country : "-");
+                        assert_string_equal(want, lib_says(cpath, addr, cc));
+                        snprintf(want, sizeof(want), "%lu",
+                                 (unsigned long)a.asn);
+                        assert_string_equal(a.has_asn ? want : "-",
+                                            lib_says(apath, addr, as));
+                }
+        geoip_close(g);
+}
+
+/* A country database of record_size rs (the tests' is 24 bits; a
+ * GeoIP2 City database has 28), more networks than mkmmdb.pl's. */
+static void mkdb_rs(const char *path, int rs)
+{
+        char cmd[1024];
+
+        snprintf(cmd, sizeof(cmd), "perl -MMaxMind::DB::Writer::Tree -e '"
+                 "my $t = MaxMind::DB::Writer::Tree->new(ip_version => 6, "
+                 "record_size => %d, database_type => \"GeoIP2-Country\", "
+                 "languages => [\"en\"], description => { en => \"t\" }, "
+                 "remove_reserved_networks => 0, map_key_type_callback => "
+                 "sub { $_[0] eq \"country\" ? \"map\" : \"utf8_string\" });"
+                 "my @c = qw(FR JP NL DE);"
+                 "$t->insert_network(\"$_.0.2.0/24\", { country => { "
+                 "iso_code => $c[$_ %% 4] } }) for 1 .. 200;"
+                 "$t->insert_network(\"198.51.100.128/25\", { country => { "
+                 "iso_code => \"JP\" } });"
+                 "$t->insert_network(\"2001:db8::/33\", { country => { "
+                 "iso_code => \"NL\" } });"
+                 "open my $fh, \">:raw\", $ARGV[0] or die;"
+                 "$t->write_tree($fh); close $fh or die' %s", rs, path);
+        if (system(cmd) != 0)
+                fail_msg("%s failed", cmd);
+}
+
+static void test_walk(void **state)
+{
+        char path[80];
+        int rs;
+
+        (void)state;
+        walk_matches(country, asn);
+        for (rs = 28; rs <= 32; rs += 4) {
+                snprintf(path, sizeof(path), "%s/rs%d.mmdb", dir, rs);
+                mkdb_rs(path, rs);
+                walk_matches(path, asn);
+        }
 }
 
 static int logged;
@@ -228,6 +385,8 @@ int main(int argc, char **argv)
                 cmocka_unit_test_setup(test_answers, setup),
                 cmocka_unit_test_setup(test_cache, setup),
                 cmocka_unit_test_setup(test_reopen, setup),
+                cmocka_unit_test_setup(test_records, setup),
+                cmocka_unit_test_setup(test_walk, setup),
                 cmocka_unit_test_setup(test_open_errors, setup),
         };
         char cmd[128];
