@@ -262,97 +262,17 @@ static void sa_of(const struct ip_addr *a, union sa *u)
         }
 }
 
-/* a's data record in a tree, asked of libmaxminddb: its offset + 1, or
- * 0 (none). */
-static uint32_t db_find(const MMDB_s *db, const struct ip_addr *a)
+/* u's data record in a tree: its offset + 1, or 0 (none). */
+static uint32_t db_find(MMDB_s *db, const union sa *u)
 {
         MMDB_lookup_result_s r;
-        union sa u;
         int mmdb;
 
-        sa_of(a, &u);
-        r = MMDB_lookup_sockaddr(db, &u.sa, &mmdb);
+        r = MMDB_lookup_sockaddr(db, &u->sa, &mmdb);
         if (mmdb != MMDB_SUCCESS || !r.found_entry ||
             r.entry.offset >= UINT32_MAX)
                 return 0;
         return r.entry.offset + 1;
-}
-
-/* Node v's record (bit 0: left, 1: right) of a tree of record_size rs,
- * nodes of rs / 4 bytes, as libmaxminddb reads them (big-endian; 28
- * bits: the middle byte's high nibble is the left record's top). */
-static uint32_t node_record(const uint8_t *t, uint32_t v, unsigned rs,
-                            unsigned bit)
-{
-        const uint8_t *p = t + (size_t)v * (rs / 4);
-
-        if (rs == 32) {
-                p += 4 * bit;
-                return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                       (uint32_t)p[2] << 8 | p[3];
-        }
-        if (bit)
-                return ((uint32_t)p[3] & 0x0f) << 24 | (uint32_t)p[4] << 16 |
-                       (uint32_t)p[5] << 8 | p[6];
-        return ((uint32_t)p[3] & 0xf0) << 20 | (uint32_t)p[0] << 16 |
-               (uint32_t)p[1] << 8 | p[2];
-}
-
-/*
- * The walk in a tree of 24-bit records (GeoLite2 Country and ASN), the
- * most: a record read as 4 bytes, big-endian, the last one's fourth
- * byte the data section separator's (16 zero bytes after the tree).
- */
-static uint32_t walk24(const uint8_t *t, uint32_t nodes, uint32_t v,
-                       unsigned bit, unsigned depth, const unsigned char *b)
-{
-        uint32_t x;
-
-        for (; bit < depth && v < nodes; bit++) {
-                memcpy(&x, t + (size_t)v * 6 +
-                       3 * (b[bit >> 3] >> (~bit & 7) & 1), 4);
-                v = __builtin_bswap32(x) >> 8;
-        }
-        return v;
-}
-
-/*
- * MMDB_lookup_sockaddr's walk of the search tree (libmaxminddb 1.7's
- * find_address_in_search_tree: the same nodes and bits), the records
- * read inline instead of through a function pointer: 645 instructions
- * a walk of bench/mkgeo.pl's databases (17 nodes) in the library, 375
- * here (callgrind).  a's data record: its offset + 1, or 0.  An IPv4
- * address starts at the IPv4 subtree MMDB_open() found; what the walk
- * does not know (an IPv4 database, no IPv4 subtree) is asked of the
- * library.
- */
-static uint32_t db_walk(const MMDB_s *db, const struct ip_addr *a)
-{
-        uint32_t nodes = db->metadata.node_count, v = 0;
-        unsigned rs = db->metadata.record_size, depth = db->depth, bit = 0;
-        const uint8_t *t = db->file_content;
-        unsigned char b[16];
-
-        if ((rs != 24 && rs != 28 && rs != 32) ||
-            db->metadata.ip_version != 6 ||
-            (!a->v6 && db->ipv4_start_node.netmask != 96))
-                return db_find(db, a);
-        if (a->v6) {
-                memcpy(b, a->b, 16);
-        } else {
-                memset(b, 0, 12);
-                memcpy(b + 12, a->b, 4);
-                v = db->ipv4_start_node.node_value;
-                bit = 96;
-        }
-        if (rs == 24)
-                v = walk24(t, nodes, v, bit, depth, b);
-        for (; rs != 24 && bit < depth && v < nodes; bit++)
-                v = node_record(t, v, rs, b[bit >> 3] >> (7 - (bit & 7)) & 1);
-        /* not found; a corrupt tree: no record */
-        if (v < nodes + 16 || v - nodes - 16 >= db->data_section_size)
-                return 0;
-        return v - nodes - 15;
 }
 
 /* d as a string: its bytes, or NULL. */
@@ -518,11 +438,13 @@ static const struct rentry *record(struct geoip *g, int i, uint32_t off)
 /* The sources asked about a, into c. */
 static void ask(struct geoip *g, const struct ip_addr *a, struct centry *c)
 {
+        union sa u;
         size_t n = 0;
         int i;
 
+        sa_of(a, &u);
         for (i = SRC_COUNTRY; i <= SRC_ASN; i++)
-                c->rec[i] = g->db[i] != NULL ? db_walk(g->db[i], a) : 0;
+                c->rec[i] = g->db[i] != NULL ? db_find(g->db[i], &u) : 0;
         c->net = NULL;
         if (g->net != NULL)
                 c->net = netcidr_lookup(g->net, a, &n);

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <maxminddb.h>
-
 #include "geoip.h"
 
 static char dir[] = "/tmp/test_geoip.XXXXXX";
@@ -192,74 +190,6 @@ static void test_records(void **state)
         geoip_close(g);
 }
 
-/* What libmaxminddb itself finds for addr in the database at path: the
- * string at path2 (or the AS number with path2 NULL), as "-" unknown. */
-static const char *lib_says(const char *path, const char *addr,
-                            const char *const *path2)
-{
-        static char out[256];
-        MMDB_lookup_result_s r;
-        MMDB_entry_data_s d;
-        MMDB_s db;
-        int gai, mmdb;
-
-        assert_int_equal(MMDB_open(path, MMDB_MODE_MMAP, &db), MMDB_SUCCESS);
-        r = MMDB_lookup_string(&db, addr, &gai, &mmdb);
-        assert_int_equal(gai, 0);
-        strcpy(out, "-");
-        if (mmdb == MMDB_SUCCESS && r.found_entry &&
-            MMDB_aget_value(&r.entry, &d, path2) == MMDB_SUCCESS &&
-            d.has_data && d.type == MMDB_DATA_TYPE_UTF8_STRING)
-                out[enrich_value(ENRICH_COUNTRY, d.utf8_string,
-                                 d.data_size, out)] = '\0';
-        else if (mmdb == MMDB_SUCCESS && r.found_entry && d.has_data &&
-                 d.type == MMDB_DATA_TYPE_UINT32)
-                snprintf(out, sizeof(out), "%u", d.uint32);
-        MMDB_close(&db);
-        return out;
-}
-
-/* The walk geoip.c does itself finds what the library finds, bit by
- * bit around the networks' edges, in both families. */
-static void test_walk(void **state)
-{
-        static const char *const cc[] = { "country", "iso_code", NULL };
-        static const char *const as[] = { "autonomous_system_number",
-                                          NULL };
-        static const char *const addrs[] = {
-                "192.0.2.%u", "192.0.%u.7", "198.51.100.%u", "198.51.%u.1",
-                "203.0.113.%u", "%u.0.2.7", "2001:db8:%x::1",
-                "2001:db8:7fff:%x::", "2001:db8:8000::%x", "::%x",
-                "::c000:%x", "2001:db8:ffff::%x",
-        };
-        struct geoip *g = open_all();
-        struct enrich_answer a;
-        char addr[64], want[64];
-        size_t i;
-        unsigned n;
-
-        (void)state;
-        for (i = 0; i < sizeof(addrs) / sizeof(*addrs); i++)
-                for (n = 0; n < 256; n += 15) {
-                        snprintf(addr, sizeof(addr), addrs[i],
-                                 strchr(addrs[i], ':') ? n * 257 : n);
-                        memset(&a, 0, sizeof(a));
-                        if (geoip_lookup_text(g, addr, strlen(addr),
-                                              &a) != 0)
-                                fail_msg("%s: not an address", addr);
-                        snprintf(want, sizeof(want), "%.*s",
-                                 a.country ? (int)a.country_len : 1,
-                                 a.country ? a.country : "-");
-                        assert_string_equal(want, lib_says(country, addr,
-                                                           cc));
-                        snprintf(want, sizeof(want), "%lu",
-                                 (unsigned long)a.asn);
-                        assert_string_equal(a.has_asn ? want : "-",
-                                            lib_says(asn, addr, as));
-                }
-        geoip_close(g);
-}
-
 static int logged;
 static char last_log[1024];
 
@@ -345,7 +275,6 @@ int main(int argc, char **argv)
                 cmocka_unit_test_setup(test_cache, setup),
                 cmocka_unit_test_setup(test_reopen, setup),
                 cmocka_unit_test_setup(test_records, setup),
-                cmocka_unit_test_setup(test_walk, setup),
                 cmocka_unit_test_setup(test_open_errors, setup),
         };
         char cmd[128];
