@@ -32,6 +32,7 @@
 #include "netcidr.h"
 #include "transform.h"
 #include "../indexcheck.h"
+#include "fuzzfail.h"
 
 #define EVENT_ID  "0b6f3c2e-8d4a-4f1e-9c7b-2a5d6e8f1a3c"
 #define INGEST_MS 1795422800123LL
@@ -78,39 +79,6 @@ static struct anonymizer *warm, *cold;
 static struct ev_editor ed;
 static struct kt_key_check kc;
 static struct json_tokener *tok;
-
-__attribute__((format(printf, 2, 3), noreturn))
-static void violated(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "FUZZ PROPERTY %s: ", name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-/* Shows at most 200 bytes of s, escaped; two may be in use at once. */
-static const char *excerpt(const char *s, size_t len)
-{
-	static char bufs[2][1024];
-	static int next;
-	char *buf = bufs[next++ % 2];
-	size_t i, o = 0;
-
-	for (i = 0; i < len && i < 200; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, 5, "\\x%02x", c);
-	}
-	strcpy(buf + o, len > 200 ? "..." : "");
-	return buf;
-}
 
 /* --- set up, once --------------------------------------------------------- */
 

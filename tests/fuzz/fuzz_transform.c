@@ -20,6 +20,7 @@
 #include "jsonscan.h"
 #include "transform.h"
 #include "../indexcheck.h"
+#include "fuzzfail.h"
 
 #define SCHEMA	  "/netflow/flow/1.0.0"
 #define STREAM	  "netflow"
@@ -69,39 +70,6 @@ struct outcome {
 };
 
 /* --- failing ------------------------------------------------------------ */
-
-__attribute__((format(printf, 2, 3), noreturn))
-static void violated(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "FUZZ PROPERTY %s: ", name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-/* Shows at most 200 bytes of s, escaped; four may be in use at once. */
-static const char *excerpt(const char *s, size_t len)
-{
-	static char bufs[4][1024];
-	static int next;
-	char *buf = bufs[next++ % 4];
-	size_t i, o = 0;
-
-	for (i = 0; i < len && i < 200; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, 5, "\\x%02x", c);
-	}
-	strcpy(buf + o, len > 200 ? "..." : "");
-	return buf;
-}
 
 static void *xmalloc(size_t n)
 {
