@@ -54,8 +54,7 @@ struct memo {
 #define KEY_SLOTS 8
 
 struct key_rules {
-        uint64_t      shape, omitted;
-        size_t        n_index;
+        struct kt_key_tag tag;
         size_t        n;
         uint32_t      entry[ANON_RULES_MAX];
         unsigned char rule[ANON_RULES_MAX];
@@ -595,21 +594,15 @@ static const struct key_rules *rules_of(struct anonymizer *a,
                                         const struct kt_index *ix,
                                         struct key_rules *tmp)
 {
-        const struct kt_names_key *key = &ix->names;
         struct key_rules *kr;
 
-        if (key->shape == 0) {
+        if (ix->names.shape == 0) {
                 find_rules(a, ix, tmp);
                 return tmp;
         }
-        kr = &a->keys[(key->shape ^ key->omitted * 31) % KEY_SLOTS];
-        if (kr->shape == key->shape && kr->omitted == key->omitted &&
-            kr->n_index == ix->n)
-                return kr;
-        find_rules(a, ix, kr);
-        kr->shape = key->shape;
-        kr->omitted = key->omitted;
-        kr->n_index = ix->n;
+        kr = &a->keys[kt_key_slot(ix, KEY_SLOTS)];
+        if (!kt_key_tag_hit(&kr->tag, ix))
+                find_rules(a, ix, kr);
         return kr;
 }
 

@@ -33,8 +33,7 @@ struct field {
 #define KEY_SLOTS 8
 
 struct key_found {
-        uint64_t shape, omitted;
-        size_t   n_index;
+        struct kt_key_tag tag;
         int32_t  entry[ENRICH_FIELDS_MAX]; /* -1: none */
         uint32_t present;
 };
@@ -347,25 +346,20 @@ static void find_all(const struct enrich *en, const struct kt_index *ix,
 static void find(struct enrich *en, const struct kt_index *ix,
                  struct found *fd)
 {
-        const struct kt_names_key *key = &ix->names;
         struct key_found *kf;
         size_t i;
 
-        if (key->shape == 0) {
+        if (ix->names.shape == 0) {
                 find_all(en, ix, fd);
                 return;
         }
-        kf = &en->keys[(key->shape ^ key->omitted * 31) % KEY_SLOTS];
-        if (kf->shape != key->shape || kf->omitted != key->omitted ||
-            kf->n_index != ix->n) {
+        kf = &en->keys[kt_key_slot(ix, KEY_SLOTS)];
+        if (!kt_key_tag_hit(&kf->tag, ix)) {
                 find_all(en, ix, fd);
                 for (i = 0; i < en->nf; i++)
                         kf->entry[i] = fd->value[i] == NULL ? -1 :
                                        (int32_t)(fd->value[i] - ix->m);
                 kf->present = fd->present;
-                kf->shape = key->shape;
-                kf->omitted = key->omitted;
-                kf->n_index = ix->n;
                 return;
         }
         for (i = 0; i < en->nf; i++)

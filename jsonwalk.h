@@ -70,6 +70,37 @@ struct kt_index {
         struct kt_names_key     names;
 };
 
+/*
+ * The tag of a memo the stages keep per names key (what they found in the
+ * index, found once for all the events of a key): equal keys and index
+ * lengths, the same names in the same places.  A key of shape 0 is no
+ * key: such an event is looked at whole, never memoized.
+ */
+struct kt_key_tag {
+        uint64_t shape, omitted;
+        size_t   n_index;
+};
+
+/* Which of a memo's n slots ix's key goes to (its shape not 0). */
+static inline size_t kt_key_slot(const struct kt_index *ix, size_t n)
+{
+        return (size_t)((ix->names.shape ^ ix->names.omitted * 31) % n);
+}
+
+/* Whether slot tag t is ix's already; if not, it becomes ix's, and the
+ * caller fills the slot. */
+static inline int kt_key_tag_hit(struct kt_key_tag *t,
+                                 const struct kt_index *ix)
+{
+        if (t->shape == ix->names.shape && t->omitted == ix->names.omitted &&
+            t->n_index == ix->n)
+                return 1;
+        t->shape = ix->names.shape;
+        t->omitted = ix->names.omitted;
+        t->n_index = ix->n;
+        return 0;
+}
+
 /* A walk over the members of an object or the items of an array. */
 struct kt_walk {
         const char *p, *end;
