@@ -21,6 +21,7 @@
 #include "transform.h"
 #include "../indexcheck.h"
 #include "fuzzfail.h"
+#include "fuzzjson.h"
 
 #define SCHEMA	  "/netflow/flow/1.0.0"
 #define STREAM	  "netflow"
@@ -236,29 +237,6 @@ static struct span inner(struct span v)
 		v.len -= 2;
 	}
 	return v;
-}
-
-/* Does json-c in strict mode take all of s[0..len) as one value? */
-static int jsonc_accepts(const char *s, size_t len, struct json_object **out)
-{
-	char *b = xmalloc(len + 1);
-	struct json_object *o;
-	size_t end;
-	int ok;
-
-	memcpy(b, s, len);
-	b[len] = '\0';
-	json_tokener_reset(tok);
-	o = json_tokener_parse_ex(tok, b, (int)len + 1);
-	end = json_tokener_get_parse_end(tok);
-	ok = json_tokener_get_error(tok) == json_tokener_success &&
-	    (end == len || end == len + 1);
-	free(b);
-	if (out != NULL && ok)
-		*out = o;
-	else
-		json_object_put(o);
-	return ok;
 }
 
 /* --- top-level members of a valid JSON object ----------------------------- */
@@ -704,7 +682,7 @@ static void check_event(struct kt_transform *t, const struct outcome *o,
 	struct json_object *ev = NULL;
 	size_t tail = sizeof(SITE_TAIL) - 1;
 
-	if (!jsonc_accepts(o->value, o->value_len, &ev) ||
+	if (!jsonc_accepts(tok, o->value, o->value_len, &ev) ||
 	    !json_object_is_type(ev, json_type_object))
 		violated("event-json", "not a strict JSON object: %s (from %s)",
 		    excerpt(o->value, o->value_len), excerpt(line, len));
@@ -785,7 +763,7 @@ static int json_check(const char *line, size_t len)
 		check_message(err, line, len);
 		return 0;
 	}
-	if (!jsonc_accepts(line, len, NULL))
+	if (!jsonc_accepts(tok, line, len, NULL))
 		violated("json-check", "kt_json_check accepts what json-c "
 		    "strict refuses: %s", excerpt(line, len));
 	return 1;
