@@ -4,7 +4,7 @@
  *
  * usage: bench-gen [-n RECORDS] [-s SEED] [--short] [--purge-size N]
  *                  [--start EPOCH] [--rate RECORDS_PER_S] [--stamp]
- *                  [--no-markers] [--stalls MS]
+ *                  [--no-markers] [--stalls MS] [--clients N]
  *
  * The lines look like pmacctd 1.7's print plugin with print_markers and
  * print_history: separators ", " and ": ", "event_type": "purge" records
@@ -21,6 +21,14 @@
  * Addresses are about 80% IPv4 and 20% IPv6; packets and bytes follow a
  * heavy tail (Pareto-like, alpha 1) with about 1 record in 500 an
  * elephant flow of more than 2^32 bytes.
+ *
+ * The server side of a flow is one of a few addresses; the client side
+ * is by default a new random address in every record: a flood of spoofed
+ * sources, the worst case for a cache of lookups.  With --clients N it
+ * is one of a population of N clients, the client of rank r taking a
+ * share of the flows that falls as 1/r (Zipf, s = 1, as the popularity
+ * of web clients and objects is usually modelled).  Client r's addresses
+ * (one IPv4, one IPv6) are fixed: a PRNG stream of their own.
  *
  * By default a line averages about 575 bytes (the pmacctd keys plus the
  * AS, peer, interface, mask and sampling primitives of a flow collector);
@@ -70,6 +78,7 @@ struct opts {
         uint64_t rate;
         int stamp;
         uint64_t stall_ms; /* --stalls: 0 for none */
+        uint64_t clients;  /* --clients: 0 for every client new */
 };
 
 /* ---------------------------------------------------------------- PRNG */
@@ -84,6 +93,9 @@ static uint64_t rnd(void) /* splitmix64 */
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
         return z ^ (z >> 31);
 }
+
+/* --clients, and the seed their addresses are drawn from. */
+static uint64_t clients, clients_seed;
 
 /* Uniform in [0, n), n > 0 (the modulo bias is irrelevant here). */
 static uint64_t below(uint64_t n)
@@ -187,6 +199,53 @@ static void fmt_time(char *out, size_t len, int64_t epoch, unsigned usec,
                 snprintf(out + n, len - n, ".%06u", usec);
 }
 
+/*
+ * A rank in [1, clients], r with a probability about proportional to
+ * 1/r: an octave e uniform in [0, log2 clients], then r uniform in
+ * [2^e, 2^(e+1)), drawn again past clients.  Integer arithmetic, as
+ * for the packet counts.
+ */
+static uint64_t client_rank(void)
+{
+        unsigned top = 0;
+        uint64_t e, r;
+
+        while (top < 62 && ((uint64_t)2 << top) <= clients)
+                top++;
+        do {
+                e = below(top + 1);
+                r = ((uint64_t)1 << e) + below((uint64_t)1 << e);
+        } while (r > clients);
+        return r;
+}
+
+/* Seeds the PRNG with client r's own stream; returns the state to put
+ * back. */
+static uint64_t client_stream(uint64_t r)
+{
+        uint64_t saved = rng_state;
+
+        rng_state = clients_seed ^ (r * 0xd1342543de82ef95ULL);
+        return saved;
+}
+
+static void ipv4_client(char *out, size_t len);
+static void ipv6_client(char *out, size_t len);
+
+/* A client's address: new, or the population's rank r (--clients). */
+static void client(char *out, size_t len, int v6)
+{
+        uint64_t saved;
+
+        if (clients == 0) {
+                (v6 ? ipv6_client : ipv4_client)(out, len);
+                return;
+        }
+        saved = client_stream(client_rank());
+        (v6 ? ipv6_client : ipv4_client)(out, len);
+        rng_state = saved;
+}
+
 static void ipv4(char *out, size_t len, int server)
 {
         static const char *const servers[] = {
@@ -194,9 +253,7 @@ static void ipv4(char *out, size_t len, int server)
                 "208.80.153.240", "185.15.59.224",  "185.15.58.224",
                 "198.35.26.96",   "103.102.166.224", "195.200.68.224",
         };
-        unsigned a;
-
-        unsigned b, c, d;
+        unsigned c, d;
 
         if (server) {
                 if (chance(1, 8)) {
@@ -209,6 +266,13 @@ static void ipv4(char *out, size_t len, int server)
                          servers[below(sizeof(servers) / sizeof(servers[0]))]);
                 return;
         }
+        client(out, len, 0);
+}
+
+static void ipv4_client(char *out, size_t len)
+{
+        unsigned a, b, c, d;
+
         do
                 a = (unsigned)range(1, 223);
         while (a == 10 || a == 127);
@@ -232,14 +296,19 @@ static void ipv6(char *out, size_t len, int server)
                 "2620:0:860:ed1a::1", "2a02:ec80:300:ed1a::1",
                 "2a02:ec80:600:ed1a::1", "2001:df2:e500:ed1a::1",
         };
-        unsigned g[7];
-        int i;
-
         if (server) {
                 snprintf(out, len, "%s",
                          servers[below(sizeof(servers) / sizeof(servers[0]))]);
                 return;
         }
+        client(out, len, 1);
+}
+
+static void ipv6_client(char *out, size_t len)
+{
+        unsigned g[7];
+        int i;
+
         for (i = 0; i < 7; i++)
                 g[i] = grp();
         switch (below(4)) {
@@ -552,7 +621,8 @@ static void usage(void)
                 "usage: bench-gen [-n RECORDS] [-s SEED] [--short] "
                 "[--purge-size N]\n"
                 "                 [--start EPOCH] [--rate RECORDS_PER_S] "
-                "[--stamp] [--no-markers] [--stalls MS]\n");
+                "[--stamp] [--no-markers] [--stalls MS]\n"
+                "                 [--clients N]\n");
         exit(1);
 }
 
@@ -616,6 +686,10 @@ static void parse(int argc, char **argv, struct opts *o)
                 } else if (strcmp(a, "--rate") == 0) {
                         o->rate = num(v, "rate"), i++;
                         if (o->rate == 0 || o->rate > 100000000)
+                                usage();
+                } else if (strcmp(a, "--clients") == 0) {
+                        o->clients = num(v, "client count"), i++;
+                        if (o->clients > ((uint64_t)1 << 62))
                                 usage();
                 } else if (strcmp(a, "--stalls") == 0) {
                         o->stall_ms = num(v, "stall threshold"), i++;
@@ -759,13 +833,15 @@ static void report_pacing(const struct pacer *p, const struct opts *o,
 
 int main(int argc, char **argv)
 {
-        struct opts o = { 1000000, 1, 0, 1, 1000, 0, 0, 0 };
+        struct opts o = { 1000000, 1, 0, 1, 1000, 0, 0, 0, 0 };
         struct buf b = { NULL, 0, 0 };
         struct stream s = { 0, 0, 0, 0, 3245 };
         struct pacer p = { 0, 0, 0, 0, 0, 0, 0 };
 
         parse(argc, argv, &o);
         rng_state = o.seed * 0x2545f4914f6cdd1dULL + 0x1234567;
+        clients = o.clients;
+        clients_seed = o.seed * 0x9e3779b97f4a7c15ULL + 0x7654321;
 
         if (o.rate)
                 p.t0 = mono_ns();

@@ -34,7 +34,10 @@
 # e.g. "-o header.a=b"), BENCH_SPOOL (1; 0 skips the spool rows),
 # BENCH_SPOOL_SYNC_RECORDS ("all", or a number: the spool.fsync=always
 # row on the first that many records, for a slow disk), BENCH_PRIVATE (1;
-# 0 skips the private config's rows and the stages' costs), TMPDIR.
+# 0 skips the private config's rows and the stages' costs),
+# BENCH_CLIENTS (100000: the private config and kcat also run on an input
+# whose clients are a population of that many, bench-gen --clients; 0
+# skips those rows), TMPDIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +57,7 @@ JQ_N=${BENCH_JQ_RECORDS:-100000}
 SPOOL=${BENCH_SPOOL:-1}
 SYNC_N=${BENCH_SPOOL_SYNC_RECORDS:-all}
 PRIVATE=${BENCH_PRIVATE:-1}
+CLIENTS=${BENCH_CLIENTS:-100000}
 KCAT_TIMEOUT=${KCAT_TIMEOUT:-60}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-900} # one measured run, seconds
 read -ra KTP_ARGS <<< "${BENCH_KTP_ARGS:-}"
@@ -65,6 +69,8 @@ case $SYNC_N in all) SYNC_N=$N ;; '' | *[!0-9]* | 0) echo "bench: BENCH_SPOOL_SY
 [ "$SYNC_N" -le "$N" ] || SYNC_N=$N
 case $SPOOL in 0 | 1) ;; *) echo "bench: BENCH_SPOOL: 0 or 1" >&2; exit 2 ;; esac
 case $PRIVATE in 0 | 1) ;; *) echo "bench: BENCH_PRIVATE: 0 or 1" >&2; exit 2 ;; esac
+case $CLIENTS in '' | *[!0-9]*) echo "bench: BENCH_CLIENTS: a count (0: none)" >&2; exit 2 ;; esac
+[ "$PRIVATE" = 1 ] || CLIENTS=0
 
 T_START=$SECONDS
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -207,11 +213,25 @@ else
 	"$GEN" "${SYNC_GEN_ARGS[@]}" >"$SYNC_INPUT"
 fi
 SYNC_BYTES=$(stat -c %s "$SYNC_INPUT")
+# the clients rows' input: the same records but for the client addresses,
+# drawn from a population of CLIENTS (bench-gen's Zipf): the caches of
+# enrich and anonymize hit as they would on real traffic, where the main
+# input (every client new) is their worst case
+if [ "$CLIENTS" != 0 ]; then
+	CL_GEN_ARGS=("${GEN_ARGS[@]}" --clients "$CLIENTS")
+	CL_INPUT=$WORK/input-clients.jsonl
+	say "generating the clients input: bench-gen ${CL_GEN_ARGS[*]} > input-clients.jsonl"
+	"$GEN" "${CL_GEN_ARGS[@]}" >"$CL_INPUT"
+	CL_LINES=$(wc -l <"$CL_INPUT")
+	CL_BYTES=$(stat -c %s "$CL_INPUT")
+	CL_DISTINCT=$(grep -o '"ip_[sd][rs][ct]": "[^"]*"' "$CL_INPUT" | sort -u | wc -l)
+fi
 
 # ---------------------------------------------------------------- brokers
 
 KINDS=(kcat ktp ktpv)
 [ "$PRIVATE" = 0 ] || KINDS+=(ktpp)
+[ "$CLIENTS" = 0 ] || KINDS+=(kcatc ktppc)
 KINDS+=(jq)
 # kafkatee-pipe with a spool: the kind names the spool.mode and spool.fsync
 [ "$SPOOL" = 0 ] || KINDS+=(sp-overflow sp-never sp-interval sp-always)
@@ -282,7 +302,7 @@ ktp_args() {
 	ktpv) KARGS=(-c "$conf") ;;
 	st-valid) KARGS=(-c "$conf" -o schema=/netflow/flow/1.2.0) ;;
 	st-enrich) KARGS=(-c "$conf" -o schema=/netflow/flow/1.2.0 "${geo[@]}" -o enrich.fields=ip_src,ip_dst) ;;
-	ktpp) KARGS=(-c "$ROOT/examples/netflow-private.conf" "${geo[@]}") ;;
+	ktpp | ktppc) KARGS=(-c "$ROOT/examples/netflow-private.conf" "${geo[@]}") ;;
 	*) die "ktp_args: $1?" ;;
 	esac
 	KARGS+=(-o dt.timezone=UTC -o domain=bench)
@@ -342,6 +362,11 @@ run_spool() {
 	return "$rc"
 }
 
+# input_of KIND: the input file a kcat or kafkatee-pipe row reads
+input_of() {
+	case $1 in *c) echo "$CL_INPUT" ;; *) echo "$INPUT" ;; esac
+}
+
 # run_one CLUSTER BROKERS KIND REP: measures one run, appends a row to
 # $WORK/runs.tsv: cluster kind rep wall cpu rss_mib rss_detail valid why
 # spooled (the summary's spooled=, or - without a spool)
@@ -352,6 +377,7 @@ run_one() {
 	topic=$kind-r$rep
 	case $kind in
 	kcat) topic=raw-r$rep; want=$IN_LINES ;;
+	kcatc) want=$CL_LINES ;;
 	jq) want=$JQ_N ;;
 	sp-always) want=$SYNC_N ;;
 	*) want=$N ;;
@@ -359,15 +385,15 @@ run_one() {
 	say "$cl: $kind run $rep -> topic $topic"
 	rc=0
 	case $kind in
-	kcat)
+	kcat | kcatc)
 		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
-			"${KCAT_P[@]}" -b "$b" -t "$topic" <"$INPUT" 2>"$d/err" || rc=$?
+			"${KCAT_P[@]}" -b "$b" -t "$topic" <"$(input_of "$kind")" 2>"$d/err" || rc=$?
 		;;
 	ktp*)
 		ktp_args "$kind"
 		timeout "$RUN_TIMEOUT" /usr/bin/time -o "$d/time" -f "$TFMT" \
 			"$KTP" -b "$b" -t "$topic" "${KARGS[@]}" \
-			"${KTP_ARGS[@]}" <"$INPUT" 2>"$d/err" || rc=$?
+			"${KTP_ARGS[@]}" <"$(input_of "$kind")" 2>"$d/err" || rc=$?
 		;;
 	jq)
 		set +e
@@ -394,7 +420,7 @@ run_one() {
 		rssd="jq $r2 + kcat $rss"
 		rss=$(awk -v a="$rss" -v b="$r2" 'BEGIN { printf "%.1f", a + b }')
 	fi
-	if [ "$kind" != kcat ] && [ "$kind" != jq ]; then
+	if [ "$kind" != kcat ] && [ "$kind" != kcatc ] && [ "$kind" != jq ]; then
 		local bad
 		bad=$(ktp_check "$d" "$want")
 		[ -z "$bad" ] || { valid=0; why="${why:+$why; }$bad"; }
@@ -575,6 +601,7 @@ verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "-") { print "n
 
 declare -A NAME=([kcat]="kcat -P (raw)" [ktp]="kafkatee-pipe" [ktpv]="kafkatee-pipe, examples/netflow.conf (validation on)"
 	[ktpp]="kafkatee-pipe, examples/netflow-private.conf (enrich + anonymize + validation)" [jq]="jq + kcat -P"
+	[kcatc]="kcat -P (raw), clients input" [ktppc]="kafkatee-pipe, examples/netflow-private.conf, clients input"
 	[sp-overflow]="kafkatee-pipe, spool.mode=overflow" [sp-never]="kafkatee-pipe, spool.mode=always, spool.fsync=never"
 	[sp-interval]="kafkatee-pipe, spool.mode=always, spool.fsync=interval" [sp-always]="kafkatee-pipe, spool.mode=always, spool.fsync=always")
 declare -A W R
@@ -681,6 +708,10 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		[ "$k" != ktpp ] || [ "$PRIVATE" = 1 ] || continue
 		echo "build/kafkatee-pipe -b BROKERS -t $k-rR $(shown "$k") < input.jsonl"
 	done
+	if [ "$CLIENTS" != 0 ]; then
+		echo "kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t kcatc-rR < input-clients.jsonl"
+		echo "build/kafkatee-pipe -b BROKERS -t ktppc-rR $(shown ktppc) < input-clients.jsonl"
+	fi
 	echo "jq -n -c --arg domain bench -f tests/envelope.jq < input.jsonl | kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t jq-rR"
 	if [ "$SPOOL" = 1 ]; then
 		for k in sp-overflow sp-never sp-interval sp-always; do
@@ -693,6 +724,16 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo
 	echo "kcat sends all $IN_LINES lines (markers included); kafkatee-pipe and jq forward the records."
 	if [ "$PRIVATE" = 1 ]; then geo_text; else echo "The private config's rows were skipped (BENCH_PRIVATE=0)."; fi
+	if [ "$CLIENTS" != 0 ]; then
+		echo "In input.jsonl every client address is new (bench-gen's default): the worst case for the"
+		echo "caches of enrich and anonymize, as in a flood of spoofed sources. The clients rows read"
+		echo "input-clients.jsonl, \`bench-gen ${CL_GEN_ARGS[*]}\`: the same records but for the client"
+		echo "addresses, drawn from a population of $CLIENTS whose shares fall as 1/rank (Zipf, s = 1);"
+		echo "$CL_LINES lines, $CL_BYTES bytes, $CL_DISTINCT distinct addresses in ip_src and ip_dst."
+		echo "kcat runs on it too, so that each input has its own kcat raw to be divided by."
+	else
+		echo "The clients rows were skipped (BENCH_CLIENTS=0)."
+	fi
 	if [ "$JQ_N" != "$N" ]; then
 		echo "jq + kcat runs on the first $JQ_N records of the same stream (\`bench-gen ${JQ_GEN_ARGS[*]}\`,"
 		echo "$JQ_BYTES bytes; BENCH_JQ_RECORDS=all for all $N): at its rate the full input would take"
@@ -734,6 +775,7 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"
 		for kind in "${KINDS[@]}"; do
 			n=$N bytes=$IN_BYTES
+			case $kind in kcatc | ktppc) bytes=$CL_BYTES ;; esac
 			[ "$kind" = jq ] && n=$JQ_N bytes=$JQ_BYTES
 			[ "$kind" = sp-always ] && n=$SYNC_N bytes=$SYNC_BYTES
 			nv=$(col "$cl" "$kind" 4 | wc -l)
@@ -759,6 +801,10 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		if [ "$PRIVATE" = 1 ]; then
 			rp=$(ratio "${W[$cl.ktpp]}" "${W[$cl.kcat]}")
 			echo "| kafkatee-pipe, private config / kcat raw | $rp | >= 0.5 | $(verdict "$rp" '>=' 0.5) |"
+		fi
+		if [ "$CLIENTS" != 0 ]; then
+			rc=$(ratio "${W[$cl.ktppc]}" "${W[$cl.kcatc]}")
+			echo "| kafkatee-pipe, private config / kcat raw, clients input | $rc | >= 0.5 | $(verdict "$rc" '>=' 0.5) |"
 		fi
 		echo "| kafkatee-pipe / jq + kcat | $rj | >= 10 | $(verdict "$rj" '>=' 10) |"
 		echo "| kafkatee-pipe peak RSS MiB | $rt | < 64 | $(verdict "$rt" '<' 64) |"
