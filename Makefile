@@ -5,9 +5,12 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BUILD   ?= build
 CC      ?= cc
-PKGS     = rdkafka json-c uuid libcrypto libpcre2-8 zlib $(ENRICH_PKGS)
+PKGS     = rdkafka json-c uuid libcrypto libpcre2-8 zlib $(ENRICH_PKGS) \
+	$(AVRO_PKGS)
 # The enrich stage (enrich.c, geoip.c): the MaxMind DB reader.
 ENRICH_PKGS = libmaxminddb
+# The encode stage for encoding = pnda-avro (avroenc.c): avro-c.
+AVRO_PKGS = avro-c
 # -Werror only where the compiler is known (check, CI): a newer compiler's
 # new warning must not stop a user's build.
 CWARN   ?= -Wall -Wextra
@@ -21,7 +24,8 @@ SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
 	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
-	auditscan.c auditkafka.c evedit.c anonymize.c salt.c keymem.c $(ENRICH_SRCS)
+	auditscan.c auditkafka.c evedit.c anonymize.c salt.c keymem.c avroenc.c \
+	$(ENRICH_SRCS)
 ENRICH_SRCS = enrich.c netcidr.c geoip.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 HDRS = $(wildcard *.h)
@@ -34,11 +38,14 @@ DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
 	procps strace libpcre2-dev json-schema-test-suite python3-jsonschema \
-	python3-rfc3339 zlib1g-dev $(ENRICH_DEB_PKGS)
+	python3-rfc3339 zlib1g-dev $(ENRICH_DEB_PKGS) $(AVRO_DEB_PKGS)
 # The enrich stage: libmaxminddb to build, the MaxMind DB writer for the
 # tests (tests/mmdb/mkmmdb.pl builds their databases); gdb for gcore
 # (privacy.bats looks for the salt in a core of the process).
 ENRICH_DEB_PKGS = libmaxminddb-dev libmaxmind-db-writer-perl gdb
+# encoding = pnda-avro: avro-c to build, Apache Avro's Python library to
+# decode in the tests (Java's comes from Maven Central, tests/avro/).
+AVRO_DEB_PKGS = libavro-dev python3-avro
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
@@ -73,6 +80,10 @@ $(BUILD)/test_names: tests/test_names.c $(BUILD)/names.o
 
 $(BUILD)/test_jsonwalk: tests/test_jsonwalk.c $(BUILD)/jsonwalk.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
+
+$(BUILD)/test_avroenc: tests/test_avroenc.c $(BUILD)/avroenc.o \
+		$(BUILD)/jsonwalk.o $(BUILD)/jsonscan.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -lavro -ljson-c -o $@
 
 $(BUILD)/test_errevent: tests/test_errevent.c $(BUILD)/errevent.o \
 		$(BUILD)/isotime.o

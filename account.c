@@ -15,6 +15,7 @@ static const char *const reason_names[] = {
         [LOSS_INVALID] = "invalid",
         [LOSS_TOO_LONG] = "too_long",
         [LOSS_SCHEMA] = "schema",
+        [LOSS_ENCODE] = "encode",
         [LOSS_DELIVERY] = "delivery",
         [LOSS_SHUTDOWN] = "shutdown",
         [LOSS_ROUTE] = "route",

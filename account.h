@@ -41,11 +41,12 @@ enum loss_reason {
         LOSS_SHUTDOWN, /* given up by the stop, or for want of memory */
         LOSS_ROUTE,    /* its topic or key cannot be made (route.h) */
         LOSS_SCHEMA,   /* an event that its stream's schema refuses */
+        LOSS_ENCODE,   /* a value that its Avro field cannot hold */
 };
 
 /*
  * "invalid", "too_long", "delivery", "shutdown", "route",
- * "schema": see
+ * "schema", "encode": see
  * kafkatee-pipe(1).
  */
 const char *loss_reason_name(enum loss_reason reason);

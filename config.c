@@ -26,7 +26,9 @@ struct key {
 _Static_assert(sizeof(enum conf_output) == sizeof(int) &&
                sizeof(enum conf_timestamp) == sizeof(int) &&
                sizeof(enum conf_dt_fallback) == sizeof(int) &&
-               sizeof(enum conf_onoff) == sizeof(int),
+               sizeof(enum conf_onoff) == sizeof(int) &&
+               sizeof(enum conf_encoding) == sizeof(int) &&
+               sizeof(enum conf_avro_rawdata) == sizeof(int),
                "a choice is stored through an int");
 
 /* In the order of their enum. */
@@ -38,6 +40,8 @@ static const char *const onoff_names[] = { "off", "on", NULL };
 static const char *const fsync_names[] = { "interval", "always", "never",
                                            NULL };
 static const char *const spool_mode_names[] = { "overflow", "always", NULL };
+static const char *const encoding_names[] = { "json", "pnda-avro", NULL };
+static const char *const rawdata_names[] = { "event", "raw", NULL };
 
 #define STR(n, f) { n, K_STRING, offsetof(struct conf, f), 0, 0, NULL }
 #define NUM(n, f, lo, hi) { n, K_NUMBER, offsetof(struct conf, f), lo, hi, NULL }
@@ -112,6 +116,13 @@ static const struct key keys[] = {
                 366LL * 86400),
         STR("anonymize.salt.field", anon_salt_field),
         CHOICE("anonymize.raw", anon_raw, anon_raw_names),
+        /* the encode stage: avro.field.NAME is an extension's source */
+        CHOICE("encoding", encoding, encoding_names),
+        PATH("avro.schema", avro_schema),
+        STR("avro.source", avro_source),
+        CHOICE("avro.rawdata", avro_rawdata, rawdata_names),
+        CHOICE("avro.timestamp", avro_timestamp, timestamp_names),
+        NUM("avro.registry.id", avro_registry_id, 0, 2147483647),
 };
 
 /* Old names, still accepted (deprecated in kafkatee-pipe(1)). */
@@ -131,6 +142,7 @@ static const struct {
         { "field.const.", offsetof(struct conf, constant), NULL },
         { "header.", offsetof(struct conf, header), NULL },
         { "anonymize.", offsetof(struct conf, anonymize), anon_rule_names },
+        { "avro.field.", offsetof(struct conf, avro_field), NULL },
 };
 
 void conf_init(struct conf *c)
@@ -172,12 +184,16 @@ void conf_init(struct conf *c)
                 { "anonymize.salt.rotate", "24h" },
                 { "anonymize.salt.field", "anon_salt" },
                 { "anonymize.raw", "withhold" },
+                { "encoding", "json" },
+                { "avro.rawdata", "event" },
+                { "avro.timestamp", "dt" },
         };
         char err[256];
         size_t i;
 
         memset(c, 0, sizeof(*c));
         c->verbosity = 1;
+        c->avro_registry_id = -1; /* no framing unless an id is given */
         for (i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
                 if (conf_set(c, defaults[i].key, defaults[i].value, err,
                              sizeof(err)) == -1)
@@ -498,6 +514,8 @@ void conf_route_vars(const struct conf *c, struct route_vars *v)
         v->stream = c->stream != NULL ? c->stream : "";
         v->datacenter = c->datacenter;
         v->domain = c->domain;
+        v->format = c->encoding == CONF_ENCODING_PNDA_AVRO ? "avro" : "json";
+        v->source = c->avro_source != NULL ? c->avro_source : v->stream;
 }
 
 /* With fields, the fixed text must fit in a topic name, or none would. */

@@ -35,6 +35,10 @@ enum conf_fsync { CONF_FSYNC_INTERVAL, CONF_FSYNC_ALWAYS, CONF_FSYNC_NEVER };
 enum conf_spool_mode { CONF_SPOOL_OVERFLOW, CONF_SPOOL_ALWAYS };
 /* anonymize.raw: what the dead-letter file keeps of an input line. */
 enum conf_anon_raw { CONF_ANON_WITHHOLD, CONF_ANON_REWRITE };
+/* encoding: the message value's form; avro.rawdata: what PNDA's rawdata
+ * holds (the values are avroenc.h's enum avro_rawdata). */
+enum conf_encoding { CONF_ENCODING_JSON, CONF_ENCODING_PNDA_AVRO };
+enum conf_avro_rawdata { CONF_AVRO_RAWDATA_EVENT, CONF_AVRO_RAWDATA_RAW };
 
 struct kv {
         char *key;
@@ -85,6 +89,14 @@ struct conf {
         char     *anon_salt_file, *anon_salt_field;
         long long anon_salt_rotate_s; /* 0: never */
         enum conf_anon_raw anon_raw;
+        /* the encode stage (avroenc.h) */
+        enum conf_encoding     encoding;
+        char                  *avro_schema; /* NULL: the built-in one */
+        char                  *avro_source; /* NULL: the stream */
+        enum conf_avro_rawdata avro_rawdata;
+        enum conf_timestamp    avro_timestamp;
+        long long              avro_registry_id; /* -1: no framing */
+        struct kvlist          avro_field;   /* avro.field.NAME = VALUE */
         int verbosity;          /* -q: 0, default 1, -v: 2 and more */
         const char *replay;     /* --replay FILE ("-": stdin), not a key:
                                  * argv's string */

@@ -173,6 +173,8 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
 {
         const struct output_opts opts = {
                 .mode = a->to_stdout ? OUTPUT_STDOUT : OUTPUT_KAFKA,
+                .framing = a->conf.encoding == CONF_ENCODING_JSON ?
+                           OUTPUT_FRAME_LINE : OUTPUT_FRAME_LENGTH,
                 .brokers = a->conf.brokers,
                 .topic = a->rt.topic.n_fields == 0 ? a->topic : NULL,
                 .topic_max = a->conf.topic_max +
@@ -455,6 +457,39 @@ invalid:
         return -1;
 }
 
+/*
+ * The encode stage (encoding = pnda-avro): the event becomes PNDA's Avro
+ * datum, in the encoder's buffer until the next record.  1 when it may
+ * go on; else the line has its outcome and *rc is handle_line()'s return.
+ */
+static int event_encoded(struct app *a, const struct line *l,
+                         struct kt_event *ev, int64_t ingest, int *rc)
+{
+        const struct avroenc_record r = {
+                .event = ev->value, .event_len = ev->value_len,
+                .raw = l->data, .raw_len = l->len,
+                .timestamp_ms = a->conf.avro_timestamp ==
+                                CONF_TIMESTAMP_INGEST ? ingest :
+                                ev->timestamp_ms,
+                .fields = ev->fields, .n_fields = ev->n_fields,
+        };
+        const unsigned char *out;
+        char err[512];
+        int nomem;
+
+        *rc = 0;
+        if (avroenc_encode(a->enc, &r, &out, &ev->value_len, &nomem, err,
+                           sizeof(err)) == 0) {
+                ev->value = (const char *)out;
+                return 1;
+        }
+        if (nomem)
+                *rc = line_failed(a, l, err);
+        else
+                account_invalid_reason(&a->acc, LOSS_ENCODE, l, err);
+        return 0;
+}
+
 static int handle_line(struct app *a, const struct line *l, int64_t ingest)
 {
         struct kt_input in = { .ingest_ms = ingest,
@@ -503,6 +538,8 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 return rc;
         if (route_event(a, &ev, l, &topic) == -1)
                 return 0;
+        if (a->enc != NULL && !event_encoded(a, l, &ev, ingest, &rc))
+                return rc;
         if ((m = msg_new(a, &ev, l)) == NULL)
                 return line_failed(a, l, "out of memory");
         a->sequence++; /* the number is taken: a gap means a loss */
@@ -1337,6 +1374,15 @@ static int anon_templates(const struct app *a, char *err, size_t errlen)
             (c->key != NULL &&
              anon_template(a, "key", c->key, err, errlen) == -1))
                 return -1;
+        for (i = 0; i < c->avro_field.n; i++) {
+                char name[300];
+
+                snprintf(name, sizeof(name), "avro.field.%s",
+                         c->avro_field.v[i].key);
+                if (anon_template(a, name, c->avro_field.v[i].value, err,
+                                  errlen) == -1)
+                        return -1;
+        }
         for (i = 0; i < c->header.n; i++) {
                 char name[300];
 
@@ -1405,6 +1451,45 @@ static int anon_open(struct app *a)
 fail:
         ktp_log(NULL, 0, "%s", err);
         return -1;
+}
+
+static int capture_cb(void *arg, const char *field)
+{
+        return kt_transform_capture(arg, field);
+}
+
+/*
+ * The encode stage, with encoding = pnda-avro.  After anonymize: the raw
+ * line as rawdata would carry the real addresses, so it is refused.
+ */
+static int app_encoder_open(struct app *a, char *err, size_t errlen)
+{
+        const struct conf *c = &a->conf;
+        const struct avroenc_conf o = {
+                .schema_path = c->avro_schema,
+                .source = c->avro_source != NULL ? c->avro_source :
+                          c->stream,
+                .rawdata = c->avro_rawdata == CONF_AVRO_RAWDATA_RAW ?
+                           AVRO_RAWDATA_RAW : AVRO_RAWDATA_EVENT,
+                .registry_id = c->avro_registry_id,
+                .fields = &c->avro_field,
+                .cap = { capture_cb, a->tf },
+        };
+
+        if (c->encoding == CONF_ENCODING_JSON) {
+                if (c->avro_field.n > 0)
+                        ktp_log(a, 1, "avro.field.%s: ignored: encoding is "
+                                "json", c->avro_field.v[0].key);
+                return 0;
+        }
+        if (a->anon != NULL && o.rawdata == AVRO_RAWDATA_RAW) {
+                snprintf(err, errlen, "avro.rawdata = raw: the input line "
+                         "would reach Kafka with the real values of the "
+                         "anonymized fields (use event)");
+                return -1;
+        }
+        a->enc = avroenc_open(&o, err, errlen);
+        return a->enc != NULL ? 0 : -1;
 }
 
 /* The send stage, and its spool when spool.dir is set. */
@@ -1511,6 +1596,10 @@ static int setup(struct app *a)
         }
         if (anon_open(a) == -1)
                 return -1;
+        if (app_encoder_open(a, err, sizeof(err)) == -1) {
+                ktp_log(NULL, 0, "%s", err);
+                return -1;
+        }
         kt_transform_set_index(a->tf, a->val != NULL || a->staged);
         if (a->conf.error_topic != NULL && a->val == NULL) {
                 ktp_log(NULL, 0, "error.topic: error events come from "
@@ -1619,6 +1708,7 @@ static void teardown(struct app *a)
         enrich_free(a->enrich);
         geoip_close(a->geo);
         anon_free(a->anon); /* its HMAC key cleansed */
+        avroenc_close(a->enc);
         a->anon = NULL;
         salt_close(&a->salt); /* wiped */
         kt_transform_free(a->tf);

@@ -28,6 +28,7 @@
 #include "geoip.h"
 #include "anonymize.h"
 #include "salt.h"
+#include "avroenc.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -82,6 +83,7 @@ struct app {
         struct enrich_lookup lookup; /* geoip_lookup on geo */
         struct anonymizer   *anon;  /* NULL: no anonymize rule */
         struct salt          salt;  /* the hash rules' (salt.h) */
+        struct avroenc      *enc;   /* NULL: encoding = json */
         struct errevent_conf errconf; /* error events, when error_topic */
         char                *error_stream; /* errconf.stream */
         int                  error_topic;  /* output_topic()'s, or -1 */

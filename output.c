@@ -534,11 +534,25 @@ static void stdout_settle(struct output *o)
                 report_fatal(o, "cannot write to stdout");
 }
 
+/* The message's length before it (OUTPUT_FRAME_LENGTH): 0 or EOF. */
+static int put_length(size_t len)
+{
+        unsigned char b[4] = { (unsigned char)(len >> 24),
+                               (unsigned char)(len >> 16),
+                               (unsigned char)(len >> 8),
+                               (unsigned char)len };
+
+        return fwrite(b, 1, sizeof(b), stdout) == sizeof(b) ? 0 : EOF;
+}
+
 static enum output_taken stdout_produce(struct output *o, struct msg *m)
 {
+        int line = o->opts.framing == OUTPUT_FRAME_LINE;
+
         inflight_link(o, m);
-        if (fwrite(m->data, 1, m->value_len, stdout) != m->value_len ||
-            putchar('\n') == EOF)
+        if ((!line && put_length(m->value_len) == EOF) ||
+            fwrite(m->data, 1, m->value_len, stdout) != m->value_len ||
+            (line && putchar('\n') == EOF))
                 stdout_settle(o);
         return OUTPUT_TAKEN;
 }

@@ -29,10 +29,14 @@
 #include "msgpool.h"
 
 enum output_mode { OUTPUT_KAFKA, OUTPUT_STDOUT };
+/* How stdout frames a message: a line (JSON), or its length first (4
+ * bytes, big-endian, as kcat -C -f '%R%s': binary values). */
+enum output_framing { OUTPUT_FRAME_LINE, OUTPUT_FRAME_LENGTH };
 
 /* Read by output_open() only: the strings need not outlive it. */
 struct output_opts {
         enum output_mode     mode;
+        enum output_framing  framing;   /* stdout's */
         const char          *brokers;   /* NULL: from props */
         const char          *topic;     /* topic 0, or NULL: none yet */
         long long            topic_max; /* distinct topics; < 1: 1 */

@@ -119,6 +119,8 @@ static const char *fixed_value(enum route_kind kind, const char *name,
                 { "stream", offsetof(struct route_vars, stream), 0 },
                 { "datacenter", offsetof(struct route_vars, datacenter), 0 },
                 { "domain", offsetof(struct route_vars, domain), 0 },
+                { "format", offsetof(struct route_vars, format), 0 },
+                { "source", offsetof(struct route_vars, source), 0 },
                 { "schema", offsetof(struct route_vars, schema), 1 },
         };
         size_t i;

@@ -29,6 +29,8 @@ enum route_kind { ROUTE_TOPIC, ROUTE_KEY, ROUTE_HEADER };
 /* The values fixed for the run; NULL or "": not set. */
 struct route_vars {
         const char *schema, *stream, *datacenter, *domain;
+        const char *format;     /* "avro" or "json", from encoding */
+        const char *source;     /* avro.source, else the stream */
 };
 
 /* The field names the templates use, in capture-slot order. */
