@@ -3,10 +3,11 @@
 # on Apache Avro's Java library, and decode.py, on Debian's python3-avro) checked
 # without kafkatee-pipe: datums written here with python3-avro's DatumWriter for
 # test-entity.avsc and test-extended.avsc must decode to the expected lines, the
-# same text from both; 2,000 random doubles must print identically in both; a
-# message with a byte left over, a truncated datum or frame, a wrong Confluent
-# prefix and bytes that are not UTF-8 must each fail (exit 1, naming message 2)
-# after printing message 1. avro-tools fragtojson is tried when it was fetched.
+# same text from both; 4,000 doubles (every power of two, random ones) must
+# print as Python's repr in both; a message with a byte left over, a truncated
+# datum or frame, a negative union index, a wrong Confluent prefix and bytes or
+# a string that are not UTF-8 must each fail (exit 1, naming message 2) after
+# printing message 1. avro-tools fragtojson is tried when it was fetched.
 #
 # exit codes: 0 all passed; 1 a check failed; 77 skip (java/mvn cannot fetch
 # Avro, or python3-avro missing).
@@ -59,7 +60,7 @@ E2 = dict(B2, host='h"q\\b\nl→', tag=None, port=-2147483648, octets=-922337203
           ratio=1e16, sampled=False, note=b"", peer_asn=64512, vlan=2147483647, rtt=-0.0, tagged=True,
           label="é".encode())
 E3 = dict(B3, host="", tag="", port=0, octets=9223372036854775807, ratio=5e-324, sampled=True,
-          note=b"\x00", peer_asn=0, vlan=0, rtt=1e-05, tagged=False, label=b"")
+          note=b"\x00\x1f", peer_asn=0, vlan=0, rtt=1e-05, tagged=False, label=b"")
 E4 = dict(B1, host="h", tag="t", port=1, octets=1, ratio=float("nan"), sampled=False, note=b"n",
           peer_asn=-1, vlan=-1, rtt=float("-inf"), tagged=None, label=b"l")
 frames("ext", [datum(ext, r) for r in (E1, E2, E3, E4)])
@@ -68,11 +69,15 @@ frames("ext", [datum(ext, r) for r in (E1, E2, E3, E4)])
 rnd = random.Random(14)
 ds = [0.1, 0.2 + 0.1, 1/3, 100.0, 1e15, 1e16, 1.5e16, 123456789012345678.0, 1e-4, 1e-5, 0.0001234,
       2.0**-1074, 2.0**-1022, 1.7976931348623157e308, 2.0**53, 2.0**53 + 2, 5e-324, -1.5, 9.999999999999999e22, 1e23]
-while len(ds) < 1000:
+# every power of two: at some (2**-1017 = 7.120236347223045e-307) the shortest
+# digits are not the value rounded to that many digits but its neighbour, as
+# the rounding interval below a power of two is half the one above
+ds += [2.0**k for k in range(-1074, 1024)]
+while len(ds) < 3000:
     x = struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0]
     if x == x and abs(x) != float("inf"):
         ds.append(x)
-while len(ds) < 2000:
+while len(ds) < 4000:
     ds.append(round(rnd.uniform(-1e6, 1e6), rnd.randrange(0, 10)))
 frames("doubles", [datum(ext, dict(E3, ratio=x, rtt=-x)) for x in ds])
 with open(f"{out}/doubles.expected", "w") as f:
@@ -159,7 +164,7 @@ expect confluent-big "$T/confluent-big.want" "$BASE" --confluent 4294967294
 cat >"$T/ext.want" <<'EOF'
 {"timestamp":1700000000123,"source":"pmacct","rawdata":"{\"ip_src\":\"192.0.2.1\",\"bytes\":1500}","host":null,"tag":"x","port":8080,"octets":9007199254740993,"ratio":0.1,"sampled":true,"note":"naïve façade — ok","peer_asn":null,"vlan":null,"rtt":null,"tagged":null,"label":null}
 {"timestamp":0,"source":"q\"b\\n\nt\tc\u0001e","rawdata":"é ü 日本 😀","host":"h\"q\\b\nl→","tag":null,"port":-2147483648,"octets":-9223372036854775808,"ratio":1e+16,"sampled":false,"note":"","peer_asn":64512,"vlan":2147483647,"rtt":-0.0,"tagged":true,"label":"é"}
-{"timestamp":-1,"source":"","rawdata":"","host":"","tag":"","port":0,"octets":9223372036854775807,"ratio":5e-324,"sampled":true,"note":"\u0000","peer_asn":0,"vlan":0,"rtt":1e-05,"tagged":false,"label":""}
+{"timestamp":-1,"source":"","rawdata":"","host":"","tag":"","port":0,"octets":9223372036854775807,"ratio":5e-324,"sampled":true,"note":"\u0000\u001f","peer_asn":0,"vlan":0,"rtt":1e-05,"tagged":false,"label":""}
 {"timestamp":1700000000123,"source":"pmacct","rawdata":"{\"ip_src\":\"192.0.2.1\",\"bytes\":1500}","host":"h","tag":"t","port":1,"octets":1,"ratio":"NaN","sampled":false,"note":"n","peer_asn":-1,"vlan":-1,"rtt":"-Infinity","tagged":null,"label":"l"}
 EOF
 expect ext "$T/ext.want" "$EXT"
@@ -187,7 +192,7 @@ bad truncated "" "$BASE"
 bad truncated-frame "truncated frame" "$BASE"
 bad badutf8-bytes "rawdata" "$BASE"
 bad badutf8-string "" "$BASE"
-bad badunion "" "$EXT"
+bad badunion "[Uu]nion" "$EXT"
 bad confluent-wrong-id "Confluent" "$BASE" --confluent 42
 bad confluent-no-magic "Confluent" "$BASE" --confluent 42
 bad confluent-short "Confluent" "$BASE" --confluent 42
