@@ -10,8 +10,8 @@
 #                                          decode a stream of frames (4-byte big-endian length +
 #                                          message, as `kcat -C -f '%R%s'` prints) in one JVM:
 #                                          one compact JSON line per message (see README)
-#        avro.sh fragtojson SCHEMA FILE    PNDA's own check: avro-tools fragtojson on one
-#                                          fragment (FILE holds exactly one message)
+#        avro.sh fragtojson SCHEMA FILE    PNDA's own check: avro-tools fragtojson on FILE
+#                                          (raw datums back to back, no frames)
 #
 # exit codes: 0 ok; 77 skip (java/javac/mvn missing, or the jars cannot be
 # fetched, e.g. Maven Central unreachable) with the reason on stderr in a line
@@ -25,6 +25,12 @@
 #   AVRO_FETCH_TIMEOUT  seconds allowed for each one-off mvn fetch (default 300)
 #   AVRO_VERSION        Avro version to fetch (default: the one pinned in pom.xml)
 #   AVRO_JAVA_OPTS      JVM options (default "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx512m")
+#
+# fragtojson (avro-tools 1.12) prints each datum in FILE as pretty JSON, reading
+# datums until the end of the file (so it does not catch a message with bytes
+# left over: decode-java does); unions as {"type": value}, bytes as one char per
+# byte (ISO-8859-1, so UTF-8 "é" shows as "Ã©"); and a Hadoop NativeCodeLoader
+# WARN line on stderr.
 #
 # avro-tools (org.apache.avro:avro-tools, a 70 MB shaded jar) is served by
 # Maven Central for 1.12.2. If its fetch fails, decode-java still works: fetch

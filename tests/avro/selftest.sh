@@ -101,6 +101,11 @@ with open(f"{out}/truncated-frame.frames", "wb") as f:
 frames("confluent-wrong-id", [b"\0\0\0\0\x2a" + good, b"\0\0\0\0\x2b" + good])
 frames("confluent-no-magic", [b"\0\0\0\0\x2a" + good, b"\x01\0\0\0\x2a" + good])
 frames("confluent-short", [b"\0\0\0\0\x2a" + good, b"\0\0"])
+# an int field holding 2**31 (5-byte varint): Avro's Java BinaryDecoder.readInt
+# silently drops the bits above 32 (prints 0); decode.py must refuse it
+with open(f"{out}/int.avsc", "w") as f:
+    f.write('{"type":"record","name":"r","fields":[{"name":"i","type":"int"}]}')
+frames("int-range", [b"\x02", b"\x80\x80\x80\x80\x10"])
 with open(f"{out}/one.avro", "wb") as f:
     f.write(datum(ext, E1))
 PY
@@ -199,6 +204,15 @@ bad confluent-short "Confluent" "$BASE" --confluent 42
 # a Confluent-framed stream read as plain fragments: the 5 prefix bytes are
 # taken as the datum's start, so something must not fit, in message 1
 AT=1 bad confluent-wrong-id "" "$BASE"
+
+rc=0
+py_dec "$T/int.avsc" <"$T/int-range.frames" >"$T/int-range.out" 2>"$T/int-range.err" || rc=$?
+if [ $rc = 1 ] && [ "$(cat "$T/int-range.out")" = '{"i":1}' ] &&
+        grep -q 'message 2: field i: 2147483648 out of range for int' "$T/int-range.err"; then
+    ok "int-range fails: py_dec: $(cat "$T/int-range.err")"
+else
+    notok "int-range: py_dec: exit $rc (want 1)"
+fi
 
 # PNDA's own check, when avro-tools could be fetched
 rc=0
