@@ -6,8 +6,10 @@
 load helpers
 load records
 load kafka/helpers
+load avro/helpers
 
 setup_file() {
+        avro_fetch
         kafka_start
 }
 
@@ -45,6 +47,26 @@ teardown_file() {
         jq -r .sequence_run "$T/msgs" | uniq > "$T/runs"
         [ "$(wc -l < "$T/runs")" -eq 2 ]
         [ "$(sort -u "$T/runs" | wc -l)" -eq 2 ]
+}
+
+@test "real Kafka: pnda-avro (examples/netflow-pnda.conf): every message decodes with Java's and Python's Avro, rawdata is the json event" {
+        /usr/bin/python3 -c 'import avro.io' 2>/dev/null ||
+                skip "no python3-avro (make deps)"
+        kafka_create_topic avro.netflow.pmacct 2
+        s=$ROOT/examples/samples/nfacctd-ipfix-epoch.jsonl
+        "$KTP" -c "$ROOT/examples/netflow-pnda.conf" -b "$KAFKA_BROKERS" \
+                -o domain=test.example < "$s" 2> "$T/err"
+        counters "$T/err"
+        [ "$exit" -eq 0 ]
+        kafka_consume avro.netflow.pmacct -f '%R%s' |
+                avro_decode "$ROOT/examples/schemas/pnda/netflow.avsc" > "$T/dec"
+        [ "$(wc -l < "$T/dec")" -eq "$delivered" ]
+        jq -r .rawdata "$T/dec" | jq -c -f "$ROOT/tests/mask.jq" | sort > "$T/got"
+        jq -n -c --arg domain test.example -f "$ROOT/tests/envelope.jq" "$s" |
+                jq -c -f "$ROOT/tests/mask.jq" | sort > "$T/want"
+        diff "$T/want" "$T/got"
+        [ "$(jq -r '[.source, .collector] | @tsv' "$T/dec" | sort -u)" = "$(printf 'pmacct\tnfacctd')" ]
+        [ "$(jq -c 'select(.host_ip != "127.0.0.1")' "$T/dec" | wc -l)" -eq 0 ]
 }
 
 @test "real Kafka: 3 partitions, keyed: per-partition order, one partition per key" {

@@ -84,6 +84,8 @@ if [ "$mode" != quick ]; then
         suite funclen funclen
         # Hostile input: a bounded libFuzzer run, failing on any finding.
         suite fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+        # The tests' Avro decoders (Java, Python) agree on known datums.
+        suite avro-decoders sh tests/avro/selftest.sh
 fi
 for build in $builds; do
         case $build in
