@@ -229,7 +229,7 @@ fi
 
 # ---------------------------------------------------------------- brokers
 
-KINDS=(kcat ktp ktpv)
+KINDS=(kcat ktp ktpv ktpa ktpx)
 [ "$PRIVATE" = 0 ] || KINDS+=(ktpp)
 [ "$CLIENTS" = 0 ] || KINDS+=(kcatc ktppc)
 KINDS+=(jq)
@@ -293,7 +293,9 @@ TFMT='%e %U %S %M'
 # validation) on the files of mkgeo.pl; the stages' rows add one stage at
 # a time: st-valid validation (the private config's schema, which allows
 # the members the later stages add), st-enrich the enrich stage, then
-# ktpp (the anonymize stage: the private config)
+# ktpp (the anonymize stage: the private config); ktpa the encode
+# stage, PNDA's Avro envelope (the base schema), ktpx with
+# examples/netflow-pnda.conf's extension fields
 ktp_args() {
 	local conf=$ROOT/examples/netflow.conf geo=(-o enrich.geoip.country="$GEO/country.mmdb"
 		-o enrich.geoip.asn="$GEO/asn.mmdb" -o enrich.net.file="$GEO/networks.txt")
@@ -303,6 +305,8 @@ ktp_args() {
 	st-valid) KARGS=(-c "$conf" -o schema=/netflow/flow/1.2.0) ;;
 	st-enrich) KARGS=(-c "$conf" -o schema=/netflow/flow/1.2.0 "${geo[@]}" -o enrich.fields=ip_src,ip_dst) ;;
 	ktpp | ktppc) KARGS=(-c "$ROOT/examples/netflow-private.conf" "${geo[@]}") ;;
+	ktpa) KARGS=(-o encoding=pnda-avro) ;;
+	ktpx) KARGS=(-c "$ROOT/examples/netflow-pnda.conf") ;;
 	*) die "ktp_args: $1?" ;;
 	esac
 	KARGS+=(-o dt.timezone=UTC -o domain=bench)
@@ -510,7 +514,8 @@ latency() {
 # > /dev/null on the input, one stage added a row (STAGES: base, then
 # validation, enrich, anonymize = the private config), interleaved, each
 # BENCH_REPEAT times; rows to $WORK/stages.tsv: kind rep cpu valid why
-STAGES=(ktp st-valid st-enrich ktpp)
+STAGES=(ktp ktpa ktpx)
+[ "$PRIVATE" = 0 ] || STAGES+=(st-valid st-enrich ktpp)
 stage_costs() {
 	local rep kind d rc why cpu
 	for rep in $(seq 1 "$REPEAT"); do
@@ -551,7 +556,7 @@ measure_cluster() { # CLUSTER BROKERS
 	latency "$cl" "$b"
 }
 
-[ "$PRIVATE" = 0 ] || stage_costs
+stage_costs
 mock_start
 say "mock cluster at $BROKERS ($PARTS partitions per topic)"
 measure_cluster mock "$BROKERS"
@@ -601,6 +606,8 @@ verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "-") { print "n
 
 declare -A NAME=([kcat]="kcat -P (raw)" [ktp]="kafkatee-pipe" [ktpv]="kafkatee-pipe, examples/netflow.conf (validation on)"
 	[ktpp]="kafkatee-pipe, examples/netflow-private.conf (enrich + anonymize + validation)" [jq]="jq + kcat -P"
+	[ktpa]="kafkatee-pipe, encoding=pnda-avro (PNDA's Avro envelope)"
+	[ktpx]="kafkatee-pipe, examples/netflow-pnda.conf (Avro, 5 extension fields)"
 	[kcatc]="kcat -P (raw), clients input" [ktppc]="kafkatee-pipe, examples/netflow-private.conf, clients input"
 	[sp-overflow]="kafkatee-pipe, spool.mode=overflow" [sp-never]="kafkatee-pipe, spool.mode=always, spool.fsync=never"
 	[sp-interval]="kafkatee-pipe, spool.mode=always, spool.fsync=interval" [sp-always]="kafkatee-pipe, spool.mode=always, spool.fsync=always")
@@ -641,22 +648,28 @@ geo_text() {
 
 # stage_table: the stages' CPU (stage_costs) as ns a record, each row's
 # difference to the one before it: that stage's own cost
-STAGE_NAME=([0]="base: the default transform, no configuration"
-	[1]="+ validation: examples/netflow.conf, schema /netflow/flow/1.2.0"
-	[2]="+ enrich: enrich.geoip.country, enrich.geoip.asn, enrich.net.file on GEO"
-	[3]="+ anonymize: = examples/netflow-private.conf")
+# (the encode row's to the base: it is a branch of its own)
+declare -A STAGE_NAME=([ktp]="base: the default transform, no configuration"
+	[ktpa]="base + encode: encoding=pnda-avro (PNDA's Avro envelope, the base schema)"
+	[ktpx]="base + encode: examples/netflow-pnda.conf (5 extension fields, 4 read from the record)"
+	[st-valid]="base + validation: examples/netflow.conf, schema /netflow/flow/1.2.0"
+	[st-enrich]="+ enrich: enrich.geoip.country, enrich.geoip.asn, enrich.net.file on GEO"
+	[ktpp]="+ anonymize: = examples/netflow-private.conf")
+declare -A STAGE_PREV=([ktpa]=ktp [ktpx]=ktp [st-valid]=ktp [st-enrich]=st-valid [ktpp]=st-enrich)
 stage_table() {
-	local i kind c nv prev=- ns
+	local kind c nv prev ns
+	declare -A NS
 	echo "| stage | valid runs | CPU s (user+sys) | ns per record | the stage's own, ns per record |"
 	echo "| --- | --- | ---: | ---: | ---: |"
-	for i in "${!STAGES[@]}"; do
-		kind=${STAGES[$i]}
+	for kind in "${STAGES[@]}"; do
 		c=$(awk -F '\t' -v k="$kind" '$1 == k && $4 == 1 { print $3 }' "$WORK/stages.tsv" | median)
 		nv=$(awk -F '\t' -v k="$kind" '$1 == k && $4 == 1' "$WORK/stages.tsv" | wc -l)
 		ns=$(awk -v c="$c" -v n="$N" 'BEGIN { if (c == "-") print "-"; else printf "%.0f", c * 1e9 / n }')
-		echo "| ${STAGE_NAME[$i]} | $nv/$REPEAT | $c | $ns | $(awk -v a="$ns" -v b="$prev" 'BEGIN {
+		NS[$kind]=$ns
+		prev=-
+		[ -z "${STAGE_PREV[$kind]:-}" ] || prev=${NS[${STAGE_PREV[$kind]}]}
+		echo "| ${STAGE_NAME[$kind]} | $nv/$REPEAT | $c | $ns | $(awk -v a="$ns" -v b="$prev" 'BEGIN {
 			if (a == "-" || b == "-") print ""; else printf "%+.0f", a - b }') |"
-		prev=$ns
 	done
 	awk -F '\t' '$4 != 1 { print "\n- INVALID: " $1 " run " $2 ": " $5 }' "$WORK/stages.tsv"
 }
@@ -704,7 +717,7 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo
 	echo '```'
 	echo "kcat -P -X acks=all -X enable.idempotence=true -b BROKERS -t raw-rR < input.jsonl"
-	for k in ktp ktpv ktpp; do
+	for k in ktp ktpv ktpa ktpx ktpp; do
 		[ "$k" != ktpp ] || [ "$PRIVATE" = 1 ] || continue
 		echo "build/kafkatee-pipe -b BROKERS -t $k-rR $(shown "$k") < input.jsonl"
 	done
@@ -796,8 +809,12 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 		echo "| ratio (records/s) | value | target | |"
 		echo "| --- | ---: | ---: | --- |"
 		rv=$(ratio "${W[$cl.ktpv]}" "${W[$cl.kcat]}")
+		ra=$(ratio "${W[$cl.ktpa]}" "${W[$cl.kcat]}")
+		rx=$(ratio "${W[$cl.ktpx]}" "${W[$cl.kcat]}")
 		echo "| kafkatee-pipe / kcat raw | $rk | >= 0.5 | $(verdict "$rk" '>=' 0.5) |"
 		echo "| kafkatee-pipe, validation on / kcat raw | $rv | >= 0.5 | $(verdict "$rv" '>=' 0.5) |"
+		echo "| kafkatee-pipe, PNDA's Avro envelope / kcat raw | $ra | >= 0.5 | $(verdict "$ra" '>=' 0.5) |"
+		echo "| kafkatee-pipe, examples/netflow-pnda.conf / kcat raw | $rx | | |"
 		if [ "$PRIVATE" = 1 ]; then
 			rp=$(ratio "${W[$cl.ktpp]}" "${W[$cl.kcat]}")
 			echo "| kafkatee-pipe, private config / kcat raw | $rp | >= 0.5 | $(verdict "$rp" '>=' 0.5) |"
@@ -813,20 +830,19 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo
 	echo "## Cost per record of each stage"
 	echo
-	if [ "$PRIVATE" = 0 ]; then
-		echo "skipped (BENCH_PRIVATE=0)"
-	else
+	if true; then
+		[ "$PRIVATE" = 1 ] || echo "The private config's stages were skipped (BENCH_PRIVATE=0)."
 		echo "\`build/kafkatee-pipe --stdout ARGS < input.jsonl > /dev/null\`: the same $N records, written to"
 		echo "/dev/null instead of Kafka, so that Kafka's cost (librdkafka, the broker) is out and what is left is"
-		echo "the stages' CPU. Each row adds one stage to the row before it; its last column, the difference, is"
-		echo "that stage's own cost per record (validation's of the members enrich adds is enrich's). Median"
+		echo "the stages' CPU. Each row adds one stage to the base or to the row before it (\"+\"); its last column,"
+		echo "the difference, is that stage's own cost per record (validation's of the members enrich adds is enrich's). Median"
 		echo "user+sys CPU of the valid runs out of $REPEAT (a run is valid when its summary says"
 		echo "\`delivered=$N\` and \`exit=0\`), interleaved; ns per record = CPU s / $N."
 		echo
 		echo '```'
-		for i in "${!STAGES[@]}"; do
-			echo "# ${STAGE_NAME[$i]%%:*}"
-			echo "build/kafkatee-pipe --stdout $(shown "${STAGES[$i]}") < input.jsonl > /dev/null"
+		for kind in "${STAGES[@]}"; do
+			echo "# ${STAGE_NAME[$kind]%%:*}"
+			echo "build/kafkatee-pipe --stdout $(shown "$kind") < input.jsonl > /dev/null"
 		done
 		echo '```'
 		echo
