@@ -177,3 +177,61 @@ refused() {
         [ "$status" -eq 0 ]
         echo "$output" | grep -v WARN | jq -e '.source == "pmacct" and .collector == "nfacctd" and (.timestamp | type) == "number"'
 }
+
+@test "delivery failures: the Avro value dead-lettered as value_base64; --replay produces the same bytes, all decode" {
+        mock_start -t avro:1
+        mock_cmd "errors 2 MSG_SIZE_TOO_LARGE"
+        gen 300 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t avro -o encoding=pnda-avro \
+                -X batch.num.messages=10 --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        counters <(echo "$output")
+        n=$failed
+        [ "$n" -ge 1 ]
+        # binary: "value" is text with U+FFFD for bad bytes, the bytes
+        # are in "value_base64"
+        [ "$(jq -r '[.reason, (.value_base64 | type)] | @tsv' "$T/dead" | sort -u)" = \
+                "$(printf 'delivery\tstring')" ]
+        jq -r .value_base64 "$T/dead" | while read -r b; do
+                printf '%s' "$b" | base64 -d | wc -c | awk '{ printf "%c%c%c%c", int($1 / 16777216) % 256, int($1 / 65536) % 256, int($1 / 256) % 256, $1 % 256 }'
+                printf '%s' "$b" | base64 -d
+        done > "$T/dead.frames"
+        run "$KTP" -b "$BROKERS" -t elsewhere --replay "$T/dead" --dead-letter "$T/dead2"
+        [ "$status" -eq 0 ]
+        [ ! -s "$T/dead2" ]
+        timeout "$KCAT_TIMEOUT" kcat -C -b "$BROKERS" -t avro -o beginning -e -q -f '%R%s' > "$T/frames"
+        avro_decode "$PNDA/entity.avsc" < "$T/frames" > "$T/dec"
+        [ "$(wc -l < "$T/dec")" -eq 300 ]
+        # the replayed are the dead-lettered bytes: the last n messages
+        avro_decode "$PNDA/entity.avsc" < "$T/dead.frames" > "$T/dead.dec"
+        [ "$(wc -l < "$T/dead.dec")" -eq "$n" ]
+        tail -n "$n" "$T/dec" | diff "$T/dead.dec" -
+        # every sequence number once
+        [ "$(jq -r '.rawdata | fromjson | .sequence' "$T/dec" | sort -n | uniq | wc -l)" -eq 300 ]
+}
+
+@test "spool.mode = always: Avro values through the spool's frames, all delivered and decoded" {
+        mock_start -t avro:2
+        gen 2000 | "$KTP" -b "$BROKERS" -t avro -o encoding=pnda-avro \
+                -o avro.registry.id=9 -o spool.dir="$T/spool" \
+                -o spool.mode=always 2> "$T/err"
+        counters "$T/err"
+        [ "$exit" -eq 0 ]
+        [ "$delivered" -eq 2000 ]
+        timeout "$KCAT_TIMEOUT" kcat -C -b "$BROKERS" -t avro -o beginning -e -q -f '%R%s' > "$T/frames"
+        avro_decode "$PNDA/entity.avsc" --confluent 9 < "$T/frames" > "$T/dec"
+        [ "$(jq -r '.rawdata | fromjson | .sequence' "$T/dec" | sort -n | uniq | wc -l)" -eq 2000 ]
+}
+
+@test "validation with Avro: the valid as Avro, the refused as JSON error events on error.topic" {
+        mock_start -t avro:1 -t errors:1
+        { gen 3; echo '{"event_type": "purge", "tag": 1, "bytes": -5}'; } |
+                "$KTP" -b "$BROKERS" -t avro -c "$ROOT/examples/netflow.conf" \
+                -o encoding=pnda-avro -o error.topic=errors 2> "$T/err" || true
+        counters "$T/err"
+        [ "$delivered" -eq 3 ]
+        [ "$invalid" -eq 1 ]
+        timeout "$KCAT_TIMEOUT" kcat -C -b "$BROKERS" -t avro -o beginning -e -q -f '%R%s' > "$T/frames"
+        [ "$(avro_decode "$PNDA/entity.avsc" < "$T/frames" | wc -l)" -eq 3 ]
+        consume_values errors | jq -e -s 'length == 1 and (.[0].raw_event | fromjson | .bytes) == -5'
+}

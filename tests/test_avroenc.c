@@ -240,6 +240,48 @@ static void test_extensions(void **state)
         avroenc_close(e);
 }
 
+/* The integers a long field takes from text, at the edges of int64. */
+static void test_integers(void **state)
+{
+        static const char *const ok[][2] = {
+                { "-9223372036854775808", "-9223372036854775808" },
+                { "9223372036854775807", "9223372036854775807" },
+                { "0", "0" }, { "-0", "0" }, { "0027", "27" },
+        };
+        static const char *const bad[] = {
+                "9223372036854775808", "-9223372036854775809", "-", "",
+                "+1", "1e3", "12345678901234567890", "1 ", "0x10",
+        };
+        struct kv kv = { "bytes", "%{field:b}" };
+        struct kvlist l = { &kv, 1 };
+        const unsigned char *out;
+        struct kt_value v = { KT_VALUE_STRING, NULL, 0 };
+        struct avroenc *e;
+        char err[256], want[64], *j;
+        size_t i, len;
+
+        (void)state;
+        assert_non_null(e = open_with(ext_schema, &l, -1, err, sizeof(err)));
+        for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+                v.p = ok[i][0];
+                v.len = strlen(v.p);
+                assert_int_equal(encode(e, &v, 1, &out, &len, err), 0);
+                j = decoded(avroenc_schema_text(e), out, len);
+                snprintf(want, sizeof(want), "\"bytes\": {\"long\": %s}",
+                         ok[i][1]);
+                if (strstr(j, want) == NULL)
+                        fail_msg("%s: %s lacks %s", ok[i][0], j, want);
+                free(j);
+        }
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                v.p = bad[i];
+                v.len = strlen(v.p);
+                if (encode(e, &v, 1, &out, &len, err) != -1)
+                        fail_msg("\"%s\" was taken as a long", bad[i]);
+        }
+        avroenc_close(e);
+}
+
 /* A value that does not fit its field: -1, with the field's name. */
 static void refused(const char *schema, const char *field, const char *kvv,
                     struct kt_value v, const char *want)
@@ -384,6 +426,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_base_file),
                 cmocka_unit_test(test_confluent),
                 cmocka_unit_test(test_extensions),
+                cmocka_unit_test(test_integers),
                 cmocka_unit_test(test_mismatch),
                 cmocka_unit_test(test_schema_errors),
                 cmocka_unit_test(test_no_file),
