@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "auditkafka.h"
 #include "auditscan.h"
+#include "avroenc.h"
 #include "auditmain.h"
 #include "config.h"
 #include "kafkatee-pipe.h"
@@ -245,7 +246,7 @@ static void audit_usage(FILE *fp)
         fprintf(fp,
 "Usage: " KTP_NAME " --audit FILE [--json]\n"
 "       " KTP_NAME " --audit -b BROKERS -t TOPIC [-t TOPIC]... [-X key=value]...\n"
-"                     [--since TIME] [--json]\n"
+"                     [--since TIME] [--avro] [--json]\n"
 "Reads events one a line from FILE (- for stdin), or the messages of TOPIC\n"
 "from each partition's start to its end at start, and reports, per\n"
 "producer and run, the sequence numbers missing and seen twice.\n"
@@ -257,6 +258,8 @@ static void audit_usage(FILE *fp)
 "                          every wait, default 10000)\n"
 "      --since TIME        from the first message at or after TIME:\n"
 "                          2026-11-30T12:00:00Z or milliseconds since 1970\n"
+"      --avro              the messages are PNDA's Avro envelope\n"
+"                          (encoding = pnda-avro): audit their rawdata\n"
 "      --json              the report as one JSON document\n"
 "  -h, --help              this help\n"
 "\n"
@@ -270,6 +273,7 @@ static const struct option audit_options[] = {
         { "topic", required_argument, NULL, 't' },
         { "since", required_argument, NULL, 's' },
         { "json", no_argument, NULL, 'j' },
+        { "avro", no_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
@@ -278,6 +282,7 @@ struct audit_args {
         const char    *path;   /* the file, or NULL: Kafka */
         const char    *since;
         int            json;
+        int            avro;   /* --avro: the events are PNDA's rawdata */
         struct ak_opts kafka;
 };
 
@@ -300,6 +305,9 @@ static int args_check(int argc, char **argv, struct audit_args *aa)
         if (aa->path != NULL && (k->brokers || k->ntopics || k->nprops ||
                                  aa->since))
                 return args_usage("a file, or -b and -t: not both", "");
+        if (aa->path != NULL && aa->avro)
+                return args_usage("--avro reads topics (-b and -t), not a "
+                                  "file", "");
         if (aa->path != NULL)
                 return 0;
         if (k->brokers == NULL || k->ntopics == 0)
@@ -337,6 +345,7 @@ static int audit_args(int argc, char **argv, struct audit_args *aa)
                 case 'X': k->props[k->nprops++] = optarg; break;
                 case 's': aa->since = optarg; break;
                 case 'j': aa->json = 1; break;
+                case 'A': aa->avro = 1; break;
                 case 'h': audit_usage(stdout); return -1;
                 default: audit_usage(stderr); return EXIT_USAGE;
                 }
@@ -365,24 +374,36 @@ static int audit_file(struct audit *a, struct audit_scan *scan,
 struct audit_sink {
         struct audit      *a;
         struct audit_scan *scan;
+        struct avroread   *avro;   /* --avro: PNDA's envelope, or NULL */
 };
 
 static int audit_message(const char *buf, size_t len, void *arg)
 {
         struct audit_sink *s = arg;
+        const char *raw;
+        size_t n;
 
-        return audit_value(s->a, s->scan, buf, len);
+        if (s->avro == NULL)
+                return audit_value(s->a, s->scan, buf, len);
+        if (avroread_rawdata(s->avro, buf, len, &raw, &n) == -1) {
+                audit_unreadable(s->a);
+                return 0;
+        }
+        return audit_value(s->a, s->scan, raw, n);
 }
 
 /* The topics: numbers before a run's first are before --since. */
 static int audit_kafka(struct audit *a, struct audit_scan *scan,
-                       const struct ak_opts *k)
+                       const struct audit_args *aa)
 {
-        struct audit_sink s = { a, scan };
+        struct audit_sink s = { a, scan, NULL };
         int r;
 
-        a->from_first = k->since_ms != AK_SINCE_NONE;
-        r = ak_read(k, audit_message, &s);
+        if (aa->avro && (s.avro = avroread_open()) == NULL)
+                return EXIT_FATAL;
+        a->from_first = aa->kafka.since_ms != AK_SINCE_NONE;
+        r = ak_read(&aa->kafka, audit_message, &s);
+        avroread_close(s.avro);
         return r == 0 ? 0 : r == -1 ? EXIT_USAGE : EXIT_FATAL;
 }
 
@@ -395,7 +416,7 @@ static int audit_source(struct audit *a, const struct audit_args *aa)
         if (aa->path != NULL)
                 r = audit_file(a, &scan, aa->path);
         else
-                r = audit_kafka(a, &scan, &aa->kafka);
+                r = audit_kafka(a, &scan, aa);
         if (r == EXIT_FATAL)
                 fprintf(stderr, KTP_NAME ": out of memory\n");
         audit_scan_free(&scan);

@@ -729,3 +729,64 @@ int avroenc_encode(struct avroenc *e, const struct avroenc_record *r,
         *out = e->buf;
         return 0;
 }
+
+/* ---------------------------------------------------------------- read */
+
+struct avroread {
+        avro_schema_t       schema;
+        avro_value_iface_t *iface;
+        avro_value_t        rec, raw;
+        avro_reader_t       reader;
+};
+
+struct avroread *avroread_open(void)
+{
+        struct avroread *r = calloc(1, sizeof(*r));
+
+        if (r == NULL)
+                return NULL;
+        if (avro_schema_from_json_length(avroenc_base_schema,
+                                         strlen(avroenc_base_schema),
+                                         &r->schema) != 0 ||
+            (r->iface = avro_generic_class_from_schema(r->schema)) == NULL ||
+            avro_generic_value_new(r->iface, &r->rec) != 0 ||
+            avro_value_get_by_index(&r->rec, F_RAWDATA, &r->raw, NULL) != 0 ||
+            (r->reader = avro_reader_memory(NULL, 0)) == NULL) {
+                avroread_close(r);
+                return NULL;
+        }
+        return r;
+}
+
+int avroread_rawdata(struct avroread *r, const void *msg, size_t msglen,
+                     const char **raw, size_t *len)
+{
+        const char *p = msg;
+        const void *b;
+
+        if (msglen >= FRAME_LEN && p[0] == 0) {
+                p += FRAME_LEN;
+                msglen -= FRAME_LEN;
+        }
+        avro_reader_memory_set_source(r->reader, p, (int64_t)msglen);
+        if (avro_value_read(r->reader, &r->rec) != 0 ||
+            avro_value_get_bytes(&r->raw, &b, len) != 0)
+                return -1;
+        *raw = b;
+        return 0;
+}
+
+void avroread_close(struct avroread *r)
+{
+        if (r == NULL)
+                return;
+        if (r->reader != NULL)
+                avro_reader_free(r->reader);
+        if (r->rec.iface != NULL)
+                avro_value_decref(&r->rec);
+        if (r->iface != NULL)
+                avro_value_iface_decref(r->iface);
+        if (r->schema != NULL)
+                avro_schema_decref(r->schema);
+        free(r);
+}

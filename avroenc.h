@@ -82,4 +82,19 @@ const char *avroenc_schema_text(const struct avroenc *e);
 
 void avroenc_close(struct avroenc *e);
 
+/*
+ * The reading side, for --audit --avro: a message's rawdata.  The base
+ * schema's three fields are read by avro-c from the datum's start, which
+ * is every schema's (the extension fields after them are not read); a
+ * message that starts with a 0 byte has Confluent's framing (a datum's
+ * first byte is 0 only for a timestamp of 0, 1970).
+ */
+struct avroread;
+
+struct avroread *avroread_open(void);
+/* 0 with *raw and *len valid until the next call; -1: not a datum. */
+int avroread_rawdata(struct avroread *r, const void *msg, size_t msglen,
+                     const char **raw, size_t *len);
+void avroread_close(struct avroread *r);
+
 #endif

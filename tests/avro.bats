@@ -210,6 +210,36 @@ refused() {
         [ "$(jq -r '.rawdata | fromjson | .sequence' "$T/dec" | sort -n | uniq | wc -l)" -eq 300 ]
 }
 
+@test "--audit --avro: the loss audit of an Avro topic reads rawdata; Confluent framing too" {
+        mock_start -t avro:2 -t framed:1
+        mock_cmd "errors 2 MSG_SIZE_TOO_LARGE"
+        gen 300 > "$T/in"
+        run "$KTP" -b "$BROKERS" -t avro -o encoding=pnda-avro \
+                -X batch.num.messages=10 --dead-letter "$T/dead" < "$T/in"
+        [ "$status" -eq 3 ]
+        counters <(echo "$output")
+        n=$failed
+        [ "$n" -ge 1 ]
+        run "$KTP" --audit -b "$BROKERS" -t avro --avro
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"total: 1 producers, 1 runs, $((300 - n)) events, $n missing, 0 duplicates"* ]]
+        # without --avro, no message is an event
+        run "$KTP" --audit -b "$BROKERS" -t avro
+        [ "$status" -eq 1 ]
+        run "$KTP" -b "$BROKERS" --replay "$T/dead"
+        [ "$status" -eq 0 ]
+        run "$KTP" --audit -b "$BROKERS" -t avro --avro --json
+        [ "$status" -eq 0 ]
+        gen 50 | "$KTP" -b "$BROKERS" -t framed -o encoding=pnda-avro \
+                -o avro.registry.id=0 2> "$T/err"
+        run "$KTP" --audit -b "$BROKERS" -t framed --avro
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"50 events, 0 missing"* ]]
+        run "$KTP" --audit "$T/in" --avro
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"--avro reads topics"* ]]
+}
+
 @test "spool.mode = always: Avro values through the spool's frames, all delivered and decoded" {
         mock_start -t avro:2
         gen 2000 | "$KTP" -b "$BROKERS" -t avro -o encoding=pnda-avro \
