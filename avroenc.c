@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,17 +283,30 @@ static int text_integer(const char *p, size_t len, long long lo,
         return *out < lo || *out > hi ? -1 : 0;
 }
 
-static int text_double(const char *p, size_t len, double *out)
-{
-        char buf[400], *end;
+static int room(char **p, size_t *cap, size_t need);
 
-        if (len == 0 || len >= sizeof(buf))
+/*
+ * A number's text as a double, copied NUL-terminated into the scratch
+ * buffer (a JSON number has no bound on its length): 0, -1 when it is
+ * out of a double's range (an underflow, rounded to a subnormal or 0, is
+ * taken: it is the nearest double), -2 out of memory.
+ */
+static int text_double(struct avroenc *e, const char *p, size_t len,
+                       double *out)
+{
+        char *end;
+
+        if (len == 0)
                 return -1;
-        memcpy(buf, p, len);
-        buf[len] = '\0';
+        if (room(&e->scratch, &e->scratch_cap, len + 1) == -1)
+                return -2;
+        memcpy(e->scratch, p, len);
+        e->scratch[len] = '\0';
         errno = 0;
-        *out = strtod(buf, &end);
-        return errno == 0 && *end == '\0' ? 0 : -1;
+        *out = strtod(e->scratch, &end);
+        if (*end != '\0' || (errno == ERANGE && isinf(*out)))
+                return -1;
+        return 0;
 }
 
 static int room(char **p, size_t *cap, size_t need)
@@ -308,12 +322,14 @@ static int room(char **p, size_t *cap, size_t need)
         return 0;
 }
 
-/* A captured number into a long, int or double field. */
-static int set_number(struct ext *x, avro_value_t *v,
+/* A captured number into a long, int or double field: 0, -1 when it
+ * does not fit, -2 out of memory. */
+static int set_number(struct avroenc *e, struct ext *x, avro_value_t *v,
                       const struct kt_value *c)
 {
         int64_t n;
         double d;
+        int rc;
 
         switch (x->kind) {
         case A_LONG:
@@ -325,8 +341,9 @@ static int set_number(struct ext *x, avro_value_t *v,
                                     &n) == 0 ?
                        avro_value_set_int(v, (int32_t)n) : -1;
         case A_DOUBLE:
-                return text_double(c->p, c->len, &d) == 0 ?
-                       avro_value_set_double(v, d) : -1;
+                if ((rc = text_double(e, c->p, c->len, &d)) != 0)
+                        return rc;
+                return avro_value_set_double(v, d) == 0 ? 0 : -2;
         default:
                 return -1;
         }
@@ -350,7 +367,7 @@ static int set_captured(struct avroenc *e, struct ext *x,
         case KT_VALUE_NULL:
                 return avro_value_set_null(&v);
         case KT_VALUE_NUMBER:
-                return set_number(x, &v, c);
+                return set_number(e, x, &v, c);
         case KT_VALUE_TRUE:
         case KT_VALUE_FALSE:
                 return x->kind == A_BOOLEAN ?
@@ -359,7 +376,7 @@ static int set_captured(struct avroenc *e, struct ext *x,
         case KT_VALUE_STRING:
                 /* pmacct writes some counters as strings (tcp_flags) */
                 if (x->kind == A_LONG || x->kind == A_INT)
-                        return set_number(x, &v, c);
+                        return set_number(e, x, &v, c);
                 if (x->kind != A_STRING && x->kind != A_BYTES)
                         return -1;
                 if (room(&e->scratch, &e->scratch_cap, c->len + 1) == -1)

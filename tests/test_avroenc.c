@@ -282,6 +282,40 @@ static void test_integers(void **state)
         avroenc_close(e);
 }
 
+/* Doubles: an underflow is the nearest double, an overflow refused, a
+ * number's text of any length read. */
+static void test_doubles(void **state)
+{
+        struct kv kv = { "ratio", "%{field:r}" };
+        struct kvlist l = { &kv, 1 };
+        const unsigned char *out;
+        struct kt_value v = { KT_VALUE_NUMBER, NULL, 0 };
+        struct avroenc *e;
+        char err[256], text[600], *j;
+        size_t len;
+
+        (void)state;
+        assert_non_null(e = open_with(ext_schema, &l, -1, err, sizeof(err)));
+        v.p = "4.9e-324";
+        v.len = strlen(v.p);
+        assert_int_equal(encode(e, &v, 1, &out, &len, err), 0);
+        v.p = "1e400";
+        v.len = strlen(v.p);
+        assert_int_equal(encode(e, &v, 1, &out, &len, err), -1);
+        memset(text, '0', sizeof(text));
+        memcpy(text, "0.", 2);
+        memcpy(text + 500, "25", 2); /* 0.000...025 */
+        memcpy(text + 502, "e499", 4);
+        v.p = text;
+        v.len = 506;
+        assert_int_equal(encode(e, &v, 1, &out, &len, err), 0);
+        j = decoded(avroenc_schema_text(e), out, len);
+        if (strstr(j, "\"ratio\": 2.5") == NULL)
+                fail_msg("%s lacks ratio 2.5", j);
+        free(j);
+        avroenc_close(e);
+}
+
 /* A value that does not fit its field: -1, with the field's name. */
 static void refused(const char *schema, const char *field, const char *kvv,
                     struct kt_value v, const char *want)
@@ -427,6 +461,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_confluent),
                 cmocka_unit_test(test_extensions),
                 cmocka_unit_test(test_integers),
+                cmocka_unit_test(test_doubles),
                 cmocka_unit_test(test_mismatch),
                 cmocka_unit_test(test_schema_errors),
                 cmocka_unit_test(test_no_file),
