@@ -21,11 +21,12 @@ bin=$build/fuzz_transform
 vbin=$build/fuzz_validate
 nbin=$build/fuzz_netcidr
 abin=$build/fuzz_anonymize
+avbin=$build/fuzz_avroenc
 log=$work/fuzz.log
 vlog=$work/fuzz-validate.log
 suite=${KT_SCHEMA_SUITE:-/usr/share/json-schema-test-suite}/tests/draft7
 
-echo "1..4"
+echo "1..5"
 target=fuzz_transform
 n=1
 
@@ -47,6 +48,7 @@ missing() {
 	pkg-config --exists json-c 2>/dev/null || echo libjson-c-dev
 	pkg-config --exists libcrypto 2>/dev/null || echo libssl-dev
 	pkg-config --exists libmaxminddb 2>/dev/null || echo libmaxminddb-dev
+	pkg-config --exists avro-c 2>/dev/null || echo libavro-dev
 	command -v clang >/dev/null 2>&1 &&
 	    ! ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a \
 	    >/dev/null 2>&1 && echo "libclang-rt-$(clang -dumpversion |
@@ -102,6 +104,17 @@ build_stages() {
 	    $(pkg-config --libs json-c libcrypto libmaxminddb) -o "$abin" \
 	    >"$work/build-anonymize.log" 2>&1 ||
 	    fail "build failed" "$work/build-anonymize.log"
+	# Coverage of avroenc.c and the transform that feeds it.
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
+	    -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore \
+	    -std=c11 -D_GNU_SOURCE -Wall -Wextra \
+	    -I. $(pkg-config --cflags json-c avro-c) \
+	    tests/fuzz/fuzz_avroenc.c avroenc.c transform.c jsonscan.c \
+	    isotime.c names.c jsonwalk.c formats.c \
+	    $(pkg-config --libs json-c avro-c) -o "$avbin" \
+	    >"$work/build-avroenc.log" 2>&1 ||
+	    fail "build failed" "$work/build-avroenc.log"
 }
 
 # repeat N STRING: STRING N times, no newline.
@@ -231,7 +244,7 @@ run_fuzzer "$vbin" "$vlog" $(part 2) -max_len=16384 "$work/vcorpus"
 report "$vlog"
 target=fuzz_netcidr
 n=3
-mkdir -p "$work/ncorpus" "$work/acorpus" || exit 1
+mkdir -p "$work/ncorpus" "$work/acorpus" "$work/avcorpus" || exit 1
 cp tests/fuzz/corpus-netcidr/* "$work/ncorpus/" || exit 1
 run_fuzzer "$nbin" "$work/fuzz-netcidr.log" $(part 10) -max_len=4096 \
     "$work/ncorpus"
@@ -242,3 +255,9 @@ cp tests/fuzz/corpus-anonymize/* "$work/acorpus/" || exit 1
 run_fuzzer "$abin" "$work/fuzz-anonymize.log" $(part 5) -max_len=16384 \
     -dict=tests/fuzz/transform.dict "$work/acorpus"
 report "$work/fuzz-anonymize.log"
+target=fuzz_avroenc
+n=5
+cp tests/fuzz/corpus-avroenc/* "$work/avcorpus/" || exit 1
+run_fuzzer "$avbin" "$work/fuzz-avroenc.log" $(part 10) -max_len=16384 \
+    -dict=tests/fuzz/transform.dict "$work/avcorpus"
+report "$work/fuzz-avroenc.log"
