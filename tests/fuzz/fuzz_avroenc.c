@@ -463,35 +463,45 @@ static void text_is(const struct fdef *f, avro_value_t *v, const char *want,
 		    excerpt(p, len), excerpt(want, wlen));
 }
 
+/* The value in *b (a union's branch, or the field): 1 when it is null,
+ * which must be as v (or the constant) says. */
+static int branch(const struct fdef *f, avro_value_t *fv,
+    const struct kt_value *v, avro_value_t *b)
+{
+	int disc, is_null = v != NULL ? v->type == KT_VALUE_ABSENT ||
+	    v->type == KT_VALUE_NULL : f->is_null;
+
+	*b = *fv;
+	if (f->null_at < 0) {
+		if (is_null)
+			wrong("null", "%s: not nullable, encoded", f->name);
+		return 0;
+	}
+	if (avro_value_get_discriminant(fv, &disc) != 0 ||
+	    avro_value_get_current_branch(fv, b) != 0)
+		wrong("decode", "%s: no branch", f->name);
+	if ((disc == f->null_at) != is_null)
+		wrong("null", "%s: branch %d, the value %s", f->name,
+		    disc, v != NULL ? excerpt(v->p, v->len) : "const");
+	return is_null;
+}
+
 /* The field's value (a union's branch chosen) against v or the constant. */
 static void value_is(const struct fdef *f, avro_value_t *fv,
     const struct kt_value *v)
 {
 	avro_value_t b;
-	int disc, bo;
+	int bo;
 	int64_t l;
 	int32_t i32;
 	double d;
 	long long want = f->n;
 	double wantd = f->d;
-	int is_null = v != NULL ? v->type == KT_VALUE_ABSENT ||
-	    v->type == KT_VALUE_NULL : f->is_null;
 	char *u;
 	size_t ulen;
 
-	b = *fv;
-	if (f->null_at >= 0) {
-		if (avro_value_get_discriminant(fv, &disc) != 0 ||
-		    avro_value_get_current_branch(fv, &b) != 0)
-			wrong("decode", "%s: no branch", f->name);
-		if ((disc == f->null_at) != is_null)
-			wrong("null", "%s: branch %d, the value %s", f->name,
-			    disc, v != NULL ? excerpt(v->p, v->len) : "const");
-		if (is_null)
-			return;
-	} else if (is_null) {
-		wrong("null", "%s: not nullable, encoded", f->name);
-	}
+	if (branch(f, fv, v, &b))
+		return;
 	if (v != NULL && v->type == KT_VALUE_NUMBER && f->kind == K_DOUBLE)
 		double_of(v->p, v->len, &wantd);
 	else if (v != NULL && (f->kind == K_LONG || f->kind == K_INT))
