@@ -33,13 +33,13 @@
 #include "transform.h"
 #include "../indexcheck.h"
 #include "fuzzfail.h"
+#include "fuzzlines.h"
 #include "fuzzjson.h"
 
 #define EVENT_ID  "0b6f3c2e-8d4a-4f1e-9c7b-2a5d6e8f1a3c"
 #define INGEST_MS 1795422800123LL
 #define SALT_ID	  "20261130T000000Z-1"
 #define HASH_LEN  16
-#define MAX_LINES 64
 
 static const char NETS[] = "10.0.0.0/8 ten\n10.1.0.0/16 ten-one\n"
     "192.0.2.0/24 doc\n2001:db8::/32 doc6\n::ffff:0:0/96 mapped\n";
@@ -386,17 +386,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
-	const char *s = (const char *)data, *end = s + size, *nl;
-	int n = 0;
 
 	if (!ready) {
 		setup();
 		ready = 1;
 	}
-	for (; s < end && n < MAX_LINES; s = nl + 1, n++) {
-		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-			nl = end;
-		check_line(s, (size_t)(nl - s));
-	}
+	fuzz_lines(data, size, check_line);
 	return 0;
 }

@@ -39,10 +39,10 @@
 #include "jsonwalk.h"
 #include "transform.h"
 #include "fuzzfail.h"
+#include "fuzzlines.h"
 
 #define EVENT_ID  "0b6f3c2e-8d4a-4f1e-9c7b-2a5d6e8f1a3c"
 #define INGEST_MS 1795422800123LL
-#define MAX_LINES 64
 #define REG_ID	  0x80fe0102LL	/* the high bit set: 4 bytes unsigned */
 
 enum kind { K_LONG, K_INT, K_STRING, K_BYTES, K_BOOLEAN, K_DOUBLE };
@@ -670,17 +670,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
-	const char *s = (const char *)data, *end = s + size, *nl;
-	int n = 0;
 
 	if (!ready) {
 		setup();
 		ready = 1;
 	}
-	for (; s < end && n < MAX_LINES; s = nl + 1, n++) {
-		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-			nl = end;
-		check_line(s, (size_t)(nl - s));
-	}
+	fuzz_lines(data, size, check_line);
 	return 0;
 }
