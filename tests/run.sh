@@ -85,7 +85,7 @@ if [ "$mode" != quick ]; then
         # Hostile input: a bounded libFuzzer run, failing on any finding.
         suite fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
         # The tests' Avro decoders (Java, Python) agree on known datums.
-        suite avro-decoders sh tests/avro/selftest.sh
+        suite avro-decoders bash tests/avro/selftest.sh
 fi
 for build in $builds; do
         case $build in
