@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "avroenc.h"
+#include "grow.h"
 #include "jsonscan.h"
 #include "jsonwalk.h"
 
@@ -68,7 +69,6 @@ struct avroenc {
         avro_writer_t       writer;
         struct ext         *ext;
         size_t              n_ext;
-        size_t              source_len;
         enum avro_rawdata   rawdata;
         long long           registry_id;
         unsigned char      *buf;       /* the datum, framing first */
@@ -257,9 +257,10 @@ static int set_json(struct ext *x, json_object *j)
 
 /*
  * A number's text as an integer of [lo, hi]: 0, or -1 (a fraction, an
- * exponent, a sign but '-', a leading zero, out of range).  By hand, not strtoll(): the
- * text is not NUL-terminated, and the copy and the locale-aware parse
- * cost 800 instructions a field (callgrind, 50,000 bench-gen records).
+ * exponent, a sign but '-', a leading zero, out of range).  By hand, not
+ * strtoll(): the text is not NUL-terminated, and the copy and the
+ * locale-aware parse cost 800 instructions a field (callgrind, 50,000
+ * bench-gen records).
  */
 static int text_integer(const char *p, size_t len, long long lo,
                         long long hi, int64_t *out)
@@ -284,8 +285,6 @@ static int text_integer(const char *p, size_t len, long long lo,
         return *out < lo || *out > hi ? -1 : 0;
 }
 
-static int room(char **p, size_t *cap, size_t need);
-
 /*
  * A number's text as a double, copied NUL-terminated into the scratch
  * buffer (a JSON number has no bound on its length): 0, -1 when it is
@@ -299,7 +298,7 @@ static int text_double(struct avroenc *e, const char *p, size_t len,
 
         if (len == 0)
                 return -1;
-        if (room(&e->scratch, &e->scratch_cap, len + 1) == -1)
+        if (kt_grow(&e->scratch, &e->scratch_cap, len + 1, 1) == -1)
                 return -2;
         memcpy(e->scratch, p, len);
         e->scratch[len] = '\0';
@@ -307,19 +306,6 @@ static int text_double(struct avroenc *e, const char *p, size_t len,
         *out = strtod(e->scratch, &end);
         if (*end != '\0' || (errno == ERANGE && isinf(*out)))
                 return -1;
-        return 0;
-}
-
-static int room(char **p, size_t *cap, size_t need)
-{
-        char *n;
-
-        if (need <= *cap)
-                return 0;
-        if ((n = realloc(*p, need)) == NULL)
-                return -1;
-        *p = n;
-        *cap = need;
         return 0;
 }
 
@@ -380,7 +366,8 @@ static int set_captured(struct avroenc *e, struct ext *x,
                         return set_number(e, x, &v, c);
                 if (x->kind != A_STRING && x->kind != A_BYTES)
                         return -1;
-                if (room(&e->scratch, &e->scratch_cap, c->len + 1) == -1)
+                if (kt_grow(&e->scratch, &e->scratch_cap, c->len + 1, 1) ==
+                    -1)
                         return -2;
                 n = kt_json_unescape(c->p, c->len, e->scratch);
                 e->scratch[n] = '\0';
@@ -600,7 +587,6 @@ struct avroenc *avroenc_open(const struct avroenc_conf *c, char *err,
         }
         e->rawdata = c->rawdata;
         e->registry_id = c->registry_id;
-        e->source_len = strlen(c->source);
         if (open_schema(e, c, why, sizeof(why)) == -1) {
                 snprintf(err, errlen, "avro.schema %s: %s",
                          c->schema_path != NULL ? c->schema_path :
@@ -609,7 +595,7 @@ struct avroenc *avroenc_open(const struct avroenc_conf *c, char *err,
                 return NULL;
         }
         if (avro_value_set_string_len(&e->base[F_SOURCE], c->source,
-                                      e->source_len + 1) != 0 ||
+                                      strlen(c->source) + 1) != 0 ||
             (e->writer = avro_writer_memory(NULL, 0)) == NULL) {
                 snprintf(err, errlen, "avro: %s", avro_strerror());
                 avroenc_close(e);
@@ -701,8 +687,6 @@ nomem:
 /* The datum written after the framing; the buffer grows as needed. */
 static int write_datum(struct avroenc *e, size_t at, size_t *len)
 {
-        unsigned char *n;
-        size_t cap;
         int rc;
 
         for (;;) {
@@ -718,11 +702,9 @@ static int write_datum(struct avroenc *e, size_t at, size_t *len)
                         if (rc != ENOSPC)
                                 return -1;
                 }
-                cap = e->cap != 0 ? e->cap * 2 : 4096;
-                if ((n = realloc(e->buf, cap)) == NULL)
+                if (kt_grow(&e->buf, &e->cap, e->cap != 0 ? e->cap * 2 : 4096,
+                            1) == -1)
                         return -1;
-                e->buf = n;
-                e->cap = cap;
         }
 }
 

@@ -77,7 +77,7 @@ int avroenc_encode(struct avroenc *e, const struct avroenc_record *r,
                    const unsigned char **out, size_t *len, int *nomem,
                    char *err, size_t errlen);
 
-/* The schema's text as given to avro-c (for tests and -X dump). */
+/* The schema's text as given to avro-c (the tests read datums with it). */
 const char *avroenc_schema_text(const struct avroenc *e);
 
 void avroenc_close(struct avroenc *e);

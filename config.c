@@ -508,6 +508,13 @@ static int has_datacenter(const struct conf *c)
         return c->datacenter != NULL && *c->datacenter != '\0';
 }
 
+const char *conf_avro_source(const struct conf *c)
+{
+        if (c->avro_source != NULL)
+                return c->avro_source;
+        return c->stream != NULL ? c->stream : "";
+}
+
 void conf_route_vars(const struct conf *c, struct route_vars *v)
 {
         v->schema = c->schema;
@@ -515,7 +522,7 @@ void conf_route_vars(const struct conf *c, struct route_vars *v)
         v->datacenter = c->datacenter;
         v->domain = c->domain;
         v->format = c->encoding == CONF_ENCODING_PNDA_AVRO ? "avro" : "json";
-        v->source = c->avro_source != NULL ? c->avro_source : v->stream;
+        v->source = conf_avro_source(c);
 }
 
 /* With fields, the fixed text must fit in a topic name, or none would. */

@@ -135,6 +135,9 @@ char *conf_topic(const struct conf *c, char *err, size_t errlen);
  * %{field:...} is refused. */
 char *conf_error_topic(const struct conf *c, char *err, size_t errlen);
 
+/* avro.source, else the stream: PNDA's source field and %{source}. */
+const char *conf_avro_source(const struct conf *c);
+
 /* The placeholders' values fixed for the run, from c. */
 void conf_route_vars(const struct conf *c, struct route_vars *v);
 

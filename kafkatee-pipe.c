@@ -1467,8 +1467,7 @@ static int app_encoder_open(struct app *a, char *err, size_t errlen)
         const struct conf *c = &a->conf;
         const struct avroenc_conf o = {
                 .schema_path = c->avro_schema,
-                .source = c->avro_source != NULL ? c->avro_source :
-                          c->stream,
+                .source = conf_avro_source(c),
                 .rawdata = c->avro_rawdata == CONF_AVRO_RAWDATA_RAW ?
                            AVRO_RAWDATA_RAW : AVRO_RAWDATA_EVENT,
                 .registry_id = c->avro_registry_id,
