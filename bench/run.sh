@@ -368,7 +368,7 @@ run_spool() {
 
 # input_of KIND: the input file a kcat or kafkatee-pipe row reads
 input_of() {
-	case $1 in *c) echo "$CL_INPUT" ;; *) echo "$INPUT" ;; esac
+	case $1 in kcatc | ktppc) echo "$CL_INPUT" ;; *) echo "$INPUT" ;; esac
 }
 
 # run_one CLUSTER BROKERS KIND REP: measures one run, appends a row to
@@ -830,24 +830,22 @@ MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	echo
 	echo "## Cost per record of each stage"
 	echo
-	if true; then
-		[ "$PRIVATE" = 1 ] || echo "The private config's stages were skipped (BENCH_PRIVATE=0)."
-		echo "\`build/kafkatee-pipe --stdout ARGS < input.jsonl > /dev/null\`: the same $N records, written to"
-		echo "/dev/null instead of Kafka, so that Kafka's cost (librdkafka, the broker) is out and what is left is"
-		echo "the stages' CPU. Each row adds one stage to the base or to the row before it (\"+\"); its last column,"
-		echo "the difference, is that stage's own cost per record (validation's of the members enrich adds is enrich's). Median"
-		echo "user+sys CPU of the valid runs out of $REPEAT (a run is valid when its summary says"
-		echo "\`delivered=$N\` and \`exit=0\`), interleaved; ns per record = CPU s / $N."
-		echo
-		echo '```'
-		for kind in "${STAGES[@]}"; do
-			echo "# ${STAGE_NAME[$kind]%%:*}"
-			echo "build/kafkatee-pipe --stdout $(shown "$kind") < input.jsonl > /dev/null"
-		done
-		echo '```'
-		echo
-		stage_table
-	fi
+	[ "$PRIVATE" = 1 ] || echo "The private config's stages were skipped (BENCH_PRIVATE=0)."
+	echo "\`build/kafkatee-pipe --stdout ARGS < input.jsonl > /dev/null\`: the same $N records, written to"
+	echo "/dev/null instead of Kafka, so that Kafka's cost (librdkafka, the broker) is out and what is left is"
+	echo "the stages' CPU. Each row adds one stage to the base or to the row before it (\"+\"); its last column,"
+	echo "the difference, is that stage's own cost per record (validation's of the members enrich adds is enrich's). Median"
+	echo "user+sys CPU of the valid runs out of $REPEAT (a run is valid when its summary says"
+	echo "\`delivered=$N\` and \`exit=0\`), interleaved; ns per record = CPU s / $N."
+	echo
+	echo '```'
+	for kind in "${STAGES[@]}"; do
+		echo "# ${STAGE_NAME[$kind]%%:*}"
+		echo "build/kafkatee-pipe --stdout $(shown "$kind") < input.jsonl > /dev/null"
+	done
+	echo '```'
+	echo
+	stage_table
 	echo
 	echo "## Latency at $LAT_RATE records/s for $LAT_SECS s"
 	echo
