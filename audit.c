@@ -294,7 +294,9 @@ enum audit_seen audit_add(struct audit *a, const char *domain,
 
                 if (sl == NULL)
                         return AUDIT_ERROR;
-                if (id != NULL) {
+                /* the later number stays, as in win_grow(): which ids
+                 * are kept never depends on the order of reading */
+                if (id != NULL && seq > sl->seq) {
                         sl->seq = seq;
                         sl->hash = id_hash(id);
                 }

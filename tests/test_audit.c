@@ -287,6 +287,38 @@ static void test_id_order(void **state)
         assert_int_equal(scattered[2], 0);
 }
 
+/*
+ * Past the window too: each slot keeps its latest number whatever the
+ * order, so a copy of one of the window's numbers is compared, and one
+ * of an older number is not, read in order or backwards.
+ */
+static void test_id_order_past_window(void **state)
+{
+        struct audit a;
+        char id[32];
+        uint64_t i, seq;
+        int backwards;
+
+        (void)state;
+        for (backwards = 0; backwards < 2; backwards++) {
+                audit_init(&a, 1024);
+                for (i = 0; i < 3000; i++) {
+                        seq = backwards ? 3000 - i : i + 1;
+                        snprintf(id, sizeof(id), "id-%llu",
+                                 (unsigned long long)seq);
+                        assert_int_equal(audit_add(&a, "h1", "r", seq, id),
+                                         AUDIT_NEW);
+                }
+                assert_int_equal(audit_add(&a, "h1", "r", 2500, "id-2500"),
+                                 AUDIT_DUP_SAME);
+                assert_int_equal(audit_add(&a, "h1", "r", 1977, "id-1977"),
+                                 AUDIT_DUP_SAME);
+                assert_int_equal(audit_add(&a, "h1", "r", 1976, "id-1976"),
+                                 AUDIT_DUP_UNKNOWN);
+                audit_free(&a);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -298,6 +330,7 @@ int main(void)
                 cmocka_unit_test(test_runs_and_producers),
                 cmocka_unit_test(test_id_window),
                 cmocka_unit_test(test_id_order),
+                cmocka_unit_test(test_id_order_past_window),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
