@@ -32,20 +32,26 @@ HDRS = $(wildcard *.h)
 # Each tests/test_*.c is a unit test: tests/run.sh runs them all.
 UNIT = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 
-# Debian packages for building, testing and the demo.
-DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev libev-dev \
-	uuid-dev libssl-dev libcmocka-dev bats kcat jq mandoc clang valgrind \
+# Debian packages: to build; for the demo (the build, kcat and jq); for
+# every test (make check).  make demo installs only the first two sets.
+BUILD_DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev \
+	libev-dev uuid-dev libssl-dev libpcre2-dev zlib1g-dev \
+	libmaxminddb-dev libavro-dev
+DEMO_DEB_PKGS = $(BUILD_DEB_PKGS) kcat jq
+DEB_PKGS = $(DEMO_DEB_PKGS) libcmocka-dev bats mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
-	procps strace libpcre2-dev json-schema-test-suite python3-jsonschema \
-	python3-rfc3339 zlib1g-dev $(ENRICH_DEB_PKGS) $(AVRO_DEB_PKGS)
-# The enrich stage: libmaxminddb to build, the MaxMind DB writer for the
-# tests (tests/mmdb/mkmmdb.pl builds their databases); gdb for gcore
-# (privacy.bats looks for the salt in a core of the process).
-ENRICH_DEB_PKGS = libmaxminddb-dev libmaxmind-db-writer-perl gdb
-# encoding = pnda-avro: avro-c to build, Apache Avro's Python library to
-# decode in the tests (Java's comes from Maven Central, tests/avro/).
-AVRO_DEB_PKGS = libavro-dev python3-avro
+	procps strace json-schema-test-suite python3-jsonschema \
+	python3-rfc3339 $(ENRICH_DEB_PKGS) $(AVRO_DEB_PKGS)
+# The enrich stage's tests: the MaxMind DB writer (tests/mmdb/mkmmdb.pl
+# builds their databases); gdb for gcore (privacy.bats looks for the salt
+# in a core of the process).
+ENRICH_DEB_PKGS = libmaxmind-db-writer-perl gdb
+# encoding = pnda-avro: Apache Avro's Python library to decode in the
+# tests (Java's comes from Maven Central, tests/avro/).
+AVRO_DEB_PKGS = python3-avro
+# What deps installs: every set, unless told (make demo).
+DEPS_PKGS = $(DEB_PKGS)
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: $(BUILD)/kafkatee-pipe
@@ -206,7 +212,7 @@ $(BUILD):
 
 # Installs what is missing; silent when everything is there.
 deps:
-	@missing=; for p in $(DEB_PKGS); do \
+	@missing=; for p in $(DEPS_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 	    grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -220,8 +226,9 @@ deps:
 testbin: all $(UNIT) $(BUILD)/mockcluster $(BUILD)/failshim.so \
 	$(BUILD)/bench-gen
 
-demo: deps
-	@$(MAKE) -s testbin
+demo:
+	@$(MAKE) -s deps DEPS_PKGS="$(DEMO_DEB_PKGS)"
+	@$(MAKE) -s all $(BUILD)/mockcluster
 	@BUILD=$(BUILD) sh examples/demo.sh
 
 # The edit-compile-test loop: the unit tests and tests/cli.bats on the
@@ -282,5 +289,10 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD) build-asan build-clang
+
+# make print-VAR: a variable's value (tests/deps.bats reads the package
+# sets).
+print-%:
+	@echo $($*)
 
 .PHONY: all deps testbin demo test check lint fuzz bench soak install uninstall clean
