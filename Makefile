@@ -258,7 +258,7 @@ check: deps
 
 # The man page, and no function over 60 lines (HACKING.md).
 lint:
-	mandoc -Tlint -W warning man/kafkatee-pipe.1
+	sh tests/manlint.sh
 	sh tests/funclen.sh
 
 # libFuzzer (clang, ASan+UBSan) on the transform and the line reader, the

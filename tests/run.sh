@@ -59,14 +59,15 @@ unit() {
         CMOCKA_MESSAGE_OUTPUT=TAP "$1"
 }
 
+# Every mandoc message fails but those tests/manlint.sh says it cannot
+# count (manuals of this machine), which it prints: shown as comments.
 lint() {
-        if out=$(mandoc -Tlint -W warning man/kafkatee-pipe.1 2>&1) &&
-           [ -z "$out" ]; then
-                echo "ok 1 - mandoc -Tlint man/kafkatee-pipe.1"
+        if out=$(sh tests/manlint.sh 2>&1); then
+                echo "ok 1 - mandoc -Tlint -W all man/kafkatee-pipe.1"
         else
-                echo "not ok 1 - mandoc -Tlint man/kafkatee-pipe.1"
-                echo "$out" | sed 's/^/# /'
+                echo "not ok 1 - mandoc -Tlint -W all man/kafkatee-pipe.1"
         fi
+        [ -z "$out" ] || echo "$out" | sed 's/^/# /'
 }
 
 # The style's screenful: tests/funclen.sh names each longer function.
