@@ -499,6 +499,18 @@ static const char *rdkafka_where(const struct conf *c, const char *err)
         return NULL;
 }
 
+void conf_place_key(const struct conf *c, const char *key, char *err,
+                    size_t errlen)
+{
+        const char *where = conf_where(c, key);
+        char *msg;
+
+        if (where == NULL || (msg = strdup(err)) == NULL)
+                return;
+        snprintf(err, errlen, "%s: %s", where, msg);
+        free(msg);
+}
+
 void conf_place(const struct conf *c, char *err, size_t errlen)
 {
         const struct kv *best = NULL;

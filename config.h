@@ -141,6 +141,9 @@ const char *conf_where(const struct conf *c, const char *key);
  * start goes through it, so that it names the file and line.
  */
 void conf_place(const struct conf *c, char *err, size_t errlen);
+/* The same for a message about key that does not begin with it. */
+void conf_place_key(const struct conf *c, const char *key, char *err,
+                    size_t errlen);
 
 /*
  * The checks of the settings as a whole, at start: field.keep or

@@ -84,8 +84,12 @@ static int app_account_open(struct app *a, char *err, size_t errlen)
                 .opaque = a,
         };
 
-        return account_open(&a->acc, a->conf.dead_letter,
-                            a->conf.verbosity >= 2, &cb, err, errlen);
+        if (account_open(&a->acc, a->conf.dead_letter,
+                         a->conf.verbosity >= 2, &cb, err, errlen) == 0)
+                return 0;
+        /* "dead-letter file PATH: ...": where PATH was set */
+        conf_place_key(&a->conf, "deadletter.file", err, errlen);
+        return -1;
 }
 
 /*
