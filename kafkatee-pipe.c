@@ -1263,6 +1263,24 @@ static int set_sequence(struct app *a)
                                          c->sequence_run_field, a->run);
 }
 
+/*
+ * The transform's "sequence: NAME: why" after the key that set NAME, or
+ * for both names, the one set.
+ */
+static int sequence_error(const struct app *a, char *err, size_t errlen)
+{
+        const char *msg = kt_transform_error(a->tf);
+        char run[160];
+        size_t n;
+
+        n = (size_t)snprintf(run, sizeof(run), "sequence: %s:",
+                             a->conf.sequence_run_field);
+        snprintf(err, errlen, "%s: %s", strncmp(msg, run, n) == 0 ||
+                 conf_where(&a->conf, "sequence.field") == NULL ?
+                 "sequence.run.field" : "sequence.field", msg);
+        return start_error(a, err, errlen);
+}
+
 /* dt.timezone's zone, or TZ's with local: -1 with a message in err. */
 static int set_timezone(const char *zone, char *err, size_t errlen)
 {
@@ -1302,11 +1320,12 @@ static int build_transform(struct app *a)
                                                              : KT_DT_INGEST);
         if (kt_transform_set_envelope(a->tf, c->schema, c->stream,
                                       c->domain ? c->domain
-                                                : stamp_hostname()) == -1 ||
-            set_sequence(a) == -1) {
+                                                : stamp_hostname()) == -1) {
                 ktp_log(NULL, 0, "%s", kt_transform_error(a->tf));
                 return -1;
         }
+        if (set_sequence(a) == -1)
+                return sequence_error(a, err, sizeof(err));
         if (build_rules(a->tf, c, err, sizeof(err)) == -1)
                 return start_error(a, err, sizeof(err));
         return capture_fields(a);

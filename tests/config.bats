@@ -56,6 +56,20 @@ dry() {
         [ "$status" -eq 0 ]
 }
 
+@test "field rules the transform refuses: their key and line" {
+        conf 'stream = netflow' 'field.rename.a = dt'
+        dry
+        [ "$status" -eq 1 ]
+        [ "$output" = "kafkatee-pipe: $T/x.conf:2: field.rename.a: cannot rename a to dt: a name of the envelope" ]
+        conf 'sequence.field = n' 'sequence.run.field = meta'
+        dry
+        [ "$status" -eq 1 ]
+        [ "$output" = "kafkatee-pipe: $T/x.conf:2: sequence.run.field: sequence: meta: a name of the envelope" ]
+        run "$KTP" --stdout -o sequence.field=dt </dev/null
+        [ "$status" -eq 1 ]
+        [ "$output" = "kafkatee-pipe: -o sequence.field=dt: sequence.field: sequence: dt: a name of the envelope" ]
+}
+
 @test "command-line errors name the option as written" {
         run "$KTP" --stdout -X foo=bar </dev/null
         [ "$status" -eq 1 ]
