@@ -860,24 +860,15 @@ int conf_has_brokers(const struct conf *c)
         return 0;
 }
 
+static int is_item(void *name, const char *item)
+{
+        return strcmp(name, item) == 0;
+}
+
 /* Whether list (comma-separated) holds name. */
 static int list_has(const char *list, const char *name)
 {
-        const char *p = list, *end;
-        size_t n = strlen(name), len;
-
-        while (p != NULL && *p != '\0') {
-                p += strspn(p, " \t,");
-                end = p + strcspn(p, ",");
-                for (len = (size_t)(end - p);
-                     len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t');
-                     len--)
-                        ;
-                if (len == n && len > 0 && strncmp(p, name, n) == 0)
-                        return 1;
-                p = *end == ',' ? end + 1 : end;
-        }
-        return 0;
+        return conf_each_item(list, is_item, (void *)name) == 1;
 }
 
 /*
