@@ -511,24 +511,52 @@ void conf_place_key(const struct conf *c, const char *key, char *err,
         free(msg);
 }
 
+/* Whether s begins with key, then ':' or ' '. */
+static int begins_with_key(const char *s, const char *key)
+{
+        size_t n = strlen(key);
+
+        return strncmp(s, key, n) == 0 && (s[n] == ':' || s[n] == ' ');
+}
+
+/*
+ * A module's message may name its own part first ("avro.schema (built
+ * in): avro.field.x: ..."): the first key set by the user after a ": ".
+ */
+static const char *inner_where(const struct conf *c, const char *err)
+{
+        const char *p, *where = NULL, *first = NULL;
+        size_t i;
+
+        for (i = 0; i < c->origin.n; i++)
+                for (p = err; (p = strstr(p, ": ")) != NULL; p++)
+                        if (begins_with_key(p + 2, c->origin.v[i].key) &&
+                            (first == NULL || p < first)) {
+                                first = p;
+                                where = c->origin.v[i].value;
+                                break;
+                        }
+        return where;
+}
+
 void conf_place(const struct conf *c, char *err, size_t errlen)
 {
         const struct kv *best = NULL;
         const char *where = NULL;
         char *msg;
-        size_t i, n;
+        size_t i;
 
-        for (i = 0; i < c->origin.n; i++) {
-                n = strlen(c->origin.v[i].key);
-                if (strncmp(err, c->origin.v[i].key, n) == 0 &&
-                    (err[n] == ':' || err[n] == ' ') &&
-                    (best == NULL || n > strlen(best->key)))
+        for (i = 0; i < c->origin.n; i++)
+                if (begins_with_key(err, c->origin.v[i].key) &&
+                    (best == NULL ||
+                     strlen(c->origin.v[i].key) > strlen(best->key)))
                         best = &c->origin.v[i];
-        }
         if (best != NULL)
                 where = best->value;
         else if (strncmp(err, "kafka: ", 7) == 0)
                 where = rdkafka_where(c, err);
+        else
+                where = inner_where(c, err);
         if (where == NULL || (msg = strdup(err)) == NULL)
                 return;
         snprintf(err, errlen, "%s: %s", where, msg);

@@ -116,6 +116,13 @@ dry() {
         [ "$output" = "kafkatee-pipe: $T/x.conf:2: header.x: unknown placeholder %{nope}" ]
 }
 
+@test "a module's message that names the key after its own part: placed" {
+        conf 'encoding = pnda-avro' '' 'avro.field.x = 1'
+        dry
+        [ "$status" -eq 1 ]
+        [ "$output" = "kafkatee-pipe: $T/x.conf:3: avro.schema (built in): avro.field.x: the schema has no extension field x (after rawdata)" ]
+}
+
 @test "a '#' after a blank in a value is refused; one without a blank is kept" {
         conf 'topic = x # the topic'
         dry

@@ -531,6 +531,14 @@ static void test_place(void **state)
         conf_place(&c, err, sizeof(err));
         assert_string_equal(err, "-X linger.ms=5: kafka: `batch.size` and "
                             "`linger.ms` are at odds");
+        /* a module's own part first, then the key */
+        strcpy(err, "avro.schema (built in): header.xy: not in the schema");
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "a.conf:4: avro.schema (built in): "
+                            "header.xy: not in the schema");
+        strcpy(err, "schema: x: header.xyz: y"); /* not a key set */
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "schema: x: header.xyz: y");
         strcpy(err, "dead-letter file /d: gone");
         conf_place_key(&c, "header.x", err, sizeof(err));
         assert_string_equal(err, "a.conf:3: dead-letter file /d: gone");
