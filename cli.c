@@ -17,6 +17,8 @@
 struct cli {
         const char   *config_path;
         struct kvlist sets;  /* in their order: a later one wins */
+        char        **where; /* sets.v[i]'s option as written */
+        char         *opt;   /* the option being read, as written */
         int           verbosity;
         const char   *replay;  /* --replay: not a setting of FILE */
 };
@@ -78,16 +80,22 @@ static enum cli_result cli_add(struct cli *cli, const char *prefix, const char *
 {
         size_t plen = strlen(prefix);
         struct kv *v = realloc(cli->sets.v, (cli->sets.n + 1) * sizeof(*v));
-        char *key = NULL, *dup = NULL;
+        char **w = realloc(cli->where, (cli->sets.n + 1) * sizeof(*w));
+        char *key = NULL, *dup = NULL, *where = NULL;
 
-        if (v != NULL) {
+        if (v != NULL)
                 cli->sets.v = v;
+        if (w != NULL)
+                cli->where = w;
+        if (v != NULL && w != NULL) {
                 key = malloc(plen + n + 1);
                 dup = strdup(value);
+                where = strdup(cli->opt != NULL ? cli->opt : "");
         }
-        if (key == NULL || dup == NULL) {
+        if (key == NULL || dup == NULL || where == NULL) {
                 free(key);
                 free(dup);
+                free(where);
                 cli_error("out of memory");
                 return CLI_ERROR;
         }
@@ -96,6 +104,7 @@ static enum cli_result cli_add(struct cli *cli, const char *prefix, const char *
         key[plen + n] = '\0';
         v[cli->sets.n].key = key;
         v[cli->sets.n].value = dup;
+        w[cli->sets.n] = where;
         cli->sets.n++;
         return CLI_RUN;
 }
@@ -112,7 +121,7 @@ static enum cli_result cli_set_pair(struct cli *cli, const char *prefix,
         const char *eq = strchr(arg, '=');
 
         if (eq == NULL || eq == arg) {
-                cli_error("expected NAME=VALUE, not '%s'", arg);
+                cli_error("%s: expected NAME=VALUE", cli->opt);
                 return CLI_ERROR;
         }
         return cli_add(cli, prefix, arg, (size_t)(eq - arg), eq + 1);
@@ -125,8 +134,11 @@ static void cli_free(struct cli *cli)
         for (i = 0; i < cli->sets.n; i++) {
                 free(cli->sets.v[i].key);
                 free(cli->sets.v[i].value);
+                free(cli->where[i]);
         }
         free(cli->sets.v);
+        free(cli->where);
+        free(cli->opt);
 }
 
 enum { OPT_STREAM = 256, OPT_SCHEMA, OPT_DEAD, OPT_STDOUT, OPT_STATS,
@@ -187,6 +199,21 @@ static enum cli_result parse_option(struct cli *cli, int c)
         }
 }
 
+/*
+ * The option just read as it was written, for its errors: "-o k=v",
+ * "--stream x", "-Xk=v"; NULL when out of memory.
+ */
+static char *option_text(char **argv)
+{
+        char *text;
+
+        if (optind < 2 || optarg == NULL || optarg != argv[optind - 1])
+                return strdup(argv[optind - 1]);
+        if (asprintf(&text, "%s %s", argv[optind - 2], optarg) == -1)
+                return NULL;
+        return text;
+}
+
 static enum cli_result parse_args(int argc, char **argv, struct cli *cli)
 {
         enum cli_result r = CLI_RUN;
@@ -194,8 +221,15 @@ static enum cli_result parse_args(int argc, char **argv, struct cli *cli)
 
         argv[0] = (char *)KTP_NAME; /* getopt's messages use it */
         while (r == CLI_RUN && (c = getopt_long(argc, argv, "c:b:t:X:o:qvVh",
-                                                long_options, NULL)) != -1)
+                                                long_options, NULL)) != -1) {
+                free(cli->opt);
+                cli->opt = NULL;
+                if (c != '?' && (cli->opt = option_text(argv)) == NULL) {
+                        cli_error("out of memory");
+                        return CLI_ERROR;
+                }
                 r = parse_option(cli, c);
+        }
         if (r == CLI_RUN && optind < argc) {
                 cli_error("unexpected argument '%s'", argv[optind]);
                 return CLI_ERROR;
@@ -214,8 +248,9 @@ static enum cli_result load_conf(struct conf *conf, const struct cli *cli)
                 return CLI_ERROR;
         }
         for (i = 0; i < cli->sets.n; i++) {
-                if (conf_set(conf, cli->sets.v[i].key, cli->sets.v[i].value,
-                             err, sizeof(err)) == -1) {
+                if (conf_set_at(conf, cli->where[i], cli->sets.v[i].key,
+                                cli->sets.v[i].value, err,
+                                sizeof(err)) == -1) {
                         cli_error("%s", err);
                         return CLI_ERROR;
                 }

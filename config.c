@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
+#include "jsonscan.h"
 
 /* K_PATH: a string; relative in a config file, it is taken from the
  * file's directory (the file and its schemas travel together). */
@@ -222,6 +224,7 @@ void conf_free(struct conf *c)
         for (i = 0; i < sizeof(prefixed) / sizeof(*prefixed); i++)
                 conf_kvlist_free((struct kvlist *)((char *)c +
                                               prefixed[i].offset));
+        conf_kvlist_free(&c->origin);
 }
 
 /* Replaces key's value, or appends it: a later setting wins in place. */
@@ -368,44 +371,196 @@ static int set_known(struct conf *c, const struct key *k, const char *value,
         return 0;
 }
 
-int conf_set(struct conf *c, const char *key, const char *value, char *err,
-             size_t errlen)
+/* key under its name of today (an alias's is older). */
+static const char *canonical(const char *key)
 {
-        size_t i, n;
+        size_t i;
 
         for (i = 0; i < sizeof(aliases) / sizeof(*aliases); i++)
                 if (strcmp(aliases[i].alias, key) == 0)
-                        key = aliases[i].name;
+                        return aliases[i].name;
+        return key;
+}
+
+/* Keys whose value is read as JSON when it is JSON. */
+static int takes_json(const char *key)
+{
+        return strncmp(key, "field.const.", 12) == 0 ||
+               strncmp(key, "avro.field.", 11) == 0;
+}
+
+/*
+ * A JSON-taking value that opens an object, an array or a string must
+ * be JSON: '{bad' or '"unterminated' would quietly become a string.
+ */
+static int json_or_text(const char *key, const char *value, char *err,
+                        size_t errlen)
+{
+        const char *p = value + strspn(value, " \t\r\n");
+        char why[128];
+
+        if (!takes_json(key) || (*p != '{' && *p != '[' && *p != '"') ||
+            kt_json_check(value, strlen(value), why, sizeof(why)) == 0)
+                return 0;
+        snprintf(err, errlen, "%s: %s: a value that begins with %c must be "
+                 "JSON (other text becomes a string)", key, why, *p);
+        return -1;
+}
+
+static int set_prefixed(struct conf *c, size_t i, const char *key,
+                        const char *value, char *err, size_t errlen)
+{
+        size_t n = strlen(prefixed[i].prefix);
+
+        if (key[n] == '\0') {
+                snprintf(err, errlen, "%s: a name must follow '%s'", key,
+                         prefixed[i].prefix);
+                return -1;
+        }
+        if (prefixed[i].choices != NULL &&
+            choice_index(prefixed[i].choices, value) < 0) {
+                const struct key k = { key, K_CHOICE, 0, 0, 0,
+                                       prefixed[i].choices };
+                int ignored;
+
+                return set_choice(&k, &ignored, value, err, errlen);
+        }
+        if (json_or_text(key, value, err, errlen) == -1)
+                return -1;
+        if (kvlist_set((struct kvlist *)((char *)c + prefixed[i].offset),
+                       key + n, value) == -1) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+int conf_set(struct conf *c, const char *key, const char *value, char *err,
+             size_t errlen)
+{
+        size_t i;
+
+        key = canonical(key);
         for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
                 if (strcmp(keys[i].name, key) == 0)
                         return set_known(c, &keys[i], value, err, errlen);
-        for (i = 0; i < sizeof(prefixed) / sizeof(*prefixed); i++) {
-                n = strlen(prefixed[i].prefix);
-                if (strncmp(key, prefixed[i].prefix, n) != 0)
-                        continue;
-                if (key[n] == '\0') {
-                        snprintf(err, errlen, "%s: a name must follow '%s'",
-                                 key, prefixed[i].prefix);
-                        return -1;
-                }
-                if (prefixed[i].choices != NULL &&
-                    choice_index(prefixed[i].choices, value) < 0) {
-                        const struct key k = { key, K_CHOICE, 0, 0, 0,
-                                               prefixed[i].choices };
-                        int ignored;
-
-                        return set_choice(&k, &ignored, value, err, errlen);
-                }
-                if (kvlist_set((struct kvlist *)((char *)c +
-                                                 prefixed[i].offset),
-                               key + n, value) == -1) {
-                        snprintf(err, errlen, "out of memory");
-                        return -1;
-                }
-                return 0;
-        }
+        for (i = 0; i < sizeof(prefixed) / sizeof(*prefixed); i++)
+                if (strncmp(key, prefixed[i].prefix,
+                            strlen(prefixed[i].prefix)) == 0)
+                        return set_prefixed(c, i, key, value, err, errlen);
         snprintf(err, errlen, "unknown key '%s'", key);
         return -1;
+}
+
+int conf_set_at(struct conf *c, const char *where, const char *key,
+                const char *value, char *err, size_t errlen)
+{
+        char msg[512];
+
+        if (conf_set(c, key, value, msg, sizeof(msg)) == -1) {
+                snprintf(err, errlen, "%s: %s", where, msg);
+                return -1;
+        }
+        if (kvlist_set(&c->origin, canonical(key), where) == -1) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+const char *conf_where(const struct conf *c, const char *key)
+{
+        size_t i;
+
+        key = canonical(key);
+        for (i = 0; i < c->origin.n; i++)
+                if (strcmp(c->origin.v[i].key, key) == 0)
+                        return c->origin.v[i].value;
+        return NULL;
+}
+
+/*
+ * librdkafka's creation errors name properties in backquotes ("`acks`
+ * must be set to `all` when ..."): the first one set by the user.
+ */
+static const char *rdkafka_where(const struct conf *c, const char *err)
+{
+        const char *p = err, *end, *w;
+        char key[160];
+
+        while ((p = strchr(p, '`')) != NULL &&
+               (end = strchr(p + 1, '`')) != NULL) {
+                snprintf(key, sizeof(key), "kafka.%.*s",
+                         (int)(end - p - 1 < 150 ? end - p - 1 : 150), p + 1);
+                if ((w = conf_where(c, key)) != NULL)
+                        return w;
+                p = end + 1;
+        }
+        return NULL;
+}
+
+void conf_place_key(const struct conf *c, const char *key, char *err,
+                    size_t errlen)
+{
+        const char *where = conf_where(c, key);
+        char *msg;
+
+        if (where == NULL || (msg = strdup(err)) == NULL)
+                return;
+        snprintf(err, errlen, "%s: %s", where, msg);
+        free(msg);
+}
+
+/* Whether s begins with key, then ':' or ' '. */
+static int begins_with_key(const char *s, const char *key)
+{
+        size_t n = strlen(key);
+
+        return strncmp(s, key, n) == 0 && (s[n] == ':' || s[n] == ' ');
+}
+
+/*
+ * A module's message may name its own part first ("avro.schema (built
+ * in): avro.field.x: ..."): the first key set by the user after a ": ".
+ */
+static const char *inner_where(const struct conf *c, const char *err)
+{
+        const char *p, *where = NULL, *first = NULL;
+        size_t i;
+
+        for (i = 0; i < c->origin.n; i++)
+                for (p = err; (p = strstr(p, ": ")) != NULL; p++)
+                        if (begins_with_key(p + 2, c->origin.v[i].key) &&
+                            (first == NULL || p < first)) {
+                                first = p;
+                                where = c->origin.v[i].value;
+                                break;
+                        }
+        return where;
+}
+
+void conf_place(const struct conf *c, char *err, size_t errlen)
+{
+        const struct kv *best = NULL;
+        const char *where = NULL;
+        char *msg;
+        size_t i;
+
+        for (i = 0; i < c->origin.n; i++)
+                if (begins_with_key(err, c->origin.v[i].key) &&
+                    (best == NULL ||
+                     strlen(c->origin.v[i].key) > strlen(best->key)))
+                        best = &c->origin.v[i];
+        if (best != NULL)
+                where = best->value;
+        else if (strncmp(err, "kafka: ", 7) == 0)
+                where = rdkafka_where(c, err);
+        else
+                where = inner_where(c, err);
+        if (where == NULL || (msg = strdup(err)) == NULL)
+                return;
+        snprintf(err, errlen, "%s: %s", where, msg);
+        free(msg);
 }
 
 static char *trim(char *s)
@@ -422,20 +577,55 @@ static char *trim(char *s)
         return s;
 }
 
-static int conf_line(struct conf *c, char *line, char *err, size_t errlen)
+/*
+ * What a file's value cannot hold: quotes around it (values are written
+ * bare), a '#' after a blank (a comment takes a line of its own).  A
+ * JSON-taking key's JSON value holds what it likes.
+ */
+static int value_pitfall(const char *key, const char *value, char *err,
+                         size_t errlen)
 {
-        char *eq, *key;
+        size_t len = strlen(value);
+        const char *hash = strstr(value, " #"), *tab = strstr(value, "\t#");
+        int secret = strncmp(key, "kafka.", 6) == 0;
+
+        if (takes_json(key) && kt_json_check(value, len, NULL, 0) == 0)
+                return 0;
+        if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
+                snprintf(err, errlen, "%s: values are written without "
+                         "quotes%s%.*s%s%s", key, secret ? "" : ": ",
+                         secret ? 0 : (int)len - 2, value + 1,
+                         secret ? "" : ", not ", secret ? "" : value);
+                return -1;
+        }
+        if (hash != NULL || tab != NULL) {
+                snprintf(err, errlen, "%s: '#' after a blank in the value: "
+                         "a comment takes a line of its own", key);
+                return -1;
+        }
+        return 0;
+}
+
+static int conf_line(struct conf *c, const char *where, char *line,
+                     char *err, size_t errlen)
+{
+        char *eq, *key, *value, msg[512];
 
         line = trim(line);
         if (*line == '\0' || *line == '#')
                 return 0;
         if ((eq = strchr(line, '=')) == NULL) {
-                snprintf(err, errlen, "expected 'key = value'");
+                snprintf(err, errlen, "%s: expected 'key = value'", where);
                 return -1;
         }
         *eq = '\0';
         key = trim(line);
-        return conf_set(c, key, trim(eq + 1), err, errlen);
+        value = trim(eq + 1);
+        if (value_pitfall(key, value, msg, sizeof(msg)) == -1) {
+                snprintf(err, errlen, "%s: %s", where, msg);
+                return -1;
+        }
+        return conf_set_at(c, where, key, value, err, errlen);
 }
 
 /* The directory of path: "." for a bare name. */
@@ -454,7 +644,7 @@ int conf_read_file(struct conf *c, const char *path, char *err,
                    size_t errlen)
 {
         FILE *fp = fopen(path, "r");
-        char *line = NULL, msg[256];
+        char *line = NULL, *where = NULL;
         size_t cap = 0;
         int lineno = 0, r = 0;
 
@@ -468,15 +658,21 @@ int conf_read_file(struct conf *c, const char *path, char *err,
                 return -1;
         }
         while (r == 0 && getline(&line, &cap, fp) != -1) {
-                lineno++;
-                if ((r = conf_line(c, line, msg, sizeof(msg))) == -1)
-                        snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+                free(where);
+                if (asprintf(&where, "%s:%d", path, ++lineno) == -1) {
+                        where = NULL;
+                        snprintf(err, errlen, "out of memory");
+                        r = -1;
+                        break;
+                }
+                r = conf_line(c, where, line, err, errlen);
         }
         if (r == 0 && ferror(fp)) {
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
                 r = -1;
         }
         free(line);
+        free(where);
         fclose(fp);
         free(c->base_dir);
         c->base_dir = NULL;
@@ -689,5 +885,118 @@ int conf_has_brokers(const struct conf *c)
                 for (j = 0; j < sizeof(props) / sizeof(*props); j++)
                         if (strcmp(c->kafka.v[i].key, props[j]) == 0)
                                 return 1;
+        return 0;
+}
+
+static int is_item(void *name, const char *item)
+{
+        return strcmp(name, item) == 0;
+}
+
+/* Whether list (comma-separated) holds name. */
+static int list_has(const char *list, const char *name)
+{
+        return conf_each_item(list, is_item, (void *)name) == 1;
+}
+
+/*
+ * field.keep and field.drop match input names: one that names a
+ * rename's target and not its source keeps or drops nothing of it.
+ */
+static int rules_by_input_name(const struct conf *c, char *err,
+                               size_t errlen)
+{
+        static const char *const lists[] = { "field.keep", "field.drop" };
+        const char *list;
+        const struct kv *r;
+        size_t i, j;
+
+        for (i = 0; i < c->rename.n; i++) {
+                r = &c->rename.v[i];
+                for (j = 0; j < 2; j++) {
+                        list = j == 0 ? c->keep : c->drop;
+                        if (!list_has(list, r->value) ||
+                            list_has(list, r->key))
+                                continue;
+                        snprintf(err, errlen, "%s: '%s' is the new name of "
+                                 "field.rename.%s; %s matches input names: "
+                                 "write '%s'", lists[j], r->value, r->key,
+                                 lists[j], r->key);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* The last value of librdkafka property name (or its alias), or NULL. */
+static const struct kv *kafka_prop(const struct conf *c, const char *name,
+                                   const char *alias)
+{
+        const struct kv *found = NULL;
+        size_t i;
+
+        for (i = 0; i < c->kafka.n; i++)
+                if (strcmp(c->kafka.v[i].key, name) == 0 ||
+                    (alias != NULL && strcmp(c->kafka.v[i].key, alias) == 0))
+                        found = &c->kafka.v[i];
+        return found;
+}
+
+/* librdkafka's true for a boolean property (rdkafka_conf.c). */
+static int rdkafka_true(const char *v)
+{
+        return strcasecmp(v, "true") == 0 || strcasecmp(v, "t") == 0 ||
+               strcmp(v, "1") == 0;
+}
+
+/*
+ * The producer is idempotent by default (output.c), which needs acks =
+ * all: an acks set otherwise means what it says, and idempotence goes.
+ */
+static int acks_and_idempotence(struct conf *c, char *notice,
+                                size_t noticelen, char *err, size_t errlen)
+{
+        const struct kv *acks = kafka_prop(c, "acks", "request.required.acks");
+        const struct kv *idem = kafka_prop(c, "enable.idempotence", NULL);
+        char k[128];
+
+        if (acks == NULL || strcasecmp(acks->value, "all") == 0 ||
+            strcmp(acks->value, "-1") == 0 ||
+            (idem != NULL && !rdkafka_true(idem->value)))
+                return 0;
+        snprintf(k, sizeof(k), "kafka.%.100s", acks->key);
+        if (idem != NULL) {
+                const char *w = conf_where(c, "kafka.enable.idempotence");
+
+                snprintf(err, errlen, "%s = %s and kafka.enable.idempotence "
+                         "= %s%s%s%s: idempotence needs acks = all; set one "
+                         "of them otherwise", k, acks->value,
+                         idem->value, w != NULL ? " (" : "",
+                         w != NULL ? w : "", w != NULL ? ")" : "");
+                return -1;
+        }
+        /* said first: acks points into the list kvlist_set() grows */
+        snprintf(notice, noticelen, "%s = %s: kafka.enable.idempotence "
+                 "turned off (it needs acks = all): a retry may write an "
+                 "event twice or out of order (the audit counts the "
+                 "duplicates); set kafka.enable.idempotence = false to say "
+                 "so", k, acks->value);
+        conf_place(c, notice, noticelen);
+        if (kvlist_set(&c->kafka, "enable.idempotence", "false") == -1) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+int conf_check(struct conf *c, char *notice, size_t noticelen, char *err,
+               size_t errlen)
+{
+        *notice = '\0';
+        if (rules_by_input_name(c, err, errlen) == -1 ||
+            acks_and_idempotence(c, notice, noticelen, err, errlen) == -1) {
+                conf_place(c, err, errlen);
+                return -1;
+        }
         return 0;
 }

@@ -101,6 +101,10 @@ struct conf {
         const char *replay;     /* --replay FILE ("-": stdin), not a key:
                                  * argv's string */
         char *base_dir;         /* while a file is read: its directory */
+        /* Where each key was set, for the errors found later: key (as
+         * "kafka.acks", "header.x") = "FILE:LINE" or the option, as
+         * "-o topic=x".  A default has none. */
+        struct kvlist origin;
 };
 
 void conf_init(struct conf *c);
@@ -110,9 +114,47 @@ void conf_free(struct conf *c);
 int conf_set(struct conf *c, const char *key, const char *value, char *err,
              size_t errlen);
 
-/* Reads a file of "key = value" lines.  Errors read "path:line: ...". */
+/*
+ * conf_set(), and where records where key was set (conf_where()): a
+ * file's "FILE:LINE", an option's text.  An error reads "where: ...".
+ */
+int conf_set_at(struct conf *c, const char *where, const char *key,
+                const char *value, char *err, size_t errlen);
+
+/*
+ * Reads a file of "key = value" lines.  Errors read "path:line: ...".
+ * Refused besides what conf_set() refuses: a value in double quotes and
+ * a '#' after a blank inside a value (a comment takes a line of its
+ * own), unless the key takes JSON (field.const.*, avro.field.*) and the
+ * value is JSON.
+ */
 int conf_read_file(struct conf *c, const char *path, char *err,
                    size_t errlen);
+
+/* Where key was set, or NULL: a default, or set by the program. */
+const char *conf_where(const struct conf *c, const char *key);
+
+/*
+ * A message about a setting, err, begins with the key ("topic: ...",
+ * "avro.rawdata = raw: ..."): prefixes it with where that key was set,
+ * when it was (the longest key that fits wins).  Every error found at
+ * start goes through it, so that it names the file and line.
+ */
+void conf_place(const struct conf *c, char *err, size_t errlen);
+/* The same for a message about key that does not begin with it. */
+void conf_place_key(const struct conf *c, const char *key, char *err,
+                    size_t errlen);
+
+/*
+ * The checks of the settings as a whole, at start: field.keep or
+ * field.drop naming a field.rename target (they match input names), and
+ * kafka.acks against enable.idempotence: acks other than all turns
+ * idempotence off, unless that is set too, with notice saying what that
+ * costs; both set and at odds is an error.  Returns 0 (notice "" or a
+ * message to print) or -1 with a message in err, placed (conf_place()).
+ */
+int conf_check(struct conf *c, char *notice, size_t noticelen, char *err,
+               size_t errlen);
 
 /*
  * The topic template ("%{datacenter}.%{stream}" by default) compiled

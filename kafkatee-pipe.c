@@ -84,8 +84,12 @@ static int app_account_open(struct app *a, char *err, size_t errlen)
                 .opaque = a,
         };
 
-        return account_open(&a->acc, a->conf.dead_letter,
-                            a->conf.verbosity >= 2, &cb, err, errlen);
+        if (account_open(&a->acc, a->conf.dead_letter,
+                         a->conf.verbosity >= 2, &cb, err, errlen) == 0)
+                return 0;
+        /* "dead-letter file PATH: ...": where PATH was set */
+        conf_place_key(&a->conf, "deadletter.file", err, errlen);
+        return -1;
 }
 
 /*
@@ -1131,28 +1135,55 @@ static int is_template(const char *key)
         return strstr(key, "%{") != NULL;
 }
 
-static int build_rules(struct kt_transform *t, const struct conf *c)
+/* The transform refused key's rule: its message, after the key. */
+static int rule_error(const struct kt_transform *t, const char *key,
+                      const char *name, char *err, size_t errlen)
 {
+        snprintf(err, errlen, "%s%s: %s", key, name != NULL ? name : "",
+                 kt_transform_error(t));
+        return -1;
+}
+
+static int build_rules(struct kt_transform *t, const struct conf *c,
+                       char *err, size_t errlen)
+{
+        const struct {
+                const char *key, *list;
+                int (*fn)(struct kt_transform *, const char *);
+        } lists[] = {
+                { "dt.fields", c->dt_fields, kt_transform_add_dt_source },
+                { "field.drop", c->drop, kt_transform_drop },
+                { "field.keep", c->keep, kt_transform_keep },
+                { "field.integer", c->integer, kt_transform_integer },
+                { "field.time", c->time, kt_transform_time },
+        };
         size_t i;
 
-        if (apply_list(t, c->dt_fields, kt_transform_add_dt_source) == -1 ||
-            apply_list(t, c->drop, kt_transform_drop) == -1 ||
-            apply_list(t, c->keep, kt_transform_keep) == -1 ||
-            apply_list(t, c->integer, kt_transform_integer) == -1 ||
-            apply_list(t, c->time, kt_transform_time) == -1)
-                return -1;
+        for (i = 0; i < sizeof(lists) / sizeof(*lists); i++)
+                if (apply_list(t, lists[i].list, lists[i].fn) == -1)
+                        return rule_error(t, lists[i].key, NULL, err, errlen);
         for (i = 0; i < c->rename.n; i++)
                 if (kt_transform_rename(t, c->rename.v[i].key,
                                         c->rename.v[i].value) == -1)
-                        return -1;
+                        return rule_error(t, "field.rename.",
+                                          c->rename.v[i].key, err, errlen);
         for (i = 0; i < c->constant.n; i++)
                 if (kt_transform_constant(t, c->constant.v[i].key,
                                           c->constant.v[i].value) == -1)
-                        return -1;
+                        return rule_error(t, "field.const.",
+                                          c->constant.v[i].key, err, errlen);
         if (c->key != NULL && !is_template(c->key) &&
             kt_transform_set_key(t, c->key) == -1)
-                return -1;
+                return rule_error(t, "key", NULL, err, errlen);
         return 0;
+}
+
+/* An error at start, placed where its key was set (conf_place()). */
+static int start_error(const struct app *a, char *err, size_t errlen)
+{
+        conf_place(&a->conf, err, errlen);
+        ktp_log(NULL, 0, "%s", err);
+        return -1;
 }
 
 /* The templates' fields, captured in the order of their list. */
@@ -1232,30 +1263,71 @@ static int set_sequence(struct app *a)
                                          c->sequence_run_field, a->run);
 }
 
+/*
+ * The transform's "sequence: NAME: why" after the key that set NAME, or
+ * for both names, the one set.
+ */
+static int sequence_error(const struct app *a, char *err, size_t errlen)
+{
+        const char *msg = kt_transform_error(a->tf);
+        char run[160];
+        size_t n;
+
+        n = (size_t)snprintf(run, sizeof(run), "sequence: %s:",
+                             a->conf.sequence_run_field);
+        snprintf(err, errlen, "%s: %s", strncmp(msg, run, n) == 0 ||
+                 conf_where(&a->conf, "sequence.field") == NULL ?
+                 "sequence.run.field" : "sequence.field", msg);
+        return start_error(a, err, errlen);
+}
+
+/* dt.timezone's zone, or TZ's with local: -1 with a message in err. */
+static int set_timezone(const char *zone, char *err, size_t errlen)
+{
+        size_t len = strlen(zone);
+        const char *tz = getenv("TZ");
+
+        if (stamp_set_timezone(zone) == 0)
+                return 0;
+        if (strcmp(zone, "local") == 0)
+                snprintf(err, errlen, "dt.timezone = local: TZ='%s' names "
+                         "no time zone (times would be read as UTC): set TZ "
+                         "to a zone, or dt.timezone", tz != NULL ? tz : "");
+        else if (len >= 2 && zone[0] == '"' && zone[len - 1] == '"')
+                snprintf(err, errlen, "dt.timezone: unknown time zone '%s' "
+                         "(values are written without quotes: %.*s)", zone,
+                         (int)len - 2, zone + 1);
+        else
+                snprintf(err, errlen, "dt.timezone: unknown time zone '%s'",
+                         zone);
+        return -1;
+}
+
 static int build_transform(struct app *a)
 {
         const struct conf *c = &a->conf;
+        char err[512];
 
         if ((a->tf = kt_transform_new()) == NULL) {
                 ktp_log(NULL, 0, "out of memory");
                 return -1;
         }
-        if (stamp_set_timezone(c->timezone) == -1) {
-                ktp_log(NULL, 0, "dt.timezone: unknown time zone '%s'",
-                        c->timezone);
-                return -1;
-        }
+        if (set_timezone(c->timezone, err, sizeof(err)) == -1)
+                return start_error(a, err, sizeof(err));
         kt_transform_set_timezone(a->tf, stamp_local_to_utc, NULL);
         kt_transform_set_dt_fallback(a->tf, c->dt_fallback ==
                                      CONF_DT_FALLBACK_REJECT ? KT_DT_REJECT
                                                              : KT_DT_INGEST);
         if (kt_transform_set_envelope(a->tf, c->schema, c->stream,
                                       c->domain ? c->domain
-                                                : stamp_hostname()) == -1 ||
-            set_sequence(a) == -1 || build_rules(a->tf, c) == -1) {
+                                                : stamp_hostname()) == -1) {
                 ktp_log(NULL, 0, "%s", kt_transform_error(a->tf));
                 return -1;
         }
+        if (set_sequence(a) == -1)
+                return sequence_error(a, err, sizeof(err));
+        if (build_rules(a->tf, c, err, sizeof(err)) == -1)
+                return start_error(a, err, sizeof(err));
         return capture_fields(a);
 }
 
@@ -1449,8 +1521,7 @@ static int anon_open(struct app *a)
         a->staged = 1;
         return 0;
 fail:
-        ktp_log(NULL, 0, "%s", err);
-        return -1;
+        return start_error(a, err, sizeof(err));
 }
 
 static int capture_cb(void *arg, const char *field)
@@ -1566,6 +1637,46 @@ static int app_enrich_open(struct app *a, char *err, size_t errlen)
         return 0;
 }
 
+/*
+ * The settings as a whole (conf_check()), and the stats and metrics
+ * files: a path the writer cannot use fails now, not at every interval.
+ */
+static int setup_check(struct app *a, char *err, size_t errlen)
+{
+        char notice[512];
+        const struct { const char *key, *path; } files[] = {
+                { "stats.file", a->conf.stats_file },
+                { "metrics.file", a->conf.metrics_file },
+        };
+        size_t i;
+
+        if (conf_check(&a->conf, notice, sizeof(notice), err, errlen) == -1) {
+                ktp_log(NULL, 0, "%s", err);
+                return -1;
+        }
+        if (notice[0] != '\0')
+                ktp_log(a, 1, "%s", notice);
+        for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+                if (files[i].path == NULL || stats_check(files[i].path) == 0)
+                        continue;
+                snprintf(err, errlen, "%s: cannot write %s: %s", files[i].key,
+                         files[i].path, strerror(errno));
+                return start_error(a, err, errlen);
+        }
+        return 0;
+}
+
+/* What needs the output: accounting, the output, error events, sender. */
+static int setup_output(struct app *a, char *err, size_t errlen)
+{
+        if (app_account_open(a, err, errlen) == -1 ||
+            app_output_open(a, err, errlen) == -1 ||
+            error_events_open(a, err, errlen) == -1 ||
+            app_sender_open(a, err, errlen) == -1)
+                return start_error(a, err, errlen);
+        return 0;
+}
+
 static int setup(struct app *a)
 {
         char err[512];
@@ -1576,34 +1687,32 @@ static int setup(struct app *a)
                         "config file (or --stdout)");
                 return -1;
         }
-        if (build_routing(a, err, sizeof(err)) == -1) {
-                ktp_log(NULL, 0, "%s", err);
+        if (setup_check(a, err, sizeof(err)) == -1)
                 return -1;
-        }
+        if (build_routing(a, err, sizeof(err)) == -1)
+                return start_error(a, err, sizeof(err));
         uuid_pool_init(&a->ids); /* the run's name takes a draw */
         if (build_transform(a) == -1)
                 return -1;
-        if (app_enrich_open(a, err, sizeof(err)) == -1) {
-                ktp_log(NULL, 0, "%s", err);
-                return -1;
-        }
+        if (app_enrich_open(a, err, sizeof(err)) == -1)
+                return start_error(a, err, sizeof(err));
         if (a->conf.schema_dir != NULL &&
             (a->val = validator_open(a->conf.schema_dir, a->conf.schema,
                                      V_MODE_FAST, err, sizeof(err))) == NULL) {
-                ktp_log(NULL, 0, "schema.dir: %s", err);
-                return -1;
+                char msg[600];
+
+                snprintf(msg, sizeof(msg), "schema.dir: %s", err);
+                return start_error(a, msg, sizeof(msg));
         }
         if (anon_open(a) == -1)
                 return -1;
-        if (app_encoder_open(a, err, sizeof(err)) == -1) {
-                ktp_log(NULL, 0, "%s", err);
-                return -1;
-        }
+        if (app_encoder_open(a, err, sizeof(err)) == -1)
+                return start_error(a, err, sizeof(err));
         kt_transform_set_index(a->tf, a->val != NULL || a->staged);
         if (a->conf.error_topic != NULL && a->val == NULL) {
-                ktp_log(NULL, 0, "error.topic: error events come from "
-                        "validation: set schema.dir");
-                return -1;
+                snprintf(err, sizeof(err), "error.topic: error events come "
+                         "from validation: set schema.dir");
+                return start_error(a, err, sizeof(err));
         }
         /* a record holds the line, its event, and their base64 */
         if (replay_open(a) == -1)
@@ -1613,14 +1722,7 @@ static int setup(struct app *a)
                 ktp_log(NULL, 0, "out of memory");
                 return -1;
         }
-        if (app_account_open(a, err, sizeof(err)) == -1 ||
-            app_output_open(a, err, sizeof(err)) == -1 ||
-            error_events_open(a, err, sizeof(err)) == -1 ||
-            app_sender_open(a, err, sizeof(err)) == -1) {
-                ktp_log(NULL, 0, "%s", err);
-                return -1;
-        }
-        return 0;
+        return setup_output(a, err, sizeof(err));
 }
 
 static void watchers_start(struct app *a)

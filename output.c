@@ -209,7 +209,7 @@ static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
         if (rd_kafka_conf_set(kc, name, value, msg, sizeof(msg)) ==
             RD_KAFKA_CONF_OK)
                 return 0;
-        snprintf(err, errlen, "kafka property %s: %s", name, msg);
+        snprintf(err, errlen, "kafka.%s: %s", name, msg);
         return -1;
 }
 
@@ -426,6 +426,49 @@ static int headers_build(struct output *o, char *err, size_t errlen)
         return 0;
 }
 
+static void quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                         const char *buf)
+{
+        (void)rk;
+        (void)level;
+        (void)fac;
+        (void)buf;
+}
+
+/*
+ * The dry run (stdout): the producer a real run would make, with the
+ * same properties, made and destroyed at once so that what librdkafka
+ * refuses, at a property or at creation, refuses the dry run too.  Made
+ * without the brokers (nor a mock cluster), so nothing connects, and
+ * without logs (no brokers is a warning).
+ */
+static int kafka_check(struct output *o, char *err, size_t errlen)
+{
+        /* not const: librdkafka takes a const char ** */
+        static const char *away[] = { "bootstrap.servers",
+                "metadata.broker.list", "test.mock.num.brokers" };
+        rd_kafka_conf_t *kc = rd_kafka_conf_new(), *dry;
+        rd_kafka_t *rk;
+        char msg[512];
+        int r = set_props(o, kc, err, errlen);
+
+        if (r == 0) {
+                dry = rd_kafka_conf_dup_filter(kc, 3, away);
+                rd_kafka_conf_set_log_cb(dry, quiet_log_cb);
+                rd_kafka_conf_set_opaque(dry, o);
+                if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, dry, msg,
+                                       sizeof(msg))) != NULL) {
+                        rd_kafka_destroy(rk);
+                } else {
+                        snprintf(err, errlen, "kafka: %s", msg);
+                        rd_kafka_conf_destroy(dry);
+                        r = -1;
+                }
+        }
+        rd_kafka_conf_destroy(kc);
+        return r;
+}
+
 static int kafka_open(struct output *o, char *err, size_t errlen)
 {
         rd_kafka_conf_t *kc = kafka_conf(o, err, errlen);
@@ -461,6 +504,8 @@ struct output *output_open(const struct output_opts *opts,
         o->wake[0] = o->wake[1] = -1;
         if (topics_init(o, err, errlen) == -1 ||
             (opts->mode == OUTPUT_KAFKA && kafka_open(o, err, errlen) == -1) ||
+            (opts->mode == OUTPUT_STDOUT && opts->props != NULL &&
+             opts->props->n > 0 && kafka_check(o, err, errlen) == -1) ||
             (opts->topic != NULL && output_topic(o, opts->topic,
                                                  strlen(opts->topic), err,
                                                  errlen) == -1)) {

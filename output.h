@@ -84,7 +84,12 @@ enum output_taken {
 
 struct output;
 
-/* NULL with a message in err. */
+/*
+ * NULL with a message in err.  With OUTPUT_STDOUT and props, the producer
+ * a Kafka output would make is made without its brokers and destroyed
+ * at once: what librdkafka refuses fails the dry run too, and nothing
+ * connects.
+ */
 struct output *output_open(const struct output_opts *opts,
                            const struct output_cb *cb, struct ev_loop *loop,
                            char *err, size_t errlen);

@@ -65,11 +65,24 @@ static int zone_exists(const char *zone)
         return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/*
+ * TZ unset or empty (UTC), a zoneinfo name, or a POSIX rule: glibc reads
+ * a rule's names into tzname, and leaves the daylight one empty when it
+ * took TZ for UTC, knowing no zone by that name.
+ */
+static int tz_env_known(void)
+{
+        const char *tz = getenv("TZ");
+
+        return tz == NULL || tz[0] == '\0' || zone_exists(tz) ||
+               tzname[1][0] != '\0';
+}
+
 int stamp_set_timezone(const char *zone)
 {
         if (strcmp(zone, "local") == 0) {
                 tzset();
-                return 0;
+                return tz_env_known() ? 0 : -1;
         }
         if (!zone_exists(zone))
                 return -1;

@@ -23,7 +23,8 @@ int uuid_pool_next(struct uuid_pool *p, const char **text);
 
 /*
  * Makes "local time" mean zone for the rest of the process ("local" keeps
- * the process's own).  Returns 0, or -1 when zone is not a known zone.
+ * the process's own).  Returns 0, or -1 when zone is not a known zone,
+ * or is "local" and the TZ variable names none (glibc would read UTC).
  */
 int stamp_set_timezone(const char *zone);
 

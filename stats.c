@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -393,6 +394,28 @@ int stats_render(const struct stats_snapshot *s, enum stats_format f,
                 return render_prometheus(s, fp);
         }
         return -1;
+}
+
+int stats_check(const char *path)
+{
+        char tmp[4096];
+        struct stat st;
+        FILE *fp;
+
+        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
+            sizeof(tmp)) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+                errno = EISDIR;
+                return -1;
+        }
+        if ((fp = fopen(tmp, "w")) == NULL)
+                return -1;
+        fclose(fp);
+        remove(tmp);
+        return 0;
 }
 
 int stats_write(const struct stats_snapshot *s, enum stats_format f,

@@ -89,6 +89,11 @@ int stats_render(const struct stats_snapshot *s, enum stats_format f,
  */
 int stats_write(const struct stats_snapshot *s, enum stats_format f,
                 const char *path);
+/*
+ * Whether stats_write() could write path: path.tmp created and removed,
+ * path not a directory.  Returns 0, or -1 with errno set.
+ */
+int stats_check(const char *path);
 /* The counters on one line (SIGUSR1, the exit summary). */
 void stats_line(const struct counters *c, char *buf, size_t len);
 

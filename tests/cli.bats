@@ -323,7 +323,7 @@ oracle() {
         [ "$(jq -r ".$name" <<< "$output")" = v ]
         run "$KTP" -b 127.0.0.1:1 -X "$name=1" </dev/null
         [ "$status" -eq 1 ]
-        [[ "$output" == *"kafka property nnnn"* ]]
+        [[ "$output" == *"kafka.nnnn"* ]]
 }
 
 # lines N: N small valid records, tags 1..N.

@@ -471,6 +471,240 @@ static void test_anonymize_keys(void **state)
         conf_free(&c);
 }
 
+/* Where each key was set: the last setting's place, an alias's name. */
+static void test_where(void **state)
+{
+        struct conf c;
+        char err[512], want[256];
+
+        (void)state;
+        conf_init(&c);
+        assert_null(conf_where(&c, "stream")); /* a default */
+        assert_int_equal(read_conf(&c, "# x\ntopic = a\n\n"
+                                   "dead_letter = /d\nheader.x = 1\n",
+                                   err), 0);
+        snprintf(want, sizeof(want), "%s:2", path);
+        assert_string_equal(conf_where(&c, "topic"), want);
+        snprintf(want, sizeof(want), "%s:4", path);
+        assert_string_equal(conf_where(&c, "deadletter.file"), want);
+        assert_string_equal(conf_where(&c, "dead_letter"), want);
+        assert_int_equal(conf_set_at(&c, "-t b", "topic", "b", err,
+                                     sizeof(err)), 0);
+        assert_string_equal(conf_where(&c, "topic"), "-t b");
+        assert_int_equal(conf_set_at(&c, "-o line.max=1", "line.max", "1",
+                                     err, sizeof(err)), -1);
+        assert_string_equal(err, "-o line.max=1: line.max: '1' is not a "
+                            "number from 16 to 1073741824");
+        assert_null(conf_where(&c, "line.max")); /* refused: not set */
+        conf_free(&c);
+}
+
+/* A later message about a key gets its place; the longest key wins. */
+static void test_place(void **state)
+{
+        struct conf c;
+        char err[512];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(conf_set_at(&c, "a.conf:3", "header.x", "1", err,
+                                     sizeof(err)), 0);
+        assert_int_equal(conf_set_at(&c, "a.conf:4", "header.xy", "1", err,
+                                     sizeof(err)), 0);
+        assert_int_equal(conf_set_at(&c, "-X linger.ms=5",
+                                     "kafka.linger.ms", "5", err,
+                                     sizeof(err)), 0);
+        strcpy(err, "header.xy: unknown placeholder %{a}");
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "a.conf:4: header.xy: unknown placeholder "
+                            "%{a}");
+        strcpy(err, "header.x = 1 and so on");
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "a.conf:3: header.x = 1 and so on");
+        strcpy(err, "header.xyz: no such"); /* not a key that was set */
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "header.xyz: no such");
+        strcpy(err, "stream: a default has no place");
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "stream: a default has no place");
+        strcpy(err, "kafka: `batch.size` and `linger.ms` are at odds");
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "-X linger.ms=5: kafka: `batch.size` and "
+                            "`linger.ms` are at odds");
+        /* a module's own part first, then the key */
+        strcpy(err, "avro.schema (built in): header.xy: not in the schema");
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "a.conf:4: avro.schema (built in): "
+                            "header.xy: not in the schema");
+        strcpy(err, "schema: x: header.xyz: y"); /* not a key set */
+        conf_place(&c, err, sizeof(err));
+        assert_string_equal(err, "schema: x: header.xyz: y");
+        strcpy(err, "dead-letter file /d: gone");
+        conf_place_key(&c, "header.x", err, sizeof(err));
+        assert_string_equal(err, "a.conf:3: dead-letter file /d: gone");
+        conf_free(&c);
+}
+
+/* Quotes and a '#' after a blank: refused in a file, but in JSON. */
+static void test_file_pitfalls(void **state)
+{
+        struct conf c;
+        char err[512], want[256];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(read_conf(&c, "stream = x\ndt.timezone = \"UTC\"\n",
+                                   err), -1);
+        snprintf(want, sizeof(want), "%s:2: dt.timezone: values are "
+                 "written without quotes: UTC, not \"UTC\"", path);
+        assert_string_equal(err, want);
+        assert_int_equal(read_conf(&c, "kafka.sasl.password = \"pw\"\n", err),
+                         -1);
+        assert_null(strstr(err, "pw"));
+        assert_int_equal(read_conf(&c, "topic = x # comment\n", err), -1);
+        snprintf(want, sizeof(want), "%s:1: topic: '#' after a blank in the "
+                 "value: a comment takes a line of its own", path);
+        assert_string_equal(err, want);
+        assert_int_equal(read_conf(&c, "topic = x\t#c\n", err), -1);
+        assert_int_equal(read_conf(&c, "field.const.a = x #1\n", err), -1);
+        /* kept: no blank before '#', JSON, a quote inside */
+        assert_int_equal(read_conf(&c, "kafka.sasl.password = a#b\n"
+                                   "field.const.b = \"see #5\"\n"
+                                   "avro.field.c = [\"#\", \"x #\"]\n"
+                                   "header.d = say \"hi\"\n", err), 0);
+        assert_string_equal(c.constant.v[0].value, "\"see #5\"");
+        assert_string_equal(c.header.v[0].value, "say \"hi\"");
+        /* the command line takes values as they are */
+        assert_int_equal(conf_set_at(&c, "-o topic=x #y", "topic", "x #y",
+                                     err, sizeof(err)), 0);
+        conf_free(&c);
+}
+
+/* field.const and avro.field: text that opens JSON must be JSON. */
+static void test_const_json(void **state)
+{
+        static const char *const bad[] = { "{bad", "[1,", "\"unterminated",
+                                            " {\"a\": }", "{} x" };
+        static const char *const good[] = { "{\"a\": [1]}", "\"s\"", "42",
+                                            "plain text", "1.2.3", "-",
+                                            "%{field:x}", "" };
+        struct conf c;
+        char err[512];
+        size_t i;
+
+        (void)state;
+        conf_init(&c);
+        for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+                assert_int_equal(conf_set(&c, "field.const.a", bad[i], err,
+                                          sizeof(err)), -1);
+                assert_true(strncmp(err, "field.const.a: not JSON: ", 25) ==
+                            0);
+                assert_int_equal(conf_set(&c, "avro.field.a", bad[i], err,
+                                          sizeof(err)), -1);
+        }
+        assert_string_equal(strstr(err, ": a value"), ": a value that begins "
+                            "with { must be JSON (other text becomes a "
+                            "string)");
+        for (i = 0; i < sizeof(good) / sizeof(*good); i++)
+                assert_int_equal(conf_set(&c, "field.const.a", good[i], err,
+                                          sizeof(err)), 0);
+        assert_int_equal(c.constant.n, 1);
+        /* other keys take any text */
+        assert_int_equal(conf_set(&c, "header.h", "{bad", err, sizeof(err)),
+                         0);
+        conf_free(&c);
+}
+
+/* field.keep and field.drop name input fields, not a rename's target. */
+static void test_check_rules(void **state)
+{
+        struct conf c;
+        char err[512], notice[512];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(conf_set(&c, "field.rename.ip_src", "src", err,
+                                  sizeof(err)), 0);
+        assert_int_equal(conf_set_at(&c, "k.conf:7", "field.keep",
+                                     "packets, src", err, sizeof(err)), 0);
+        assert_int_equal(conf_check(&c, notice, sizeof(notice), err,
+                                    sizeof(err)), -1);
+        assert_string_equal(err, "k.conf:7: field.keep: 'src' is the new "
+                            "name of field.rename.ip_src; field.keep "
+                            "matches input names: write 'ip_src'");
+        /* by both names: the input's own src may be meant */
+        assert_int_equal(conf_set(&c, "field.keep", "src,ip_src", err,
+                                  sizeof(err)), 0);
+        assert_int_equal(conf_check(&c, notice, sizeof(notice), err,
+                                    sizeof(err)), 0);
+        assert_string_equal(notice, "");
+        assert_int_equal(conf_set(&c, "field.keep", "", err, sizeof(err)), 0);
+        assert_int_equal(conf_set(&c, "field.drop", " src ", err,
+                                  sizeof(err)), 0);
+        assert_int_equal(conf_check(&c, notice, sizeof(notice), err,
+                                    sizeof(err)), -1);
+        assert_non_null(strstr(err, "field.drop: 'src' is the new name"));
+        /* a name that only contains the target's */
+        assert_int_equal(conf_set(&c, "field.drop", "srcx, xsrc", err,
+                                  sizeof(err)), 0);
+        assert_int_equal(conf_check(&c, notice, sizeof(notice), err,
+                                    sizeof(err)), 0);
+        conf_free(&c);
+}
+
+/* acks other than all: idempotence off with a notice, or refused. */
+static void test_check_acks(void **state)
+{
+        static const char *const all[] = { "all", "ALL", "-1" };
+        struct conf c;
+        char err[512], notice[512];
+        size_t i;
+
+        (void)state;
+        for (i = 0; i < sizeof(all) / sizeof(*all); i++) {
+                conf_init(&c);
+                assert_int_equal(conf_set(&c, "kafka.acks", all[i], err,
+                                          sizeof(err)), 0);
+                assert_int_equal(conf_check(&c, notice, sizeof(notice), err,
+                                            sizeof(err)), 0);
+                assert_string_equal(notice, "");
+                assert_int_equal(c.kafka.n, 1);
+                conf_free(&c);
+        }
+        conf_init(&c);
+        assert_int_equal(conf_set_at(&c, "-X acks=1", "kafka.acks", "1", err,
+                                     sizeof(err)), 0);
+        assert_int_equal(conf_check(&c, notice, sizeof(notice), err,
+                                    sizeof(err)), 0);
+        assert_true(strncmp(notice, "-X acks=1: kafka.acks = 1: kafka."
+                            "enable.idempotence turned off", 60) == 0);
+        assert_int_equal(c.kafka.n, 2);
+        assert_string_equal(c.kafka.v[1].key, "enable.idempotence");
+        assert_string_equal(c.kafka.v[1].value, "false");
+        conf_free(&c);
+        /* both set: said as they were set */
+        conf_init(&c);
+        assert_int_equal(conf_set_at(&c, "a.conf:2", "kafka.enable."
+                                     "idempotence", "t", err,
+                                     sizeof(err)), 0);
+        assert_int_equal(conf_set_at(&c, "a.conf:5", "kafka.request."
+                                     "required.acks", "0", err,
+                                     sizeof(err)), 0);
+        assert_int_equal(conf_check(&c, notice, sizeof(notice), err,
+                                    sizeof(err)), -1);
+        assert_string_equal(err, "a.conf:5: kafka.request.required.acks = 0 "
+                            "and kafka.enable.idempotence = t (a.conf:2): "
+                            "idempotence needs acks = all; set one of them "
+                            "otherwise");
+        /* off, as the user says: nothing to say */
+        assert_int_equal(conf_set(&c, "kafka.enable.idempotence", "false",
+                                  err, sizeof(err)), 0);
+        assert_int_equal(conf_check(&c, notice, sizeof(notice), err,
+                                    sizeof(err)), 0);
+        assert_string_equal(notice, "");
+        conf_free(&c);
+}
+
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
@@ -492,6 +726,12 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_headers),
                 cmocka_unit_test(test_has_brokers),
                 cmocka_unit_test(test_anonymize_keys),
+                cmocka_unit_test(test_where),
+                cmocka_unit_test(test_place),
+                cmocka_unit_test(test_file_pitfalls),
+                cmocka_unit_test(test_const_json),
+                cmocka_unit_test(test_check_rules),
+                cmocka_unit_test(test_check_acks),
         };
 
         if (argc > 1)
