@@ -435,11 +435,48 @@ static int set_prefixed(struct conf *c, size_t i, const char *key,
         return 0;
 }
 
+/* The byte offset of the first invalid UTF-8 sequence in s, or -1. */
+static long bad_utf8(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        const unsigned char *end = p + strlen(s);
+        int n;
+
+        for (; p < end; p += n)
+                if ((n = kt_utf8_len(p, end)) == 0)
+                        return (long)(p - (const unsigned char *)s);
+        return -1;
+}
+
+/*
+ * Keys and values end up in events, topics and messages, which are UTF-8:
+ * a stray Latin-1 byte in a field.const would make every event invalid
+ * JSON.  librdkafka's own properties are its business.
+ */
+static int utf8_ok(const char *key, const char *value, char *err,
+                   size_t errlen)
+{
+        long at;
+
+        if ((at = bad_utf8(key)) >= 0) {
+                snprintf(err, errlen, "a key must be UTF-8 (invalid byte "
+                         "at offset %ld)", at);
+                return -1;
+        }
+        if (strncmp(key, "kafka.", 6) == 0 || (at = bad_utf8(value)) < 0)
+                return 0;
+        snprintf(err, errlen, "%s: the value must be UTF-8 (invalid byte "
+                 "at offset %ld)", key, at);
+        return -1;
+}
+
 int conf_set(struct conf *c, const char *key, const char *value, char *err,
              size_t errlen)
 {
         size_t i;
 
+        if (utf8_ok(key, value, err, errlen) == -1)
+                return -1;
         key = canonical(key);
         for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
                 if (strcmp(keys[i].name, key) == 0)

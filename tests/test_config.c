@@ -581,6 +581,31 @@ static void test_file_pitfalls(void **state)
 }
 
 /* field.const and avro.field: text that opens JSON must be JSON. */
+/* Values go into events: Latin-1 bytes would make them invalid JSON. */
+static void test_utf8(void **state)
+{
+        struct conf c;
+        char err[512];
+
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(conf_set(&c, "field.const.site", "caf\xe9", err,
+                                  sizeof(err)), -1);
+        assert_string_equal(err, "field.const.site: the value must be UTF-8 "
+                            "(invalid byte at offset 3)");
+        assert_int_equal(conf_set(&c, "stream", "a\xc3", err, sizeof(err)),
+                         -1);
+        assert_int_equal(conf_set(&c, "field.const.s\xff", "x", err,
+                                  sizeof(err)), -1);
+        assert_string_equal(err, "a key must be UTF-8 (invalid byte at "
+                            "offset 13)");
+        assert_int_equal(conf_set(&c, "field.const.site", "caf\xc3\xa9", err,
+                                  sizeof(err)), 0);
+        assert_int_equal(conf_set(&c, "kafka.sasl.password", "p\xe9", err,
+                                  sizeof(err)), 0);
+        conf_free(&c);
+}
+
 static void test_const_json(void **state)
 {
         static const char *const bad[] = { "{bad", "[1,", "\"unterminated",
@@ -730,6 +755,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_place),
                 cmocka_unit_test(test_file_pitfalls),
                 cmocka_unit_test(test_const_json),
+                cmocka_unit_test(test_utf8),
                 cmocka_unit_test(test_check_rules),
                 cmocka_unit_test(test_check_acks),
         };
