@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h> /* rd_kafka_version_str() */
+
 #include "auditmain.h"
 #include "cli.h"
 #include "kafkatee-pipe.h"
@@ -983,9 +985,10 @@ static void check_stall(struct app *a)
             (uint64_t)a->conf.stall_timeout_ms * 1000)
                 return;
         a->st.stalled = 1;
+        /* tenths: the tick is a second, stall.timeout.ms any ms */
         ktp_log(a, 0, "stalled: %lld records in flight, nothing delivered "
-                "for %lld s", (long long)output_in_flight(a->out),
-                (long long)((now - account_progress_us(&a->acc)) / 1000000));
+                "for %.1f s", (long long)output_in_flight(a->out),
+                (double)(now - account_progress_us(&a->acc)) / 1e6);
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -1004,6 +1007,11 @@ static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
         memset(s, 0, sizeof(*s));
         s->stream = a->conf.stream;
         s->topic = a->topic;
+        s->version = KTP_VERSION;
+        s->librdkafka = rd_kafka_version_str();
+        /* teardown() closed the output before the files' last write */
+        s->up = a->out != NULL;
+        s->start_ms = a->st.start_ms;
         s->now_ms = now_ms();
         s->uptime_us = mono_us() - a->st.start_us;
         s->c = *account_counters(&a->acc);
@@ -1657,6 +1665,7 @@ static void watchers_start(struct app *a)
                 ev_timer_start(a->loop, &a->salt_w);
         }
         a->st.start_us = mono_us();
+        a->st.start_ms = now_ms();
         account_idle(&a->acc, a->st.start_us);
         ev_prepare_start(a->loop, &a->prepare_w);
 }

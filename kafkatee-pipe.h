@@ -41,6 +41,7 @@ enum {
 
 struct stats_state {
         uint64_t       start_us;
+        int64_t        start_ms;        /* the same, on the wall clock */
         uint64_t       paused_since_us;
         uint64_t       backpressure_us; /* total, up to the last resume */
         int            stalled;
