@@ -1061,6 +1061,16 @@ static void stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
         stats_files_write(a);
 }
 
+/* An interval of loss reports ends: what its limit left unsaid. */
+static void loss_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        account_reports_end(&a->acc);
+}
+
 static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
         struct app *a = w->data;
@@ -1657,6 +1667,11 @@ static void watchers_start(struct app *a)
         ev_signal_start(a->loop, &a->sigusr1_w);
         if (a->conf.stats_file != NULL || a->conf.metrics_file != NULL)
                 ev_timer_start(a->loop, &a->stats_w);
+        ev_timer_init(&a->loss_w, loss_cb,
+                      a->conf.loss_report_interval_ms / 1000.,
+                      a->conf.loss_report_interval_ms / 1000.);
+        a->loss_w.data = a;
+        ev_timer_start(a->loop, &a->loss_w);
         if (a->salt.generation > 0 && a->conf.anon_salt_rotate_s > 0) {
                 ev_timer_init(&a->salt_w, salt_cb,
                               (double)a->conf.anon_salt_rotate_s,
@@ -1709,6 +1724,7 @@ static void teardown(struct app *a)
         sender_close(a->snd);
         a->snd = NULL;
         free(a->st.rdkafka_json);
+        account_reports_end(&a->acc); /* before the summary */
         account_close(&a->acc);
         lr_free(&a->lr);
         dlr_free(&a->dlr);

@@ -179,3 +179,46 @@ prom_format() {
                 promtool check metrics < "$T/m.prom"
         fi
 }
+
+# unshown FILE: the records the loss reports' limit left unsaid, added up.
+unshown() {
+        sed -n 's/^kafkatee-pipe: \([0-9]*\) more records lost, not shown .*/\1/p' \
+                "$1" | awk '{ n += $1 } END { print n + 0 }'
+}
+
+@test "loss reports: 100 in a run, the rest counted by reason and said at exit" {
+        mock_start -t t:1
+        mock_cmd "down -1"
+        # -v: the dead-lettered losses reported too; the default interval
+        # (60 s) outlasts the run: its end is the run's.
+        gen 150 | "$KTP" -b "$BROKERS" -t t -v --dead-letter "$T/dead" \
+                -X message.timeout.ms=1000 2> "$T/err" || true
+        counters "$T/err"
+        [ "$failed" -eq 150 ]
+        [ "$(wc -l < "$T/dead")" -eq 150 ]
+        [ "$(grep -c '^kafkatee-pipe: stdin:[0-9]*: delivery: ' "$T/err")" -eq 100 ]
+        [ "$(grep -c 'more records lost: over 100 in this interval' "$T/err")" -eq 1 ]
+        grep -qx 'kafkatee-pipe: 50 more records lost, not shown (delivery: 50); the dead-letter file has them' "$T/err"
+        # said before the summary
+        grep -A1 'not shown' "$T/err" | tail -n 1 | grep -q 'summary: '
+}
+
+@test "loss reports: limited per interval, said again in the next one" {
+        proc_start ktp "$KTP" --stdout -o loss.report.interval.ms=2000
+        # far more than 100 at once: whatever interval they fall in, one
+        # holds more than 100
+        yes bad | head -n 1000 | proc_send ktp
+        wait_for_line "$(proc_file ktp err)" 'more records lost, not shown \(invalid: [0-9]+\)$' 30
+        # a later interval: reported again
+        proc_send ktp bad bad bad
+        wait_for_line "$(proc_file ktp err)" '^kafkatee-pipe: stdin:1003: invalid: '
+        proc_finish ktp
+        [ "$PROC_STATUS" -eq 3 ]
+        err=$(proc_file ktp err)
+        shown=$(grep -c '^kafkatee-pipe: stdin:[0-9]*: invalid: ' "$err")
+        # every record lost is shown or counted, none twice
+        [ $((shown + $(unshown "$err"))) -eq 1003 ]
+        [ "$shown" -le 300 ]
+        counters "$err"
+        [ "$invalid" -eq 1003 ]
+}
