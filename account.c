@@ -75,8 +75,9 @@ static void report(struct account *acc, const struct dead_record *r,
 {
         char text[1024];
 
-        if (++acc->reports > ACCOUNT_REPORTS_MAX) {
-                if (acc->reports == ACCOUNT_REPORTS_MAX + 1) {
+        if (acc->reports >= ACCOUNT_REPORTS_MAX) {
+                if (acc->reports == ACCOUNT_REPORTS_MAX) { /* once */
+                        acc->reports++;
                         snprintf(text, sizeof(text), "more records lost: "
                                  "over %d in this interval, the rest counted "
                                  "and said at its end", ACCOUNT_REPORTS_MAX);
@@ -86,12 +87,13 @@ static void report(struct account *acc, const struct dead_record *r,
                 acc->unshown_kept += kept != 0;
                 return;
         }
+        acc->reports++;
         snprintf(text, sizeof(text), "stdin:%llu: %s: %s",
                  (unsigned long long)r->line_no, r->reason, r->message);
         say(acc, 1, text);
 }
 
-/* ", the dead-letter file has them" or "of them", or nothing. */
+/* "; the dead-letter file has them" (or N of them), or nothing. */
 static void unshown_where(const struct account *acc, uint64_t n, char *buf,
                           size_t len)
 {
