@@ -113,13 +113,16 @@ void account_reports_end(struct account *acc)
         uint64_t n = 0;
         int i;
 
+        /* 8 reasons of at most 35 bytes each: by never fills */
         for (i = 0; i <= LOSS_REASONS; i++) {
-                if (acc->unshown[i] == 0 || at >= sizeof(by))
+                if (acc->unshown[i] == 0)
                         continue;
-                at += (size_t)snprintf(by + at, sizeof(by) - at, "%s%s: %llu",
-                        n > 0 ? ", " : "", i == LOSS_REASONS ? "error_event"
-                        : loss_reason_name((enum loss_reason)i),
-                        (unsigned long long)acc->unshown[i]);
+                if (at < sizeof(by))
+                        at += (size_t)snprintf(by + at, sizeof(by) - at,
+                                "%s%s: %llu", n > 0 ? ", " : "",
+                                i == LOSS_REASONS ? "error_event" :
+                                loss_reason_name((enum loss_reason)i),
+                                (unsigned long long)acc->unshown[i]);
                 n += acc->unshown[i];
         }
         if (n > 0) {
