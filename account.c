@@ -8,9 +8,6 @@
 
 #include "account.h"
 
-/* Losses reported one by one through cb.log before going quiet. */
-#define MAX_REPORTS 100
-
 static const char *const reason_names[] = {
         [LOSS_INVALID] = "invalid",
         [LOSS_TOO_LONG] = "too_long",
@@ -68,26 +65,83 @@ void account_reopen(struct account *acc)
         say(acc, 2, "SIGHUP: dead-letter file reopened");
 }
 
-/* Without a working dead-letter file, stderr is a lost record's trace. */
-static void report(struct account *acc, const struct dead_record *r)
+/*
+ * Without a working dead-letter file, stderr is a lost record's trace:
+ * ACCOUNT_REPORTS_MAX an interval, the rest counted by reason (kept: the
+ * dead-letter file has it, with -v) and said by account_reports_end().
+ */
+static void report(struct account *acc, const struct dead_record *r,
+                   int reason, int kept)
 {
         char text[1024];
 
-        if (++acc->reports > MAX_REPORTS) {
-                if (acc->reports == MAX_REPORTS + 1)
-                        say(acc, 1, "more records lost: see the summary");
+        if (acc->reports >= ACCOUNT_REPORTS_MAX) {
+                if (acc->reports == ACCOUNT_REPORTS_MAX) { /* once */
+                        acc->reports++;
+                        snprintf(text, sizeof(text), "more records lost: "
+                                 "over %d in this interval, the rest counted "
+                                 "and said at its end", ACCOUNT_REPORTS_MAX);
+                        say(acc, 1, text);
+                }
+                acc->unshown[reason]++;
+                acc->unshown_kept += kept != 0;
                 return;
         }
+        acc->reports++;
         snprintf(text, sizeof(text), "stdin:%llu: %s: %s",
                  (unsigned long long)r->line_no, r->reason, r->message);
         say(acc, 1, text);
+}
+
+/* "; the dead-letter file has them" (or N of them), or nothing. */
+static void unshown_where(const struct account *acc, uint64_t n, char *buf,
+                          size_t len)
+{
+        if (acc->unshown_kept == 0)
+                snprintf(buf, len, "%s", "");
+        else if (acc->unshown_kept == n)
+                snprintf(buf, len, "; the dead-letter file has them");
+        else
+                snprintf(buf, len, "; the dead-letter file has %llu of them",
+                         (unsigned long long)acc->unshown_kept);
+}
+
+void account_reports_end(struct account *acc)
+{
+        char by[512] = "", where[128], text[768];
+        size_t at = 0;
+        uint64_t n = 0;
+        int i;
+
+        /* 8 reasons of at most 35 bytes each: by never fills */
+        for (i = 0; i <= LOSS_REASONS; i++) {
+                if (acc->unshown[i] == 0)
+                        continue;
+                if (at < sizeof(by))
+                        at += (size_t)snprintf(by + at, sizeof(by) - at,
+                                "%s%s: %llu", n > 0 ? ", " : "",
+                                i == LOSS_REASONS ? "error_event" :
+                                loss_reason_name((enum loss_reason)i),
+                                (unsigned long long)acc->unshown[i]);
+                n += acc->unshown[i];
+        }
+        if (n > 0) {
+                unshown_where(acc, n, where, sizeof(where));
+                snprintf(text, sizeof(text), "%llu more records lost, not "
+                         "shown (%s)%s", (unsigned long long)n, by, where);
+                say(acc, 1, text);
+        }
+        memset(acc->unshown, 0, sizeof(acc->unshown));
+        acc->unshown_kept = 0;
+        acc->reports = 0;
 }
 
 /*
  * A dead-letter file that cannot be written is fatal (EXIT STATUS in the
  * man page): the record in hand and every later loss are reported.
  */
-static void lose(struct account *acc, const struct dead_record *r)
+static void lose(struct account *acc, const struct dead_record *r,
+                 int reason)
 {
         int usable = dl_usable(&acc->dl), failed;
         char why[768];
@@ -96,7 +150,7 @@ static void lose(struct account *acc, const struct dead_record *r)
         if (usable && !failed)
                 acc->c.dead_lettered++;
         if (!usable || failed || acc->report_all)
-                report(acc, r);
+                report(acc, r, reason, usable && !failed);
         if (!failed)
                 return;
         snprintf(why, sizeof(why), "cannot write to dead-letter file %s: "
@@ -125,7 +179,7 @@ static void lose_line(struct account *acc, enum loss_reason reason,
                         r.withheld = "anonymize.raw";
                 }
         }
-        lose(acc, &r);
+        lose(acc, &r, (int)reason);
 }
 
 void account_invalid(struct account *acc, const struct line *l,
@@ -171,7 +225,8 @@ void account_error_outcome(struct account *acc, int delivered,
         snprintf(message, sizeof(message), "its error event was not "
                  "delivered: %s", error != NULL ? error : "unknown error");
         r.message = message;
-        report(acc, &r);
+        /* its line was dead-lettered when it was refused */
+        report(acc, &r, LOSS_REASONS, dl_usable(&acc->dl));
 }
 
 void account_delivered(struct account *acc, uint64_t read_us,

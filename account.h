@@ -15,9 +15,11 @@
  *
  * A loss (invalid or failed) goes to the dead-letter file when there is
  * one; when there is none, or it cannot be written, it is reported
- * through cb.log (the first 100, then one line saying the rest
- * is in the summary).  A dead-letter write that fails is reported
- * through cb.fatal, once; the file is not written again.
+ * through cb.log: ACCOUNT_REPORTS_MAX of them in an interval of the
+ * caller's (account_reports_end()), then one line saying the rest are
+ * counted, and at the interval's end how many were not shown and why.
+ * A dead-letter write that fails is reported through cb.fatal, once;
+ * the file is not written again.
  *
  * The callbacks run inside the calls above, which may run inside
  * librdkafka (a delivery report): they must only record.
@@ -42,7 +44,11 @@ enum loss_reason {
         LOSS_ROUTE,    /* its topic or key cannot be made (route.h) */
         LOSS_SCHEMA,   /* an event that its stream's schema refuses */
         LOSS_ENCODE,   /* a value that its Avro field cannot hold */
+        LOSS_REASONS   /* how many; reports count error events here */
 };
+
+/* Losses reported one by one in an interval (see kafkatee-pipe(1)). */
+#define ACCOUNT_REPORTS_MAX 100
 
 /*
  * "invalid", "too_long", "delivery", "shutdown", "route",
@@ -72,7 +78,10 @@ struct account {
         struct deadletter dl;
         struct account_cb cb;
         int               report_all; /* dead-lettered losses too (-vv) */
-        unsigned          reports;    /* losses reported through cb.log */
+        unsigned          reports;    /* reported this interval */
+        /* Losses past the limit this interval: by reason (error events'
+         * last), and of them those the dead-letter file has. */
+        uint64_t          unshown[LOSS_REASONS + 1], unshown_kept;
         int               in_purge;   /* between purge_init and _close */
         uint64_t          purge_base; /* read - skipped at purge_init */
         struct latency    latency;    /* read to delivery report */
@@ -90,6 +99,12 @@ int account_open(struct account *acc, const char *dead_letter,
                  size_t errlen);
 /* Closes the dead-letter file; the counters stay readable. */
 void account_close(struct account *acc);
+/*
+ * The end of an interval of loss reports (and the run's, before the
+ * summary): says how many losses the limit left unsaid, by reason, and
+ * lets the next ACCOUNT_REPORTS_MAX be said.
+ */
+void account_reports_end(struct account *acc);
 /* SIGHUP: opens the dead-letter file again (logrotate moved it). */
 void account_reopen(struct account *acc);
 

@@ -68,6 +68,7 @@ struct conf {
         long long flush_timeout_ms, drain_timeout_ms;
         long long queue_high_messages, queue_high_bytes;
         long long stats_interval_ms, stall_timeout_ms;
+        long long loss_report_interval_ms; /* loss reports' limit, each */
         long long topic_max;    /* distinct topics a run produces to */
         char     *spool_dir;    /* spool.dir: the disk spool when set */
         long long spool_max_bytes, spool_segment_bytes;

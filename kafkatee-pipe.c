@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h> /* rd_kafka_version_str() */
+
 #include "auditmain.h"
 #include "cli.h"
 #include "kafkatee-pipe.h"
@@ -987,9 +989,10 @@ static void check_stall(struct app *a)
             (uint64_t)a->conf.stall_timeout_ms * 1000)
                 return;
         a->st.stalled = 1;
+        /* tenths: the tick is a second, stall.timeout.ms any ms */
         ktp_log(a, 0, "stalled: %lld records in flight, nothing delivered "
-                "for %lld s", (long long)output_in_flight(a->out),
-                (long long)((now - account_progress_us(&a->acc)) / 1000000));
+                "for %.1f s", (long long)output_in_flight(a->out),
+                (double)(now - account_progress_us(&a->acc)) / 1e6);
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -1008,6 +1011,11 @@ static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
         memset(s, 0, sizeof(*s));
         s->stream = a->conf.stream;
         s->topic = a->topic;
+        s->version = KTP_VERSION;
+        s->librdkafka = rd_kafka_version_str();
+        /* teardown() closed the output before the files' last write */
+        s->up = a->out != NULL;
+        s->start_ms = a->st.start_ms;
         s->now_ms = now_ms();
         s->uptime_us = mono_us() - a->st.start_us;
         s->c = *account_counters(&a->acc);
@@ -1055,6 +1063,16 @@ static void stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
         (void)loop;
         (void)revents;
         stats_files_write(a);
+}
+
+/* An interval of loss reports ends: what its limit left unsaid. */
+static void loss_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct app *a = w->data;
+
+        (void)loop;
+        (void)revents;
+        account_reports_end(&a->acc);
 }
 
 static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -1751,6 +1769,11 @@ static void watchers_start(struct app *a)
         ev_signal_start(a->loop, &a->sigusr1_w);
         if (a->conf.stats_file != NULL || a->conf.metrics_file != NULL)
                 ev_timer_start(a->loop, &a->stats_w);
+        ev_timer_init(&a->loss_w, loss_cb,
+                      a->conf.loss_report_interval_ms / 1000.,
+                      a->conf.loss_report_interval_ms / 1000.);
+        a->loss_w.data = a;
+        ev_timer_start(a->loop, &a->loss_w);
         if (a->salt.generation > 0 && a->conf.anon_salt_rotate_s > 0) {
                 ev_timer_init(&a->salt_w, salt_cb,
                               (double)a->conf.anon_salt_rotate_s,
@@ -1759,6 +1782,7 @@ static void watchers_start(struct app *a)
                 ev_timer_start(a->loop, &a->salt_w);
         }
         a->st.start_us = mono_us();
+        a->st.start_ms = now_ms();
         account_idle(&a->acc, a->st.start_us);
         ev_prepare_start(a->loop, &a->prepare_w);
 }
@@ -1802,6 +1826,7 @@ static void teardown(struct app *a)
         sender_close(a->snd);
         a->snd = NULL;
         free(a->st.rdkafka_json);
+        account_reports_end(&a->acc); /* before the summary */
         account_close(&a->acc);
         lr_free(&a->lr);
         dlr_free(&a->dlr);

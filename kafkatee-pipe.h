@@ -41,6 +41,7 @@ enum {
 
 struct stats_state {
         uint64_t       start_us;
+        int64_t        start_ms;        /* the same, on the wall clock */
         uint64_t       paused_since_us;
         uint64_t       backpressure_us; /* total, up to the last resume */
         int            stalled;
@@ -103,6 +104,7 @@ struct app {
         ev_io     stdin_w;
         ev_timer  tick_w, drain_w, flush_w, stats_w;
         ev_timer  salt_w;   /* anonymize.salt.rotate */
+        ev_timer  loss_w;   /* loss.report.interval.ms */
         ev_signal sigint_w, sigterm_w, sighup_w, sigusr1_w;
         ev_prepare prepare_w;
         ev_idle   more_w;   /* more to send from the spool now */

@@ -168,12 +168,16 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
                      void *opaque)
 {
         struct output *o = opaque;
+        char why[sizeof(o->fatal_why) - 64];
 
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
                 if (o->fatal != FATAL_NONE)
                         return;
-                rd_kafka_fatal_error(rk, o->fatal_why,
-                                     sizeof(o->fatal_why));
+                /* The underlying error's name, as the others are said
+                 * (its log line, FATAL, is not: log_cb()). */
+                err = rd_kafka_fatal_error(rk, why, sizeof(why));
+                snprintf(o->fatal_why, sizeof(o->fatal_why), "kafka: %s: %s",
+                         rd_kafka_err2name(err), why);
                 o->fatal = FATAL_RECORDED;
                 return;
         }
@@ -193,11 +197,32 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         return 0; /* librdkafka frees json */
 }
 
+/*
+ * Whether librdkafka says this log line again through error_cb().  A
+ * broker's failure (rd_kafka_broker_fail(), facility FAIL) is logged and
+ * sent as an error with the same text: the error is kept, for its name
+ * (_TRANSPORT, _RESOLVE).  Since 2.11.1 only a failure at LOG_ERR or
+ * worse is sent, the milder ones only logged.  A fatal error (FATAL) is
+ * always sent (_FATAL): error_cb() records it and the loop says it.
+ * Their debug lines (-vv) are not sent: kept.
+ */
+static int said_as_error(int level, const char *fac)
+{
+        if (level >= 7) /* LOG_DEBUG */
+                return 0;
+        if (strcmp(fac, "FATAL") == 0)
+                return 1;
+        return strcmp(fac, "FAIL") == 0 &&
+               (level <= 3 /* LOG_ERR */ || rd_kafka_version() < 0x020b0100);
+}
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf)
 {
         struct output *o = rd_kafka_opaque(rk);
 
+        if (said_as_error(level, fac))
+                return;
         say(o, level <= 3 ? 1 : 2, "kafka: %s: %s", fac, buf);
 }
 

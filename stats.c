@@ -3,6 +3,7 @@
  * stdio are fine here.  Sees only the snapshot the program hands it.
  */
 #include <errno.h>
+#include <math.h> /* isfinite() */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +109,42 @@ static void add_u64(json_object *o, const char *k, uint64_t v)
         json_object_object_add(o, k, json_object_new_uint64(v));
 }
 
+/*
+ * A figure with a fraction: six decimals (every figure here comes from
+ * microseconds or milliseconds), trailing zeros cut: 2.498198, not
+ * json-c's 2.4981979999999999 (%.17g), nor 6.8e-05 (%g).  A whole number
+ * has no point.  Returns the length.
+ */
+static size_t fixed(char *buf, size_t len, double v)
+{
+        size_t n = (size_t)snprintf(buf, len, "%.6f", v);
+
+        if (n >= len || strchr(buf, '.') == NULL)
+                return n < len ? n : len - 1;
+        while (buf[n - 1] == '0')
+                buf[--n] = '\0';
+        if (buf[n - 1] == '.')
+                buf[--n] = '\0';
+        return n;
+}
+
+/* In JSON a whole number keeps ".0": a reader that guesses types from
+ * the first value still sees a fraction. */
+static json_object *new_double(double v)
+{
+        char text[64];
+
+        if (!isfinite(v))
+                return NULL; /* JSON has no NaN: null */
+        fixed(text, sizeof(text) - 2, v);
+        if (strchr(text, '.') == NULL)
+                strcat(text, ".0");
+        return json_object_new_double_s(v, text);
+}
+
 static void add_double(json_object *o, const char *k, double v)
 {
-        json_object_object_add(o, k, json_object_new_double(v));
+        json_object_object_add(o, k, new_double(v));
 }
 
 static void add_time(json_object *o, const char *k, int64_t ms)
@@ -124,6 +158,12 @@ static void add_time(json_object *o, const char *k, int64_t ms)
         json_object_object_add(o, k, json_object_new_string(iso));
 }
 
+static void add_string(json_object *o, const char *k, const char *v)
+{
+        json_object_object_add(o, k, v != NULL ? json_object_new_string(v)
+                                                : NULL);
+}
+
 /* In milliseconds; no latency yet has no quantiles: null, not 0. */
 static json_object *latency_json(const struct latency *l)
 {
@@ -135,10 +175,10 @@ static json_object *latency_json(const struct latency *l)
         add_double(o, "sum", (double)l->sum_us / 1000.0);
         for (i = 0; i < N_QUANTILES; i++)
                 json_object_object_add(o, names[i], l->count == 0 ? NULL :
-                        json_object_new_double((double)latency_quantile(
+                        new_double((double)latency_quantile(
                                 l, quantiles[i]) / 1000.0));
         json_object_object_add(o, "max", l->count == 0 ? NULL :
-                json_object_new_double((double)l->max_us / 1000.0));
+                new_double((double)l->max_us / 1000.0));
         return o;
 }
 
@@ -215,6 +255,10 @@ static json_object *stats_json(const struct stats_snapshot *s)
         add_time(o, "time", s->now_ms);
         json_object_object_add(o, "stream", json_object_new_string(s->stream));
         json_object_object_add(o, "topic", json_object_new_string(s->topic));
+        add_string(o, "version", s->version);
+        add_string(o, "librdkafka", s->librdkafka);
+        json_object_object_add(o, "up", json_object_new_boolean(s->up));
+        add_time(o, "start_time", s->start_ms);
         add_double(o, "uptime_s", (double)s->uptime_us / 1e6);
         add_counters(o, &s->c);
         json_object_object_add(o, "in_flight",
@@ -280,14 +324,33 @@ static void put_series(FILE *fp, const struct stats_snapshot *s,
         fputc('"', fp);
 }
 
+static void put_help(FILE *fp, const char *name, const char *type,
+                     const char *help)
+{
+        fprintf(fp, "# HELP kafkatee_pipe_%s %s\n"
+                "# TYPE kafkatee_pipe_%s %s\n", name, help, name, type);
+}
+
 /* One metric: HELP, TYPE and the sample with the instance's labels. */
 static void metric(FILE *fp, const struct stats_snapshot *s, const char *name,
                    const char *type, const char *help, double v)
 {
-        fprintf(fp, "# HELP kafkatee_pipe_%s %s\n"
-                "# TYPE kafkatee_pipe_%s %s\n", name, help, name, type);
+        char text[64];
+
+        fixed(text, sizeof(text), v);
+        put_help(fp, name, type, help);
         put_series(fp, s, name);
-        fprintf(fp, "} %.17g\n", v);
+        fprintf(fp, "} %s\n", text);
+}
+
+/* A whole number, exact whatever its size (a double holds 2^53). */
+static void metric_u64(FILE *fp, const struct stats_snapshot *s,
+                       const char *name, const char *type, const char *help,
+                       uint64_t v)
+{
+        put_help(fp, name, type, help);
+        put_series(fp, s, name);
+        fprintf(fp, "} %llu\n", (unsigned long long)v);
 }
 
 static void metric_counters(FILE *fp, const struct stats_snapshot *s)
@@ -298,9 +361,38 @@ static void metric_counters(FILE *fp, const struct stats_snapshot *s)
         for (i = 0; i < N_COUNTERS; i++) {
                 snprintf(name, sizeof(name), "%s_total",
                          counter_fields[i].name);
-                metric(fp, s, name, "counter", counter_fields[i].help,
-                       (double)counter_at(&s->c, i));
+                metric_u64(fp, s, name, "counter", counter_fields[i].help,
+                           counter_at(&s->c, i));
         }
+}
+
+/*
+ * What is running: up (0 in the file the run leaves behind), since when
+ * (as process_start_time_seconds), and which build, as an _info metric:
+ * the version and librdkafka's as labels, the value 1.
+ */
+static void metric_process(FILE *fp, const struct stats_snapshot *s)
+{
+        metric(fp, s, "up", "gauge", "1 while the pipe runs; 0 in the last "
+               "write, at exit.", s->up);
+        metric(fp, s, "start_time_seconds", "gauge", "When the pipe "
+               "started, in seconds since the epoch.",
+               (double)s->start_ms / 1000.0);
+        put_help(fp, "build_info", "gauge", "The versions of kafkatee-pipe "
+                 "and of librdkafka, as labels; always 1.");
+        put_series(fp, s, "build_info");
+        fputs(",version=\"", fp);
+        put_label_value(fp, s->version != NULL ? s->version : "");
+        fputs("\",librdkafka=\"", fp);
+        put_label_value(fp, s->librdkafka != NULL ? s->librdkafka : "");
+        fputs("\"} 1\n", fp);
+}
+
+static void metric_memory(FILE *fp, const struct stats_snapshot *s)
+{
+        metric_u64(fp, s, "peak_rss_bytes", "gauge", "The most memory the "
+                   "process held (its peak resident set).",
+                   s->peak_rss_kib * 1024);
 }
 
 /*
@@ -358,6 +450,7 @@ static void metric_geoip(FILE *fp, const struct stats_snapshot *s)
 
 static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
 {
+        metric_process(fp, s);
         metric_counters(fp, s);
         if (s->salt_generation > 0)
                 metric(fp, s, "salt_generation", "gauge",
@@ -367,6 +460,10 @@ static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
                 metric_geoip(fp, s);
         metric(fp, s, "in_flight", "gauge",
                "Events produced and not yet reported.", (double)s->in_flight);
+        metric(fp, s, "in_flight_bytes", "gauge", "Bytes of the events "
+               "produced and not yet reported.", (double)s->in_flight_bytes);
+        metric(fp, s, "backpressure", "gauge", "1 while stdin is not read "
+               "because Kafka is behind.", s->backpressure != 0);
         metric(fp, s, "backpressure_seconds_total", "counter",
                "Time stdin was not read because Kafka was behind.",
                (double)s->backpressure_us / 1e6);
@@ -377,6 +474,7 @@ static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
                "1 when records wait but nothing was delivered for "
                "stall.timeout.ms.", s->stalled);
         metric_latency(fp, s);
+        metric_memory(fp, s);
         if (s->spool)
                 metric_spool(fp, s);
         return ferror(fp) ? -1 : 0;

@@ -52,6 +52,9 @@ uint64_t peak_rss_kib(void);
 /* The figures of both files, taken at one moment by the program. */
 struct stats_snapshot {
         const char           *stream, *topic; /* labels */
+        const char           *version, *librdkafka; /* the build's */
+        int                   up;              /* 0: the last write, at exit */
+        int64_t               start_ms;        /* the start, wall clock */
         int64_t               now_ms;          /* when, on the wall clock */
         uint64_t              uptime_us;
         struct counters       c;

@@ -243,7 +243,11 @@ static void test_report_all(void **state)
         free(path);
 }
 
-/* Without a dead-letter file: 100 reports, then one line, then quiet. */
+/*
+ * Without a dead-letter file: 100 reports an interval, then one line;
+ * the interval's end says how many were not shown, and the next
+ * interval reports again.
+ */
 static void test_report_limit(void **state)
 {
         struct account acc;
@@ -260,11 +264,65 @@ static void test_report_limit(void **state)
         }
         assert_int_equal(h.logs, 101);
         assert_string_equal(h.first_log, "stdin:1: invalid: not JSON");
-        assert_string_equal(h.last_log, "more records lost: see the summary");
+        assert_string_equal(h.last_log, "more records lost: over 100 in "
+                            "this interval, the rest counted and said at "
+                            "its end");
         assert_int_equal(h.last_level, 1);
+        account_reports_end(&acc);
+        assert_int_equal(h.logs, 102);
+        assert_string_equal(h.last_log, "150 more records lost, not shown "
+                            "(invalid: 150)");
+        /* the next interval: reported again */
+        bad = text_line("x", 251);
+        account_read(&acc);
+        account_failed(&acc, LOSS_DELIVERY, &bad, "Local: Message timed out",
+                       "_MSG_TIMED_OUT");
+        assert_int_equal(h.logs, 103);
+        assert_string_equal(h.last_log,
+                            "stdin:251: delivery: Local: Message timed out");
+        /* nothing unsaid: nothing said */
+        account_reports_end(&acc);
+        assert_int_equal(h.logs, 103);
         assert_int_equal(account_counters(&acc)->invalid, 250);
         assert_invariant(account_counters(&acc));
         account_close(&acc);
+}
+
+/* With -v and a dead-letter file: the reasons, and where they are. */
+static void test_report_limit_reasons(void **state)
+{
+        char *path = temp_path();
+        static const enum loss_reason reasons[] = {
+                LOSS_INVALID, LOSS_DELIVERY, LOSS_TOO_LONG,
+        };
+        struct account acc;
+        struct heard h;
+        struct line bad;
+        int i;
+
+        (void)state;
+        open_account(&acc, &h, path, 1);
+        for (i = 1; i <= 130; i++) {
+                bad = text_line("x", (uint64_t)i);
+                account_read(&acc);
+                if (i % 3 == 1)
+                        account_failed(&acc, reasons[i % 3], &bad, "no",
+                                       NULL);
+                else
+                        account_invalid_reason(&acc, reasons[i % 3], &bad,
+                                               "no");
+        }
+        account_error_outcome(&acc, 0, 131, "Local: Message timed out");
+        account_reports_end(&acc);
+        /* 101..130: 10 of each reason, then the error event */
+        assert_string_equal(h.last_log, "31 more records lost, not shown "
+                            "(invalid: 10, too_long: 10, delivery: 10, "
+                            "error_event: 1); the dead-letter file has "
+                            "them");
+        assert_int_equal(account_counters(&acc)->dead_lettered, 130);
+        account_close(&acc);
+        unlink(path);
+        free(path);
 }
 
 static struct kt_event marker(enum kt_marker m, int64_t purged)
@@ -406,6 +464,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_dead_letter_records),
                 cmocka_unit_test(test_report_all),
                 cmocka_unit_test(test_report_limit),
+                cmocka_unit_test(test_report_limit_reasons),
                 cmocka_unit_test(test_purge_markers),
                 cmocka_unit_test(test_dead_letter_fails),
                 cmocka_unit_test(test_reopen),

@@ -61,13 +61,17 @@ static void known_snapshot(struct stats_snapshot *s, struct latency *l)
         memset(s, 0, sizeof(*s));
         s->stream = "netflow";
         s->topic = "eqiad.netflow";
+        s->version = "0.1.0";
+        s->librdkafka = "2.0.2";
+        s->up = 1;
+        s->start_ms = 1795422742623; /* 90.5 s ago */
         s->now_ms = 1795422833123;
         s->uptime_us = 90500000;
         s->c = c;
         s->in_flight = 2;
         s->in_flight_bytes = 1024;
         s->backpressure = 1;
-        s->backpressure_us = 1250000;
+        s->backpressure_us = 2498198; /* %.17g: 2.4981979999999999 */
         s->last_delivery_ms = 1795422833000;
         s->latency = l;
         s->peak_rss_kib = 6756;
@@ -173,7 +177,7 @@ static void test_label_escaping(void **state)
                 "seconds{stream=\"a\\\"b\\\\c\",topic=\"line\\nbreak\","
                 "quantile=\"0.5\"} 0.002000\n"));
         /* No raw newline left in a value: as many lines as without. */
-        assert_int_equal(count_lines(text), 70);
+        assert_int_equal(count_lines(text), 88);
         free(text);
         text = render(&s, STATS_JSON);
         assert_non_null(strstr(text, "\"stream\":\"a\\\"b\\\\c\","
@@ -183,6 +187,20 @@ static void test_label_escaping(void **state)
 }
 
 static const char expected_prometheus[] =
+"# HELP kafkatee_pipe_up 1 while the pipe runs; 0 in the last write, at "
+"exit.\n"
+"# TYPE kafkatee_pipe_up gauge\n"
+"kafkatee_pipe_up{stream=\"netflow\",topic=\"eqiad.netflow\"} 1\n"
+"# HELP kafkatee_pipe_start_time_seconds When the pipe started, in seconds "
+"since the epoch.\n"
+"# TYPE kafkatee_pipe_start_time_seconds gauge\n"
+"kafkatee_pipe_start_time_seconds{stream=\"netflow\","
+"topic=\"eqiad.netflow\"} 1795422742.623\n"
+"# HELP kafkatee_pipe_build_info The versions of kafkatee-pipe and of "
+"librdkafka, as labels; always 1.\n"
+"# TYPE kafkatee_pipe_build_info gauge\n"
+"kafkatee_pipe_build_info{stream=\"netflow\",topic=\"eqiad.netflow\","
+"version=\"0.1.0\",librdkafka=\"2.0.2\"} 1\n"
 "# HELP kafkatee_pipe_read_total Lines read from stdin.\n"
 "# TYPE kafkatee_pipe_read_total counter\n"
 "kafkatee_pipe_read_total{stream=\"netflow\",topic=\"eqiad.netflow\"} 10\n"
@@ -249,11 +267,20 @@ static const char expected_prometheus[] =
 "# HELP kafkatee_pipe_in_flight Events produced and not yet reported.\n"
 "# TYPE kafkatee_pipe_in_flight gauge\n"
 "kafkatee_pipe_in_flight{stream=\"netflow\",topic=\"eqiad.netflow\"} 2\n"
+"# HELP kafkatee_pipe_in_flight_bytes Bytes of the events produced and not "
+"yet reported.\n"
+"# TYPE kafkatee_pipe_in_flight_bytes gauge\n"
+"kafkatee_pipe_in_flight_bytes{stream=\"netflow\",topic=\"eqiad.netflow\"} "
+"1024\n"
+"# HELP kafkatee_pipe_backpressure 1 while stdin is not read because Kafka "
+"is behind.\n"
+"# TYPE kafkatee_pipe_backpressure gauge\n"
+"kafkatee_pipe_backpressure{stream=\"netflow\",topic=\"eqiad.netflow\"} 1\n"
 "# HELP kafkatee_pipe_backpressure_seconds_total Time stdin was not read "
 "because Kafka was behind.\n"
 "# TYPE kafkatee_pipe_backpressure_seconds_total counter\n"
 "kafkatee_pipe_backpressure_seconds_total{stream=\"netflow\","
-"topic=\"eqiad.netflow\"} 1.25\n"
+"topic=\"eqiad.netflow\"} 2.498198\n"
 "# HELP kafkatee_pipe_last_delivery_timestamp_seconds When the last "
 "delivery report arrived.\n"
 "# TYPE kafkatee_pipe_last_delivery_timestamp_seconds gauge\n"
@@ -275,7 +302,12 @@ static const char expected_prometheus[] =
 "kafkatee_pipe_delivery_latency_seconds_sum{stream=\"netflow\","
 "topic=\"eqiad.netflow\"} 0.012000\n"
 "kafkatee_pipe_delivery_latency_seconds_count{stream=\"netflow\","
-"topic=\"eqiad.netflow\"} 6\n";
+"topic=\"eqiad.netflow\"} 6\n"
+"# HELP kafkatee_pipe_peak_rss_bytes The most memory the process held (its "
+"peak resident set).\n"
+"# TYPE kafkatee_pipe_peak_rss_bytes gauge\n"
+"kafkatee_pipe_peak_rss_bytes{stream=\"netflow\",topic=\"eqiad.netflow\"} "
+"6918144\n";
 
 static void test_render_prometheus(void **state)
 {
@@ -287,20 +319,21 @@ static void test_render_prometheus(void **state)
         known_snapshot(&s, l);
         text = render(&s, STATS_PROMETHEUS);
         assert_string_equal(text, expected_prometheus);
-        assert_int_equal(count_lines(text), 70);
+        assert_int_equal(count_lines(text), 88);
         free(text);
         free(l);
 }
 
 static const char expected_json[] =
 "{\"time\":\"2026-11-23T08:33:53.123Z\",\"stream\":\"netflow\","
-"\"topic\":\"eqiad.netflow\",\"uptime_s\":90.5,\"read\":10,\"produced\":7,"
+"\"topic\":\"eqiad.netflow\",\"version\":\"0.1.0\",\"librdkafka\":\"2.0.2\","
+"\"up\":true,\"start_time\":\"2026-11-23T08:32:22.623Z\",\"uptime_s\":90.5,\"read\":10,\"produced\":7,"
 "\"delivered\":6,\"failed\":1,\"invalid\":2,\"skipped\":1,"
 "\"dead_lettered\":3,\"purge_mismatches\":0,\"schema_invalid\":1,"
 "\"error_events_produced\":1,\"error_events_delivered\":1,"
 "\"error_events_failed\":0,\"spooled\":0,\"replayed\":0,\"carried\":0,"
 "\"kept\":0,\"spool_lost\":0,\"in_flight\":2,"
-"\"in_flight_bytes\":1024,\"backpressure\":true,\"backpressure_s\":1.25,"
+"\"in_flight_bytes\":1024,\"backpressure\":true,\"backpressure_s\":2.498198,"
 "\"last_delivery\":\"2026-11-23T08:33:53.000Z\",\"stalled\":false,"
 "\"latency_ms\":{\"count\":6,\"sum\":12.0,\"p50\":2.0,\"p90\":2.0,"
 "\"p99\":2.0,\"max\":2.0},\"peak_rss_kib\":6756,"
@@ -353,7 +386,7 @@ static void test_render_json(void **state)
         s.rdkafka_json = NULL;
         text = render(&s, STATS_JSON);
         assert_non_null(strstr(text, "\"last_delivery\":null,"));
-        assert_null(strstr(text, "rdkafka"));
+        assert_null(strstr(text, "\"rdkafka\""));
         free(text);
         free(l);
 }
