@@ -386,7 +386,8 @@ static enum cli_result dump(const struct conf *c)
         }
         print_kafka(kc);
         rd_kafka_conf_destroy(kc);
-        if (fflush(stdout) != 0) {
+        /* a reader that had enough (| head) is not an error */
+        if (fflush(stdout) != 0 && errno != EPIPE) {
                 cli_error("-X dump: stdout: %s", strerror(errno));
                 return CLI_ERROR;
         }

@@ -4,7 +4,8 @@
  *
  * Owns: the rd_kafka_t and its topics (one rd_kafka_topic_t each, found
  * by name through a hash, up to opts.topic_max), the headers every
- * message carries, the pipe librdkafka writes to when
+ * message carries, stdout's format compiled (kcat's -f tokens) and
+ * whether its reader went away, the pipe librdkafka writes to when
  * its main queue turns non-empty and the ev_io watcher on it, and the
  * list of messages produced but not yet reported (with their count and
  * bytes).  A message handed to output_produce() belongs to the output
