@@ -57,6 +57,7 @@ struct output {
         char            *fmt_text;  /* its text parts, unescaped */
         char            *hdr_text;  /* %h: "name=value,..." */
         int              closed;    /* stdout's reader went away */
+        int              broken;    /* ... or another write error */
 
         int  polling;               /* inside rd_kafka_poll() */
         int  all_down;              /* ALL_BROKERS_DOWN, not yet told */
@@ -710,11 +711,13 @@ static void stdout_settle(struct output *o, int error)
         const char *why = NULL;
         struct msg *m;
 
-        if (error == 0 && !o->closed && fflush(stdout) != 0)
+        if (error == 0 && !o->closed && !o->broken && fflush(stdout) != 0)
                 error = errno != 0 ? errno : EIO;
         if (o->closed || error == EPIPE) {
                 why = "stdout closed by its reader";
                 stdout_closed(o);
+        } else if (o->broken) {
+                why = "cannot write to stdout";
         } else if (error != 0) {
                 why = strerror(error);
         }
@@ -723,8 +726,10 @@ static void stdout_settle(struct output *o, int error)
                 o->cb.delivered(o->cb.opaque, m, why == NULL ?
                                 OUTPUT_DELIVERED : OUTPUT_FAILED, why);
         }
-        if (why != NULL && !o->closed)
+        if (why != NULL && !o->closed) {
+                o->broken = 1;
                 report_fatal(o, "cannot write to stdout");
+        }
 }
 
 /* The message's length before it (OUTPUT_FRAME_LENGTH): 0 or EOF. */
@@ -800,9 +805,10 @@ static int put_framed(const struct output *o, const struct msg *m)
 
 static enum output_taken stdout_produce(struct output *o, struct msg *m)
 {
-        if (o->closed) {
-                o->cb.delivered(o->cb.opaque, m, OUTPUT_FAILED,
-                                "stdout closed by its reader");
+        if (o->closed || o->broken) { /* nothing is written again */
+                o->cb.delivered(o->cb.opaque, m, OUTPUT_FAILED, o->closed ?
+                                "stdout closed by its reader" :
+                                "cannot write to stdout");
                 return OUTPUT_REFUSED;
         }
         inflight_link(o, m);

@@ -4,6 +4,7 @@
  * with the outcome that fits, and a fatal error is reported outside
  * rd_kafka_poll().
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -473,6 +474,44 @@ static void test_stdout_closed(void **state)
         }
 }
 
+/* Another write error (ENOSPC) is fatal, its messages fail with their
+ * reason, and nothing is written again: the later ones are refused. */
+static void test_stdout_full(void **state)
+{
+        struct fixture *f = *state;
+        const struct output_opts opts = { .mode = OUTPUT_STDOUT };
+        const struct output_cb cb = {
+                .delivered = delivered, .fatal = fatal, .closed = closed,
+                .rdkafka_stats = rdkafka_stats, .log = log_text,
+                .opaque = &f->seen,
+        };
+        char err[256];
+        struct output *o;
+        int fd = open("/dev/full", O_WRONLY), saved;
+
+        if (fd == -1)
+                skip();
+        fflush(stdout);
+        saved = dup(STDOUT_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        close(fd);
+        o = output_open(&opts, &cb, f->loop, err, sizeof(err));
+        assert_non_null(o);
+        assert_int_equal(output_produce(o, msg("one")), OUTPUT_TAKEN);
+        output_serve(o);
+        assert_string_equal(f->seen.error, "No space left on device");
+        assert_int_equal(output_produce(o, msg("two")), OUTPUT_REFUSED);
+        assert_string_equal(f->seen.error, "cannot write to stdout");
+        output_close(o);
+        __fpurge(stdout);
+        clearerr(stdout);
+        dup2(saved, STDOUT_FILENO); /* cmocka reports on stdout */
+        close(saved);
+        assert_int_equal(f->seen.outcomes[OUTPUT_FAILED], 2);
+        assert_int_equal(f->seen.fatal, 1);
+        assert_int_equal(f->seen.closed, 0);
+}
+
 /*
  * Topics by name: the fixed one is 0, a name gets the same id again,
  * topic_max bounds them, and a second named topic (an error topic) is
@@ -542,6 +581,8 @@ int main(int argc, char **argv)
                                                 teardown),
                 cmocka_unit_test(test_format_check),
                 cmocka_unit_test_setup_teardown(test_stdout_closed, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_stdout_full, setup,
                                                 teardown),
         };
 
