@@ -161,7 +161,8 @@ $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o $(BUILD)/route.o \
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
 $(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o \
-		$(BUILD)/route.o $(BUILD)/jsonwalk.o $(BUILD)/jsonscan.o
+		$(BUILD)/route.o $(BUILD)/jsonwalk.o $(BUILD)/jsonscan.o \
+		$(BUILD)/output.o $(BUILD)/msgpool.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/isotime.o

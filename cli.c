@@ -2,6 +2,7 @@
  * cli.c: the command line.  Options are kept as "key = value" settings of
  * the config file, applied after it, so that the command line wins.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "cli.h"
+#include "output.h"
 
 struct cli {
         const char   *config_path;
@@ -21,6 +23,7 @@ struct cli {
         char         *opt;   /* the option being read, as written */
         int           verbosity;
         const char   *replay;  /* --replay: not a setting of FILE */
+        int           dump;    /* -X dump: print the settings, exit */
 };
 
 static void cli_error(const char *fmt, ...)
@@ -47,12 +50,17 @@ static void usage(FILE *fp)
 "  -b, --brokers LIST      Kafka bootstrap brokers (host:port,...)\n"
 "  -t, --topic TOPIC       topic name (overrides the topic setting)\n"
 "  -X PROP=VALUE           librdkafka property (same as kafka.PROP in FILE)\n"
+"  -X list                 print librdkafka's properties and exit\n"
+"  -X dump                 print the settings in effect (secrets masked), exit\n"
+"  -z, --compression CODEC none, gzip, snappy, lz4 or zstd (kcat's -z)\n"
+"  -H, --header NAME=VALUE a Kafka header (same as header.NAME in FILE)\n"
 "  -o, --set KEY=VALUE     any setting of FILE, e.g. -o field.drop=label\n"
 "      --stream NAME       meta.stream (default netflow)\n"
 "      --schema URI        $schema of the events\n"
 "      --dead-letter FILE  append undeliverable and invalid records to FILE\n"
 "      --replay FILE       produce a dead-letter FILE's records again\n"
 "      --stdout            write the events to stdout instead of Kafka\n"
+"      --stdout-format FMT --stdout, each event as FMT (kcat -f: %%t %%k %%s)\n"
 "      --stats-file FILE   write JSON stats to FILE every stats.interval.ms\n"
 "      --metrics-file FILE write Prometheus metrics (textfile collector)\n"
 "      --audit FILE        audit the events of FILE for loss, and exit\n"
@@ -114,9 +122,9 @@ static enum cli_result cli_set(struct cli *cli, const char *key, const char *val
         return cli_add(cli, "", key, strlen(key), value);
 }
 
-/* "name=value" into cli as prefix+name = value. */
+/* "name=value" of the option being read into cli as prefix+name = value. */
 static enum cli_result cli_set_pair(struct cli *cli, const char *prefix,
-                                   const char *arg)
+                                    const char *arg)
 {
         const char *eq = strchr(arg, '=');
 
@@ -142,7 +150,7 @@ static void cli_free(struct cli *cli)
 }
 
 enum { OPT_STREAM = 256, OPT_SCHEMA, OPT_DEAD, OPT_STDOUT, OPT_STATS,
-       OPT_METRICS, OPT_REPLAY };
+       OPT_METRICS, OPT_REPLAY, OPT_STDOUT_FORMAT };
 
 static const struct option long_options[] = {
         { "config", required_argument, NULL, 'c' },
@@ -153,6 +161,9 @@ static const struct option long_options[] = {
         { "schema", required_argument, NULL, OPT_SCHEMA },
         { "dead-letter", required_argument, NULL, OPT_DEAD },
         { "stdout", no_argument, NULL, OPT_STDOUT },
+        { "stdout-format", required_argument, NULL, OPT_STDOUT_FORMAT },
+        { "compression", required_argument, NULL, 'z' },
+        { "header", required_argument, NULL, 'H' },
         { "stats-file", required_argument, NULL, OPT_STATS },
         { "metrics-file", required_argument, NULL, OPT_METRICS },
         { "replay", required_argument, NULL, OPT_REPLAY },
@@ -177,7 +188,52 @@ static const struct {
         { OPT_METRICS, "metrics.file" },
 };
 
-/* One option: CLI_EXIT after -h and -V. */
+/* -z: librdkafka says whether it knows the codec (and was built with it). */
+static enum cli_result compression(struct cli *cli, const char *codec)
+{
+        rd_kafka_conf_t *kc = rd_kafka_conf_new();
+        char msg[512];
+        rd_kafka_conf_res_t res = rd_kafka_conf_set(kc, "compression.codec",
+                                                    codec, msg, sizeof(msg));
+
+        rd_kafka_conf_destroy(kc);
+        if (res != RD_KAFKA_CONF_OK) {
+                cli_error("%s: %s (none, gzip, snappy, lz4 or zstd)", cli->opt,
+                          msg);
+                return CLI_ERROR;
+        }
+        return cli_set(cli, "kafka.compression.codec", codec);
+}
+
+/* --stdout-format: checked here, so that the error names the option. */
+static enum cli_result stdout_format(struct cli *cli, const char *format)
+{
+        char err[256];
+
+        if (output_format_check(format, err, sizeof(err)) == -1) {
+                cli_error("%s: %s", cli->opt, err);
+                return CLI_ERROR;
+        }
+        if (cli_set(cli, "output", "stdout") == CLI_ERROR)
+                return CLI_ERROR;
+        return cli_set(cli, "stdout.format", format);
+}
+
+/* -X list and -X dump, as kcat has them; else PROP=VALUE. */
+static enum cli_result kafka_option(struct cli *cli, const char *arg)
+{
+        if (strcmp(arg, "list") == 0) {
+                rd_kafka_conf_properties_show(stdout);
+                return CLI_EXIT;
+        }
+        if (strcmp(arg, "dump") == 0) {
+                cli->dump = 1;
+                return CLI_RUN;
+        }
+        return cli_set_pair(cli, "kafka.", arg);
+}
+
+/* One option: CLI_EXIT after -h, -V and -X list. */
 static enum cli_result parse_option(struct cli *cli, int c)
 {
         size_t i;
@@ -187,9 +243,12 @@ static enum cli_result parse_option(struct cli *cli, int c)
                         return cli_set(cli, option_keys[i].key, optarg);
         switch (c) {
         case 'c': cli->config_path = optarg; return CLI_RUN;
-        case 'X': return cli_set_pair(cli, "kafka.", optarg);
+        case 'X': return kafka_option(cli, optarg);
         case 'o': return cli_set_pair(cli, "", optarg);
+        case 'z': return compression(cli, optarg);
+        case 'H': return cli_set_pair(cli, "header.", optarg);
         case OPT_STDOUT: return cli_set(cli, "output", "stdout");
+        case OPT_STDOUT_FORMAT: return stdout_format(cli, optarg);
         case OPT_REPLAY: cli->replay = optarg; return CLI_RUN;
         case 'q': cli->verbosity = 0; return CLI_RUN;
         case 'v': cli->verbosity++; return CLI_RUN;
@@ -220,7 +279,7 @@ static enum cli_result parse_args(int argc, char **argv, struct cli *cli)
         int c;
 
         argv[0] = (char *)KTP_NAME; /* getopt's messages use it */
-        while (r == CLI_RUN && (c = getopt_long(argc, argv, "c:b:t:X:o:qvVh",
+        while (r == CLI_RUN && (c = getopt_long(argc, argv, "c:b:t:X:o:z:H:qvVh",
                                                 long_options, NULL)) != -1) {
                 free(cli->opt);
                 cli->opt = NULL;
@@ -266,6 +325,115 @@ static enum cli_result load_conf(struct conf *conf, const struct cli *cli)
         return CLI_RUN;
 }
 
+/* --- -X dump --------------------------------------------------------- */
+
+int cli_is_secret(const char *name)
+{
+        static const char *const words[] = { "password", "secret", "key",
+                "token", "credential", "authorization" };
+        static const char *const free_form[] = { "sasl.oauthbearer.config",
+                "sasl.oauthbearer.extensions" };
+        size_t i;
+
+        if (strcmp(name, "key") == 0) /* the message key's template */
+                return 0;
+        if (strncmp(name, "kafka.", 6) == 0)
+                name += 6;
+        for (i = 0; i < sizeof(free_form) / sizeof(*free_form); i++)
+                if (strcmp(name, free_form[i]) == 0)
+                        return 1;
+        for (i = 0; i < sizeof(words) / sizeof(*words); i++)
+                if (strcasestr(name, words[i]) != NULL)
+                        return 1;
+        return 0;
+}
+
+/* An empty value stays empty: it says that nothing is set. */
+static int print_setting(void *arg, const char *name, const char *value)
+{
+        (void)arg;
+        printf("%s = %s\n", name,
+               *value != '\0' && cli_is_secret(name) ? "[redacted]" : value);
+        return 0;
+}
+
+/*
+ * A property of librdkafka's C API (log_cb, default_topic_conf, ...): an
+ * address of this process, not a setting; left out, so that two dumps
+ * compare.
+ */
+static int is_pointer(const char *name, const char *value)
+{
+        return strchr(name, '_') != NULL && strncmp(value, "0x", 2) == 0 &&
+               value[2 + strspn(value + 2, "0123456789abcdefABCDEF")] == '\0';
+}
+
+static void print_props(const char *title, const char **arr, size_t n)
+{
+        size_t i;
+
+        printf("\n# %s\n", title);
+        for (i = 0; i + 1 < n; i += 2)
+                if (!is_pointer(arr[i], arr[i + 1]))
+                        print_setting(NULL, arr[i], arr[i + 1]);
+        rd_kafka_conf_dump_free(arr, n);
+}
+
+/* librdkafka's properties as a producer of c would have them. */
+static void print_kafka(rd_kafka_conf_t *kc)
+{
+        rd_kafka_topic_conf_t *tc = rd_kafka_conf_get_default_topic_conf(kc);
+        rd_kafka_topic_conf_t *fresh = tc == NULL ? rd_kafka_topic_conf_new()
+                                                 : NULL;
+        size_t n;
+        const char **arr = rd_kafka_conf_dump(kc, &n);
+
+        print_props("librdkafka global properties", arr, n);
+        arr = rd_kafka_topic_conf_dump(tc != NULL ? tc : fresh, &n);
+        print_props("librdkafka topic properties", arr, n);
+        if (fresh != NULL)
+                rd_kafka_topic_conf_destroy(fresh);
+}
+
+/*
+ * -X dump: the settings (as a config file would write them), then
+ * librdkafka's effective properties; nothing is opened or connected.
+ */
+static enum cli_result dump(struct conf *c)
+{
+        /* The Kafka side of app_output_open()'s (kafkatee-pipe.c). */
+        const struct output_opts opts = {
+                .brokers = c->brokers, .props = &c->kafka,
+                .client_id = KTP_NAME, .rdkafka_stats = c->stats_rdkafka,
+                .stats_interval_ms = c->stats_interval_ms,
+        };
+        char err[512], notice[512];
+        rd_kafka_conf_t *kc;
+
+        /* as a run would have them: acks = 1 turns idempotence off */
+        if (conf_check(c, notice, sizeof(notice), err, sizeof(err)) == -1 ||
+            (kc = output_kafka_conf(&opts, err, sizeof(err))) == NULL) {
+                cli_error("%s", err);
+                return CLI_ERROR;
+        }
+        if (notice[0] != '\0')
+                cli_error("%s", notice);
+        printf("# " KTP_NAME " settings\n");
+        if (conf_each_setting(c, print_setting, NULL) != 0) {
+                rd_kafka_conf_destroy(kc);
+                cli_error("out of memory");
+                return CLI_ERROR;
+        }
+        print_kafka(kc);
+        rd_kafka_conf_destroy(kc);
+        /* a reader that had enough (| head) is not an error */
+        if (fflush(stdout) != 0 && errno != EPIPE) {
+                cli_error("-X dump: stdout: %s", strerror(errno));
+                return CLI_ERROR;
+        }
+        return CLI_EXIT;
+}
+
 enum cli_result cli_load(int argc, char **argv, struct conf *conf)
 {
         struct cli cli = { .verbosity = 1 };
@@ -275,6 +443,8 @@ enum cli_result cli_load(int argc, char **argv, struct conf *conf)
         r = parse_args(argc, argv, &cli);
         if (r == CLI_RUN)
                 r = load_conf(conf, &cli);
+        if (r == CLI_RUN && cli.dump)
+                r = dump(conf);
         cli_free(&cli);
         return r;
 }

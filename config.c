@@ -84,6 +84,7 @@ static const struct key keys[] = {
         STR("sequence.run.field", sequence_run_field),
         STR("stats.file", stats_file),
         STR("metrics.file", metrics_file),
+        STR("stdout.format", stdout_format),
         NUM("stats.interval.ms", stats_interval_ms, 100, 86400000),
         CHOICE("stats.rdkafka", stats_rdkafka, bool_names),
         NUM("stall.timeout.ms", stall_timeout_ms, 0, 86400000),
@@ -736,6 +737,63 @@ int conf_each_item(const char *list, int (*fn)(void *arg, const char *item),
                         r = fn(arg, item);
         }
         free(copy);
+        return r;
+}
+
+/* One key's value as the file would write it, in buf; NULL: unset. */
+static const char *setting_text(const struct conf *c, const struct key *k,
+                                char *buf, size_t len)
+{
+        static const struct { char unit; long long s; } units[] = {
+                { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 },
+        };
+        const void *field = (const char *)c + k->offset;
+        long long n = k->type == K_NUMBER || k->type == K_SECONDS ?
+                      *(const long long *)field : 0;
+        size_t i;
+
+        if (k->type == K_STRING || k->type == K_PATH)
+                return *(char *const *)field;
+        if (k->type == K_CHOICE)
+                return k->choices[*(const int *)field];
+        if (n < k->min) /* avro.registry.id's -1: not set */
+                return NULL;
+        for (i = 0; k->type == K_SECONDS && n > 0 && i < 3; i++)
+                if (n % units[i].s == 0) {
+                        snprintf(buf, len, "%lld%c", n / units[i].s,
+                                 units[i].unit);
+                        return buf;
+                }
+        snprintf(buf, len, "%lld", n);
+        return buf;
+}
+
+int conf_each_setting(const struct conf *c,
+                      int (*fn)(void *arg, const char *key,
+                                const char *value),
+                      void *arg)
+{
+        const struct kvlist *l;
+        const char *value;
+        char buf[32], *name;
+        size_t i, j;
+        int r = 0;
+
+        for (i = 0; r == 0 && i < sizeof(keys) / sizeof(*keys); i++)
+                if ((value = setting_text(c, &keys[i], buf,
+                                          sizeof(buf))) != NULL)
+                        r = fn(arg, keys[i].name, value);
+        for (i = 0; r == 0 && i < sizeof(prefixed) / sizeof(*prefixed); i++) {
+                l = (const struct kvlist *)((const char *)c +
+                                            prefixed[i].offset);
+                for (j = 0; r == 0 && j < l->n; j++) {
+                        if (asprintf(&name, "%s%s", prefixed[i].prefix,
+                                     l->v[j].key) == -1)
+                                return -1;
+                        r = fn(arg, name, l->v[j].value);
+                        free(name);
+                }
+        }
         return r;
 }
 

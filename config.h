@@ -57,6 +57,7 @@ struct conf {
         char *dt_fields, *drop, *keep, *integer, *time; /* comma lists */
         char *sequence_field, *sequence_run_field; /* their names */
         char *stats_file, *metrics_file;
+        char *stdout_format;    /* stdout.format: kcat's -f tokens */
         char *schema_dir;       /* schema.dir: validation on when set */
         char *error_topic, *error_stream, *error_schema; /* error events */
         enum conf_output      output;
@@ -202,5 +203,17 @@ int conf_has_brokers(const struct conf *c);
  */
 int conf_each_item(const char *list, int (*fn)(void *arg, const char *item),
                    void *arg);
+
+/*
+ * Calls fn for each setting, as a config file would write it: the keys
+ * in the order of config.c's table, each with its value (a choice by
+ * its name, a duration in its largest whole unit; a path as resolved),
+ * then the NAME keys (kafka.*, field.rename.*, ...); unset ones left out.
+ * Stops at the first non-zero return and returns it (-1: out of memory).
+ */
+int conf_each_setting(const struct conf *c,
+                      int (*fn)(void *arg, const char *key,
+                                const char *value),
+                      void *arg);
 
 #endif /* KT_CONFIG_H */

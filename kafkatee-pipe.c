@@ -63,6 +63,17 @@ static void module_log(void *opaque, int level, const char *text)
         ktp_log(opaque, level, "%s", text);
 }
 
+/* Once stdout's reader went away, that line said why records are lost:
+ * each one is not said again (but with -v). */
+static void account_log(void *opaque, int level, const char *text)
+{
+        const struct app *a = opaque;
+
+        if (a->out_closed && level > 0 && a->conf.verbosity < 2)
+                return;
+        ktp_log(a, level, "%s", text);
+}
+
 /*
  * What the dead-letter file keeps of an input line with anonymization:
  * nothing (withhold), or the line with the rules applied to its input
@@ -81,7 +92,7 @@ static long app_raw(void *opaque, const char *line, size_t len,
 static int app_account_open(struct app *a, char *err, size_t errlen)
 {
         const struct account_cb cb = {
-                .log = module_log, .fatal = module_fatal,
+                .log = account_log, .fatal = module_fatal,
                 .raw = a->anon != NULL ? app_raw : NULL,
                 .opaque = a,
         };
@@ -175,12 +186,23 @@ static void rdkafka_stats(void *opaque, const char *json, size_t len)
         }
 }
 
+/* stdout's reader went away (| head): reading stops, as at a fatal
+ * error but without one (EXIT STATUS in the man page). */
+static void app_out_closed(void *opaque)
+{
+        struct app *a = opaque;
+
+        ktp_log(a, 1, "stdout closed by its reader: stopping");
+        a->out_closed = 1;
+}
+
 static int app_output_open(struct app *a, char *err, size_t errlen)
 {
         const struct output_opts opts = {
                 .mode = a->to_stdout ? OUTPUT_STDOUT : OUTPUT_KAFKA,
                 .framing = a->conf.encoding == CONF_ENCODING_JSON ?
                            OUTPUT_FRAME_LINE : OUTPUT_FRAME_LENGTH,
+                .format = a->conf.stdout_format,
                 .brokers = a->conf.brokers,
                 .topic = a->rt.topic.n_fields == 0 ? a->topic : NULL,
                 .topic_max = a->conf.topic_max +
@@ -192,6 +214,7 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
         };
         const struct output_cb cb = {
                 .delivered = app_delivered, .fatal = module_fatal,
+                .closed = app_out_closed,
                 .rdkafka_stats = rdkafka_stats, .log = module_log,
                 .brokers_down = app_brokers_down, .opaque = a,
         };
@@ -1114,7 +1137,7 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
                 ev_idle_start(a->loop, &a->more_w);
         else
                 ev_idle_stop(a->loop, &a->more_w);
-        if (a->fatal && !a->fatal_handled) {
+        if ((a->fatal || a->out_closed) && !a->fatal_handled) {
                 /* Stops reading, or cuts a flush under way short. */
                 a->fatal_handled = 1;
                 begin_flush(a, SHORT_FLUSH_MS);

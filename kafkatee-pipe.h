@@ -122,6 +122,7 @@ struct app {
         enum stop_level stop; /* the signals so far */
         int      fatal;      /* a fatal runtime error happened */
         int      fatal_handled; /* ... and before_block() acted on it */
+        int      out_closed; /* stdout's reader went away: stop reading */
         int      unread;     /* stopped before the end of stdin */
         int      gave_up;    /* flush timed out and the queue was purged */
         uint64_t pump_us;      /* when the lines being handled were read */

@@ -14,6 +14,17 @@
 
 #include "output.h"
 
+/* A part of the stdout format: text, or what one of kcat's tokens shows. */
+enum fmt_kind {
+        FMT_TEXT, FMT_TOPIC, FMT_PARTITION, FMT_KEY, FMT_KEY_LEN, FMT_VALUE,
+        FMT_VALUE_LEN, FMT_TIMESTAMP, FMT_HEADERS, FMT_LEN32,
+};
+
+struct fmt_part {
+        enum fmt_kind kind;
+        size_t        off, len; /* FMT_TEXT: its bytes in fmt_text */
+};
+
 /* A topic produced to, and its librdkafka handle (NULL on stdout). */
 struct out_topic {
         char             *name;
@@ -40,6 +51,13 @@ struct output {
         struct msg *inflight;       /* produced, no report yet, in order */
         struct msg *inflight_tail;
         int64_t     in_flight, in_flight_bytes;
+
+        struct fmt_part *fmt;       /* stdout: opts.format, or NULL */
+        size_t           n_fmt;
+        char            *fmt_text;  /* its text parts, unescaped */
+        char            *hdr_text;  /* %h: "name=value,..." */
+        int              closed;    /* stdout's reader went away */
+        int              broken;    /* ... or another write error */
 
         int  polling;               /* inside rd_kafka_poll() */
         int  all_down;              /* ALL_BROKERS_DOWN, not yet told */
@@ -239,10 +257,9 @@ static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
 }
 
 /* Ours first, then the user's: theirs win. */
-static int set_props(struct output *o, rd_kafka_conf_t *kc, char *err,
-                     size_t errlen)
+static int set_props(const struct output_opts *op, rd_kafka_conf_t *kc,
+                     char *err, size_t errlen)
 {
-        const struct output_opts *op = &o->opts;
         size_t i;
         int r = 0;
 
@@ -257,7 +274,6 @@ static int set_props(struct output *o, rd_kafka_conf_t *kc, char *err,
 
                 snprintf(ms, sizeof(ms), "%lld", op->stats_interval_ms);
                 r = set_prop(kc, "statistics.interval.ms", ms, err, errlen);
-                rd_kafka_conf_set_stats_cb(kc, stats_cb);
         }
         if (r == 0 && op->brokers != NULL)
                 r = set_prop(kc, "bootstrap.servers", op->brokers, err,
@@ -268,14 +284,26 @@ static int set_props(struct output *o, rd_kafka_conf_t *kc, char *err,
         return r;
 }
 
-static rd_kafka_conf_t *kafka_conf(struct output *o, char *err, size_t errlen)
+rd_kafka_conf_t *output_kafka_conf(const struct output_opts *opts, char *err,
+                                   size_t errlen)
 {
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
 
-        if (set_props(o, kc, err, errlen) == -1) {
+        if (set_props(opts, kc, err, errlen) == -1) {
                 rd_kafka_conf_destroy(kc);
                 return NULL;
         }
+        return kc;
+}
+
+static rd_kafka_conf_t *kafka_conf(struct output *o, char *err, size_t errlen)
+{
+        rd_kafka_conf_t *kc = output_kafka_conf(&o->opts, err, errlen);
+
+        if (kc == NULL)
+                return NULL;
+        if (o->opts.rdkafka_stats)
+                rd_kafka_conf_set_stats_cb(kc, stats_cb);
         rd_kafka_conf_set_opaque(kc, o);
         rd_kafka_conf_set_dr_msg_cb(kc, dr_msg_cb);
         rd_kafka_conf_set_error_cb(kc, error_cb);
@@ -472,26 +500,163 @@ static int kafka_check(struct output *o, char *err, size_t errlen)
         /* not const: librdkafka takes a const char ** */
         static const char *away[] = { "bootstrap.servers",
                 "metadata.broker.list", "test.mock.num.brokers" };
-        rd_kafka_conf_t *kc = rd_kafka_conf_new(), *dry;
+        rd_kafka_conf_t *kc, *dry;
         rd_kafka_t *rk;
         char msg[512];
-        int r = set_props(o, kc, err, errlen);
 
-        if (r == 0) {
-                dry = rd_kafka_conf_dup_filter(kc, 3, away);
-                rd_kafka_conf_set_log_cb(dry, quiet_log_cb);
-                rd_kafka_conf_set_opaque(dry, o);
-                if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, dry, msg,
-                                       sizeof(msg))) != NULL) {
-                        rd_kafka_destroy(rk);
-                } else {
-                        snprintf(err, errlen, "kafka: %s", msg);
-                        rd_kafka_conf_destroy(dry);
-                        r = -1;
-                }
-        }
+        if ((kc = output_kafka_conf(&o->opts, err, errlen)) == NULL)
+                return -1;
+        dry = rd_kafka_conf_dup_filter(kc, 3, away);
         rd_kafka_conf_destroy(kc);
-        return r;
+        rd_kafka_conf_set_log_cb(dry, quiet_log_cb);
+        rd_kafka_conf_set_opaque(dry, o);
+        if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, dry, msg,
+                               sizeof(msg))) == NULL) {
+                snprintf(err, errlen, "kafka: %s", msg);
+                rd_kafka_conf_destroy(dry);
+                return -1;
+        }
+        rd_kafka_destroy(rk);
+        return 0;
+}
+
+/* --- stdout ------------------------------------------------------------ */
+
+/* kcat's -f tokens that mean something without a consumer. */
+static const struct {
+        char          c;
+        enum fmt_kind kind;
+} fmt_tokens[] = {
+        { 't', FMT_TOPIC }, { 'p', FMT_PARTITION }, { 'k', FMT_KEY },
+        { 'K', FMT_KEY_LEN }, { 's', FMT_VALUE }, { 'S', FMT_VALUE_LEN },
+        { 'T', FMT_TIMESTAMP }, { 'h', FMT_HEADERS }, { 'R', FMT_LEN32 },
+};
+
+/* The byte that \c or %c stands for as text, or -1. */
+static int fmt_literal(char intro, char c)
+{
+        static const char esc[] = "n\nr\rt\t\\\\";
+        size_t i;
+
+        if (intro == '%')
+                return c == '%' ? '%' : -1;
+        for (i = 0; esc[i] != '\0'; i += 2)
+                if (esc[i] == c)
+                        return esc[i + 1];
+        return -1;
+}
+
+static int fmt_token(char c)
+{
+        size_t i;
+
+        for (i = 0; i < sizeof(fmt_tokens) / sizeof(*fmt_tokens); i++)
+                if (fmt_tokens[i].c == c)
+                        return (int)fmt_tokens[i].kind;
+        return -1;
+}
+
+/* Appends byte b to the text parts: a new part unless the last is text. */
+static void fmt_add_text(struct fmt_part *p, size_t *n, char *text,
+                         size_t *tlen, char b)
+{
+        if (*n == 0 || p[*n - 1].kind != FMT_TEXT) {
+                p[*n].kind = FMT_TEXT;
+                p[*n].off = *tlen;
+                p[*n].len = 0;
+                (*n)++;
+        }
+        text[(*tlen)++] = b;
+        p[*n - 1].len++;
+}
+
+/* f into parts (room for strlen(f) of them) and text (as much). */
+static int fmt_parse(const char *f, struct fmt_part *p, size_t *n,
+                     char *text, char *err, size_t errlen)
+{
+        size_t tlen = 0;
+        int b, kind;
+
+        for (*n = 0; *f != '\0'; f++) {
+                if (*f != '%' && *f != '\\') {
+                        fmt_add_text(p, n, text, &tlen, *f);
+                        continue;
+                }
+                if ((b = fmt_literal(f[0], f[1])) >= 0) {
+                        fmt_add_text(p, n, text, &tlen, (char)b);
+                } else if (f[0] == '%' && (kind = fmt_token(f[1])) >= 0) {
+                        p[*n].kind = (enum fmt_kind)kind;
+                        p[(*n)++].len = 0;
+                } else {
+                        snprintf(err, errlen, "'%c%.1s' is not one of %s",
+                                 f[0], f[1] != '\0' ? f + 1 : "",
+                                 f[0] == '%' ? "%t %p %k %K %s %S %T %h %R %%"
+                                             : "\\n \\r \\t \\\\");
+                        return -1;
+                }
+                f++;
+        }
+        return 0;
+}
+
+/* The compiled format, in *parts and *text to free; -1 with err. */
+static int fmt_compile(const char *f, struct fmt_part **parts, size_t *n,
+                       char **text, char *err, size_t errlen)
+{
+        size_t len = strlen(f);
+
+        *parts = calloc(len + 1, sizeof(**parts));
+        *text = malloc(len + 1);
+        if (*parts == NULL || *text == NULL) {
+                snprintf(err, errlen, "out of memory");
+        } else if (fmt_parse(f, *parts, n, *text, err, errlen) == 0) {
+                return 0;
+        }
+        free(*parts);
+        free(*text);
+        *parts = NULL;
+        *text = NULL;
+        return -1;
+}
+
+int output_format_check(const char *format, char *err, size_t errlen)
+{
+        struct fmt_part *parts;
+        char *text;
+        size_t n;
+
+        if (fmt_compile(format, &parts, &n, &text, err, errlen) == -1)
+                return -1;
+        free(parts);
+        free(text);
+        return 0;
+}
+
+/* opts.format, and the headers as %h writes them (kcat's form). */
+static int stdout_open(struct output *o, char *err, size_t errlen)
+{
+        const struct kvlist *h = o->opts.headers;
+        size_t i, len = 1;
+        char *p, msg[256];
+
+        if (o->opts.format == NULL)
+                return 0;
+        if (fmt_compile(o->opts.format, &o->fmt, &o->n_fmt, &o->fmt_text,
+                        msg, sizeof(msg)) == -1) {
+                snprintf(err, errlen, "stdout.format: %s", msg);
+                return -1;
+        }
+        for (i = 0; h != NULL && i < h->n; i++)
+                len += strlen(h->v[i].key) + strlen(h->v[i].value) + 2;
+        if ((o->hdr_text = p = malloc(len)) == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        *p = '\0';
+        for (i = 0; h != NULL && i < h->n; i++)
+                p += sprintf(p, "%s%s=%s", i > 0 ? "," : "", h->v[i].key,
+                             h->v[i].value);
+        return 0;
 }
 
 static int kafka_open(struct output *o, char *err, size_t errlen)
@@ -531,6 +696,7 @@ struct output *output_open(const struct output_opts *opts,
             (opts->mode == OUTPUT_KAFKA && kafka_open(o, err, errlen) == -1) ||
             (opts->mode == OUTPUT_STDOUT && opts->props != NULL &&
              opts->props->n > 0 && kafka_check(o, err, errlen) == -1) ||
+            (opts->mode == OUTPUT_STDOUT && stdout_open(o, err, errlen) == -1) ||
             (opts->topic != NULL && output_topic(o, opts->topic,
                                                  strlen(opts->topic), err,
                                                  errlen) == -1)) {
@@ -539,6 +705,7 @@ struct output *output_open(const struct output_opts *opts,
         }
         o->opts.topic = NULL; /* the caller's: topics[0].name now */
         o->opts.headers = NULL;
+        o->opts.format = NULL; /* compiled */
         return o;
 }
 
@@ -574,6 +741,9 @@ void output_close(struct output *o)
         }
         give_back_inflight(o);
         topics_free(o);
+        free(o->fmt);
+        free(o->fmt_text);
+        free(o->hdr_text);
         free(o);
 }
 
@@ -585,23 +755,49 @@ static void report_fatal(struct output *o, const char *why)
         o->cb.fatal(o->cb.opaque, why);
 }
 
+/* The reader went away: said once, before the messages come back. */
+static void stdout_closed(struct output *o)
+{
+        if (o->closed)
+                return;
+        o->closed = 1;
+        if (o->cb.closed != NULL)
+                o->cb.closed(o->cb.opaque);
+        else
+                report_fatal(o, "cannot write to stdout: its reader went "
+                             "away");
+}
+
 /*
  * stdout: an event is delivered once fflush(3) said so; until then it
- * waits in the in-flight list like a Kafka message.
+ * waits in the in-flight list like a Kafka message.  error: a write's
+ * errno, or 0.  EPIPE is its reader going away (| head): said once, and
+ * nothing is written again.
  */
-static void stdout_settle(struct output *o)
+static void stdout_settle(struct output *o, int error)
 {
-        int ok = fflush(stdout) == 0;
-        const char *why = ok ? NULL : strerror(errno);
+        const char *why = NULL;
         struct msg *m;
 
+        if (error == 0 && !o->closed && !o->broken && fflush(stdout) != 0)
+                error = errno != 0 ? errno : EIO;
+        if (o->closed || error == EPIPE) {
+                why = "stdout closed by its reader";
+                stdout_closed(o);
+        } else if (o->broken) {
+                why = "cannot write to stdout";
+        } else if (error != 0) {
+                why = strerror(error);
+        }
         while ((m = o->inflight) != NULL) {
                 inflight_unlink(o, m);
-                o->cb.delivered(o->cb.opaque, m, ok ? OUTPUT_DELIVERED :
-                                OUTPUT_FAILED, why);
+                o->cb.delivered(o->cb.opaque, m, why == NULL ?
+                                OUTPUT_DELIVERED : OUTPUT_FAILED, why);
         }
-        if (!ok)
+        if (why != NULL && !o->closed) {
+                o->broken = 1;
                 report_fatal(o, "cannot write to stdout");
+        }
 }
 
 /* The message's length before it (OUTPUT_FRAME_LENGTH): 0 or EOF. */
@@ -615,15 +811,82 @@ static int put_length(size_t len)
         return fwrite(b, 1, sizeof(b), stdout) == sizeof(b) ? 0 : EOF;
 }
 
-static enum output_taken stdout_produce(struct output *o, struct msg *m)
+static int put_bytes(const char *p, size_t len)
+{
+        return fwrite(p, 1, len, stdout) == len ? 0 : EOF;
+}
+
+/* One part of opts.format for m: 0 or EOF. */
+static int put_part(const struct output *o, const struct fmt_part *p,
+                    const struct msg *m)
+{
+        const char *topic = o->topics[m->topic].name;
+
+        switch (p->kind) {
+        case FMT_TEXT:
+                return put_bytes(o->fmt_text + p->off, p->len);
+        case FMT_TOPIC:
+                return put_bytes(topic, o->topics[m->topic].len);
+        case FMT_PARTITION: /* librdkafka's partitioner never ran */
+                return fputs("-1", stdout);
+        case FMT_KEY:
+                return put_bytes(m->data + m->value_len + m->raw_len,
+                                 m->key_len);
+        case FMT_KEY_LEN:
+                return printf("%lld", m->key_len > 0 ?
+                              (long long)m->key_len : -1LL) < 0 ? EOF : 0;
+        case FMT_VALUE:
+                return put_bytes(m->data, m->value_len);
+        case FMT_VALUE_LEN:
+                return printf("%zu", m->value_len) < 0 ? EOF : 0;
+        case FMT_TIMESTAMP:
+                return printf("%lld", (long long)m->timestamp_ms) < 0 ? EOF
+                                                                      : 0;
+        case FMT_HEADERS:
+                return fputs(o->hdr_text, stdout);
+        case FMT_LEN32:
+                return put_length(m->value_len);
+        }
+        return 0;
+}
+
+static int put_formatted(const struct output *o, const struct msg *m)
+{
+        size_t i;
+
+        for (i = 0; i < o->n_fmt; i++)
+                if (put_part(o, &o->fmt[i], m) == EOF)
+                        return EOF;
+        return 0;
+}
+
+static int put_framed(const struct output *o, const struct msg *m)
 {
         int line = o->opts.framing == OUTPUT_FRAME_LINE;
 
-        inflight_link(o, m);
         if ((!line && put_length(m->value_len) == EOF) ||
-            fwrite(m->data, 1, m->value_len, stdout) != m->value_len ||
+            put_bytes(m->data, m->value_len) == EOF ||
             (line && putchar('\n') == EOF))
-                stdout_settle(o);
+                return EOF;
+        return 0;
+}
+
+static enum output_taken stdout_produce(struct output *o, struct msg *m)
+{
+        if (o->closed || o->broken) { /* nothing is written again */
+                o->cb.delivered(o->cb.opaque, m, OUTPUT_FAILED, o->closed ?
+                                "stdout closed by its reader" :
+                                "cannot write to stdout");
+                return OUTPUT_REFUSED;
+        }
+        inflight_link(o, m);
+        errno = 0;
+        if ((o->fmt != NULL ? put_formatted(o, m) : put_framed(o, m)) ==
+            EOF) {
+                /* m comes back with the others */
+                stdout_settle(o, errno != 0 ? errno : EIO);
+                return OUTPUT_REFUSED;
+        }
         return OUTPUT_TAKEN;
 }
 
@@ -683,7 +946,7 @@ void output_serve(struct output *o)
                 return;
         if (o->opts.mode == OUTPUT_STDOUT) {
                 if (o->inflight != NULL)
-                        stdout_settle(o);
+                        stdout_settle(o, 0);
                 return;
         }
         if (o->polling) {

@@ -4,7 +4,8 @@
  *
  * Owns: the rd_kafka_t and its topics (one rd_kafka_topic_t each, found
  * by name through a hash, up to opts.topic_max), the headers every
- * message carries, the pipe librdkafka writes to when
+ * message carries, stdout's format compiled (kcat's -f tokens) and
+ * whether its reader went away, the pipe librdkafka writes to when
  * its main queue turns non-empty and the ev_io watcher on it, and the
  * list of messages produced but not yet reported (with their count and
  * bytes).  A message handed to output_produce() belongs to the output
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include <ev.h>
+#include <librdkafka/rdkafka.h>
 
 #include "config.h"
 #include "msgpool.h"
@@ -37,6 +39,7 @@ enum output_framing { OUTPUT_FRAME_LINE, OUTPUT_FRAME_LENGTH };
 struct output_opts {
         enum output_mode     mode;
         enum output_framing  framing;   /* stdout's */
+        const char          *format;    /* stdout's, or NULL: framing */
         const char          *brokers;   /* NULL: from props */
         const char          *topic;     /* topic 0, or NULL: none yet */
         long long            topic_max; /* distinct topics; < 1: 1 */
@@ -64,6 +67,10 @@ struct output_cb {
                           enum output_outcome outcome, const char *error);
         /* The output cannot go on (librdkafka's fatal error, stdout). */
         void (*fatal)(void *opaque, const char *why);
+        /* stdout's reader went away (EPIPE), or NULL: then it is fatal.
+         * Called once, before the messages not written come back
+         * (OUTPUT_FAILED); later ones are refused without a write. */
+        void (*closed)(void *opaque);
         /* librdkafka's statistics JSON, when opts.rdkafka_stats. */
         void (*rdkafka_stats)(void *opaque, const char *json, size_t len);
         /* level 0 error, 1 warning, 2 info. */
@@ -83,6 +90,25 @@ enum output_taken {
 };
 
 struct output;
+
+/*
+ * The librdkafka configuration that output_open() would give a producer
+ * of opts: the program's defaults (acks, idempotence, ...), then
+ * opts->client_id, the statistics, opts->brokers and opts->props, which
+ * win; no callback.  For -X dump and checks: nothing connects.  NULL
+ * with a message in err ("kafka property NAME: ...").
+ */
+rd_kafka_conf_t *output_kafka_conf(const struct output_opts *opts, char *err,
+                                   size_t errlen);
+
+/*
+ * Checks opts.format, kcat's -f tokens: %t topic, %p partition (-1: not
+ * chosen on stdout), %k key, %K its length (-1: none), %s value, %S its
+ * length, %T timestamp (ms), %h headers (name=value,...), %R the value's
+ * length in 4 bytes big-endian, %% a percent sign; \n, \r, \t and
+ * \\ escapes.  0, or -1 with a message in err.
+ */
+int output_format_check(const char *format, char *err, size_t errlen);
 
 /*
  * NULL with a message in err.  With OUTPUT_STDOUT and props, the producer

@@ -106,6 +106,126 @@ static void test_errors(void **state)
         conf_free(&c);
 }
 
+/* kcat's -z, -H and --stdout-format: settings of the file. */
+static void test_kcat_options(void **state)
+{
+        struct conf c;
+
+        (void)state;
+        assert_int_equal(load(&c, "-z", "zstd", "-H", "a=b=c", "--header",
+                              "e=", "--stdout-format", "%t %k\\n", NULL),
+                         CLI_RUN);
+        assert_string_equal(c.kafka.v[0].key, "compression.codec");
+        assert_string_equal(c.kafka.v[0].value, "zstd");
+        assert_int_equal(c.header.n, 2);
+        assert_string_equal(c.header.v[0].key, "a");
+        assert_string_equal(c.header.v[0].value, "b=c");
+        assert_string_equal(c.header.v[1].value, "");
+        assert_int_equal(c.output, CONF_OUTPUT_STDOUT);
+        assert_string_equal(c.stdout_format, "%t %k\\n");
+        conf_free(&c);
+        assert_int_equal(load(&c, "--compression", "lz4", NULL), CLI_RUN);
+        assert_string_equal(c.kafka.v[0].value, "lz4");
+        conf_free(&c);
+        assert_int_equal(load(&c, "-z", "inherit", NULL), CLI_ERROR);
+        conf_free(&c);
+        assert_int_equal(load(&c, "-H", "novalue", NULL), CLI_ERROR);
+        conf_free(&c);
+        assert_int_equal(load(&c, "-H", "=v", NULL), CLI_ERROR);
+        conf_free(&c);
+        assert_int_equal(load(&c, "--stdout-format", "%s%", NULL), CLI_ERROR);
+        conf_free(&c);
+}
+
+/* The rule of -X dump's masks, as the man page gives it. */
+static void test_secret_names(void **state)
+{
+        static const char *const secret[] = {
+                "sasl.password", "kafka.ssl.key.password", "ssl.key.pem",
+                "ssl_key", "ssl.keystore.password", "ssl.key.location",
+                "sasl.oauthbearer.client.secret", "sasl.kerberos.keytab",
+                "sasl.oauthbearer.config", "kafka.sasl.oauthbearer.extensions",
+                "header.X-Api-Key", "header.Authorization",
+                "field.const.auth_token", "header.aws-credentials",
+        };
+        static const char *const plain[] = {
+                "key", "sasl.username", "sasl.mechanisms", "topic",
+                "kafka.compression.codec", "anonymize.salt.file",
+                "header.content-type", "sasl.oauthbearer.client.id",
+        };
+        size_t i;
+
+        (void)state;
+        for (i = 0; i < sizeof(secret) / sizeof(*secret); i++)
+                if (!cli_is_secret(secret[i]))
+                        fail_msg("%s: not masked", secret[i]);
+        for (i = 0; i < sizeof(plain) / sizeof(*plain); i++)
+                if (cli_is_secret(plain[i]))
+                        fail_msg("%s: masked", plain[i]);
+}
+
+/* cli_load() with stdout in a file: what it printed, to free. */
+static char *load_printing(enum cli_result *r, const char *a1,
+                           const char *a2, const char *a3, const char *a4)
+{
+        char path[] = "/tmp/ktp-cli-XXXXXX", *text;
+        int fd = mkstemp(path), saved;
+        struct conf c;
+        FILE *fp;
+        long n;
+
+        assert_true(fd >= 0);
+        fflush(stdout);
+        saved = dup(STDOUT_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        *r = load(&c, a1, a2, a3, a4, NULL);
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO); /* cmocka reports on stdout */
+        close(saved);
+        close(fd);
+        conf_free(&c);
+        assert_non_null(fp = fopen(path, "r"));
+        fseek(fp, 0, SEEK_END);
+        n = ftell(fp);
+        rewind(fp);
+        assert_non_null(text = calloc(1, (size_t)n + 1));
+        assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+        fclose(fp);
+        unlink(path);
+        return text;
+}
+
+static void test_x_dump_and_list(void **state)
+{
+        enum cli_result r;
+        char *out;
+
+        (void)state;
+        out = load_printing(&r, "-X", "sasl.password=Hunter2", "-X", "dump");
+        assert_int_equal(r, CLI_EXIT);
+        assert_null(strstr(out, "Hunter2"));
+        assert_non_null(strstr(out, "\nkafka.sasl.password = [redacted]\n"));
+        assert_non_null(strstr(out, "\nsasl.password = [redacted]\n"));
+        assert_non_null(strstr(out, "\nenable.idempotence = true\n"));
+        assert_non_null(strstr(out, "\nrequest.required.acks = -1\n"));
+        assert_non_null(strstr(out, "\nstream = netflow\n"));
+        assert_null(strstr(out, " = 0x"));
+        free(out);
+        /* set empty: shown empty, not masked (nothing to hide) */
+        out = load_printing(&r, "-X", "ssl.key.password=", "-X", "dump");
+        assert_non_null(strstr(out, "\nkafka.ssl.key.password = \n"));
+        free(out);
+        out = load_printing(&r, "-X", "list", "-X", "dump");
+        assert_int_equal(r, CLI_EXIT);
+        assert_non_null(strstr(out, "enable.idempotence"));
+        assert_null(strstr(out, "# kafkatee-pipe settings"));
+        free(out);
+        out = load_printing(&r, "-X", "dump", "-X", "no.such=1");
+        assert_int_equal(r, CLI_ERROR);
+        assert_string_equal(out, "");
+        free(out);
+}
+
 /* An argument runs only the tests whose names match it (* and ? work). */
 int main(int argc, char **argv)
 {
@@ -114,6 +234,9 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_command_line_wins),
                 cmocka_unit_test(test_long_names),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_kcat_options),
+                cmocka_unit_test(test_secret_names),
+                cmocka_unit_test(test_x_dump_and_list),
         };
 
         if (argc > 1)

@@ -4,11 +4,14 @@
  * with the outcome that fits, and a fatal error is reported outside
  * rd_kafka_poll().
  */
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,7 +29,7 @@
 struct seen {
         struct output *o;
         int outcomes[OUTPUT_NO_REPORT + 1];
-        int fatal, stats, down, purge_when_down;
+        int fatal, stats, down, purge_when_down, closed;
         char error[256];
 };
 
@@ -56,6 +59,15 @@ static void fatal(void *opaque, const char *why)
         (void)why;
         s->fatal++;
         output_serve(s->o); /* aborts if inside rd_kafka_poll() */
+}
+
+static void closed(void *opaque)
+{
+        struct seen *s = opaque;
+
+        /* before the messages come back */
+        assert_int_equal(s->outcomes[OUTPUT_FAILED], 0);
+        s->closed++;
 }
 
 static void rdkafka_stats(void *opaque, const char *json, size_t len)
@@ -341,6 +353,165 @@ static void test_stdout(void **state)
         unlink(path);
 }
 
+/* stdout.format: kcat's tokens, escapes and %%, per message. */
+static void test_stdout_format(void **state)
+{
+        struct fixture *f = *state;
+        struct kv hv[] = { { "a", "1" }, { "b", "x=y" } };
+        const struct kvlist headers = { hv, 2 };
+        const struct output_opts opts = {
+                .mode = OUTPUT_STDOUT, .topic = "t",
+                .format = "%t|%p|%k|%K|%s|%S|%T|%h|100%%\\t\\\\\\n%R",
+                .headers = &headers,
+        };
+        const struct output_cb cb = {
+                .delivered = delivered, .fatal = fatal,
+                .rdkafka_stats = rdkafka_stats, .log = log_text,
+                .opaque = &f->seen,
+        };
+        char err[256], path[] = "/tmp/test_output.XXXXXX", buf[256] = "";
+        const char want[] = "t|-1|kk|2|vvv|3|1700000000123|a=1,b=x=y|100%"
+                            "\t\\\n\0\0\0\3t|-1||-1|w|1|0|a=1,b=x=y|100%"
+                            "\t\\\n\0\0\0\1";
+        struct msg *m = calloc(1, sizeof(*m) + 5);
+        struct output *o;
+        FILE *fp;
+        int saved;
+
+        assert_non_null(m);
+        memcpy(m->data, "vvvkk", 5); /* value, no raw line, key */
+        m->value_len = 3;
+        m->key_len = 2;
+        m->room = 5;
+        m->timestamp_ms = 1700000000123;
+        close(mkstemp(path));
+        fflush(stdout);
+        saved = dup(STDOUT_FILENO);
+        assert_non_null(freopen(path, "w", stdout));
+        o = output_open(&opts, &cb, f->loop, err, sizeof(err));
+        assert_non_null(o);
+        output_produce(o, m);
+        output_produce(o, msg("w"));
+        output_close(o);
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO); /* cmocka reports on stdout */
+        close(saved);
+        assert_int_equal(f->seen.outcomes[OUTPUT_DELIVERED], 2);
+        assert_non_null(fp = fopen(path, "r"));
+        assert_int_equal(fread(buf, 1, sizeof(buf), fp), sizeof(want) - 1);
+        assert_memory_equal(buf, want, sizeof(want) - 1);
+        fclose(fp);
+        unlink(path);
+}
+
+static void test_format_check(void **state)
+{
+        static const char *const bad[] = { "%x", "%", "%s%", "\\", "\\q",
+                                           "%s\\0" };
+        char err[256];
+        size_t i;
+
+        (void)state;
+        assert_int_equal(output_format_check("", err, sizeof(err)), 0);
+        assert_int_equal(output_format_check("%t %p %k %K %s %S %T %h %R "
+                                             "%% \\n\\r\\t\\\\", err,
+                                             sizeof(err)), 0);
+        for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+                if (output_format_check(bad[i], err, sizeof(err)) != -1)
+                        fail_msg("'%s' taken", bad[i]);
+        assert_string_equal(err, "'\\0' is not one of \\n \\r \\t \\\\");
+        output_format_check("%x", err, sizeof(err));
+        assert_string_equal(err, "'%x' is not one of %t %p %k %K %s %S %T "
+                            "%h %R %%");
+}
+
+/*
+ * stdout's reader gone (EPIPE): cb.closed once, before the messages come
+ * back failed; later ones are refused without a write; no fatal error.
+ * Without cb.closed it is fatal, and nothing is written again either.
+ */
+static void test_stdout_closed(void **state)
+{
+        struct fixture *f = *state;
+        const struct output_opts opts = { .mode = OUTPUT_STDOUT };
+        struct output_cb cb = {
+                .delivered = delivered, .fatal = fatal, .closed = closed,
+                .rdkafka_stats = rdkafka_stats, .log = log_text,
+                .opaque = &f->seen,
+        };
+        char err[256];
+        struct output *o;
+        int p[2], saved, pass;
+
+        signal(SIGPIPE, SIG_IGN); /* as the program */
+        for (pass = 0; pass < 2; pass++) {
+                memset(&f->seen, 0, sizeof(f->seen));
+                assert_int_equal(pipe(p), 0);
+                close(p[0]); /* the reader is gone */
+                fflush(stdout);
+                saved = dup(STDOUT_FILENO);
+                dup2(p[1], STDOUT_FILENO);
+                close(p[1]);
+                o = output_open(&opts, &cb, f->loop, err, sizeof(err));
+                assert_non_null(o);
+                assert_int_equal(output_produce(o, msg("one")), OUTPUT_TAKEN);
+                assert_int_equal(output_produce(o, msg("two")), OUTPUT_TAKEN);
+                output_serve(o);
+                assert_int_equal(output_produce(o, msg("three")),
+                                 OUTPUT_REFUSED);
+                output_close(o);
+                __fpurge(stdout); /* what was not written stays unwritten */
+                clearerr(stdout);
+                dup2(saved, STDOUT_FILENO); /* cmocka reports on stdout */
+                close(saved);
+                assert_int_equal(f->seen.outcomes[OUTPUT_FAILED], 3);
+                assert_int_equal(f->seen.closed, pass == 0 ? 1 : 0);
+                assert_int_equal(f->seen.fatal, pass == 0 ? 0 : 1);
+                if (pass == 0)
+                        assert_string_equal(f->seen.error,
+                                            "stdout closed by its reader");
+                cb.closed = NULL;
+        }
+}
+
+/* Another write error (ENOSPC) is fatal, its messages fail with their
+ * reason, and nothing is written again: the later ones are refused. */
+static void test_stdout_full(void **state)
+{
+        struct fixture *f = *state;
+        const struct output_opts opts = { .mode = OUTPUT_STDOUT };
+        const struct output_cb cb = {
+                .delivered = delivered, .fatal = fatal, .closed = closed,
+                .rdkafka_stats = rdkafka_stats, .log = log_text,
+                .opaque = &f->seen,
+        };
+        char err[256];
+        struct output *o;
+        int fd = open("/dev/full", O_WRONLY), saved;
+
+        if (fd == -1)
+                skip();
+        fflush(stdout);
+        saved = dup(STDOUT_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        close(fd);
+        o = output_open(&opts, &cb, f->loop, err, sizeof(err));
+        assert_non_null(o);
+        assert_int_equal(output_produce(o, msg("one")), OUTPUT_TAKEN);
+        output_serve(o);
+        assert_string_equal(f->seen.error, "No space left on device");
+        assert_int_equal(output_produce(o, msg("two")), OUTPUT_REFUSED);
+        assert_string_equal(f->seen.error, "cannot write to stdout");
+        output_close(o);
+        __fpurge(stdout);
+        clearerr(stdout);
+        dup2(saved, STDOUT_FILENO); /* cmocka reports on stdout */
+        close(saved);
+        assert_int_equal(f->seen.outcomes[OUTPUT_FAILED], 2);
+        assert_int_equal(f->seen.fatal, 1);
+        assert_int_equal(f->seen.closed, 0);
+}
+
 /*
  * Topics by name: the fixed one is 0, a name gets the same id again,
  * topic_max bounds them, and a second named topic (an error topic) is
@@ -405,6 +576,13 @@ int main(int argc, char **argv)
                 cmocka_unit_test_setup_teardown(test_stdout, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_topics, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_stdout_format, setup,
+                                                teardown),
+                cmocka_unit_test(test_format_check),
+                cmocka_unit_test_setup_teardown(test_stdout_closed, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_stdout_full, setup,
                                                 teardown),
         };
 
