@@ -23,7 +23,10 @@
 #   bin/ first in PATH                   kafkatee-pipe ($KTP), and pmacctd and
 #                                        nfacctd: stand-ins that print the
 #                                        project's capture of each (the real
-#                                        collectors run in tests/pmacct)
+#                                        collectors run in tests/pmacct),
+#                                        and ssh: a stand-in that runs the
+#                                        command here (the other host is
+#                                        this one)
 # An example whose tools are not here is skipped with the reason, which
 # bats prints.
 
@@ -111,6 +114,9 @@ setup() {
         ln -s "$KTP" "$W/bin/kafkatee-pipe"
         stand_in pmacctd pmacctd-lo-json.jsonl
         stand_in nfacctd nfacctd-ipfix-epoch.jsonl
+        printf '#!/bin/sh\n# stand-in for ssh: HOST COMMAND... run here\nshift\nexec "$@"\n' \
+                > "$W/bin/ssh"
+        chmod +x "$W/bin/ssh"
         conf "$W"
         conf "$W/examples"
         cp "$ROOT/examples/samples/pmacctd-lo-json.jsonl" "$W/capture.jsonl"
@@ -172,6 +178,24 @@ events() {
         [ "$(events eqiad.netflow.error)" -eq 4 ]
         # uniq -c: "1 /POINTER: what (keyword)", one line a reason
         [ "$(grep -c '^ *1 /[a-z_]*: .* ([a-zA-Z]*)$' "$W/out")" -eq 4 ]
+}
+
+@test "example dump-compare: two hosts of one configuration: no difference" {
+        run_example dump-compare 0
+        grep -qx '# kafkatee-pipe settings' "$W/here.txt"
+        grep -qx "brokers = $BROKERS" "$W/here.txt"
+        grep -qx 'enable.idempotence = true' "$W/here.txt"
+        [ ! -s "$W/out" ]
+}
+
+@test "example dry-run-routing: topic, key and event, ten of them" {
+        run_example dry-run-routing 0
+        [ "$(wc -l < "$W/out")" -eq 10 ]
+        [ "$(cut -f 1 "$W/out" | sort -u)" = eqiad.netflow ]
+        # netflow.conf keys by nothing: an empty key, then the event
+        [ "$(cut -f 2 "$W/out" | sort -u)" = "" ]
+        cut -f 3 "$W/out" | jq -e -s 'length == 10 and all(.meta.stream == "netflow")'
+        [ "$(events eqiad.netflow)" -eq 0 ]
 }
 
 @test "example mock-broker: an in-process mock broker, exit 0" {
