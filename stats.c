@@ -403,6 +403,7 @@ static void metric_latency(FILE *fp, const struct stats_snapshot *s)
 {
         static const char name[] = "delivery_latency_seconds";
         const struct latency *l = s->latency;
+        char text[64];
         size_t i;
 
         fprintf(fp, "# HELP kafkatee_pipe_%s From reading a line to its "
@@ -413,12 +414,15 @@ static void metric_latency(FILE *fp, const struct stats_snapshot *s)
                 fprintf(fp, ",quantile=\"%g\"}", quantiles[i]);
                 if (l->count == 0)
                         fputs(" NaN\n", fp);
-                else
-                        fprintf(fp, " %.6f\n", (double)latency_quantile(
+                else {
+                        fixed(text, sizeof(text), (double)latency_quantile(
                                 l, quantiles[i]) / 1e6);
+                        fprintf(fp, " %s\n", text);
+                }
         }
         put_series(fp, s, "delivery_latency_seconds_sum");
-        fprintf(fp, "} %.6f\n", (double)l->sum_us / 1e6);
+        fixed(text, sizeof(text), (double)l->sum_us / 1e6);
+        fprintf(fp, "} %s\n", text);
         put_series(fp, s, "delivery_latency_seconds_count");
         fprintf(fp, "} %llu\n", (unsigned long long)l->count);
 }

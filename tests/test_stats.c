@@ -149,7 +149,7 @@ static void test_empty_latency(void **state)
                 "topic=\"eqiad.netflow\",quantile=\"0.99\"} NaN\n"));
         assert_non_null(strstr(text,
                 "kafkatee_pipe_delivery_latency_seconds_sum{stream="
-                "\"netflow\",topic=\"eqiad.netflow\"} 0.000000\n"));
+                "\"netflow\",topic=\"eqiad.netflow\"} 0\n"));
         free(text);
         text = render(&s, STATS_JSON);
         assert_non_null(strstr(text, "\"latency_ms\":{\"count\":0,"
@@ -175,7 +175,7 @@ static void test_label_escaping(void **state)
                 "\"a\\\"b\\\\c\",topic=\"line\\nbreak\"} 10\n"));
         assert_non_null(strstr(text, "\nkafkatee_pipe_delivery_latency_"
                 "seconds{stream=\"a\\\"b\\\\c\",topic=\"line\\nbreak\","
-                "quantile=\"0.5\"} 0.002000\n"));
+                "quantile=\"0.5\"} 0.002\n"));
         /* No raw newline left in a value: as many lines as without. */
         assert_int_equal(count_lines(text), 88);
         free(text);
@@ -294,13 +294,13 @@ static const char expected_prometheus[] =
 "delivery report.\n"
 "# TYPE kafkatee_pipe_delivery_latency_seconds summary\n"
 "kafkatee_pipe_delivery_latency_seconds{stream=\"netflow\","
-"topic=\"eqiad.netflow\",quantile=\"0.5\"} 0.002000\n"
+"topic=\"eqiad.netflow\",quantile=\"0.5\"} 0.002\n"
 "kafkatee_pipe_delivery_latency_seconds{stream=\"netflow\","
-"topic=\"eqiad.netflow\",quantile=\"0.9\"} 0.002000\n"
+"topic=\"eqiad.netflow\",quantile=\"0.9\"} 0.002\n"
 "kafkatee_pipe_delivery_latency_seconds{stream=\"netflow\","
-"topic=\"eqiad.netflow\",quantile=\"0.99\"} 0.002000\n"
+"topic=\"eqiad.netflow\",quantile=\"0.99\"} 0.002\n"
 "kafkatee_pipe_delivery_latency_seconds_sum{stream=\"netflow\","
-"topic=\"eqiad.netflow\"} 0.012000\n"
+"topic=\"eqiad.netflow\"} 0.012\n"
 "kafkatee_pipe_delivery_latency_seconds_count{stream=\"netflow\","
 "topic=\"eqiad.netflow\"} 6\n"
 "# HELP kafkatee_pipe_peak_rss_bytes The most memory the process held (its "
