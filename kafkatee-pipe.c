@@ -731,7 +731,10 @@ static void pump(struct app *a)
                 if (produce(a, m) != 0)
                         return;
         }
-        while (!a->flushing && lr_next(&a->lr, a->eof, &l)) {
+        /* once stdout's reader is gone, the lines in hand are not
+         * produced: they count as read and not produced (shutdown) */
+        while (!a->flushing && !a->out_closed &&
+               lr_next(&a->lr, a->eof, &l)) {
                 if (a->replay && replay_line(a, &l, &rc)) {
                         if (rc != 0)
                                 return;

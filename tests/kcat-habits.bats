@@ -168,4 +168,8 @@ EOF
         [ "$dead_lettered" -eq "$failed" ]
         [ "$(wc -l < "$T/dead.jsonl")" -eq "$failed" ]
         jq -e -s 'map(.reason) | unique == ["delivery"] or unique == ["delivery", "shutdown"]' "$T/dead.jsonl"
+        # delivery: the events of the write that failed, at most one
+        # more than were produced; the lines after it were not produced
+        delivery=$(jq -s 'map(select(.reason == "delivery")) | length' "$T/dead.jsonl")
+        [ "$delivery" -le $((produced + 1)) ]
 }
