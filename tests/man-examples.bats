@@ -227,6 +227,20 @@ events() {
         [ "$(cat "$W"/spool/*.dead | jq -r .reason)" = invalid ]
 }
 
+@test "example pmacct-memory: the memory table through a file, each event timed by the read" {
+        # the client's output: examples/samples/pmacct-memory-json.jsonl
+        stand_in pmacct pmacct-memory-json.jsonl
+        run_example pmacct-memory 0
+        counters "$W/err"
+        [ "$read" -eq 20 ]
+        [ "$delivered" -eq 20 ]
+        [ "$skipped" -eq 0 ]
+        cmp "$ROOT/examples/samples/pmacct-memory-json.jsonl" "$W/memory.jsonl"
+        [ "$(events eqiad.netflow)" -eq 20 ]
+        consume_values eqiad.netflow | jq -e -s 'all(.dt == .meta.dt)'
+        [ ! -s "$W/memory.dead.jsonl" ]
+}
+
 # dead_letters [LINE]: dead.jsonl of a run with every broker down: each
 # record's event purged at the flush (reason shutdown), and LINE invalid.
 dead_letters() {
