@@ -63,9 +63,13 @@
 # hand; the lines it read are accounted for (delivered, dead-lettered,
 # spooled), so shipping that file duplicates nothing.
 #
+# A signal (HUP, INT, TERM) does not cut the job short: kafkatee-pipe, if
+# it got the signal too (a Ctrl-C), stops as it does and accounts for the
+# lines it read; the lines it did not read are kept as above.
+#
 # Exit status: kafkatee-pipe's (0 delivered, 3 loss, 4 kept in the spool;
-# see its EXIT STATUS), 1 when pmacct could not be read or the batch not
-# written, 2 usage; never 0 when a record was left unread.
+# see its EXIT STATUS), or 1: usage, pmacct could not be read, the batch
+# not written; never 0 when a record was left unread.
 set -eu
 
 PIPE=/run/pmacct/memory.pipe
@@ -75,7 +79,7 @@ TAG=pmacct-to-kafka
 
 usage() {
 	echo "usage: $0 [-p PIPE] [-c CONF] [-d DIR] [-t TAG] [-- KAFKATEE-PIPE-OPTION...]" >&2
-	exit 2
+	exit 1
 }
 
 # say PRIORITY LINE [FILE]: the summary to syslog, and to stderr after a
@@ -117,7 +121,9 @@ mkdir -p "$DIR"
 BATCH=$(mktemp "$DIR/batch.XXXXXX")
 ERR=$BATCH.err
 trap 'rm -f "$BATCH" "$ERR"' EXIT
-trap 'exit 1' HUP INT TERM
+# caught, not ignored (kafkatee-pipe must still get them): the job goes on
+# to its summary once the command at hand has ended
+trap : HUP INT TERM
 
 # 1. The table, erased as it is read.  The client says its errors on
 # standard output ("ERROR: Unable to connect to '...'"), exit status 1.
