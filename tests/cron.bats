@@ -204,3 +204,33 @@ envelope() {
 	grep -q "unknown key 'no.such.key'" "$T/job.err"
 	diff "$T/table2" <(flows <"$T"/state/unread-*.jsonl)
 }
+
+@test "cron: Kafka down with spool.dir: exit 4, the events kept, said at warning; the next run, Kafka back, delivers them first" {
+	requests 2 "$T/ports1"
+	settle "$T/ports1" "$T/table1"
+	n1=$(wc -l <"$T/table1")
+	mock_cmd "down -1"
+	job -o flush.timeout.ms=1000 -o spool.dir="$T/state/spool"
+	mock_cmd "up -1"
+	[ "$JOB_RC" -eq 4 ]
+	# produced and replayed: the probes sent while Kafka was away
+	grep -Eqx "user.warning pmacct-to-kafka kept: $T/memory.pipe: $n1 records; read=$n1 produced=[0-9]+ delivered=0 invalid=0 failed=0 skipped=0 dead_lettered=0 purge_mismatches=0 spooled=$n1 replayed=[0-9]+ carried=0 kept=$n1 spool_lost=0 exit=4 peak_rss=[0-9]+KiB; events kept in the spool for the next run" \
+	    "$T/syslog"
+	tail -n 1 "$T/job.err" | grep -q '^pmacct-to-kafka: kept: '
+	[ ! -s "$T/state/dead.jsonl" ]
+
+	requests 2 "$T/ports2"
+	settle "$T/ports2" "$T/table2"
+	n2=$(wc -l <"$T/table2")
+	job -o spool.dir="$T/state/spool"
+	[ "$JOB_RC" -eq 0 ]
+	[ ! -s "$T/job.err" ]
+	grep -Eqx "user.info pmacct-to-kafka ok: $T/memory.pipe: $n2 records; read=$n2 produced=[0-9]+ delivered=$((n1 + n2)) invalid=0 failed=0 skipped=0 dead_lettered=0 purge_mismatches=0 spooled=[0-9]+ replayed=[0-9]+ carried=$n1 kept=0 spool_lost=0 exit=0 peak_rss=[0-9]+KiB" \
+	    "$T/syslog"
+	# the kept run's events first, as they were built, then the new run's
+	consume_values "$TOPIC" >"$T/events"
+	diff "$T/table1" <(head -n "$n1" "$T/events" | flows)
+	diff "$T/table2" <(tail -n +$((n1 + 1)) "$T/events" | flows)
+	head -n "$n1" "$T/events" >"$T/events1"
+	envelope "$T/events1" "$n1"
+}

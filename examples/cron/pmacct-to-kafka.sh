@@ -55,6 +55,9 @@
 #   loss: ...exit=3; not delivered events are in DIR/dead.jsonl
 #   kept: ...exit=4; events kept in the spool for the next run
 #   error: ...; M unread records kept in DIR/unread-TIME.jsonl
+# With "-- -o spool.dir=DIR/spool" an outage of Kafka is no loss: the
+# events wait in the spool (kept, exit 4) and the next run sends them
+# first, before its own.
 # After a loss, replay the dead letters once Kafka is back:
 #   kafkatee-pipe -c CONF --replay DIR/dead.jsonl (move it aside first,
 #   see the man page's Replaying).
