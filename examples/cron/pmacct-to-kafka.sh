@@ -32,7 +32,9 @@
 # (plugin_pipe_size) and are counted after the clear, for the next run.
 # So no record is lost between two runs, nor shipped twice.  But once the
 # table is erased the records exist only in what the client printed: a
-# client killed half-way, or a full disk, loses them (exit 1, said below).
+# client killed half-way loses the rest (exit 1, what it printed kept in
+# DIR/unread-TIME.jsonl), and so does a full disk, which the client may
+# not notice.
 #
 # Times: -I prints them as seconds since 1970, as nfacctd.conf's
 # timestamps_since_epoch does: no time zone to agree on, and an unset time
