@@ -286,13 +286,16 @@ soak: deps
 
 # The Debian package (debian/), built from a copy of the tree in
 # $(BUILD)/deb/src, since dpkg-buildpackage writes to the parent directory:
-# $(BUILD)/deb/kafkatee-pipe_VERSION_ARCH.deb, its .changes and .buildinfo.
+# $(BUILD)/deb/kafkatee-pipe_VERSION_ARCH.deb, its .changes and .buildinfo,
+# and the source package (.dsc, .tar.xz), made first from the clean copy,
+# for lintian's checks of debian/ (tests/deb.bats).
 deb:
 	@$(MAKE) -s deps DEPS_PKGS="$(BUILD_DEB_PKGS) $(PACKAGE_DEB_PKGS)"
 	rm -rf $(BUILD)/deb
 	mkdir -p $(BUILD)/deb/src
 	tar -cf - --exclude=./.git --exclude='./build*' --exclude='./$(BUILD)' \
 	  . | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb && dpkg-source -b src
 	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
 	@ls $(BUILD)/deb/*.deb
 
