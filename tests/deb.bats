@@ -151,6 +151,44 @@ display() {
 	[[ "$output" == *"considering log /var/lib/kafkatee-pipe/netflow.dead.jsonl"* ]]
 }
 
+@test "deb: logrotate -f with the installed snippet: a run of the user kafkatee-pipe reopens its dead-letter file" {
+	need_install
+	[ -e "$BATS_FILE_TMPDIR/installed" ] || skip "not installed"
+	command -v logrotate >/dev/null || skip "no logrotate (make deps)"
+	T=$BATS_TEST_TMPDIR
+	dl=/var/lib/kafkatee-pipe/netflow.dead.jsonl
+	mkfifo "$T/in"
+	runuser -u kafkatee-pipe -- /usr/bin/kafkatee-pipe \
+		-c /etc/kafkatee-pipe/netflow.conf --stdout \
+		< "$T/in" > /dev/null 2> "$T/err" 3>&- &
+	pid=$!
+	exec {w}> "$T/in"
+	echo "bad 1" >&$w
+	i=0
+	until grep -q '"raw":"bad 1"' "$dl" 2>/dev/null; do
+		[ $((i++)) -lt 200 ] || _fail "no record: $(cat "$T/err")"
+		sleep 0.05
+	done
+	logrotate -f -s "$T/state" /etc/logrotate.d/kafkatee-pipe
+	[ "$(stat -c %U:%a "$dl")" = kafkatee-pipe:640 ]
+	# lines until one reaches the new file: SIGHUP reopened it
+	n=1
+	while [ ! -s "$dl" ]; do
+		[ "$n" -lt 200 ] || _fail "the new file stays empty: $(cat "$T/err")"
+		n=$((n + 1))
+		echo "bad $n" >&$w
+		sleep 0.05
+	done
+	exec {w}>&-
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 3 ]
+	grep -q '"raw":"bad 1"' "$dl.1"
+	# every line once, in the moved file or the new one
+	[ "$(cat "$dl.1" "$dl" | jq -r 'select(.raw != "not json") | .raw' |
+		tr '\n' ' ')" = "$(seq -f 'bad %g' 1 "$n" | tr '\n' ' ')" ]
+}
+
 @test "deb: the man page's package example runs against the installed files" {
 	need_install
 	[ -e "$BATS_FILE_TMPDIR/installed" ] || skip "not installed"
