@@ -16,7 +16,7 @@ AVRO_PKGS = avro-c
 CWARN   ?= -Wall -Wextra
 WERROR   = -Werror
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CWARN) $(CPPFLAGS) $(CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 
@@ -42,7 +42,8 @@ DEB_PKGS = $(DEMO_DEB_PKGS) libcmocka-dev bats mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
 	procps strace json-schema-test-suite python3-jsonschema \
-	python3-rfc3339 $(ENRICH_DEB_PKGS) $(AVRO_DEB_PKGS)
+	python3-rfc3339 $(ENRICH_DEB_PKGS) $(AVRO_DEB_PKGS) \
+	$(PACKAGE_DEB_PKGS) lintian adduser logrotate man-db
 # The enrich stage's tests: the MaxMind DB writer (tests/mmdb/mkmmdb.pl
 # builds their databases); gdb for gcore (privacy.bats looks for the salt
 # in a core of the process).
@@ -50,6 +51,10 @@ ENRICH_DEB_PKGS = libmaxmind-db-writer-perl gdb
 # encoding = pnda-avro: Apache Avro's Python library to decode in the
 # tests (Java's comes from Maven Central, tests/avro/).
 AVRO_DEB_PKGS = python3-avro
+# make deb: dpkg-buildpackage and dh (Rules-Requires-Root: no, so no
+# fakeroot).  Its tests (tests/deb.bats, tests/logrotate.bats) add lintian,
+# what the package's scripts run (adduser, logrotate) and man-db (man -w).
+PACKAGE_DEB_PKGS = debhelper dpkg-dev
 # What deps installs: every set, unless told (make demo).
 DEPS_PKGS = $(DEB_PKGS)
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -279,6 +284,21 @@ soak: deps
 	@$(MAKE) -s all $(BUILD)/mockcluster
 	@BUILD=$(BUILD) bash bench/soak.sh
 
+# The Debian package (debian/), built from a copy of the tree in
+# $(BUILD)/deb/src, since dpkg-buildpackage writes to the parent directory:
+# $(BUILD)/deb/kafkatee-pipe_VERSION_ARCH.deb, its .changes and .buildinfo,
+# and the source package (.dsc, .tar.xz), made first from the clean copy,
+# for lintian's checks of debian/ (tests/deb.bats).
+deb:
+	@$(MAKE) -s deps DEPS_PKGS="$(BUILD_DEB_PKGS) $(PACKAGE_DEB_PKGS)"
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/src
+	tar -cf - --exclude=./.git --exclude='./build*' --exclude='./$(BUILD)' \
+	  . | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb && dpkg-source -b src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/kafkatee-pipe $(DESTDIR)$(BINDIR)/
@@ -296,4 +316,4 @@ clean:
 print-%:
 	@echo $($*)
 
-.PHONY: all deps testbin demo test check lint fuzz bench soak install uninstall clean
+.PHONY: all deps testbin demo test check lint fuzz bench soak deb install uninstall clean

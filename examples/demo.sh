@@ -4,6 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# KTP=/usr/bin/kafkatee-pipe: the installed one (tests/deb.bats).
+KTP=${KTP:-$BUILD/kafkatee-pipe}
 TOPIC=eqiad.netflow
 SAMPLE=examples/samples/pmacctd-lo-json.jsonl
 
@@ -33,7 +35,7 @@ echo "== mock Kafka cluster on $BROKERS"
 echo "== $SAMPLE ($(wc -l < "$SAMPLE") lines) | kafkatee-pipe -c examples/netflow.conf -b $BROKERS"
 echo "   (each event validated against examples/schemas/netflow/flow/1.1.0.json)"
 # The sample was captured on a host whose local time was UTC.
-"$BUILD/kafkatee-pipe" -c examples/netflow.conf -b "$BROKERS" \
+"$KTP" -c examples/netflow.conf -b "$BROKERS" \
         -o dt.timezone=UTC -o domain=demo.example < "$SAMPLE"
 
 echo "== consumed back from $TOPIC, the first event:"

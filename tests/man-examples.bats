@@ -14,6 +14,9 @@
 #   /etc/kafkatee-pipe/                 the test's directory (W)
 #   /var/lib/kafkatee-pipe/             W
 #   /var/spool/pmacct/                  W/spool/
+#   /usr/share/doc/kafkatee-pipe/examples  the project's examples/ (the
+#                                        package's copy; tests/deb.bats
+#                                        runs the display as it is)
 #
 # W, the working directory of each example, holds:
 #   netflow.conf, examples/netflow.conf  examples/netflow.conf with
@@ -74,7 +77,9 @@ example() {
                 sed -e "s#kafka100[0-9]:9092\(,kafka100[0-9]:9092\)*#$BROKERS#g" \
                     -e "s#/etc/kafkatee-pipe/#$W/#g" \
                     -e "s#/var/lib/kafkatee-pipe/#$W/#g" \
-                    -e "s#/var/spool/pmacct/#$W/spool/#g" > "$W/$1"
+                    -e "s#/var/spool/pmacct/#$W/spool/#g" \
+                    -e "s#/usr/share/doc/kafkatee-pipe/examples#$ROOT/examples#g" \
+                    > "$W/$1"
         [ -s "$W/$1" ] || _fail "man page: no display '.\\\" example: $1'"
 }
 
@@ -165,6 +170,13 @@ events() {
 @test "example dry-run: --stdout | jq . prints the events" {
         run_example dry-run 0
         [ "$(jq -s 'map(select(.meta.stream == "netflow" and .dt)) | length' "$W/out")" -eq 60 ]
+        [ "$(events eqiad.netflow)" -eq 0 ]
+}
+
+@test "example package: the packaged example configuration on its capture, without Kafka" {
+        run_example package 0
+        [ "$(jq -s 'map(select(.dt and .ip_src and .bytes)) | length' "$W/out")" -eq 60 ]
+        [ "$(jq -s 'map(keys | length == 4) | all' "$W/out")" = true ]
         [ "$(events eqiad.netflow)" -eq 0 ]
 }
 
