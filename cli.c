@@ -401,14 +401,11 @@ static void print_kafka(rd_kafka_conf_t *kc)
  */
 static enum cli_result dump(struct conf *c)
 {
-        /* The Kafka side of app_output_open()'s (kafkatee-pipe.c). */
-        const struct output_opts opts = {
-                .brokers = c->brokers, .props = &c->kafka,
-                .client_id = KTP_NAME, .rdkafka_stats = c->stats_rdkafka,
-                .stats_interval_ms = c->stats_interval_ms,
-        };
+        struct output_opts opts = { .mode = OUTPUT_KAFKA };
         char err[512], notice[512];
         rd_kafka_conf_t *kc;
+
+        output_kafka_opts(&opts, c);
 
         /* as a run would have them: acks = 1 turns idempotence off */
         if (conf_check(c, notice, sizeof(notice), err, sizeof(err)) == -1 ||

@@ -198,19 +198,15 @@ static void app_out_closed(void *opaque)
 
 static int app_output_open(struct app *a, char *err, size_t errlen)
 {
-        const struct output_opts opts = {
+        struct output_opts opts = {
                 .mode = a->to_stdout ? OUTPUT_STDOUT : OUTPUT_KAFKA,
                 .framing = a->conf.encoding == CONF_ENCODING_JSON ?
                            OUTPUT_FRAME_LINE : OUTPUT_FRAME_LENGTH,
                 .format = a->conf.stdout_format,
-                .brokers = a->conf.brokers,
                 .topic = a->rt.topic.n_fields == 0 ? a->topic : NULL,
                 .topic_max = a->conf.topic_max +
                              (a->conf.error_topic != NULL),
                 .headers = &a->rt.headers,
-                .props = &a->conf.kafka, .client_id = KTP_NAME,
-                .rdkafka_stats = a->conf.stats_rdkafka,
-                .stats_interval_ms = a->conf.stats_interval_ms,
         };
         const struct output_cb cb = {
                 .delivered = app_delivered, .fatal = module_fatal,
@@ -219,6 +215,7 @@ static int app_output_open(struct app *a, char *err, size_t errlen)
                 .brokers_down = app_brokers_down, .opaque = a,
         };
 
+        output_kafka_opts(&opts, &a->conf);
         a->out = output_open(&opts, &cb, a->loop, err, errlen);
         return a->out != NULL ? 0 : -1;
 }

@@ -284,6 +284,15 @@ static int set_props(const struct output_opts *op, rd_kafka_conf_t *kc,
         return r;
 }
 
+void output_kafka_opts(struct output_opts *opts, const struct conf *c)
+{
+        opts->brokers = c->brokers;
+        opts->props = &c->kafka;
+        opts->client_id = KTP_NAME;
+        opts->rdkafka_stats = c->stats_rdkafka;
+        opts->stats_interval_ms = c->stats_interval_ms;
+}
+
 rd_kafka_conf_t *output_kafka_conf(const struct output_opts *opts, char *err,
                                    size_t errlen)
 {

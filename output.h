@@ -102,6 +102,13 @@ rd_kafka_conf_t *output_kafka_conf(const struct output_opts *opts, char *err,
                                    size_t errlen);
 
 /*
+ * The Kafka half of opts from the configuration: brokers, properties,
+ * client id and statistics; the rest of opts is left as it was.  One
+ * place, so that -X dump shows what a run would make.
+ */
+void output_kafka_opts(struct output_opts *opts, const struct conf *c);
+
+/*
  * Checks opts.format, kcat's -f tokens: %t topic, %p partition (-1: not
  * chosen on stdout), %k key, %K its length (-1: none), %s value, %S its
  * length, %T timestamp (ms), %h headers (name=value,...), %R the value's
