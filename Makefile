@@ -22,7 +22,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
-	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
+	msgpool.c account.c route.c indir.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
 	auditscan.c auditkafka.c evedit.c anonymize.c salt.c keymem.c avroenc.c \
 	$(ENRICH_SRCS)
