@@ -161,6 +161,9 @@ $(BUILD)/test_auditkafka: tests/test_auditkafka.c $(BUILD)/auditkafka.o \
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
+$(BUILD)/test_indir: tests/test_indir.c $(BUILD)/indir.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
 $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o $(BUILD)/route.o \
 		$(BUILD)/jsonwalk.o $(BUILD)/jsonscan.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
