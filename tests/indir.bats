@@ -146,6 +146,20 @@ left() {
         [[ "$output" == *"stdin:1: invalid: not JSON"* ]]
 }
 
+@test "indir: the purge marker check holds per file: a purge that lacks records is said, the next file's is not mixed in" {
+        mock_start -t t:1
+        # the first announces 6 records and holds 5
+        { purge_open 1 5; purge_close 6; } >"$IN/20261201-100000.json"
+        purge "$IN/20261201-100100.json" 6 5
+        run "$KTP" -b "$BROKERS" -t t --input-dir "$IN" \
+                -o input.dir.once=true
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$purge_mismatches" -eq 1 ]
+        [[ "$output" == *"pmacct purge: 6 records announced, 5 read"* ]]
+        [ "$delivered" -eq 10 ]
+}
+
 # slow_run: ktp on input.dir against a slow broker (20 events in flight,
 # 100 ms a request), so that a file of 5000 records takes many seconds:
 # it is stopped in the middle of it.  (Few records: the mock keeps only
