@@ -765,6 +765,10 @@ static void input_end(struct app *a)
 /*
  * The file is removed once each of its records is delivered, failed
  * (dead-lettered) or in the spool, synced: then the next is taken.
+ * Waiting for the last reports costs linger.ms and a round trip a file
+ * (mock cluster, 200 files of 100 records: 0.21 s with linger.ms=0,
+ * 1.23 s with librdkafka's 5, 4.34 s with 20; one file of 20000: 0.04 s):
+ * nothing at pmacct's one file a print_refresh_time.
  */
 static void input_settle(struct app *a)
 {
