@@ -246,6 +246,29 @@ slow_run() {
         same <(seq 300) <(consume_values t | jq -r .tag)
 }
 
+@test "indir: a file it cannot open is said once and counted, left there; the others are taken" {
+        mock_start -t t:1
+        proc_start ktp "$KTP" -b "$BROKERS" -t t --input-dir "$IN" \
+                -o input.dir.scan.ms=20 -o stats.file="$T/stats.json" \
+                -o stats.interval.ms=100
+        purge "$T/elsewhere.json" 1 5
+        ln -s "$T/elsewhere.json" "$IN/20261201-100000.json"
+        purge "$IN/20261201-100100.json" 6 5
+        wait_for_count t 5
+        # scans go on: a later file is taken too, the link is not said again
+        purge "$IN/20261201-100200.json" 11 5
+        wait_for_count t 10
+        WAIT_TIMEOUT=10 wait_for test "$(left)" = 20261201-100000.json
+        proc_signal ktp TERM
+        proc_wait ktp 30
+        [ "$PROC_STATUS" -eq 0 ]
+        err=$(proc_file ktp err)
+        [ "$(grep -c 'cannot open .*/20261201-100000.json: a symbolic link (only regular files are taken): left there' "$err")" -eq 1 ]
+        jq -e '.input_dir.errors == 1 and .input_dir.files == 2' \
+                "$T/stats.json"
+        same <(seq 6 15) <(consume_values t | jq -r .tag)
+}
+
 @test "indir: errors at start: exit 1 with the place of the key" {
         run "$KTP" --stdout --input-dir "$T/none"
         [ "$status" -eq 1 ]
