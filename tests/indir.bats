@@ -57,6 +57,11 @@ left() {
         ls -A "$IN"
 }
 
+# left_is [NAME]: only NAME is left (nothing without it), for wait_for.
+left_is() {
+        [ "$(left)" = "${1:-}" ]
+}
+
 @test "indir: several files taken in name order, every record delivered once, the files removed" {
         mock_start -t t:1
         purge "$IN/20261201-100200.json" 201 100
@@ -107,7 +112,7 @@ left() {
         { gen 50 51; purge_close 100; } >>"$IN/20261201-100000.json"
         purge "$IN/20261201-100100.json" 101 10
         wait_for_count t 110
-        WAIT_TIMEOUT=10 wait_for test -z "$(left)"
+        WAIT_TIMEOUT=10 wait_for left_is
         proc_signal ktp TERM
         proc_wait ktp 30
         [ "$PROC_STATUS" -eq 0 ]
@@ -258,7 +263,7 @@ slow_run() {
         # scans go on: a later file is taken too, the link is not said again
         purge "$IN/20261201-100200.json" 11 5
         wait_for_count t 10
-        WAIT_TIMEOUT=10 wait_for test "$(left)" = 20261201-100000.json
+        WAIT_TIMEOUT=10 wait_for left_is 20261201-100000.json
         proc_signal ktp TERM
         proc_wait ktp 30
         [ "$PROC_STATUS" -eq 0 ]
