@@ -803,6 +803,18 @@ static void input_finish(struct app *a)
         a->in_state = INPUT_NONE; /* closed after the stats' last write */
 }
 
+/* The message the sender held back (SEND_HOLD) goes first; 0 when it
+ * went. */
+static int send_pending(struct app *a)
+{
+        struct msg *m = a->pending;
+
+        if (m == NULL)
+                return 0;
+        a->pending = NULL;
+        return produce(a, m);
+}
+
 /* Cuts and handles the lines read so far, until backpressure says stop. */
 static void pump(struct app *a)
 {
@@ -811,13 +823,8 @@ static void pump(struct app *a)
         int rc;
 
         a->pump_us = mono_us();
-        if (a->pending != NULL) {
-                struct msg *m = a->pending;
-
-                a->pending = NULL;
-                if (produce(a, m) != 0)
-                        return;
-        }
+        if (send_pending(a) != 0)
+                return;
         /* once stdout's reader is gone, the lines in hand are not
          * produced: they count as read and not produced (shutdown) */
         while (!a->flushing && !a->out_closed &&
@@ -945,6 +952,7 @@ static void flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
         ktp_log(a, 1, "flush timed out with %lld messages undelivered",
                 (long long)output_in_flight(a->out));
         a->gave_up = 1;
+        drop_pending(a, "flush timed out");
         /* The reports of purged messages arrive through the queue. */
         output_purge(a->out);
         output_serve(a->out);
@@ -972,8 +980,9 @@ static void begin_flush(struct app *a, long long timeout_ms)
         ev_timer_stop(a->loop, &a->drain_w);
         ev_timer_stop(a->loop, &a->scan_w);
         if (a->in != NULL) {
-                /* the lines held are read again from the offset file */
-                drop_pending(a, "stopped before producing");
+                /* the lines the reader holds are read again from the
+                 * offset file; the one handed out and held back by the
+                 * sender is sent during the flush (before_block) */
         } else {
                 check_unread(a);
                 /* Held lines too at EOF, if a fatal error stopped the pump. */
@@ -1261,8 +1270,12 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
                 /* Stops reading, or cuts a flush under way short. */
                 a->fatal_handled = 1;
                 begin_flush(a, SHORT_FLUSH_MS);
-        } else if (a->paused && !a->flushing && sender_has_room(a->snd))
+        } else if (a->paused && !a->flushing && sender_has_room(a->snd)) {
                 pump(a);
+        } else if (a->flushing && a->pending != NULL && !a->gave_up &&
+                   sender_has_room(a->snd)) {
+                send_pending(a);
+        }
         if (a->in_state == INPUT_SETTLING)
                 input_settle(a);
         check_done(a);

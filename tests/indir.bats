@@ -169,10 +169,14 @@ left_is() {
 # 100 ms a request), so that a file of 5000 records takes many seconds:
 # it is stopped in the middle of it.  (Few records: the mock keeps only
 # so much a partition, and the tests read the topic back whole.)
+# slow_run [OPTION...]: the mock slowed down, the run started on $IN,
+# back once 200 events arrived; by default its own high-water mark pauses
+# the reading.
 slow_run() {
         mock_cmd "rtt -1 100"
+        [ $# -gt 0 ] || set -- -o queue.high.messages=20
         proc_start ktp "$KTP" -b "$BROKERS" -t t --input-dir "$IN" \
-                -o queue.high.messages=20 --dead-letter "$T/dead"
+                --dead-letter "$T/dead" "$@"
         wait_for_count t 200
 }
 
@@ -201,6 +205,29 @@ slow_run() {
         [ -z "$(left)" ]
         [ ! -s "$T/dead" ]
         same <(seq 5100) <(tags t)
+}
+
+@test "indir: SIGTERM while librdkafka's queue is full: the record held back is sent in the flush, none lost" {
+        mock_start -t t:3
+        purge "$IN/20261201-100000.json" 1 5000
+        # librdkafka's own queue fills first: a record is held back
+        slow_run -X queue.buffering.max.messages=10 \
+                -o queue.high.messages=100000
+        proc_signal ktp TERM
+        proc_wait ktp 60
+        [ "$PROC_STATUS" -eq 0 ]
+        counters "$(proc_file ktp err)"
+        first=$delivered
+        [ "$failed" -eq 0 ]
+        [ ! -s "$T/dead" ]
+        mock_cmd "rtt -1 0"
+        run "$KTP" -b "$BROKERS" -t t --input-dir "$IN" \
+                -o input.dir.once=true --dead-letter "$T/dead"
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$delivered" -eq $((5000 - first)) ]
+        [ -z "$(left)" ]
+        same <(seq 5000) <(tags t)
 }
 
 @test "indir: kill -9 in the middle of a file, then a restart: none lost; the duplicates counted" {
