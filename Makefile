@@ -22,7 +22,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 
 SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	reader.c config.c stamp.c deadletter.c output.c stats.c clock.c \
-	msgpool.c account.c route.c validate.c jsonwalk.c schema.c \
+	msgpool.c account.c route.c indir.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
 	auditscan.c auditkafka.c evedit.c anonymize.c salt.c keymem.c avroenc.c \
 	$(ENRICH_SRCS)
@@ -159,6 +159,9 @@ $(BUILD)/test_auditkafka: tests/test_auditkafka.c $(BUILD)/auditkafka.o \
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
+	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
+
+$(BUILD)/test_indir: tests/test_indir.c $(BUILD)/indir.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -o $@
 
 $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o $(BUILD)/route.o \

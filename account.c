@@ -88,7 +88,8 @@ static void report(struct account *acc, const struct dead_record *r,
                 return;
         }
         acc->reports++;
-        snprintf(text, sizeof(text), "stdin:%llu: %s: %s",
+        snprintf(text, sizeof(text), "%s:%llu: %s: %s",
+                 r->input != NULL ? r->input : "stdin",
                  (unsigned long long)r->line_no, r->reason, r->message);
         say(acc, 1, text);
 }
@@ -167,6 +168,7 @@ static void lose_line(struct account *acc, enum loss_reason reason,
                 .reason = loss_reason_name(reason), .message = message,
                 .error = error, .line_no = l->no, .raw = l->data,
                 .raw_len = l->len, .truncated = l->too_long, .event = ev,
+                .input = acc->input,
         };
         long n;
 

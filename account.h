@@ -87,6 +87,7 @@ struct account {
         struct latency    latency;    /* read to delivery report */
         uint64_t          progress_us;      /* last delivery, or idle */
         int64_t           last_delivery_ms; /* 0: none yet */
+        const char       *input;      /* input.dir's file, or NULL */
 };
 
 /*
@@ -209,6 +210,26 @@ void account_failed_event(struct account *acc, enum loss_reason reason,
  * purge_init, else counts a purge mismatch and says so.
  */
 void account_marker(struct account *acc, const struct kt_event *ev);
+
+/*
+ * The input the losses from now on come from (input.dir: the file name,
+ * kept by the caller; NULL: stdin, or not known).
+ */
+static inline void account_input(struct account *acc, const char *name)
+{
+        acc->input = name;
+}
+
+static inline const char *account_input_name(const struct account *acc)
+{
+        return acc->input;
+}
+
+/* A new input begins: a purge the last one left open ends with it. */
+static inline void account_purge_reset(struct account *acc)
+{
+        acc->in_purge = 0;
+}
 
 /* Nothing waits for a report at now_us: idle is progress, not a stall. */
 static inline void account_idle(struct account *acc, uint64_t now_us)

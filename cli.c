@@ -59,6 +59,7 @@ static void usage(FILE *fp)
 "      --schema URI        $schema of the events\n"
 "      --dead-letter FILE  append undeliverable and invalid records to FILE\n"
 "      --replay FILE       produce a dead-letter FILE's records again\n"
+"      --input-dir DIR     read pmacct's files from DIR, not stdin\n"
 "      --stdout            write the events to stdout instead of Kafka\n"
 "      --stdout-format FMT --stdout, each event as FMT (kcat -f: %%t %%k %%s)\n"
 "      --stats-file FILE   write JSON stats to FILE every stats.interval.ms\n"
@@ -150,7 +151,7 @@ static void cli_free(struct cli *cli)
 }
 
 enum { OPT_STREAM = 256, OPT_SCHEMA, OPT_DEAD, OPT_STDOUT, OPT_STATS,
-       OPT_METRICS, OPT_REPLAY, OPT_STDOUT_FORMAT };
+       OPT_METRICS, OPT_REPLAY, OPT_STDOUT_FORMAT, OPT_INPUT_DIR };
 
 static const struct option long_options[] = {
         { "config", required_argument, NULL, 'c' },
@@ -167,6 +168,7 @@ static const struct option long_options[] = {
         { "stats-file", required_argument, NULL, OPT_STATS },
         { "metrics-file", required_argument, NULL, OPT_METRICS },
         { "replay", required_argument, NULL, OPT_REPLAY },
+        { "input-dir", required_argument, NULL, OPT_INPUT_DIR },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },
@@ -186,6 +188,7 @@ static const struct {
         { OPT_DEAD, "deadletter.file" },
         { OPT_STATS, "stats.file" },
         { OPT_METRICS, "metrics.file" },
+        { OPT_INPUT_DIR, "input.dir" },
 };
 
 /* -z: librdkafka says whether it knows the codec (and was built with it). */

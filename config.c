@@ -102,6 +102,11 @@ static const struct key keys[] = {
         CHOICE("spool.fsync", spool_fsync, fsync_names),
         NUM("spool.fsync.interval.ms", spool_fsync_interval_ms, 1, 3600000),
         CHOICE("spool.mode", spool_mode, spool_mode_names),
+        /* the directory input (indir.h): stdin is not read */
+        PATH("input.dir", input_dir),
+        NUM("input.dir.quiet.ms", input_dir_quiet_ms, 0, 86400000),
+        NUM("input.dir.scan.ms", input_dir_scan_ms, 10, 3600000),
+        CHOICE("input.dir.once", input_dir_once, bool_names),
         /* The enrich stage: defaults in enrich.c (NULL: not set) */
         STR("enrich.fields", enrich_fields),
         PATH("enrich.geoip.country", enrich_geoip_country),
@@ -184,6 +189,9 @@ void conf_init(struct conf *c)
                 { "spool.fsync", "interval" },
                 { "spool.fsync.interval.ms", "1000" },
                 { "spool.mode", "overflow" },
+                { "input.dir.quiet.ms", "60000" },
+                { "input.dir.scan.ms", "1000" },
+                { "input.dir.once", "false" },
                 { "anonymize.ipv4.prefix", "24" },
                 { "anonymize.ipv6.prefix", "48" },
                 { "anonymize.hash.length", "16" },

@@ -76,6 +76,10 @@ struct conf {
         enum conf_fsync      spool_fsync;
         long long            spool_fsync_interval_ms;
         enum conf_spool_mode spool_mode;
+        /* input.dir: pmacct's files, one a purge (indir.h); NULL: stdin */
+        char     *input_dir;
+        long long input_dir_quiet_ms, input_dir_scan_ms;
+        int       input_dir_once; /* 0 false, 1 true */
         /* The enrich stage (enrich.h, geoip.h): NULL, the default */
         char *enrich_fields;
         char *enrich_geoip_country, *enrich_geoip_asn, *enrich_net_file;

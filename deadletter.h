@@ -38,6 +38,7 @@ struct dead_record {
         int         truncated;
         const char *withheld; /* raw NULL: why ("raw_withheld") */
         const struct dead_event *event; /* NULL: it never became one */
+        const char *input;    /* input.dir: the file of line_no; NULL */
 };
 
 int dl_open(struct deadletter *dl, const char *path, char *err,

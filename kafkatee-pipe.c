@@ -126,10 +126,16 @@ static void msg_lost(struct app *a, struct msg *m, enum loss_reason reason,
                 .timestamp_ms = m->timestamp_ms,
         };
 
+        const char *input = account_input_name(&a->acc);
+
+        /* its line number is of the file being read, or of another */
+        if (input != NULL && m->input_gen != a->in_gen)
+                account_input(&a->acc, NULL);
         if (m->kind == MSG_ERROR_EVENT)
                 account_error_outcome(&a->acc, 0, m->line_no, error);
         else
                 account_failed_event(&a->acc, reason, &l, &ev, error, error);
+        account_input(&a->acc, input);
         msgpool_put(&a->pool, m);
 }
 
@@ -249,6 +255,7 @@ static struct msg *msg_new(struct app *a, const struct kt_event *ev,
         m->topic = 0;
         m->kind = MSG_EVENT;
         m->spooled = 0;
+        m->input_gen = a->in_gen;
         memcpy(m->data, ev->value, ev->value_len);
         memcpy(m->data + ev->value_len, l->data, raw_len);
         if (ev->key_len > 0)
@@ -713,7 +720,88 @@ static void resume_input(struct app *a)
         if (a->paused)
                 a->st.backpressure_us += mono_us() - a->st.paused_since_us;
         a->paused = 0;
-        ev_io_start(a->loop, &a->stdin_w);
+        /* input.dir: stdin_w watches the file read, when there is one */
+        if (a->in == NULL || a->in_state == INPUT_READING)
+                ev_io_start(a->loop, &a->stdin_w);
+}
+
+/* --- the directory input (input.dir, indir.h) ---------------------------- */
+
+/*
+ * The next complete file, if there is one, is read as stdin is: the same
+ * watcher (on its descriptor), reader, backpressure.  None, with
+ * input.dir.once: the end of input.
+ */
+static void input_take(struct app *a)
+{
+        if (a->in_state != INPUT_NONE || a->flushing)
+                return;
+        if (indir_next(a->in, now_ms()) == INDIR_NONE) {
+                if (a->conf.input_dir_once)
+                        begin_flush(a, a->conf.flush_timeout_ms);
+                return;
+        }
+        a->in_state = INPUT_READING;
+        a->in_gen++;
+        a->eof = 0;
+        lr_reset(&a->lr, indir_first_line(a->in));
+        account_input(&a->acc, indir_name(a->in));
+        account_purge_reset(&a->acc);
+        ev_io_stop(a->loop, &a->stdin_w);
+        ev_io_set(&a->stdin_w, indir_fd(a->in), EV_READ);
+        if (!a->paused)
+                ev_io_start(a->loop, &a->stdin_w);
+}
+
+/* Every line of the file was handed out (pump() at its end). */
+static void input_end(struct app *a)
+{
+        if (a->in_state != INPUT_READING)
+                return;
+        a->in_state = INPUT_SETTLING;
+        ev_io_stop(a->loop, &a->stdin_w);
+}
+
+/*
+ * The file is removed once each of its records is delivered, failed
+ * (dead-lettered) or in the spool, synced: then the next is taken.
+ */
+static void input_settle(struct app *a)
+{
+        if (a->pending != NULL || lr_pending(&a->lr) > 0 ||
+            !output_settled(a->out) || sender_sync(a->snd) == -1)
+                return;
+        (void)indir_done(a->in); /* said and counted when it fails */
+        account_input(&a->acc, NULL);
+        a->in_state = INPUT_NONE;
+        input_take(a);
+}
+
+static void scan_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        (void)loop;
+        (void)revents;
+        input_take(w->data);
+}
+
+/*
+ * At exit: a file read to its end and settled is removed (after the
+ * flush, every record of it has its outcome, or is kept in the spool);
+ * one stopped in the middle gets the offset file.  After a fatal error
+ * neither: the file is read again (its records twice, none lost).
+ */
+static void input_close(struct app *a)
+{
+        if (a->in == NULL)
+                return;
+        if (a->in_state == INPUT_SETTLING && !a->fatal)
+                (void)indir_done(a->in);
+        else if (a->in_state == INPUT_READING && !a->fatal)
+                (void)indir_save(a->in, lr_pending(&a->lr), a->lr.line_no);
+        account_input(&a->acc, NULL);
+        indir_close(a->in);
+        a->in = NULL;
+        a->in_state = INPUT_NONE;
 }
 
 /* Cuts and handles the lines read so far, until backpressure says stop. */
@@ -745,6 +833,10 @@ static void pump(struct app *a)
         }
         if (a->flushing)
                 return;
+        if (a->eof && a->in != NULL) {
+                input_end(a);
+                return;
+        }
         if (a->eof) {
                 begin_flush(a, a->conf.flush_timeout_ms);
                 return;
@@ -765,14 +857,17 @@ static void stdin_cb(struct ev_loop *loop, ev_io *w, int revents)
                 app_fatal(a, "out of memory");
                 return;
         }
-        got = read(STDIN_FILENO, p, n);
+        got = read(w->fd, p, n);
         if (got == -1 && (errno == EAGAIN || errno == EINTR))
                 return;
         if (got == -1) {
-                ktp_log(a, 0, "read stdin: %s", strerror(errno));
+                ktp_log(a, 0, "read %s: %s", a->in != NULL ?
+                        indir_name(a->in) : "stdin", strerror(errno));
                 a->fatal = 1;
                 got = 0;
         }
+        if (a->in != NULL)
+                indir_read(a->in, (size_t)got);
         if (got == 0)
                 a->eof = 1;
         lr_commit(&a->lr, (size_t)got);
@@ -876,9 +971,15 @@ static void begin_flush(struct app *a, long long timeout_ms)
         a->flushing = 1;
         ev_io_stop(a->loop, &a->stdin_w);
         ev_timer_stop(a->loop, &a->drain_w);
-        check_unread(a);
-        /* Held lines too at EOF, if a fatal error stopped the pump. */
-        drop_held_input(a);
+        ev_timer_stop(a->loop, &a->scan_w);
+        if (a->in != NULL) {
+                /* the lines held are read again from the offset file */
+                drop_pending(a, "stopped before producing");
+        } else {
+                check_unread(a);
+                /* Held lines too at EOF, if a fatal error stopped the pump. */
+                drop_held_input(a);
+        }
         ev_timer_set(&a->flush_w, timeout_ms / 1000.0, 0.);
         ev_timer_start(a->loop, &a->flush_w);
         output_serve(a->out);
@@ -908,6 +1009,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
         (void)loop;
         (void)revents;
+        if (a->stop == STOP_NONE && !a->flushing && a->in != NULL) {
+                /* a file is not drained: the next run resumes in it */
+                a->stop = STOP_DRAIN;
+                ktp_log(a, 1, "signal %d: stopping, flushing for up to "
+                        "%lld ms", w->signum, a->conf.flush_timeout_ms);
+                begin_flush(a, a->conf.flush_timeout_ms);
+                return;
+        }
         if (a->stop == STOP_NONE && !a->flushing) {
                 a->stop = STOP_DRAIN;
                 ktp_log(a, 1, "signal %d: draining stdin for up to %lld ms",
@@ -1064,6 +1173,15 @@ static void stats_snapshot(const struct app *a, struct stats_snapshot *s)
                 s->geoip_not_found = g.not_found;
         }
         sender_snapshot(a->snd, s);
+        if ((s->input_dir = a->in != NULL)) {
+                struct indir_counts n;
+
+                indir_counts(a->in, &n);
+                s->input_files = n.files;
+                s->input_stale = n.stale;
+                s->input_bytes = n.bytes;
+                s->input_errors = n.errors;
+        }
 }
 
 /* Failing to write them is said, and is not fatal. */
@@ -1146,6 +1264,8 @@ static void before_block(struct ev_loop *loop, ev_prepare *w, int revents)
                 begin_flush(a, SHORT_FLUSH_MS);
         } else if (a->paused && !a->flushing && sender_has_room(a->snd))
                 pump(a);
+        if (a->in_state == INPUT_SETTLING)
+                input_settle(a);
         check_done(a);
         a->serve_us = 0; /* the next turn reads the clock again */
 }
@@ -1710,6 +1830,35 @@ static int setup_check(struct app *a, char *err, size_t errlen)
         return 0;
 }
 
+static void indir_log(void *opaque, int level, const char *text)
+{
+        ktp_log(opaque, level, "%s", text);
+}
+
+/* input.dir: opened at start, so that its errors are said before
+ * anything runs (exit 1). */
+static int input_dir_open(struct app *a, char *err, size_t errlen)
+{
+        const struct indir_cb cb = { .log = indir_log, .opaque = a };
+        char why[400];
+
+        if (a->conf.input_dir == NULL)
+                return 0;
+        if (a->conf.replay != NULL) {
+                snprintf(err, errlen, "input.dir: --replay reads its own "
+                         "file: not with input.dir");
+                return start_error(a, err, errlen);
+        }
+        if ((a->in = indir_open(a->conf.input_dir,
+                                a->conf.input_dir_quiet_ms, &cb, why,
+                                sizeof(why))) == NULL) {
+                snprintf(err, errlen, "input.dir: %s", why);
+                return start_error(a, err, errlen);
+        }
+        a->eof = 1; /* no file yet: see pump() */
+        return 0;
+}
+
 /* What needs the output: accounting, the output, error events, sender. */
 static int setup_output(struct app *a, char *err, size_t errlen)
 {
@@ -1758,6 +1907,8 @@ static int setup(struct app *a)
                          "from validation: set schema.dir");
                 return start_error(a, err, sizeof(err));
         }
+        if (input_dir_open(a, err, sizeof(err)) == -1)
+                return -1;
         /* a record holds the line, its event, and their base64 */
         if (replay_open(a) == -1)
                 return -1;
@@ -1787,7 +1938,15 @@ static void watchers_start(struct app *a)
         a->flush_w.data = a->sigint_w.data = a->sigterm_w.data = a;
         a->prepare_w.data = a->sighup_w.data = a->sigusr1_w.data = a;
         a->stats_w.data = a;
-        ev_io_start(a->loop, &a->stdin_w);
+        if (a->in != NULL) {
+                /* the first scan at once, then every input.dir.scan.ms */
+                ev_timer_init(&a->scan_w, scan_cb, 0.,
+                              a->conf.input_dir_scan_ms / 1000.);
+                a->scan_w.data = a;
+                ev_timer_start(a->loop, &a->scan_w);
+        } else {
+                ev_io_start(a->loop, &a->stdin_w);
+        }
         ev_timer_start(a->loop, &a->tick_w);
         ev_signal_start(a->loop, &a->sigint_w);
         ev_signal_start(a->loop, &a->sigterm_w);
@@ -1846,6 +2005,7 @@ static void teardown(struct app *a)
         a->out = NULL;
         if (sender_finish(a->snd) == -1)
                 a->fatal = 1;
+        input_close(a); /* what was read is accounted for, or kept */
         msgpool_free(&a->pool);
         if (a->tf != NULL)
                 stats_files_write(a); /* the spool's figures too */
@@ -1918,8 +2078,8 @@ int main(int argc, char **argv)
         app.loop = ev_default_loop(EVFLAG_AUTO);
         msgpool_init(&app.pool);
         r = cli_load(argc, argv, &app.conf);
-        if (r == CLI_RUN && no_stdin && (app.conf.replay == NULL ||
-                                         strcmp(app.conf.replay, "-") == 0)) {
+        if (r == CLI_RUN && no_stdin && app.conf.input_dir == NULL &&
+            (app.conf.replay == NULL || strcmp(app.conf.replay, "-") == 0)) {
                 ktp_log(NULL, 0, "standard input is closed: nothing to read");
                 r = CLI_ERROR;
         }

@@ -29,6 +29,7 @@
 #include "anonymize.h"
 #include "salt.h"
 #include "avroenc.h"
+#include "indir.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -70,6 +71,14 @@ enum stop_level {
         STOP_GIVE_UP,   /* the flush given up */
 };
 
+/* The directory input's file (input.dir): see input_take(). */
+enum input_file {
+        INPUT_NONE,     /* none taken: the scan looks for a complete one */
+        INPUT_READING,  /* one is read, through stdin_w */
+        INPUT_SETTLING, /* read to its end: its records' outcomes awaited,
+                         * then it is removed and the next taken */
+};
+
 struct app {
         struct conf          conf;
         struct kt_transform *tf;
@@ -95,6 +104,9 @@ struct app {
         int                  replay; /* --replay: lr reads a dead-letter
                                       * file, dlr its records */
         struct dl_reader     dlr;
+        struct indir        *in;    /* input.dir, or NULL: stdin */
+        enum input_file      in_state;
+        uint32_t             in_gen; /* files taken so far (msg.input_gen) */
         struct account       acc;   /* where every line read ends */
         struct stats_state   st;
         struct ev_loop      *loop;
@@ -108,6 +120,7 @@ struct app {
         ev_signal sigint_w, sigterm_w, sighup_w, sigusr1_w;
         ev_prepare prepare_w;
         ev_idle   more_w;   /* more to send from the spool now */
+        ev_timer  scan_w;   /* input.dir.scan.ms */
 
         struct output    *out;      /* NULL until opened */
         struct msgpool    pool;
@@ -117,7 +130,7 @@ struct app {
 
         int      to_stdout;
         int      paused;     /* stdin watcher stopped for backpressure */
-        int      eof;
+        int      eof;        /* of stdin; of the file (input.dir) */
         int      flushing;   /* no more input will be produced */
         enum stop_level stop; /* the signals so far */
         int      fatal;      /* a fatal runtime error happened */

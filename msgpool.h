@@ -37,6 +37,8 @@ struct msg {
         size_t   room;           /* data bytes of the block */
         int64_t  timestamp_ms;
         uint32_t topic;          /* output_topic()'s id */
+        uint32_t input_gen;      /* input.dir: the file it was read from
+                                  * (its number in the run); 0: none */
         enum msg_kind kind;
         int      spooled;        /* its frame in the spool (sid) is done
                                   * once it is delivered */

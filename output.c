@@ -122,6 +122,18 @@ int64_t output_in_flight(const struct output *o)
         return o != NULL ? o->in_flight : 0;
 }
 
+int output_settled(const struct output *o)
+{
+        const struct msg *m;
+
+        if (o == NULL)
+                return 1;
+        for (m = o->inflight; m != NULL; m = m->next)
+                if (!m->spooled && m->kind == MSG_EVENT)
+                        return 0;
+        return 1;
+}
+
 int64_t output_in_flight_bytes(const struct output *o)
 {
         return o != NULL ? o->in_flight_bytes : 0;

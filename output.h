@@ -147,5 +147,11 @@ void output_purge(struct output *o);
 int64_t output_in_flight(const struct output *o);
 /* Their blocks' bytes (msg_size()), for queue.high.bytes. */
 int64_t output_in_flight_bytes(const struct output *o);
+/*
+ * Nothing of input in flight: every event in flight has its frame in the
+ * spool (msg.spooled), or there is none.  Walks the list up to the first
+ * that has none (input.dir, at the end of a file).
+ */
+int output_settled(const struct output *o);
 
 #endif /* KT_OUTPUT_H */

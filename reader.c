@@ -24,6 +24,13 @@ void lr_free(struct line_reader *lr)
         memset(lr, 0, sizeof(*lr));
 }
 
+void lr_reset(struct line_reader *lr, uint64_t line_no)
+{
+        lr->start = lr->scan = lr->len = 0;
+        lr->skipping = 0;
+        lr->line_no = line_no;
+}
+
 size_t lr_pending(const struct line_reader *lr)
 {
         return lr->len - lr->start;

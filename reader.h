@@ -45,6 +45,12 @@ void lr_commit(struct line_reader *lr, size_t n);
  */
 int lr_next(struct line_reader *lr, int at_eof, struct line *out);
 
+/*
+ * Forgets what is held (a new input begins); the next line handed out is
+ * numbered line_no + 1.
+ */
+void lr_reset(struct line_reader *lr, uint64_t line_no);
+
 /* Bytes held that lr_next() has not handed out yet. */
 size_t lr_pending(const struct line_reader *lr);
 

@@ -87,6 +87,19 @@ int sender_waiting(const struct sender *s)
                (s->replay != NULL || spool_pending(s->spool));
 }
 
+int sender_sync(struct sender *s)
+{
+        char err[256];
+
+        if (s == NULL || s->spool == NULL || s->broken ||
+            s->o.spool.sync == SPOOL_SYNC_NEVER)
+                return 0;
+        if (spool_sync(s->spool, err, sizeof(err)) == 0)
+                return 0;
+        broken(s, err, "the spool cannot be synced");
+        return -1;
+}
+
 /* Nothing waits before an event, and the output can take it now. */
 static int clear_to_send(const struct sender *s)
 {
@@ -370,6 +383,7 @@ static struct msg *msg_of_rec(struct sender *s, const struct spool_rec *r,
         }
         m->line_no = r->line_no;
         m->read_us = 0; /* read by another run, or long ago */
+        m->input_gen = 0; /* from a file gone since, maybe */
         m->value_len = r->value_len;
         m->raw_len = r->raw_len;
         m->key_len = r->key != NULL ? r->key_len : 0;

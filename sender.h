@@ -95,6 +95,13 @@ void sender_brokers_down(struct sender *s);
 /* Events wait in the spool. */
 int sender_waiting(const struct sender *s);
 
+/*
+ * What the spool holds reaches the disk now, unless spool.fsync = never
+ * (input.dir is to remove the file its events were read from): 0, or -1
+ * (said; the spool is broken, the run stops).
+ */
+int sender_sync(struct sender *s);
+
 /* Input may go on: in flight is below half the high-water marks. */
 int sender_has_room(const struct sender *s);
 

@@ -248,6 +248,17 @@ static json_object *spool_json(const struct stats_snapshot *s)
         return o;
 }
 
+static json_object *input_dir_json(const struct stats_snapshot *s)
+{
+        json_object *o = json_object_new_object();
+
+        add_u64(o, "files", s->input_files);
+        add_u64(o, "stale", s->input_stale);
+        add_u64(o, "bytes", s->input_bytes);
+        add_u64(o, "errors", s->input_errors);
+        return o;
+}
+
 static json_object *stats_json(const struct stats_snapshot *s)
 {
         json_object *o = json_object_new_object(), *rk;
@@ -275,6 +286,8 @@ static json_object *stats_json(const struct stats_snapshot *s)
         add_u64(o, "peak_rss_kib", s->peak_rss_kib);
         if (s->spool)
                 json_object_object_add(o, "spool", spool_json(s));
+        if (s->input_dir)
+                json_object_object_add(o, "input_dir", input_dir_json(s));
         if (s->salt_generation > 0)
                 add_u64(o, "salt_generation", s->salt_generation);
         if (s->geoip) {
@@ -452,6 +465,20 @@ static void metric_geoip(FILE *fp, const struct stats_snapshot *s)
                (double)s->geoip_not_found);
 }
 
+static void metric_input_dir(FILE *fp, const struct stats_snapshot *s)
+{
+        metric_u64(fp, s, "input_files_total", "counter",
+                   "Files of input.dir taken.", s->input_files);
+        metric_u64(fp, s, "input_files_stale_total", "counter",
+                   "Files of input.dir taken without a purge_close, once "
+                   "input.dir.quiet.ms had passed.", s->input_stale);
+        metric_u64(fp, s, "input_bytes_total", "counter",
+                   "Bytes read from the files of input.dir.", s->input_bytes);
+        metric_u64(fp, s, "input_file_errors_total", "counter",
+                   "Files of input.dir that could not be opened or removed.",
+                   s->input_errors);
+}
+
 static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
 {
         metric_process(fp, s);
@@ -462,6 +489,8 @@ static int render_prometheus(const struct stats_snapshot *s, FILE *fp)
                        "a rotation.", (double)s->salt_generation);
         if (s->geoip)
                 metric_geoip(fp, s);
+        if (s->input_dir)
+                metric_input_dir(fp, s);
         metric(fp, s, "in_flight", "gauge",
                "Events produced and not yet reported.", (double)s->in_flight);
         metric(fp, s, "in_flight_bytes", "gauge", "Bytes of the events "

@@ -76,6 +76,10 @@ struct stats_snapshot {
         /* The enrich stage's lookups (geoip.h's counts), when it runs. */
         int                   geoip;
         uint64_t              geoip_hits, geoip_misses, geoip_not_found;
+        /* The directory input (input.dir, indir.h's counts), when on. */
+        int                   input_dir;
+        uint64_t              input_files, input_stale, input_bytes;
+        uint64_t              input_errors;
 };
 
 enum stats_format {
