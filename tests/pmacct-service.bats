@@ -129,8 +129,9 @@ _in_empty() {
 	[ -z "$(find "$T/in" -maxdepth 1 -type f ! -name '.*' | head -n 1)" ]
 }
 
+# _keys_at_least N: the consumer has N distinct keys.
 _keys_at_least() {
-	[ "$(wc -l <"$(proc_file KC out)")" -ge "$1" ]
+	[ "$(sort -u "$(proc_file KC out)" | wc -l)" -ge "$1" ]
 }
 
 # service_start: the mock (16 partitions of ~5 MB each, zstd batches: the
@@ -147,7 +148,7 @@ service_start() {
 
 # service_end: the exporter stops, nfacctd purges the rest (an empty purge
 # after), kafkatee-pipe empties the directory and is stopped, nfacctd too;
-# then the consumer is given what the summaries say was delivered.  Sets
+# then the consumer is given up to 60 s to have every flow purged.  Sets
 # PURGED, KEYS (messages), DISTINCT (distinct keys), DELIVERED (the sum
 # over the runs of kafkatee-pipe).
 service_end() {
@@ -166,8 +167,8 @@ service_end() {
 		counters "$e" || _fail "summary invariant broken: $e" || return
 		DELIVERED=$((DELIVERED + delivered))
 	done
-	WAIT_TIMEOUT=60 wait_for _keys_at_least "$DELIVERED" || true
-	sleep 1
+	WAIT_TIMEOUT=60 wait_for _keys_at_least "$PURGED" || true
+	sleep 1	# duplicates after the last new key, if any
 	n=$(proc_file KC out)
 	KEYS=$(wc -l <"$n")
 	DISTINCT=$(sort -u "$n" | wc -l)
@@ -198,4 +199,36 @@ _nf_idle_since() {
 	[ "$DISTINCT" -eq "$PURGED" ]
 	[ "$DELIVERED" -eq "$PURGED" ]
 	[ ! -s "$T/dead.jsonl" ]
+}
+
+@test "pmacct service: kafkatee-pipe killed (SIGKILL) and restarted while nfacctd purges: each flow in Kafka at least once, the duplicates counted" {
+	service_start
+	wait_purges 2
+	ktp_stop KILL
+	[ "$KTP_RC" -eq 137 ]
+	wait_purges 1
+	ktp_start
+	wait_purges 1
+	service_end
+	[ "$PURGED" -ge 300000 ]
+	[ "$DISTINCT" -eq "$PURGED" ]
+	[ "$KEYS" -ge "$PURGED" ]
+	echo "# duplicates after SIGKILL: $((KEYS - DISTINCT))" >&3
+	[ ! -s "$T/dead.jsonl" ]
+}
+
+@test "pmacct service: nfacctd stopped (SIGTERM) and restarted while kafkatee-pipe runs: each flow nfacctd purged in Kafka once" {
+	service_start
+	wait_purges 2
+	nf_stop TERM
+	nf_start
+	wait_purges 2
+	service_end
+	[ "$NF_RUNS" -eq 2 ]
+	[ "$PURGED" -ge 300000 ]
+	[ "$KEYS" -eq "$PURGED" ]
+	[ "$DISTINCT" -eq "$PURGED" ]
+	[ "$DELIVERED" -eq "$PURGED" ]
+	[ ! -s "$T/dead.jsonl" ]
+	echo "# flows sent while nfacctd was down: $((PM_FLOWS - PURGED))" >&3
 }
