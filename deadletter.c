@@ -101,9 +101,9 @@ static json_object *record_json(const struct dead_record *r)
         json_object_object_add(o, "error", r->error == NULL ? NULL :
                                json_object_new_string(r->error));
         /* with input.dir, line numbers are per file: which one */
-        if (r->input != NULL)
-                json_object_object_add(o, "input",
-                                       json_object_new_string(r->input));
+        if (r->input != NULL) /* a name is bytes: "input_base64" too */
+                add_bytes(o, "input", "input_base64", r->input,
+                          strlen(r->input));
         json_object_object_add(o, "line", json_object_new_int64(
                                    (int64_t)r->line_no));
         json_object_object_add(o, "truncated",

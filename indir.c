@@ -381,7 +381,9 @@ static int take(struct indir *d, const char *name, int64_t now_ms)
                         return -1;
                 d->n.errors++;
                 say(d, 0, "input.dir: cannot open %s/%s: %s: left there, "
-                    "not taken by this run", d->dir, name, strerror(errno));
+                    "not taken by this run", d->dir, name, errno == ELOOP ?
+                    "a symbolic link (only regular files are taken)" :
+                    strerror(errno));
                 skip_add(d, name);
                 if (fd != -1)
                         close(fd);

@@ -765,6 +765,10 @@ static void input_end(struct app *a)
 /*
  * The file is removed once each of its records is delivered, failed
  * (dead-lettered) or in the spool, synced: then the next is taken.
+ * Waiting for the last reports costs linger.ms and a round trip a file
+ * (mock cluster, 200 files of 100 records: 0.21 s with linger.ms=0,
+ * 1.23 s with librdkafka's 5, 4.34 s with 20; one file of 20000: 0.04 s):
+ * nothing at pmacct's one file a print_refresh_time.
  */
 static void input_settle(struct app *a)
 {
@@ -790,7 +794,7 @@ static void scan_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * one stopped in the middle gets the offset file.  After a fatal error
  * neither: the file is read again (its records twice, none lost).
  */
-static void input_close(struct app *a)
+static void input_finish(struct app *a)
 {
         if (a->in == NULL)
                 return;
@@ -799,9 +803,7 @@ static void input_close(struct app *a)
         else if (a->in_state == INPUT_READING && !a->fatal)
                 (void)indir_save(a->in, lr_pending(&a->lr), a->lr.line_no);
         account_input(&a->acc, NULL);
-        indir_close(a->in);
-        a->in = NULL;
-        a->in_state = INPUT_NONE;
+        a->in_state = INPUT_NONE; /* closed after the stats' last write */
 }
 
 /* Cuts and handles the lines read so far, until backpressure says stop. */
@@ -2005,12 +2007,14 @@ static void teardown(struct app *a)
         a->out = NULL;
         if (sender_finish(a->snd) == -1)
                 a->fatal = 1;
-        input_close(a); /* what was read is accounted for, or kept */
+        input_finish(a); /* what was read is accounted for, or kept */
         msgpool_free(&a->pool);
         if (a->tf != NULL)
                 stats_files_write(a); /* the spool's figures too */
         sender_close(a->snd);
         a->snd = NULL;
+        indir_close(a->in);
+        a->in = NULL;
         free(a->st.rdkafka_json);
         account_reports_end(&a->acc); /* before the summary */
         account_close(&a->acc);
