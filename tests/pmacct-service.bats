@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# no-asan: real nfacctd at 100000 flows a purge; about a minute a test.
+# Runs under ASan too (1 min 45 s there, as without): real nfacctd, 100000 flows a purge.
 # pmacct as its own service (issue 16): Debian's nfacctd 1.7.7 with
 # examples/pmacct-service/nfacctd.conf writes a file a purge, kafkatee-pipe
 # with examples/pmacct-service/netflow-dir.conf (--input-dir) takes them,
