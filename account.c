@@ -241,28 +241,55 @@ void account_delivered(struct account *acc, uint64_t read_us,
         acc->last_delivery_ms = now_ms;
 }
 
+/* The same writer as the last purge_close's: a later piece of its purge. */
+static int same_writer(const struct account *acc, const struct kt_event *ev)
+{
+        return ev->writer_id != NULL && acc->last_writer_len != 0 &&
+               ev->writer_id_len == acc->last_writer_len &&
+               memcmp(ev->writer_id, acc->last_writer, ev->writer_id_len) == 0;
+}
+
+static void remember_writer(struct account *acc, const struct kt_event *ev)
+{
+        acc->last_writer_len = 0;
+        acc->last_announced = ev->purged_entries;
+        if (ev->writer_id == NULL || ev->writer_id_len == 0 ||
+            ev->writer_id_len > sizeof(acc->last_writer))
+                return;
+        memcpy(acc->last_writer, ev->writer_id, ev->writer_id_len);
+        acc->last_writer_len = ev->writer_id_len;
+}
+
 /*
  * pmacct frames each purge: check it printed what we read.  The records
  * of a purge are the lines read and not skipped since its purge_init
- * (blank lines, pmacct's log lines and markers are skipped).
+ * (blank lines, pmacct's log lines and markers are skipped).  A piece of
+ * a purge split across files (see struct account) announces its own
+ * records plus those of the pieces before it.
  */
 void account_marker(struct account *acc, const struct kt_event *ev)
 {
         uint64_t seen = acc->c.read - acc->c.skipped - acc->purge_base;
+        int64_t own = ev->purged_entries - acc->carried;
         char text[256];
 
         if (ev->marker == KT_MARKER_PURGE_INIT) {
                 acc->in_purge = 1;
                 acc->purge_base = acc->c.read - acc->c.skipped;
+                acc->carried = same_writer(acc, ev) &&
+                               acc->last_announced > 0 ?
+                               acc->last_announced : 0;
                 return;
         }
         if (acc->in_purge && ev->purged_entries >= 0 &&
-            (uint64_t)ev->purged_entries != seen) {
+            (own < 0 || (uint64_t)own != seen)) {
                 acc->c.purge_mismatches++;
                 snprintf(text, sizeof(text), "pmacct purge: %lld records "
-                         "announced, %llu read", (long long)ev->purged_entries,
+                         "announced, %llu read", (long long)own,
                          (unsigned long long)seen);
                 say(acc, 1, text);
         }
+        remember_writer(acc, ev);
         acc->in_purge = 0;
+        acc->carried = 0;
 }

@@ -84,6 +84,14 @@ struct account {
         uint64_t          unshown[LOSS_REASONS + 1], unshown_kept;
         int               in_purge;   /* between purge_init and _close */
         uint64_t          purge_base; /* read - skipped at purge_init */
+        /* pmacct splits a purge at a second's turn when print_output_file
+         * has time variables, each piece framed by markers of the same
+         * writer_id, each purge_close counting the pieces before it too:
+         * the last purge_close's writer and count. */
+        char              last_writer[64];
+        size_t            last_writer_len;   /* 0: none, or too long */
+        int64_t           last_announced;
+        int64_t           carried;    /* announced by earlier pieces */
         struct latency    latency;    /* read to delivery report */
         uint64_t          progress_us;      /* last delivery, or idle */
         int64_t           last_delivery_ms; /* 0: none yet */

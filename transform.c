@@ -29,6 +29,7 @@
 #define ROLE_EVENT_TYPE 0x01
 #define ROLE_PURGED     0x02
 #define ROLE_KEY        0x04
+#define ROLE_WRITER     0x08
 
 #define RULE_SLOTS KT_NAME_SLOTS /* hash of rules by name */
 
@@ -102,6 +103,7 @@ struct kt_transform {
         size_t              n_rules;
         uint16_t            rule_slot[RULE_SLOTS]; /* rule index + 1, or 0 */
         struct kt_tok       role_event_type, role_purged, role_key; /* values */
+        struct kt_tok       role_writer; /* a marker's writer_id */
         struct dt_hit      *dt_hit; /* each dt source in the line */
         struct kt_value    *captured; /* kt_transform_capture()'s fields */
         size_t              n_captured;
@@ -346,6 +348,7 @@ struct kt_transform *kt_transform_new(void)
                         goto fail;
         if (add_role(t, "event_type", ROLE_EVENT_TYPE) == -1 ||
             add_role(t, "purged_entries", ROLE_PURGED) == -1 ||
+            add_role(t, "writer_id", ROLE_WRITER) == -1 ||
             kt_transform_set_envelope(t, "", "", "") == -1)
                 goto fail;
         return t;
@@ -840,6 +843,11 @@ static int is_marker(struct kt_transform *t, struct kt_event *ev)
                 return 0;
         if (ev->marker == KT_MARKER_PURGE_CLOSE && t->role_purged.type != 0)
                 ev->purged_entries = value_integer(t, &t->role_purged);
+        if (t->role_writer.type == KT_TOK_STRING) {
+                ev->writer_id = t->js + t->role_writer.start;
+                ev->writer_id_len = (size_t)(t->role_writer.end -
+                                             t->role_writer.start);
+        }
         return 1;
 }
 
@@ -1279,6 +1287,8 @@ static void note_roles(struct kt_transform *t, struct rule *r,
                 t->role_event_type = *v;
         if (r->roles & ROLE_PURGED)
                 t->role_purged = *v;
+        if (r->roles & ROLE_WRITER)
+                t->role_writer = *v;
         if (r->roles & ROLE_KEY)
                 t->role_key = *v;
         if (r->capture >= 0)
@@ -1541,7 +1551,7 @@ static int start_line(struct kt_transform *t, const char *line,
         t->err[0] = '\0';
         t->rank = RANK_NONE;
         t->role_event_type.type = t->role_purged.type = 0;
-        t->role_key.type = 0;
+        t->role_key.type = t->role_writer.type = 0;
         for (i = 0; i < t->n_captured; i++)
                 t->captured[i].type = KT_VALUE_ABSENT;
         for (i = 0; i < t->n_dt_sources; i++)

@@ -66,6 +66,8 @@ struct kt_event {
         int64_t        timestamp_ms; /* event time: the Kafka timestamp */
         enum kt_marker marker;     /* set with KT_SKIP */
         int64_t        purged_entries; /* purge_close's count, or -1 */
+        const char    *writer_id;  /* a marker's writer_id, or NULL */
+        size_t         writer_id_len;
         const struct kt_value *fields; /* the captured, by slot */
         size_t         n_fields;
         struct kt_index index;     /* kt_transform_set_index(); m NULL */

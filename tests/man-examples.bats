@@ -180,6 +180,17 @@ events() {
         [ "$(events eqiad.netflow)" -eq 0 ]
 }
 
+@test "example pmacct-service: the files nfacctd wrote shipped and removed, exit 0" {
+	# stand-in for nfacctd as a daemon: two purges already written,
+	# pmacct's way (purge_init, records, purge_close), then it returns
+	printf '#!/bin/sh\n# stand-in for nfacctd: two purges written as files\nmkdir -p "%s"\nfor t in 20261201T100000Z 20261201T100100Z; do cp "%s" "%s/nfacctd-$t.json"; done\n' \
+		"$W/netflow.in" "$W/capture.jsonl" "$W/netflow.in" > "$W/bin/nfacctd"
+	run_example pmacct-service 0
+	[ "$(events eqiad.netflow)" -eq 120 ]
+	[ -z "$(ls "$W/netflow.in")" ]
+	grep -q 'summary: read=124 .*delivered=120 ' "$W/err"
+}
+
 @test "example validate: refused records to the error topic, their reasons counted" {
         broken_records "$W/capture.jsonl" >> "$W/capture.jsonl"
         run_example validate 0

@@ -332,13 +332,17 @@ static struct kt_event marker(enum kt_marker m, int64_t purged)
         return ev;
 }
 
-/* A purge of n records framed by its markers, as handle_line counts. */
-static void purge(struct account *acc, int n, int64_t announced)
+/* A purge of n records framed by its markers, as handle_line counts;
+ * writer: the markers' writer_id, or NULL for none. */
+static void purge_of(struct account *acc, int n, int64_t announced,
+                     const char *writer)
 {
         struct kt_event ev = marker(KT_MARKER_PURGE_INIT, -1);
         struct line bad = text_line("x", 1);
         int i;
 
+        ev.writer_id = writer;
+        ev.writer_id_len = writer != NULL ? strlen(writer) : 0;
         account_read(acc);
         account_skipped(acc);
         account_marker(acc, &ev);
@@ -354,9 +358,16 @@ static void purge(struct account *acc, int n, int64_t announced)
         account_read(acc); /* a blank line: not a record */
         account_skipped(acc);
         ev = marker(KT_MARKER_PURGE_CLOSE, announced);
+        ev.writer_id = writer;
+        ev.writer_id_len = writer != NULL ? strlen(writer) : 0;
         account_read(acc);
         account_skipped(acc);
         account_marker(acc, &ev);
+}
+
+static void purge(struct account *acc, int n, int64_t announced)
+{
+        purge_of(acc, n, announced, NULL);
 }
 
 static void test_purge_markers(void **state)
@@ -380,6 +391,41 @@ static void test_purge_markers(void **state)
         ev = marker(KT_MARKER_PURGE_CLOSE, 7);
         account_marker(&acc, &ev);
         assert_int_equal(account_counters(&acc)->purge_mismatches, 1);
+        assert_invariant(account_counters(&acc));
+        account_close(&acc);
+}
+
+/*
+ * pmacct 1.7.7 splits a purge at each second's turn when the file name
+ * has time variables: the pieces' markers have the writer's writer_id,
+ * and each purge_close counts the pieces before it too.
+ */
+static void test_purge_pieces(void **state)
+{
+        struct account acc;
+        struct heard h;
+
+        (void)state;
+        open_account(&acc, &h, "/dev/null", 0);
+        purge_of(&acc, 4, 4, "nf/100");
+        purge_of(&acc, 3, 7, "nf/100");     /* a later piece: 4 + 3 */
+        purge_of(&acc, 2, 9, "nf/100");
+        assert_int_equal(account_counters(&acc)->purge_mismatches, 0);
+        purge_of(&acc, 5, 5, "nf/200");     /* the next purge */
+        assert_int_equal(account_counters(&acc)->purge_mismatches, 0);
+        purge_of(&acc, 2, 8, "nf/200");     /* a piece that lost a line */
+        assert_int_equal(account_counters(&acc)->purge_mismatches, 1);
+        assert_string_equal(h.last_log,
+                            "pmacct purge: 3 records announced, 2 read");
+        /* another writer carries nothing over */
+        purge_of(&acc, 2, 10, "nf/300");
+        assert_int_equal(account_counters(&acc)->purge_mismatches, 2);
+        assert_string_equal(h.last_log,
+                            "pmacct purge: 10 records announced, 2 read");
+        /* without a writer_id, every purge stands alone */
+        purge(&acc, 2, 2);
+        purge(&acc, 2, 4);
+        assert_int_equal(account_counters(&acc)->purge_mismatches, 3);
         assert_invariant(account_counters(&acc));
         account_close(&acc);
 }
@@ -466,6 +512,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_report_limit),
                 cmocka_unit_test(test_report_limit_reasons),
                 cmocka_unit_test(test_purge_markers),
+                cmocka_unit_test(test_purge_pieces),
                 cmocka_unit_test(test_dead_letter_fails),
                 cmocka_unit_test(test_reopen),
                 cmocka_unit_test(test_close_unopened),

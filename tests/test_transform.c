@@ -659,6 +659,8 @@ static void test_markers(void **state)
                                   "\"writer_id\": \"out/3245\"}")), KT_SKIP);
         assert_int_equal(EV.marker, KT_MARKER_PURGE_INIT);
         assert_int_equal(EV.purged_entries, -1);
+        assert_int_equal(EV.writer_id_len, 8);
+        assert_memory_equal(EV.writer_id, "out/3245", 8);
         assert_int_equal(run(t, L("{\"event_type\": \"purge_close\", "
                                   "\"writer_id\": \"out/3245\", "
                                   "\"purged_entries\": 60, \"total_entries\": "
@@ -672,6 +674,7 @@ static void test_markers(void **state)
         assert_int_equal(run(t, L("{\"event_type\": \"purge_close\", "
                                   "\"purged_entries\": 0}")), KT_SKIP);
         assert_int_equal(EV.purged_entries, 0);
+        assert_null(EV.writer_id);
         assert_int_equal(run(t, L("{\"event_type\": \"purge_close\", "
                                   "\"purged_entries\": 1234567890123}")),
                          KT_SKIP);

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""nfgen.py HOST PORT RATE: a NetFlow v5 exporter for tests/pmacct.bats.
+"""nfgen.py HOST PORT RATE [TOTAL]: a NetFlow v5 exporter for tests/pmacct.bats.
 
 Sends RATE distinct flows a second to HOST:PORT (UDP), in packets of at
-most 30 records, until SIGTERM or SIGINT, then prints on stdout
+most 30 records, until SIGTERM or SIGINT (or, with TOTAL, once TOTAL flows
+are sent), then prints on stdout
 
     flows=N packets=N bytes=N datagrams=N
 
@@ -49,6 +50,7 @@ def record(i, uptime):
 
 def main():
     host, port, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    total = int(sys.argv[4]) if len(sys.argv) > 4 else None
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -58,6 +60,10 @@ def main():
     while not stop:
         # flows due by the end of this tick, so the rate holds on average
         due = rate * (tick + 1) // TICKS
+        if total is not None:
+            if flows >= total:
+                break
+            due = min(due, total)
         uptime = 1000000 + int((time.monotonic() - t0) * 1000)
         while flows < due:
             n = min(MAX_RECORDS, due - flows)
