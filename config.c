@@ -105,6 +105,7 @@ static const struct key keys[] = {
         /* the directory input (indir.h): stdin is not read */
         PATH("input.dir", input_dir),
         NUM("input.dir.quiet.ms", input_dir_quiet_ms, 0, 86400000),
+        NUM("input.dir.settle.ms", input_dir_settle_ms, 0, 3600000),
         NUM("input.dir.scan.ms", input_dir_scan_ms, 10, 3600000),
         CHOICE("input.dir.once", input_dir_once, bool_names),
         /* The enrich stage: defaults in enrich.c (NULL: not set) */
@@ -190,6 +191,7 @@ void conf_init(struct conf *c)
                 { "spool.fsync.interval.ms", "1000" },
                 { "spool.mode", "overflow" },
                 { "input.dir.quiet.ms", "60000" },
+                { "input.dir.settle.ms", "2000" },
                 { "input.dir.scan.ms", "1000" },
                 { "input.dir.once", "false" },
                 { "anonymize.ipv4.prefix", "24" },

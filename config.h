@@ -78,7 +78,7 @@ struct conf {
         enum conf_spool_mode spool_mode;
         /* input.dir: pmacct's files, one a purge (indir.h); NULL: stdin */
         char     *input_dir;
-        long long input_dir_quiet_ms, input_dir_scan_ms;
+        long long input_dir_quiet_ms, input_dir_settle_ms, input_dir_scan_ms;
         int       input_dir_once; /* 0 false, 1 true */
         /* The enrich stage (enrich.h, geoip.h): NULL, the default */
         char *enrich_fields;

@@ -27,6 +27,7 @@ struct indir {
         DIR            *dp;       /* the directory, rewound at each scan */
         int             dfd;      /* dirfd(dp) */
         long long       quiet_ms;
+        long long       settle_ms;
         struct indir_cb cb;
         char           *name;     /* the file taken, or NULL */
         int             fd;
@@ -195,7 +196,8 @@ static void offset_load(struct indir *d)
 /* --- opening and closing -------------------------------------------------- */
 
 struct indir *indir_open(const char *dir, long long quiet_ms,
-                         const struct indir_cb *cb, char *err, size_t errlen)
+                         long long settle_ms, const struct indir_cb *cb,
+                         char *err, size_t errlen)
 {
         struct indir *d = calloc(1, sizeof(*d));
         struct stat st;
@@ -207,6 +209,7 @@ struct indir *indir_open(const char *dir, long long quiet_ms,
         }
         d->cb = *cb;
         d->quiet_ms = quiet_ms;
+        d->settle_ms = settle_ms;
         d->fd = -1;
         if (stat(dir, &st) == -1 || (errno = ENOTDIR, !S_ISDIR(st.st_mode)) ||
             access(dir, R_OK | W_OK | X_OK) == -1 ||
@@ -315,9 +318,31 @@ static int list_names(struct indir *d, char ***out, size_t *count)
         return 0;
 }
 
-/* Can fd (of st) be taken now?  1 complete, 2 stale, 0 not yet. */
-static int ready(struct indir *d, int fd, const struct stat *st,
-                 int64_t now_ms)
+/*
+ * A writer holds a lock on the file: pmacct's writer takes lockf() on
+ * each file from its open to its close (src/util.c, open_output_file).
+ */
+static int locked(int fd)
+{
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+        if (fcntl(fd, F_GETLK, &fl) == -1)
+                return 0; /* cannot tell: the times decide */
+        return fl.l_type != F_UNLCK;
+}
+
+enum ready { NOT_READY, READY, READY_STALE, SETTLING };
+
+/*
+ * Can fd (of st) be taken now?  A complete file must also have settled:
+ * pmacct names a file by the second its writer opens it in, and with
+ * print_output_file_append a second writer in that second appends to it.
+ * Once no writer holds a lock and the file has not been modified for
+ * settle_ms (more than a name's second), no writer will open that name
+ * again, and removing the file after reading it loses nothing.
+ */
+static enum ready ready(struct indir *d, int fd, const struct stat *st,
+                        int64_t now_ms)
 {
         char tail[INDIR_TAIL];
         size_t want = st->st_size < (off_t)sizeof(tail) ? (size_t)st->st_size
@@ -327,11 +352,14 @@ static int ready(struct indir *d, int fd, const struct stat *st,
         ssize_t got = want > 0 ? pread(fd, tail, want, st->st_size -
                                        (off_t)want) : 0;
 
+        if (locked(fd))
+                return NOT_READY;
         if (got == (ssize_t)want &&
             indir_tail_check(tail, want, want == (size_t)st->st_size) ==
             TAIL_CLOSED)
-                return 1;
-        return now_ms - mtime_ms >= d->quiet_ms ? 2 : 0;
+                return d->settle_ms == 0 || now_ms - mtime_ms >=
+                       d->settle_ms ? READY : SETTLING;
+        return now_ms - mtime_ms >= d->quiet_ms ? READY_STALE : NOT_READY;
 }
 
 /* Where a file taken starts: where an earlier run stopped, if it did. */
@@ -369,11 +397,13 @@ static void wait_for(struct indir *d, const char *name)
             "purge_close)", name);
 }
 
-/* Takes name if it is ready: 1 taken, 0 wait, -1 skip it. */
+/* Takes name if it is ready: 1 taken, 0 wait, 2 wait a moment, -1 skip
+ * it. */
 static int take(struct indir *d, const char *name, int64_t now_ms)
 {
         struct stat st;
-        int fd, r;
+        enum ready r = NOT_READY;
+        int fd;
 
         if ((fd = openat(d->dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
                          O_NOFOLLOW)) == -1 || fstat(fd, &st) == -1) {
@@ -389,14 +419,17 @@ static int take(struct indir *d, const char *name, int64_t now_ms)
                         close(fd);
                 return -1;
         }
-        if (!S_ISREG(st.st_mode) || (r = ready(d, fd, &st, now_ms)) == 0) {
+        if (!S_ISREG(st.st_mode) || (r = ready(d, fd, &st, now_ms)) ==
+            NOT_READY || r == SETTLING) {
                 close(fd);
                 if (!S_ISREG(st.st_mode))
                         return -1;
+                if (r == SETTLING)
+                        return 2;
                 wait_for(d, name);
                 return 0;
         }
-        if (r == 2) {
+        if (r == READY_STALE) {
                 d->n.stale++;
                 say(d, 1, "input.dir: %s has no purge_close and was not "
                     "modified for %lld ms: taken as it is (did its writer "
@@ -431,6 +464,8 @@ enum indir_take indir_next(struct indir *d, int64_t now_ms)
                 d->waiting = NULL;
         }
         names_free(v, n);
+        if (r == 2)
+                return INDIR_SOON;
         return r == 1 ? INDIR_TAKEN : INDIR_NONE;
 }
 

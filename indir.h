@@ -38,6 +38,7 @@ struct indir_counts {
 
 enum indir_take {
         INDIR_NONE,  /* no complete file now: wait for the next scan */
+        INDIR_SOON,  /* the first file is complete, not settled yet */
         INDIR_TAKEN, /* a file is open: indir_fd(), indir_name() */
 };
 
@@ -51,16 +52,20 @@ struct indir;
 
 /*
  * Opens dir (readable and writable: files are removed) and reads its
- * offset file.  NULL with a message in err.
+ * offset file.  A complete file is taken once it has not been modified
+ * for settle_ms and no writer holds a lock on it; one without its
+ * purge_close once not modified for quiet_ms.  NULL with a message in
+ * err.
  */
 struct indir *indir_open(const char *dir, long long quiet_ms,
-                         const struct indir_cb *cb, char *err, size_t errlen);
+                         long long settle_ms, const struct indir_cb *cb,
+                         char *err, size_t errlen);
 void indir_close(struct indir *d);
 
 /*
  * Scans the directory and takes the first file by name if it is complete
- * (or stale at now_ms, the wall clock: said), positioned where an earlier
- * run stopped in it.  Only one file is taken at a time.
+ * and settled (or stale at now_ms, the wall clock: said), positioned
+ * where an earlier run stopped in it.  Only one file is taken at a time.
  */
 enum indir_take indir_next(struct indir *d, int64_t now_ms);
 

@@ -733,7 +733,12 @@ static void input_take(struct app *a)
 {
         if (a->in_state != INPUT_NONE || a->flushing)
                 return;
-        if (indir_next(a->in, now_ms()) == INDIR_NONE) {
+        switch (indir_next(a->in, now_ms())) {
+        case INDIR_TAKEN:
+                break;
+        case INDIR_SOON: /* complete: wait for it even with once */
+                return;
+        case INDIR_NONE:
                 if (a->conf.input_dir_once)
                         begin_flush(a, a->conf.flush_timeout_ms);
                 return;
@@ -1862,7 +1867,8 @@ static int input_dir_open(struct app *a, char *err, size_t errlen)
                 return start_error(a, err, errlen);
         }
         if ((a->in = indir_open(a->conf.input_dir,
-                                a->conf.input_dir_quiet_ms, &cb, why,
+                                a->conf.input_dir_quiet_ms,
+                                a->conf.input_dir_settle_ms, &cb, why,
                                 sizeof(why))) == NULL) {
                 snprintf(err, errlen, "input.dir: %s", why);
                 return start_error(a, err, errlen);

@@ -31,13 +31,17 @@ purge() {
         } >"$1"
 }
 
+# Each purge has a writer of its own, as pmacct's (a child process a
+# purge: "NAME/PID"); the purge check takes a purge_init of the last
+# purge_close's writer for a later piece of the same purge.
 purge_open() {
-        echo '{"event_type": "purge_init", "writer_id": "out/4242"}'
+        WRITER=out/$((4000 + $1))
+        echo "{\"event_type\": \"purge_init\", \"writer_id\": \"$WRITER\"}"
         gen "$2" "$1"
 }
 
 purge_close() {
-        echo "{\"event_type\": \"purge_close\", \"writer_id\": \"out/4242\", \"purged_entries\": $1, \"total_entries\": $1, \"duration\": 0}"
+        echo "{\"event_type\": \"purge_close\", \"writer_id\": \"$WRITER\", \"purged_entries\": $1, \"total_entries\": $1, \"duration\": 0}"
 }
 
 tags() {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -156,7 +157,8 @@ static int exists(const char *name)
 static struct indir *open_dir(long long quiet_ms)
 {
         char err[256];
-        struct indir *d = indir_open(dir, quiet_ms, &cb, err, sizeof(err));
+        struct indir *d = indir_open(dir, quiet_ms, 0, &cb, err,
+                                     sizeof(err));
 
         assert_non_null(d);
         return d;
@@ -334,12 +336,84 @@ static void test_open_errors(void **state)
         char err[256], path[256];
 
         (void)state;
-        assert_null(indir_open("/nonexistent/dir", 1, &cb, err, sizeof(err)));
+        assert_null(indir_open("/nonexistent/dir", 1, 0, &cb, err, sizeof(err)));
         assert_non_null(strstr(err, "No such file"));
         put("f", "x");
         snprintf(path, sizeof(path), "%s/f", dir);
-        assert_null(indir_open(path, 1, &cb, err, sizeof(err)));
+        assert_null(indir_open(path, 1, 0, &cb, err, sizeof(err)));
         assert_non_null(strstr(err, "Not a directory"));
+}
+
+/* mtime of a file in the directory, in ms of the wall clock */
+static int64_t mtime_ms(const char *name)
+{
+        char path[256];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        assert_int_equal(stat(path, &st), 0);
+        return (int64_t)st.st_mtim.tv_sec * 1000 +
+               st.st_mtim.tv_nsec / 1000000;
+}
+
+/* A complete file is taken only once not modified for settle_ms: a
+ * writer of the same second could still append to it. */
+static void test_settle(void **state)
+{
+        char err[256];
+        struct indir *d;
+        int64_t m;
+
+        (void)state;
+        put("a.json", OPEN_ REC CLOSE_);
+        m = mtime_ms("a.json");
+        d = indir_open(dir, 60000, 2000, &cb, err, sizeof(err));
+        assert_non_null(d);
+        assert_int_equal(indir_next(d, m), INDIR_SOON);
+        assert_int_equal(indir_next(d, m + 1999), INDIR_SOON);
+        assert_int_equal(indir_next(d, m + 2000), INDIR_TAKEN);
+        assert_string_equal(indir_name(d), "a.json");
+        assert_int_equal(indir_done(d), 0);
+        indir_close(d);
+}
+
+/* pmacct's writer holds lockf() on a file while it writes it: such a
+ * file is not taken, complete, settled or stale. */
+static void test_locked(void **state)
+{
+        char path[256], c;
+        int go[2], done[2], fd, status;
+        struct indir *d;
+        pid_t pid;
+
+        (void)state;
+        put("a.json", OPEN_ REC CLOSE_);
+        snprintf(path, sizeof(path), "%s/a.json", dir);
+        assert_int_equal(pipe(go), 0);
+        assert_int_equal(pipe(done), 0);
+        /* a lock of this process would not show: the writer is a child */
+        if ((pid = fork()) == 0) {
+                /* ends when told, or when the test process is gone */
+                close(go[0]);
+                close(done[1]);
+                fd = open(path, O_WRONLY | O_APPEND);
+                if (fd == -1 || lockf(fd, F_LOCK, 0) == -1)
+                        _exit(1);
+                (void)!write(go[1], "x", 1);
+                (void)!read(done[0], &c, 1);
+                _exit(0);
+        }
+        assert_true(pid > 0);
+        assert_int_equal(read(go[0], &c, 1), 1);
+        d = open_dir(60000);
+        assert_int_equal(indir_next(d, NOW_LATE), INDIR_NONE);
+        assert_non_null(strstr(said, "waiting for a.json"));
+        assert_int_equal(write(done[1], "x", 1), 1);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+        take_done(d, NOW_LATE, "a.json");
+        indir_close(d);
+        close(go[0]), close(go[1]), close(done[0]), close(done[1]);
 }
 
 #define DIR_TEST(f) cmocka_unit_test_setup_teardown(f, dir_setup, dir_teardown)
@@ -360,6 +434,8 @@ int main(int argc, char **argv)
                 DIR_TEST(test_offset_corrupt),
                 DIR_TEST(test_offset_not_a_line_end),
                 DIR_TEST(test_open_errors),
+                DIR_TEST(test_settle),
+                DIR_TEST(test_locked),
         };
 
         if (argc > 1)
