@@ -174,6 +174,30 @@ first() {
 	grep -q ' STATUS=brokers down: 1 messages in flight$' "$T/notify"
 }
 
+@test "sd_notify: STATUS says where the events go while the brokers are down (spool.dir)" {
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	{ sed -n 2,3p "$SAMPLE"; sleep 4; } |
+		python3 "$ROOT/tests/sdnotify.py" "$T/notify" -- \
+			"$KTP" -b "127.0.0.1:$port" -t t -o flush.timeout.ms=500 \
+			-o spool.dir="$T/spool" > /dev/null 2> "$T/err" || true
+	cat "$T/notify"
+	grep -qx "[0-9]* STATUS=brokers down: spooling to $T/spool" "$T/notify"
+}
+
+@test "sd_notify: without NOTIFY_SOCKET nothing is sent: no datagram socket is opened" {
+	command -v strace >/dev/null || skip "no strace (make deps)"
+	sed -n 2,3p "$SAMPLE" > "$T/in"
+	# LeakSanitizer cannot run under ptrace (an ASan build)
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=socket -o "$T/trace" \
+		"$KTP" --stdout < "$T/in" > /dev/null 2>&1
+	! grep 'AF_UNIX, SOCK_DGRAM' "$T/trace"
+	: > "$T/notify"
+	ASAN_OPTIONS=detect_leaks=0 python3 "$ROOT/tests/sdnotify.py" \
+		"$T/notify" -- strace -f -qq -e trace=socket -o "$T/trace" \
+		"$KTP" --stdout < "$T/in" > /dev/null 2>&1
+	grep -q 'AF_UNIX, SOCK_DGRAM' "$T/trace"
+}
+
 #
 # The journal's priorities (JOURNAL_STREAM)
 #
