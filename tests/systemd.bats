@@ -288,7 +288,9 @@ standin_pmacctd() {
 	# the stand-ins for the installed paths; --stdout instead of Kafka
 	line=${line//\/usr\/sbin\/pmacctd -f \/etc\/pmacct\/pmacctd.conf/$T/pmacctd}
 	line=${line//\/usr\/bin\/kafkatee-pipe -c \/etc\/kafkatee-pipe\/netflow.conf/$KTP --stdout -v -o deadletter.file=$T/dl}
-	[[ "$line" == *"$T/pmacctd | $KTP --stdout"* ]]
+	# setpriv to this test's user and group (kept: no privilege needed)
+	line=${line//--reuid=kafkatee-pipe --regid=kafkatee-pipe --init-groups/--reuid=$(id -u) --regid=$(id -g) --keep-groups}
+	[[ "$line" == *"$T/pmacctd | /usr/bin/setpriv --reuid=$(id -u) --regid=$(id -g) --keep-groups $KTP --stdout"* ]]
 	# the shell is the main process: WATCHDOG_PID is its pid
 	setsid python3 "$ROOT/tests/sdnotify.py" "$T/notify" \
 		--watchdog-usec 400000 --watchdog-pid self -- \
@@ -300,6 +302,7 @@ standin_pmacctd() {
 	# systemctl reload: ExecReload with $MAINPID, the shell
 	sh_pid=$(pgrep -P "$pgid" -x sh)
 	reload=$(unit_value "$u" ExecReload)
+	reload=${reload#+} # "+": with full privileges, as we are
 	reload=${reload//\$MAINPID/$sh_pid}
 	[[ "$reload" == "/usr/bin/pkill -HUP -x --parent $sh_pid kafkatee-pipe" ]]
 	$reload
