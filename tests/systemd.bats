@@ -17,6 +17,7 @@ setup() {
 teardown() {
 	local p
 
+	mock_stop
 	for p in ${KILL_PGIDS:-}; do
 		kill -KILL -- "-$p" 2>/dev/null || true
 	done
@@ -93,6 +94,53 @@ need_analyze() {
 	echo "# kafkatee-pipe@.service: exposure $score" >&3
 	[ -n "$score" ]
 	awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'
+}
+
+# syscalls GROUP...: the system calls of the groups and names, nested
+# groups expanded (systemd-analyze syscall-filter lists a group's own).
+syscalls() {
+	local x
+
+	for x in "$@"; do
+		case $x in
+		@*) syscalls $(systemd-analyze syscall-filter "$x" |
+			sed -e '1d' -e '/^ *#/d' -e 's/^ *//' -e '/^$/d') ;;
+		*) echo "$x" ;;
+		esac
+	done | sort -u
+}
+
+@test "systemd: a run's system calls (Kafka, librdkafka's threads, spool, salt, SIGHUP) are all in the template's SystemCallFilter" {
+	need_analyze
+	command -v strace >/dev/null || skip "no strace (make deps)"
+	u=$UNITS/kafkatee-pipe@.service
+	# the filter: the allowed list less the denied one (~)
+	allow=$(syscalls $(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$u"))
+	deny=$(syscalls $(sed -n 's/^SystemCallFilter=~//p' "$u"))
+	[ -n "$allow" ]
+	[ -n "$deny" ]
+	mock_start -t t:2
+	# as under the unit: sd_notify's socket too; SIGHUP once READY=1
+	{ sed -n 2,40p "$SAMPLE"; sleep 3; } |
+		ASAN_OPTIONS=detect_leaks=0 python3 "$ROOT/tests/sdnotify.py" \
+		"$T/notify" --watchdog-usec 400000 -- \
+		strace -f -qq -o "$T/trace" -e 'signal=none' \
+		"$KTP" -v -b "$BROKERS" -t t -o spool.dir="$T/spool" \
+		-o deadletter.file="$T/dl" -o anonymize.ip_src=hash \
+		-o stats.file="$T/stats.json" > /dev/null 2> "$T/err" &
+	pid=$!
+	wait_for grep -q READY=1 "$T/notify"
+	pkill -HUP -x -P "$(pgrep -P "$pid" -x strace)" kafkatee-pipe
+	wait "$pid"
+	cat "$T/err"
+	grep -q 'SIGHUP: dead-letter file reopened' "$T/err"
+	grep -q ' WATCHDOG=1$' "$T/notify"
+	[ "$(jq .delivered "$T/stats.json")" -eq 39 ]
+	used=$(sed -n 's/^[0-9]* *\([a-z0-9_]*\)(.*/\1/p' "$T/trace" | sort -u)
+	echo "# $(echo "$used" | wc -l) distinct system calls" >&3
+	bad=$(comm -23 <(echo "$used") <(echo "$allow"))
+	denied=$(comm -12 <(echo "$used") <(echo "$deny"))
+	[ -z "$bad$denied" ] || _fail "not allowed: $bad; denied: $denied"
 }
 
 @test "systemd: the template: Type=notify, a watchdog, a user, no capability, its state and input directories" {
