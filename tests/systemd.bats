@@ -141,6 +141,14 @@ syscalls() {
 	bad=$(comm -23 <(echo "$used") <(echo "$allow"))
 	denied=$(comm -12 <(echo "$used") <(echo "$deny"))
 	[ -z "$bad$denied" ] || _fail "not allowed: $bad; denied: $denied"
+	# and the socket families: RestrictAddressFamilies=
+	families=$(sed -n 's/^[0-9]* *socket(\(AF_[A-Z0-9]*\),.*/\1/p' \
+		"$T/trace" | sort -u)
+	echo "# socket families: $(echo $families)" >&3
+	for f in $families; do
+		grep -q "^RestrictAddressFamilies=.*\b$f\b" "$u" ||
+			_fail "socket($f) is refused by the unit"
+	done
 }
 
 @test "systemd: the template: Type=notify, a watchdog, a user, no capability, its state and input directories" {
