@@ -141,6 +141,9 @@ syscalls() {
 	bad=$(comm -23 <(echo "$used") <(echo "$allow"))
 	denied=$(comm -12 <(echo "$used") <(echo "$deny"))
 	[ -z "$bad$denied" ] || _fail "not allowed: $bad; denied: $denied"
+	# the files: nothing of /proc but a process's (ProcSubset=pid), of
+	# /home or /root (ProtectHome=)
+	! grep -E '^[0-9]+ +(open|openat|newfstatat|stat|access)\((AT_FDCWD, )?"/(home|root|proc/[^s0-9]|proc/s[^e])' "$T/trace"
 	# and the socket families: RestrictAddressFamilies=
 	families=$(sed -n 's/^[0-9]* *socket(\(AF_[A-Z0-9]*\),.*/\1/p' \
 		"$T/trace" | sort -u)
