@@ -318,9 +318,9 @@ static int is_blank(const struct line *l)
  * pmacctd prints its own log lines to stdout at shutdown, e.g.
  * "NOTICE ( default/core ): [lo,0] received_packets=60 dropped_packets=0":
  * not records, so shown on stderr and skipped rather than lost.
+ * Returns the line's priority for the journal (pmacct's level; crit and
+ * above as errors), or -1: not a log line.
  */
-/* A pmacct log line's priority (its level; crit and above as errors),
- * or -1: not one. */
 static int pmacct_log_prio(const struct line *l)
 {
         static const struct { const char *word; enum log_prio prio; }
