@@ -6,11 +6,13 @@ MANDIR  ?= $(PREFIX)/share/man
 BUILD   ?= build
 CC      ?= cc
 PKGS     = rdkafka json-c uuid libcrypto libpcre2-8 zlib $(ENRICH_PKGS) \
-	$(AVRO_PKGS)
+	$(AVRO_PKGS) $(SYSTEMD_PKGS)
 # The enrich stage (enrich.c, geoip.c): the MaxMind DB reader.
 ENRICH_PKGS = libmaxminddb
 # The encode stage for encoding = pnda-avro (avroenc.c): avro-c.
 AVRO_PKGS = avro-c
+# Under systemd (notify.c): sd_notify(3) for Type=notify and the watchdog.
+SYSTEMD_PKGS = libsystemd
 # -Werror only where the compiler is known (check, CI): a newer compiler's
 # new warning must not stop a user's build.
 CWARN   ?= -Wall -Wextra
@@ -25,6 +27,7 @@ SRCS = kafkatee-pipe.c cli.c transform.c jsonscan.c isotime.c names.c \
 	msgpool.c account.c route.c indir.c validate.c jsonwalk.c schema.c \
 	formats.c errevent.c spool.c sender.c audit.c auditmain.c dlread.c \
 	auditscan.c auditkafka.c evedit.c anonymize.c salt.c keymem.c avroenc.c \
+	journal.c notify.c \
 	$(ENRICH_SRCS)
 ENRICH_SRCS = enrich.c netcidr.c geoip.c
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
@@ -36,14 +39,15 @@ UNIT = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 # every test (make check).  make demo installs only the first two sets.
 BUILD_DEB_PKGS = gcc make pkg-config librdkafka-dev libjson-c-dev \
 	libev-dev uuid-dev libssl-dev libpcre2-dev zlib1g-dev \
-	libmaxminddb-dev libavro-dev
+	libmaxminddb-dev libavro-dev libsystemd-dev
 DEMO_DEB_PKGS = $(BUILD_DEB_PKGS) kcat jq
 DEB_PKGS = $(DEMO_DEB_PKGS) libcmocka-dev bats mandoc clang valgrind \
 	openjdk-17-jdk-headless maven time libclang-rt-14-dev \
 	pmacct softflowd curl python3 \
 	procps strace json-schema-test-suite python3-jsonschema \
 	python3-rfc3339 $(ENRICH_DEB_PKGS) $(AVRO_DEB_PKGS) \
-	$(PACKAGE_DEB_PKGS) lintian adduser logrotate man-db
+	$(PACKAGE_DEB_PKGS) lintian adduser logrotate man-db \
+	$(SYSTEMD_DEB_PKGS)
 # The enrich stage's tests: the MaxMind DB writer (tests/mmdb/mkmmdb.pl
 # builds their databases); gdb for gcore (privacy.bats looks for the salt
 # in a core of the process).
@@ -51,6 +55,9 @@ ENRICH_DEB_PKGS = libmaxmind-db-writer-perl gdb
 # encoding = pnda-avro: Apache Avro's Python library to decode in the
 # tests (Java's comes from Maven Central, tests/avro/).
 AVRO_DEB_PKGS = python3-avro
+# The units' tests (tests/systemd.bats): systemd-analyze verify and
+# security, systemd-run where systemd runs.
+SYSTEMD_DEB_PKGS = systemd
 # make deb: dpkg-buildpackage and dh (Rules-Requires-Root: no, so no
 # fakeroot).  Its tests (tests/deb.bats, tests/logrotate.bats) add lintian,
 # what the package's scripts run (adduser, logrotate) and man-db (man -w).
@@ -155,7 +162,7 @@ $(BUILD)/test_auditscan: tests/test_auditscan.c $(BUILD)/auditscan.o \
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka -ljson-c -o $@
 
 $(BUILD)/test_auditkafka: tests/test_auditkafka.c $(BUILD)/auditkafka.o \
-		$(BUILD)/clock.o
+		$(BUILD)/clock.o $(BUILD)/journal.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_reader: tests/test_reader.c $(BUILD)/reader.o
@@ -170,7 +177,7 @@ $(BUILD)/test_config: tests/test_config.c $(BUILD)/config.o $(BUILD)/route.o \
 
 $(BUILD)/test_cli: tests/test_cli.c $(BUILD)/cli.o $(BUILD)/config.o \
 		$(BUILD)/route.o $(BUILD)/jsonwalk.o $(BUILD)/jsonscan.o \
-		$(BUILD)/output.o $(BUILD)/msgpool.o
+		$(BUILD)/output.o $(BUILD)/msgpool.o $(BUILD)/journal.o
 	$(CC) $(ALL_CFLAGS) -I. $^ $(LDFLAGS) -lcmocka $(LIBS) -o $@
 
 $(BUILD)/test_stats: tests/test_stats.c $(BUILD)/stats.o $(BUILD)/isotime.o

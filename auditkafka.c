@@ -18,6 +18,7 @@
 
 #include "auditkafka.h"
 #include "clock.h"
+#include "journal.h"
 #include "kafkatee-pipe.h"
 
 /* Every wait on the cluster, unless -X socket.timeout.ms says otherwise. */
@@ -123,8 +124,21 @@ static int conf_put(rd_kafka_conf_t *conf, const char *key, const char *val)
         if (rd_kafka_conf_set(conf, key, val, errstr, sizeof(errstr)) ==
             RD_KAFKA_CONF_OK)
                 return 0;
-        fprintf(stderr, KTP_NAME ": --audit: %s\n", errstr);
+        journal_say(PRIO_ERR, "--audit: %s", errstr);
         return -1;
+}
+
+/*
+ * librdkafka's own lines, under the journal only (elsewhere its stderr
+ * logger stays, as it always was): with their syslog level as priority.
+ */
+static void ak_log(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+        (void)rk;
+        journal_say(level <= PRIO_ERR ? PRIO_ERR :
+                    level >= PRIO_DEBUG ? PRIO_DEBUG : (enum log_prio)level,
+                    "kafka: %s: %s", fac, buf);
 }
 
 /* The consumer's settings, then -X's: NULL after a message. */
@@ -146,7 +160,7 @@ static rd_kafka_conf_t *ak_conf(const struct ak_opts *o)
         for (i = 0; !err && i < o->nprops; i++) {
                 eq = strchr(o->props[i], '=');
                 if (eq == NULL || (size_t)(eq - o->props[i]) >= sizeof(key)) {
-                        fprintf(stderr, KTP_NAME ": -X %s: not key=value\n",
+                        journal_say(PRIO_ERR, "-X %s: not key=value",
                                 o->props[i]);
                         err = 1;
                         break;
@@ -159,6 +173,8 @@ static rd_kafka_conf_t *ak_conf(const struct ak_opts *o)
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }
+        if (journal_stream())
+                rd_kafka_conf_set_log_cb(conf, ak_log);
         return conf;
 }
 
@@ -177,7 +193,7 @@ static int ak_open(struct ak *k, const struct ak_opts *o)
         k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
         if (k->rk == NULL) {
                 rd_kafka_conf_destroy(conf);
-                fprintf(stderr, KTP_NAME ": --audit: %s\n", errstr);
+                journal_say(PRIO_ERR, "--audit: %s", errstr);
                 return -1;
         }
         k->q = rd_kafka_queue_new(k->rk);
@@ -193,14 +209,14 @@ static int ak_partitions(struct ak *k, struct ak_topic *t)
 
         t->rkt = rd_kafka_topic_new(k->rk, t->name, NULL);
         if (t->rkt == NULL) {
-                fprintf(stderr, KTP_NAME ": --audit: %s: %s\n", t->name,
+                journal_say(PRIO_ERR, "--audit: %s: %s", t->name,
                         rd_kafka_err2str(rd_kafka_last_error()));
                 return -1;
         }
         err = rd_kafka_metadata(k->rk, 0, t->rkt, &md, k->timeout_ms);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                fprintf(stderr, KTP_NAME ": --audit: %s: no metadata from "
-                        "%s within %d ms: %s\n", t->name, k->o->brokers,
+                journal_say(PRIO_ERR, "--audit: %s: no metadata from "
+                        "%s within %d ms: %s", t->name, k->o->brokers,
                         k->timeout_ms, rd_kafka_err2str(err));
                 return -1;
         }
@@ -210,12 +226,12 @@ static int ak_partitions(struct ak *k, struct ak_topic *t)
             md->topics[0].partition_cnt : 0;
         rd_kafka_metadata_destroy(md);
         if (n == 0) {
-                fprintf(stderr, KTP_NAME ": --audit: %s: %s\n", t->name,
+                journal_say(PRIO_ERR, "--audit: %s: %s", t->name,
                         err ? rd_kafka_err2str(err) : "no partitions");
                 return -1;
         }
         if ((t->parts = calloc((size_t)n, sizeof(*t->parts))) == NULL) {
-                fprintf(stderr, KTP_NAME ": --audit: out of memory\n");
+                journal_say(PRIO_ERR, "--audit: out of memory");
                 return -1;
         }
         t->nparts = n;
@@ -235,18 +251,18 @@ static int ak_watermarks(struct ak *k, struct ak_topic *t)
                                                        &p->lo, &p->hi,
                                                        k->timeout_ms);
                 if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                        fprintf(stderr, KTP_NAME ": --audit: %s [%d]: no "
-                                "watermarks within %d ms: %s\n", t->name, i,
+                        journal_say(PRIO_ERR, "--audit: %s [%d]: no "
+                                "watermarks within %d ms: %s", t->name, i,
                                 k->timeout_ms, rd_kafka_err2str(err));
                         return -1;
                 }
                 p->next = p->lo;
                 if (p->lo > 0 && p->hi > p->lo &&
                     k->o->since_ms == AK_SINCE_NONE)
-                        fprintf(stderr, KTP_NAME ": --audit: %s [%d]: "
+                        journal_say(PRIO_WARNING, "--audit: %s [%d]: "
                                 "offsets 0-%" PRId64 " are gone (retention): "
                                 "reading from %" PRId64 "; their events "
-                                "show as missing in runs that go on\n",
+                                "show as missing in runs that go on",
                                 t->name, i, p->lo - 1, p->lo);
         }
         return 0;
@@ -281,8 +297,8 @@ static int ak_since(struct ak *k, struct ak_topic *t)
         }
         rd_kafka_topic_partition_list_destroy(l);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-                fprintf(stderr, KTP_NAME ": --audit: %s: no offsets for "
-                        "--since within %d ms: %s\n", t->name, k->timeout_ms,
+                journal_say(PRIO_ERR, "--audit: %s: no offsets for "
+                        "--since within %d ms: %s", t->name, k->timeout_ms,
                         rd_kafka_err2str(err));
         return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
@@ -309,8 +325,8 @@ static int ak_start(struct ak *k)
                                 continue; /* empty, or nothing since */
                         if (rd_kafka_consume_start_queue(t->rkt, j, p->next,
                                                          k->q) == -1) {
-                                fprintf(stderr, KTP_NAME ": --audit: %s "
-                                        "[%d]: %s\n", t->name, j,
+                                journal_say(PRIO_ERR, "--audit: %s "
+                                        "[%d]: %s", t->name, j,
                                         rd_kafka_err2str(
                                                 rd_kafka_last_error()));
                                 return -1;
@@ -369,7 +385,7 @@ static int ak_message(struct ak *k, const rd_kafka_message_t *m,
                 return 0;
         }
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                fprintf(stderr, KTP_NAME ": --audit: %s [%" PRId32 "]: %s\n",
+                journal_say(PRIO_ERR, "--audit: %s [%" PRId32 "]: %s",
                         m->rkt ? rd_kafka_topic_name(m->rkt) : "-",
                         m->partition, rd_kafka_message_errstr(m));
                 return -1;
@@ -396,9 +412,9 @@ static void ak_stalled(const struct ak *k)
         for (i = 0; i < k->o->ntopics; i++)
                 for (j = 0; j < k->t[i].nparts; j++)
                         if (k->t[i].parts[j].next < k->t[i].parts[j].hi) {
-                                fprintf(stderr, KTP_NAME ": --audit: %s [%d]: "
+                                journal_say(PRIO_ERR, "--audit: %s [%d]: "
                                         "nothing read for %d ms at offset %"
-                                        PRId64 " of %" PRId64 "\n",
+                                        PRId64 " of %" PRId64 "",
                                         k->t[i].name, j, k->timeout_ms,
                                         k->t[i].parts[j].next,
                                         k->t[i].parts[j].hi);

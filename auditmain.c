@@ -18,6 +18,7 @@
 #include "auditscan.h"
 #include "avroenc.h"
 #include "auditmain.h"
+#include "journal.h"
 #include "config.h"
 #include "kafkatee-pipe.h"
 
@@ -288,7 +289,7 @@ struct audit_args {
 
 static int args_usage(const char *why, const char *what)
 {
-        fprintf(stderr, KTP_NAME ": --audit: %s%s\n", why, what);
+        journal_say(PRIO_ERR, "--audit: %s%s", why, what);
         return EXIT_USAGE;
 }
 
@@ -336,6 +337,7 @@ static int audit_args(int argc, char **argv, struct audit_args *aa)
         k->props = calloc((size_t)argc, sizeof(*k->props));
         if (k->topics == NULL || k->props == NULL)
                 return EXIT_FATAL;
+        journal_getopt();
         while ((c = getopt_long(argc, argv, "b:t:X:h", audit_options,
                                 NULL)) != -1) {
                 switch (c) {
@@ -347,7 +349,10 @@ static int audit_args(int argc, char **argv, struct audit_args *aa)
                 case 'j': aa->json = 1; break;
                 case 'A': aa->avro = 1; break;
                 case 'h': audit_usage(stdout); return -1;
-                default: audit_usage(stderr); return EXIT_USAGE;
+                default:
+                        journal_bad_option(optopt, argv[optind - 1]);
+                        journal_usage(audit_usage);
+                        return EXIT_USAGE;
                 }
         }
         return args_check(argc, argv, aa);
@@ -360,12 +365,12 @@ static int audit_file(struct audit *a, struct audit_scan *scan,
         int r;
 
         if (fp == NULL) {
-                fprintf(stderr, KTP_NAME ": %s: %s\n", path, strerror(errno));
+                journal_say(PRIO_ERR, "%s: %s", path, strerror(errno));
                 return EXIT_USAGE;
         }
         r = audit_read(a, scan, fp);
         if (r == -1)
-                fprintf(stderr, KTP_NAME ": %s: %s\n", path, strerror(errno));
+                journal_say(PRIO_ERR, "%s: %s", path, strerror(errno));
         if (fp != stdin)
                 fclose(fp);
         return r == 0 ? 0 : r == -1 ? EXIT_USAGE : EXIT_FATAL;
@@ -418,7 +423,7 @@ static int audit_source(struct audit *a, const struct audit_args *aa)
         else
                 r = audit_kafka(a, &scan, aa);
         if (r == EXIT_FATAL)
-                fprintf(stderr, KTP_NAME ": out of memory\n");
+                journal_say(PRIO_ERR, "out of memory");
         audit_scan_free(&scan);
         return r;
 }
@@ -428,17 +433,17 @@ static int audit_source(struct audit *a, const struct audit_args *aa)
 static int audit_report(const struct audit *a, const struct audit_args *aa)
 {
         if ((aa->json ? print_json(a) : print_text(a)) == -1) {
-                fprintf(stderr, KTP_NAME ": out of memory\n");
+                journal_say(PRIO_ERR, "out of memory");
                 return EXIT_FATAL;
         }
         if (fflush(stdout) == EOF) {
-                fprintf(stderr, KTP_NAME ": standard output: %s\n",
+                journal_say(PRIO_ERR, "standard output: %s",
                         strerror(errno));
                 return EXIT_FATAL;
         }
         if (a->nruns == 0 && a->unreadable > 0) {
-                fprintf(stderr, KTP_NAME ": %s: no %s is an event with "
-                        "meta.domain, meta.id, sequence and sequence_run\n",
+                journal_say(PRIO_ERR, "%s: no %s is an event with "
+                        "meta.domain, meta.id, sequence and sequence_run",
                         aa->path ? aa->path : aa->kafka.topics[0],
                         aa->path ? "line" : "message");
                 return EXIT_USAGE;

@@ -14,6 +14,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "cli.h"
+#include "journal.h"
 #include "output.h"
 
 struct cli {
@@ -34,9 +35,7 @@ static void cli_error(const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        fputs(KTP_NAME ": ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
+        journal_vsay(PRIO_ERR, fmt, ap);
         va_end(ap);
 }
 
@@ -257,7 +256,7 @@ static enum cli_result parse_option(struct cli *cli, int c)
         case 'v': cli->verbosity++; return CLI_RUN;
         case 'V': version(); return CLI_EXIT;
         case 'h': usage(stdout); return CLI_EXIT;
-        default: usage(stderr); return CLI_ERROR;
+        default: journal_usage(usage); return CLI_ERROR;
         }
 }
 
@@ -282,6 +281,7 @@ static enum cli_result parse_args(int argc, char **argv, struct cli *cli)
         int c;
 
         argv[0] = (char *)KTP_NAME; /* getopt's messages use it */
+        journal_getopt();
         while (r == CLI_RUN && (c = getopt_long(argc, argv, "c:b:t:X:o:z:H:qvVh",
                                                 long_options, NULL)) != -1) {
                 free(cli->opt);
@@ -290,6 +290,8 @@ static enum cli_result parse_args(int argc, char **argv, struct cli *cli)
                         cli_error("out of memory");
                         return CLI_ERROR;
                 }
+                if (c == '?')
+                        journal_bad_option(optopt, argv[optind - 1]);
                 r = parse_option(cli, c);
         }
         if (r == CLI_RUN && optind < argc) {

@@ -21,6 +21,7 @@
 
 #include "auditmain.h"
 #include "cli.h"
+#include "journal.h"
 #include "kafkatee-pipe.h"
 #include "keymem.h"
 
@@ -34,9 +35,18 @@ void ktp_log(const struct app *a, int level, const char *fmt, ...)
         if (a != NULL && level > a->conf.verbosity)
                 return;
         va_start(ap, fmt);
-        fputs(KTP_NAME ": ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
+        journal_vsay(journal_prio(level), fmt, ap);
+        va_end(ap);
+}
+
+void ktp_say(const struct app *a, int level, int prio, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (a != NULL && level > a->conf.verbosity)
+                return;
+        va_start(ap, fmt);
+        journal_vsay((enum log_prio)prio, fmt, ap);
         va_end(ap);
 }
 
@@ -149,6 +159,8 @@ static void app_delivered(void *opaque, struct msg *m,
 {
         struct app *a = opaque;
 
+        if (how == OUTPUT_DELIVERED)
+                a->brokers_down = 0; /* one is up, for systemd's status */
         if (sender_outcome(a->snd, m, how))
                 return;
         if (how != OUTPUT_DELIVERED) {
@@ -169,7 +181,7 @@ static void app_delivered(void *opaque, struct msg *m,
                                   a->serve_ms);
         if (a->st.stalled) {
                 a->st.stalled = 0;
-                ktp_log(a, 1, "delivering again");
+                ktp_say(a, 1, PRIO_NOTICE, "delivering again");
         }
         msgpool_put(&a->pool, m);
 }
@@ -178,6 +190,7 @@ static void app_brokers_down(void *opaque)
 {
         struct app *a = opaque;
 
+        a->brokers_down = 1;
         sender_brokers_down(a->snd);
 }
 
@@ -198,7 +211,7 @@ static void app_out_closed(void *opaque)
 {
         struct app *a = opaque;
 
-        ktp_log(a, 1, "stdout closed by its reader: stopping");
+        ktp_say(a, 1, PRIO_NOTICE, "stdout closed by its reader: stopping");
         a->out_closed = 1;
 }
 
@@ -309,23 +322,47 @@ static int is_blank(const struct line *l)
  * pmacctd prints its own log lines to stdout at shutdown, e.g.
  * "NOTICE ( default/core ): [lo,0] received_packets=60 dropped_packets=0":
  * not records, so shown on stderr and skipped rather than lost.
+ * Returns the line's priority for the journal (pmacct's level; crit and
+ * above as errors), or -1: not a log line.
  */
-static int is_pmacct_log(const struct line *l)
+static int pmacct_log_prio(const struct line *l)
 {
-        static const char *const levels[] = { "DEBUG ( ", "INFO ( ",
-                "NOTICE ( ", "WARN ( ", "WARNING ( ", "ERROR ( ", "CRIT ( ",
-                "ALERT ( ", "EMERG ( " };
+        static const struct { const char *word; enum log_prio prio; }
+        levels[] = {
+                { "DEBUG ( ", PRIO_DEBUG }, { "INFO ( ", PRIO_INFO },
+                { "NOTICE ( ", PRIO_NOTICE }, { "WARN ( ", PRIO_WARNING },
+                { "WARNING ( ", PRIO_WARNING }, { "ERROR ( ", PRIO_ERR },
+                { "CRIT ( ", PRIO_ERR }, { "ALERT ( ", PRIO_ERR },
+                { "EMERG ( ", PRIO_ERR },
+        };
         size_t i, n;
 
         if (l->len == 0 || l->data[0] < 'A' || l->data[0] > 'W')
-                return 0; /* a record, as every other line: be quick */
+                return -1; /* a record, as every other line: be quick */
         for (i = 0; i < sizeof(levels) / sizeof(*levels); i++) {
-                n = strlen(levels[i]);
-                if (l->len > n && memcmp(l->data, levels[i], n) == 0)
+                n = strlen(levels[i].word);
+                if (l->len > n && memcmp(l->data, levels[i].word, n) == 0)
                         return memmem(l->data + n, l->len - n, " ): ", 4) !=
-                               NULL;
+                               NULL ? (int)levels[i].prio : -1;
         }
-        return 0;
+        return -1;
+}
+
+/* A pmacct log line is skipped, and said at its own priority: 1. */
+static int pmacct_log(struct app *a, const struct line *l)
+{
+        int prio = pmacct_log_prio(l);
+
+        if (prio == -1)
+                return 0;
+        account_skipped(&a->acc);
+        /* its text may name addresses: not with anonymization */
+        if (a->anon != NULL)
+                ktp_say(a, 1, prio, "pmacct: a log line (withheld: "
+                        "anonymize)");
+        else
+                ktp_say(a, 1, prio, "pmacct: %.*s", (int)l->len, l->data);
+        return 1;
 }
 
 /*
@@ -542,16 +579,8 @@ static int handle_line(struct app *a, const struct line *l, int64_t ingest)
                 account_invalid(&a->acc, l, "line longer than line.max");
                 return 0;
         }
-        if (is_pmacct_log(l)) {
-                account_skipped(&a->acc);
-                /* its text may name addresses: not with anonymization */
-                if (a->anon != NULL)
-                        ktp_log(a, 1, "pmacct: a log line (withheld: "
-                                "anonymize)");
-                else
-                        ktp_log(a, 1, "pmacct: %.*s", (int)l->len, l->data);
+        if (pmacct_log(a, l))
                 return 0;
-        }
         if (uuid_pool_next(&a->ids, &in.id) == -1)
                 return line_failed(a, l, "no randomness for event ids");
         switch (kt_transform_line(a->tf, l->data, l->len, &in, &ev)) {
@@ -981,6 +1010,7 @@ static void begin_flush(struct app *a, long long timeout_ms)
                 return;
         }
         a->flushing = 1;
+        notify_stopping(a->notify);
         ev_io_stop(a->loop, &a->stdin_w);
         ev_timer_stop(a->loop, &a->drain_w);
         ev_timer_stop(a->loop, &a->scan_w);
@@ -1032,8 +1062,8 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
         }
         if (a->stop == STOP_NONE && !a->flushing) {
                 a->stop = STOP_DRAIN;
-                ktp_log(a, 1, "signal %d: draining stdin for up to %lld ms",
-                        w->signum, a->conf.drain_timeout_ms);
+                ktp_say(a, 1, PRIO_NOTICE, "signal %d: draining stdin for "
+                        "up to %lld ms", w->signum, a->conf.drain_timeout_ms);
                 ev_timer_set(&a->drain_w, a->conf.drain_timeout_ms / 1000.0,
                              0.);
                 ev_timer_start(a->loop, &a->drain_w);
@@ -1041,13 +1071,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
         }
         if (a->stop < STOP_NOW) {
                 a->stop = STOP_NOW;
-                ktp_log(a, 1, "signal %d: stopping, flushing for up to %d ms",
-                        w->signum, SHORT_FLUSH_MS);
+                ktp_say(a, 1, PRIO_NOTICE, "signal %d: stopping, flushing "
+                        "for up to %d ms", w->signum, SHORT_FLUSH_MS);
                 begin_flush(a, SHORT_FLUSH_MS);
                 return;
         }
         a->stop = STOP_GIVE_UP;
-        ktp_log(a, 1, "signal %d: giving up on the flush", w->signum);
+        ktp_say(a, 1, PRIO_NOTICE, "signal %d: giving up on the flush",
+                w->signum);
         begin_flush(a, 0);
 }
 
@@ -1240,7 +1271,8 @@ static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
         (void)loop;
         (void)revents;
         stats_line(account_counters(&a->acc), line, sizeof(line));
-        ktp_log(a, 0, "counters: %s in_flight=%lld backpressure=%d", line,
+        ktp_say(a, 0, PRIO_INFO, "counters: %s in_flight=%lld "
+                "backpressure=%d", line,
                 (long long)output_in_flight(a->out), a->paused);
 }
 
@@ -1938,6 +1970,79 @@ static int setup(struct app *a)
         return setup_output(a, err, sizeof(err));
 }
 
+/* --- systemd (notify.c) ------------------------------------------------ */
+
+/* Where the events go, for the status: "producing to BROKERS". */
+static const char *app_destination(const struct app *a, char *buf,
+                                   size_t len)
+{
+        if (a->to_stdout)
+                return "writing to stdout";
+        snprintf(buf, len, "producing to %s",
+                 a->conf.brokers != NULL ? a->conf.brokers : "Kafka");
+        return buf;
+}
+
+/* What is read, for the status: stdin, the replay, input.dir's file. */
+static const char *app_input(const struct app *a, char *buf, size_t len)
+{
+        if (a->replay)
+                return a->conf.replay;
+        if (a->in == NULL)
+                return "stdin";
+        if (a->in_state == INPUT_NONE)
+                snprintf(buf, len, "%s (waiting for a complete file)",
+                         a->conf.input_dir);
+        else
+                snprintf(buf, len, "%s/%s", a->conf.input_dir,
+                         indir_name(a->in));
+        return buf;
+}
+
+/* notify's status callback: the notable state in a few words. */
+static void app_status(void *opaque, char *buf, size_t len)
+{
+        const struct app *a = opaque;
+        long long n = a->out != NULL ? output_in_flight(a->out) : 0;
+        char to[200], from[300];
+        const char *in = app_input(a, from, sizeof(from));
+
+        if (a->flushing)
+                snprintf(buf, len, "flushing: %lld messages in flight", n);
+        else if (a->stop == STOP_DRAIN)
+                snprintf(buf, len, "signalled: reading stdin until EOF or "
+                         "drain.timeout.ms");
+        else if (a->brokers_down && a->conf.spool_dir != NULL)
+                snprintf(buf, len, "brokers down: spooling to %s",
+                         a->conf.spool_dir);
+        else if (a->brokers_down)
+                snprintf(buf, len, "brokers down: %lld messages in flight", n);
+        else if (a->paused)
+                snprintf(buf, len, "backpressure: %s paused, %lld "
+                         "messages in flight", in, n);
+        else if (a->snd != NULL && sender_waiting(a->snd))
+                snprintf(buf, len, "sending the spool, reading %s", in);
+        else
+                snprintf(buf, len, "%s %s, %s", a->replay ? "replaying" :
+                         "reading", in, app_destination(a, to, sizeof(to)));
+}
+
+/* Under systemd (NOTIFY_SOCKET): READY=1 now, the loop about to run. */
+static void app_notify_start(struct app *a)
+{
+        const struct notify_cb cb = {
+                .status = app_status, .log = module_log, .opaque = a,
+        };
+
+        a->notify = notify_open(a->loop, &cb);
+        if (a->notify == NULL)
+                return;
+        notify_ready(a->notify);
+        if (notify_watchdog_usec(a->notify) > 0)
+                ktp_say(a, 2, PRIO_INFO, "systemd: watchdog every %llu ms",
+                        notify_watchdog_usec(a->notify) / 1000);
+}
+
 static void watchers_start(struct app *a)
 {
         ev_io_init(&a->stdin_w, stdin_cb, STDIN_FILENO, EV_READ);
@@ -1988,6 +2093,7 @@ static void watchers_start(struct app *a)
         a->st.start_ms = now_ms();
         account_idle(&a->acc, a->st.start_us);
         ev_prepare_start(a->loop, &a->prepare_w);
+        app_notify_start(a);
 }
 
 static int exit_code(const struct app *a)
@@ -2010,8 +2116,10 @@ static void summary(const struct app *a, int code)
         if (a->conf.verbosity == 0 && code == 0)
                 return;
         stats_line(account_counters(&a->acc), line, sizeof(line));
-        fprintf(stderr, KTP_NAME ": summary: %s exit=%d peak_rss=%lluKiB\n",
-                line, code, (unsigned long long)peak_rss_kib());
+        /* the run's last word: a notice, or a warning of a loss */
+        journal_say(code == EXIT_DELIVERED ? PRIO_NOTICE : PRIO_WARNING,
+                    "summary: %s exit=%d peak_rss=%lluKiB", line, code,
+                    (unsigned long long)peak_rss_kib());
 }
 
 static void teardown(struct app *a)
@@ -2032,6 +2140,8 @@ static void teardown(struct app *a)
         indir_close(a->in);
         a->in = NULL;
         free(a->st.rdkafka_json);
+        notify_close(a->notify);
+        a->notify = NULL;
         account_reports_end(&a->acc); /* before the summary */
         account_close(&a->acc);
         lr_free(&a->lr);

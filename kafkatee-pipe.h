@@ -30,6 +30,7 @@
 #include "salt.h"
 #include "avroenc.h"
 #include "indir.h"
+#include "notify.h"
 
 /* Exit codes: see EXIT STATUS in kafkatee-pipe(1). */
 enum {
@@ -127,9 +128,11 @@ struct app {
         struct msg       *pending;  /* not taken (SEND_HOLD): sent first
                                      * when input resumes */
         struct sender    *snd;      /* the send stage, and the spool */
+        struct notify    *notify;   /* systemd's, or NULL: not under it */
 
         int      to_stdout;
         int      paused;     /* stdin watcher stopped for backpressure */
+        int      brokers_down; /* librdkafka said so, no delivery since */
         int      eof;        /* of stdin; of the file (input.dir) */
         int      flushing;   /* no more input will be produced */
         enum stop_level stop; /* the signals so far */
@@ -146,6 +149,11 @@ struct app {
 
 void ktp_log(const struct app *a, int level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+/* The same at a priority of journal.h's (enum log_prio), not the one
+ * its level gives. */
+void ktp_say(const struct app *a, int level, int prio, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* Time spent with stdin stopped by backpressure, the current pause too. */
 uint64_t backpressure_us(const struct app *a);

@@ -85,6 +85,19 @@ display() {
 	[ -z "$(echo "$output" | grep '^[EW]: ')" ]
 }
 
+@test "deb: the systemd units are in /lib/systemd/system, and installing enables neither" {
+	list=$(dpkg-deb -c "$KTP_DEB")
+	[[ "$list" == *" ./lib/systemd/system/kafkatee-pipe@.service"* ]]
+	[[ "$list" == *" ./lib/systemd/system/kafkatee-pipe-pmacctd.service"* ]]
+	d=$BATS_TEST_TMPDIR/ctl
+	dpkg-deb -e "$KTP_DEB" "$d"
+	# dh_installsystemd --no-enable: enabled again on upgrade only if the
+	# admin had (debian-installed); --no-start: never started
+	grep -q "deb-systemd-helper debian-installed 'kafkatee-pipe-pmacctd.service'" "$d/postinst"
+	! grep -q 'deb-systemd-invoke' "$d/postinst"
+	! grep -q 'kafkatee-pipe@' "$d/postinst"
+}
+
 @test "deb: the binary is hardened: PIE, full RELRO, fortified, stack protector" {
 	d=$BATS_TEST_TMPDIR/x
 	dpkg-deb -x "$KTP_DEB" "$d"

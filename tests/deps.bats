@@ -51,3 +51,21 @@ owner() {
         [[ "$output" != *openjdk* ]]
         [[ "$output" != *testbin* ]]
 }
+
+@test "deps: what tests/systemd.bats runs is in the test set, libsystemd's headers in the build set" {
+	for c in systemd-analyze python3 pgrep setsid; do
+		grep -q "$c" "$ROOT/tests/systemd.bats"
+		# the system's (a python3 of pyenv's may come first in PATH)
+		f=/usr/bin/$c
+		[ -x "$f" ] || f=$(command -v "$c")
+		# the link's package (python3's, not python3.11-minimal's)
+		p=$(dpkg -S "$f" 2>/dev/null | sed -n '1s/[:,].*//p')
+		[ -n "$p" ] || p=$(owner "$f")
+		echo "$c from '$p'"
+		[ -n "$p" ]
+		[[ "$ALL" == *" $p "* ]] || [[ "$ALL" == *" ${p%-minimal} "* ]] ||
+			[ "$(dpkg-query -W -f='${Essential}' "$p")" = yes ]
+	done
+	p=$(owner /usr/include/systemd/sd-daemon.h)
+	[[ " $(make -s -C "$ROOT" print-BUILD_DEB_PKGS) " == *" $p "* ]]
+}
