@@ -184,10 +184,10 @@ events() {
 	# stand-in for nfacctd as a daemon: two purges already written,
 	# pmacct's way (purge_init, records, purge_close), then it returns
 	printf '#!/bin/sh\n# stand-in for nfacctd: two purges written as files\nmkdir -p "%s"\nfor t in 20261201T100000Z 20261201T100100Z; do cp "%s" "%s/nfacctd-$t.json"; done\n' \
-		"$W/netflow.in" "$W/capture.jsonl" "$W/netflow.in" > "$W/bin/nfacctd"
+		"$W/nfacctd.in" "$W/capture.jsonl" "$W/nfacctd.in" > "$W/bin/nfacctd"
 	run_example pmacct-service 0
 	[ "$(events eqiad.netflow)" -eq 120 ]
-	[ -z "$(ls "$W/netflow.in")" ]
+	[ -z "$(ls "$W/nfacctd.in")" ]
 	grep -q 'summary: read=124 .*delivered=120 ' "$W/err"
 }
 

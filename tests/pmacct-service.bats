@@ -2,7 +2,7 @@
 # Runs under ASan too (1 min 45 s there, as without): real nfacctd, 100000 flows a purge.
 # pmacct as its own service (issue 16): Debian's nfacctd 1.7.7 with
 # examples/pmacct-service/nfacctd.conf writes a file a purge, kafkatee-pipe
-# with examples/pmacct-service/netflow-dir.conf (--input-dir) takes them,
+# with examples/pmacct-service/kafkatee-pipe.conf (--input-dir) takes them,
 # into the mock cluster.  tests/pmacct/nfgen.py sends 20000 distinct NetFlow
 # v5 flows a second, nfacctd purges every 5 s: 100000 flows a purge.  Either
 # side is stopped and started again while the other runs:
@@ -51,12 +51,12 @@ svc_conf_nfacctd() {
 		s|^nfacctd_ip:.*|nfacctd_ip: 127.0.0.1|
 		s|^nfacctd_port:.*|nfacctd_port: $PORT|
 		s|^print_refresh_time\[nf\]:.*|print_refresh_time[nf]: $REFRESH|
-		s|^(print_output_file\[nf\]: )/var/lib/kafkatee-pipe/netflow.in/|\1$T/in/|
+		s|^(print_output_file\[nf\]: )/var/lib/kafkatee-pipe/nfacctd.in/|\1$T/in/|
 		\$a pidfile: $T/nfacctd.pid" \
 	    '^daemonize: false$' "^nfacctd_port: $PORT\$" \
 	    "^print_refresh_time\[nf\]: $REFRESH\$" \
 	    "^print_output_file\[nf\]: $T/in/nfacctd-%Y%m%dT%H%M%SZ\.json\$" \
-	    '^print_output_file_append\[nf\]: false$' \
+	    '^print_output_file_append\[nf\]: true$' \
 	    '^print_markers\[nf\]: true$' '^print_output\[nf\]: json$' \
 	    '^timestamps_utc: true$' '^files_umask: 027$' || return
 	! grep -Eq '^(syslog|files_gid|print_history|print_latest_file)' "$1" ||
@@ -86,7 +86,7 @@ nf_stop() {
 ktp_start() {
 	KTP_RUNS=$((KTP_RUNS + 1))
 	KTPN=KTP$KTP_RUNS
-	proc_start "$KTPN" "$KTP" -c "$ROOT/examples/pmacct-service/netflow-dir.conf" \
+	proc_start "$KTPN" "$KTP" -c "$ROOT/examples/pmacct-service/kafkatee-pipe.conf" \
 	    -b "$BROKERS" -t "$TOPIC" -o schema.dir="$ROOT/examples/schemas" \
 	    -o input.dir="$T/in" -o spool.dir="$T/spool" \
 	    -o deadletter.file="$T/dead.jsonl" -o domain=test.example \

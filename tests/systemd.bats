@@ -383,23 +383,30 @@ standin_pmacctd() {
 	grep -q 'signal 2: draining stdin' "$T/err"
 }
 
-@test "systemd: the template's command line, run here (--input-dir left out: not in this tree yet)" {
+@test "systemd: the template's command line, run here for the instance nfacctd: the shipped configuration takes the files of its directory" {
 	u=$UNITS/kafkatee-pipe@.service
 	cmd=$(unit_value "$u" ExecStart)
-	mkdir -p "$T/etc/kafkatee-pipe"
-	sed 's|^schema.dir = schemas$|schema.dir = '"$ROOT"'/examples/schemas|' \
-		"$ROOT/examples/netflow.conf" > "$T/etc/kafkatee-pipe/netflow.conf"
-	cmd=${cmd//%i/netflow}
+	mkdir -p "$T/etc/kafkatee-pipe" "$T/var/nfacctd.in"
+	sed -e 's|^schema.dir = .*|schema.dir = '"$ROOT"'/examples/schemas|' \
+		-e 's|/var/lib/kafkatee-pipe/|'"$T"'/var/|' \
+		"$ROOT/examples/pmacct-service/kafkatee-pipe.conf" \
+		> "$T/etc/kafkatee-pipe/nfacctd.conf"
+	cmd=${cmd//%i/nfacctd}
+	[[ "$cmd" == *" --input-dir /var/lib/kafkatee-pipe/nfacctd.in" ]]
 	cmd=${cmd//\/usr\/bin\/kafkatee-pipe/$KTP}
 	cmd=${cmd//\/etc\/kafkatee-pipe/$T/etc/kafkatee-pipe}
-	# --input-dir (issue 16's directory input) is another branch's: cut
-	[[ "$cmd" == *" --input-dir /var/lib/kafkatee-pipe/netflow.in" ]]
-	cmd=${cmd% --input-dir *}
+	cmd=${cmd//\/var\/lib\/kafkatee-pipe/$T/var}
+	# a purge as pmacct writes it (purge_init .. purge_close), settled
+	cp "$SAMPLE" "$T/var/nfacctd.in/nfacctd-20261201T100000Z.json"
+	touch -d '1 minute ago' "$T/var/nfacctd.in/nfacctd-20261201T100000Z.json"
+	mock_start -t eqiad.netflow:1
 	status=0
-	$cmd --stdout < "$SAMPLE" > "$T/out" 2> "$T/err" || status=$?
+	$cmd -b "$BROKERS" -o input.dir.once=true 2> "$T/err" || status=$?
 	cat "$T/err"
 	[ "$status" -eq 0 ]
-	[ "$(jq -s 'length' "$T/out")" -eq 60 ]
+	[ "$(consume_values eqiad.netflow | jq -s 'length')" -eq 60 ]
+	[ -z "$(ls -A "$T/var/nfacctd.in")" ]
+	[ ! -s "$T/var/nfacctd.dead.jsonl" ]
 }
 
 @test "systemd: systemd-run with Type=notify and a 2 s watchdog: ready, pinged for 5 s, exits 0 (needs systemd as PID 1)" {
