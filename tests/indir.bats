@@ -184,6 +184,22 @@ slow_run() {
         wait_for_count t 200
 }
 
+# resume_all TOTAL: the run after a stop, the broker fast again, takes
+# the rest: with the $first events of the stopped run, tags 1..TOTAL,
+# each once; every file removed, nothing dead-lettered.
+resume_all() {
+        mock_cmd "rtt -1 0"
+        run "$KTP" -b "$BROKERS" -t t --input-dir "$IN" \
+                -o input.dir.once=true --dead-letter "$T/dead"
+        [ "$status" -eq 0 ]
+        counters <(echo "$output")
+        [ "$delivered" -eq $(($1 - first)) ]
+        [ "$purge_mismatches" -eq 0 ]
+        [ -z "$(left)" ]
+        [ ! -s "$T/dead" ]
+        same <(seq "$1") <(tags t)
+}
+
 @test "indir: SIGTERM in the middle of a file, then a restart: none lost, none twice" {
         mock_start -t t:3
         purge "$IN/20261201-100000.json" 1 5000
@@ -199,16 +215,7 @@ slow_run() {
         # where it stopped: byte, line, file
         grep -q ' 20261201-100000.json$' "$IN/.kafkatee-pipe.offset"
         [ -f "$IN/20261201-100000.json" ]
-        mock_cmd "rtt -1 0"
-        run "$KTP" -b "$BROKERS" -t t --input-dir "$IN" \
-                -o input.dir.once=true --dead-letter "$T/dead"
-        [ "$status" -eq 0 ]
-        counters <(echo "$output")
-        [ "$delivered" -eq $((5100 - first)) ]
-        [ "$purge_mismatches" -eq 0 ]
-        [ -z "$(left)" ]
-        [ ! -s "$T/dead" ]
-        same <(seq 5100) <(tags t)
+        resume_all 5100
 }
 
 @test "indir: SIGTERM while librdkafka's queue is full: the record held back is sent in the flush, none lost" {
@@ -224,14 +231,7 @@ slow_run() {
         first=$delivered
         [ "$failed" -eq 0 ]
         [ ! -s "$T/dead" ]
-        mock_cmd "rtt -1 0"
-        run "$KTP" -b "$BROKERS" -t t --input-dir "$IN" \
-                -o input.dir.once=true --dead-letter "$T/dead"
-        [ "$status" -eq 0 ]
-        counters <(echo "$output")
-        [ "$delivered" -eq $((5000 - first)) ]
-        [ -z "$(left)" ]
-        same <(seq 5000) <(tags t)
+        resume_all 5000
 }
 
 @test "indir: kill -9 in the middle of a file, then a restart: none lost; the duplicates counted" {
