@@ -14,6 +14,7 @@
 #   /etc/kafkatee-pipe/                 the test's directory (W)
 #   /var/lib/kafkatee-pipe/             W
 #   /var/spool/pmacct/                  W/spool/
+#   /etc/pmacct/                        W/pmacct/
 #   /usr/share/doc/kafkatee-pipe/examples  the project's examples/ (the
 #                                        package's copy; tests/deb.bats
 #                                        runs the display as it is)
@@ -78,6 +79,7 @@ example() {
                     -e "s#/etc/kafkatee-pipe/#$W/#g" \
                     -e "s#/var/lib/kafkatee-pipe/#$W/#g" \
                     -e "s#/var/spool/pmacct/#$W/spool/#g" \
+                    -e "s#/etc/pmacct/#$W/pmacct/#g" \
                     -e "s#/usr/share/doc/kafkatee-pipe/examples#$ROOT/examples#g" \
                     > "$W/$1"
         [ -s "$W/$1" ] || _fail "man page: no display '.\\\" example: $1'"
@@ -114,7 +116,7 @@ conf() {
 setup() {
         export TZ=UTC
         W=$BATS_TEST_TMPDIR/w
-        mkdir -p "$W/bin" "$W/spool"
+        mkdir -p "$W/bin" "$W/spool" "$W/pmacct"
         mock_start
         ln -s "$KTP" "$W/bin/kafkatee-pipe"
         stand_in pmacctd pmacctd-lo-json.jsonl
@@ -128,6 +130,10 @@ setup() {
 }
 
 teardown() {
+        # the service the systemctl stand-in started, if the test failed
+        if [ -s "$W/unit.pid" ]; then
+                kill -9 "$(cat "$W/unit.pid")" 2>/dev/null || true
+        fi
         mock_stop
 }
 
@@ -189,6 +195,40 @@ events() {
 	[ "$(events eqiad.netflow)" -eq 120 ]
 	[ -z "$(ls "$W/nfacctd.in")" ]
 	grep -q 'summary: read=124 .*delivered=120 ' "$W/err"
+}
+
+@test "example systemd-nfacctd: the two services set up as SYSTEMD says; what nfacctd writes reaches Kafka" {
+	# systemctl: tests/man/systemctl, which runs the template unit's
+	# ExecStart; install: without -o and -g (the package's user may not
+	# be on this machine); nfacctd: writes two purges where the copied
+	# configuration's print_output_file says (/var/lib/kafkatee-pipe
+	# mapped), as pmacct names them
+	cp "$ROOT/tests/man/systemctl" "$W/bin/systemctl"
+	printf '#!/bin/sh\n# stand-in for install: -o and -g left out\nwhile getopts do:g:m: o; do case $o in d) ;; m) mode=$OPTARG;; esac; done\nshift $((OPTIND - 1))\nexec mkdir -p -m "$mode" "$@"\n' > "$W/bin/install"
+	cat > "$W/bin/nfacctd" <<-'EOS'
+	#!/bin/sh
+	# stand-in for nfacctd -f CONF: two purges into print_output_file's
+	# directory, named by its pattern, as pmacct writes them
+	pat=$(sed -n 's/^print_output_file\[nf\]: //p' "$2" |
+	        sed "s#^/var/lib/kafkatee-pipe/#$W/#")
+	for t in 1 2; do
+	        f=$(date -u -d "@$((1764583200 + 60 * t))" +"$(basename "$pat")")
+	        cp "$CAPTURE" "$(dirname "$pat")/$f"
+	done
+	EOS
+	chmod +x "$W/bin/systemctl" "$W/bin/install" "$W/bin/nfacctd"
+	export W ROOT KTP BROKERS CAPTURE=$W/capture.jsonl
+	run_example systemd-nfacctd 0
+	grep -q 'active (running)' "$W/out"
+	wait_for_count eqiad.netflow 120
+	pid=$(cat "$W/unit.pid")
+	kill -TERM "$pid"
+	wait_for sh -c "! kill -0 $pid 2>/dev/null"
+	cat "$W/unit.err"
+	grep -q 'summary: read=124 .*delivered=120 .*exit=0' "$W/unit.err"
+	[ "$(events eqiad.netflow)" -eq 120 ]
+	[ -z "$(ls -A "$W/nfacctd.in")" ]
+	[ ! -s "$W/nfacctd.dead.jsonl" ]
 }
 
 @test "example validate: refused records to the error topic, their reasons counted" {
