@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "indir.h"
 
 #define OFFSET_TMP INDIR_OFFSET_NAME ".tmp"
@@ -289,7 +290,7 @@ static void names_free(char **v, size_t n)
 /* The names the scan may take, sorted; -1 when out of memory. */
 static int list_names(struct indir *d, char ***out, size_t *count)
 {
-        char **v = NULL, **nv;
+        char **v = NULL;
         size_t n = 0, cap = 0;
         struct dirent *e;
 
@@ -297,13 +298,8 @@ static int list_names(struct indir *d, char ***out, size_t *count)
         while ((e = readdir(d->dp)) != NULL) {
                 if (e->d_name[0] == '.' || skipped(d, e->d_name))
                         continue;
-                if (n == cap) {
-                        cap = cap > 0 ? 2 * cap : 16;
-                        if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-                                break;
-                        v = nv;
-                }
-                if ((v[n] = strdup(e->d_name)) == NULL)
+                if (kt_grow(&v, &cap, n + 1, sizeof(*v)) == -1 ||
+                    (v[n] = strdup(e->d_name)) == NULL)
                         break;
                 n++;
         }
