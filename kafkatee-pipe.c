@@ -1014,11 +1014,10 @@ static void begin_flush(struct app *a, long long timeout_ms)
         ev_io_stop(a->loop, &a->stdin_w);
         ev_timer_stop(a->loop, &a->drain_w);
         ev_timer_stop(a->loop, &a->scan_w);
-        if (a->in != NULL) {
-                /* the lines the reader holds are read again from the
-                 * offset file; the one handed out and held back by the
-                 * sender is sent during the flush (before_block) */
-        } else {
+        /* input.dir: the lines the reader holds are read again from the
+         * offset file; the one held back by the sender is sent during
+         * the flush (before_block) */
+        if (a->in == NULL) {
                 check_unread(a);
                 /* Held lines too at EOF, if a fatal error stopped the pump. */
                 drop_held_input(a);
