@@ -1054,8 +1054,9 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
         if (a->stop == STOP_NONE && !a->flushing && a->in != NULL) {
                 /* a file is not drained: the next run resumes in it */
                 a->stop = STOP_DRAIN;
-                ktp_log(a, 1, "signal %d: stopping, flushing for up to "
-                        "%lld ms", w->signum, a->conf.flush_timeout_ms);
+                ktp_say(a, 1, PRIO_NOTICE, "signal %d: stopping, flushing "
+                        "for up to %lld ms", w->signum,
+                        a->conf.flush_timeout_ms);
                 begin_flush(a, a->conf.flush_timeout_ms);
                 return;
         }
